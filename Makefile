@@ -39,6 +39,7 @@ PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-demo
 LIBS	= $(B)/libsnitch.a $(B)/libsnitch.so.1
 
 .PHONY: all check run clean deps deps-test tests
+.SECONDARY:
 all: $(PROGS) $(LIBS)
 
 $(B)/common/%.o: common/%.c

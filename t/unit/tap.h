@@ -11,17 +11,16 @@
 
 static int tap_n, tap_failed;
 
+/* The condition is evaluated once: it may have side effects. */
 #define TAP_OK(cond, ...) do {						\
+	int tap_pass = (cond) ? 1 : 0;					\
 	tap_n++;							\
-	if (cond)							\
-		printf("ok %d - ", tap_n);				\
-	else {								\
+	if (!tap_pass)							\
 		tap_failed++;						\
-		printf("not ok %d - ", tap_n);				\
-	}								\
+	printf("%s %d - ", tap_pass ? "ok" : "not ok", tap_n);		\
 	printf(__VA_ARGS__);						\
 	printf("\n");							\
-	if (!(cond))							\
+	if (!tap_pass)							\
 		printf("#   failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
 } while (0)
 

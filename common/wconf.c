@@ -1,0 +1,226 @@
+/*
+ * wconf.c - encode and decode the worker configuration.
+ *
+ * Encoding: a sequence of NUL-terminated text tokens; the first token of
+ * each record names it and fixes how many follow.  The blob starts with
+ * a version token and ends with "end", so a truncated blob is refused.
+ *
+ *   snitch-wconf-1
+ *   peek_timeout_ms N | handoff_timeout_ms N | max_pending N
+ *   backend NAME SOCKET		(all backends before what refers to them)
+ *   default BACKEND-INDEX	(-1: none)
+ *   route PATTERN BACKEND-INDEX
+ *   end
+ *
+ * The master writes it; a worker trusts its master, but decodes
+ * strictly anyway so that a mismatch between binaries fails at start.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wconf.h"
+
+#define WCONF_MAGIC	"snitch-wconf-1"
+
+/* wconf_init - an empty configuration with the defaults */
+int
+wconf_init(struct wconf *wc)
+{
+	memset(wc, 0, sizeof(*wc));
+	wc->wc_peek_timeout_ms = 10000;
+	wc->wc_handoff_timeout_ms = 2000;
+	wc->wc_max_pending = 4096;
+	wc->wc_default = -1;
+	if ((wc->wc_names = names_new()) == NULL)
+		return -1;
+	return 0;
+}
+
+/* wconf_clear - release what wconf_init and the adds allocated */
+void
+wconf_clear(struct wconf *wc)
+{
+	free(wc->wc_backends);
+	names_free(wc->wc_names);
+	memset(wc, 0, sizeof(*wc));
+	wc->wc_default = -1;
+}
+
+/* wconf_add_backend - append a backend; its index, or -1 (EINVAL, ENOMEM) */
+int
+wconf_add_backend(struct wconf *wc, const char *name, const char *socket)
+{
+	struct wconf_backend	*b;
+
+	if (strlen(name) > WCONF_NAME_MAX || strlen(socket) > WCONF_PATH_MAX ||
+	    wc->wc_nbackends >= INT_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	b = reallocarray(wc->wc_backends, wc->wc_nbackends + 1, sizeof(*b));
+	if (b == NULL)
+		return -1;
+	wc->wc_backends = b;
+	b += wc->wc_nbackends;
+	strcpy(b->wb_name, name);
+	strcpy(b->wb_socket, socket);
+	return (int)wc->wc_nbackends++;
+}
+
+/* wconf_backend_index - the index of the backend called name, or -1 */
+int
+wconf_backend_index(const struct wconf *wc, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < wc->wc_nbackends; i++)
+		if (strcmp(wc->wc_backends[i].wb_name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* wconf_put_route - names_walk callback writing one route record */
+static int
+wconf_put_route(void *arg, const char *pattern, int backend)
+{
+	return fprintf(arg, "route%c%s%c%d%c", 0, pattern, 0, backend, 0) < 0 ?
+	    -1 : 0;
+}
+
+/* wconf_encode - write the whole configuration to fd; 0 or -1 */
+int
+wconf_encode(const struct wconf *wc, int fd)
+{
+	char	*blob = NULL;
+	size_t	 len = 0, i;
+	FILE	*f;
+	int	 rc = -1;
+
+	if ((f = open_memstream(&blob, &len)) == NULL)
+		return -1;
+	fprintf(f, "%s%c", WCONF_MAGIC, 0);
+	fprintf(f, "peek_timeout_ms%c%u%c", 0, wc->wc_peek_timeout_ms, 0);
+	fprintf(f, "handoff_timeout_ms%c%u%c", 0, wc->wc_handoff_timeout_ms, 0);
+	fprintf(f, "max_pending%c%u%c", 0, wc->wc_max_pending, 0);
+	for (i = 0; i < wc->wc_nbackends; i++)
+		fprintf(f, "backend%c%s%c%s%c", 0, wc->wc_backends[i].wb_name,
+		    0, wc->wc_backends[i].wb_socket, 0);
+	fprintf(f, "default%c%d%c", 0, wc->wc_default, 0);
+	if (names_walk(wc->wc_names, wconf_put_route, f) == -1)
+		goto out;
+	fprintf(f, "end%c", 0);
+	if (fflush(f) == EOF || ferror(f))
+		goto out;
+	rc = 0;
+	for (i = 0; i < len && rc == 0; ) {
+		ssize_t n = write(fd, blob + i, len - i);
+		if (n <= 0)
+			rc = -1;
+		else
+			i += (size_t)n;
+	}
+out:
+	fclose(f);
+	free(blob);
+	return rc;
+}
+
+struct wconf_reader {
+	const char	*wr_pos;
+	const char	*wr_end;
+};
+
+/* wconf_token - the next NUL-terminated token, or NULL at a bad end */
+static const char *
+wconf_token(struct wconf_reader *r)
+{
+	const char	*tok = r->wr_pos, *nul;
+
+	if (tok >= r->wr_end || (nul = memchr(tok, 0, r->wr_end - tok)) == NULL)
+		return NULL;
+	r->wr_pos = nul + 1;
+	return tok;
+}
+
+/* wconf_number - the next token as a number in [min, max], or -1 */
+static int
+wconf_number(struct wconf_reader *r, long min, long max, long *out)
+{
+	const char	*tok = wconf_token(r);
+	char		*end;
+
+	if (tok == NULL)
+		return -1;
+	errno = 0;
+	*out = strtol(tok, &end, 10);
+	if (*tok == '\0' || *end != '\0' || errno || *out < min || *out > max)
+		return -1;
+	return 0;
+}
+
+/* wconf_record - decode the record whose first token is key */
+static int
+wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
+{
+	const char	*a, *b;
+	long		 n;
+
+	if (strcmp(key, "backend") == 0) {
+		a = wconf_token(r);
+		b = wconf_token(r);
+		return a && b && wconf_add_backend(wc, a, b) != -1 ? 0 : -1;
+	}
+	if (strcmp(key, "route") == 0) {
+		if ((a = wconf_token(r)) == NULL ||
+		    wconf_number(r, 0, (long)wc->wc_nbackends - 1, &n) == -1)
+			return -1;
+		return names_add(wc->wc_names, a, (int)n, NULL);
+	}
+	if (strcmp(key, "default") == 0) {
+		if (wconf_number(r, -1, (long)wc->wc_nbackends - 1, &n) == -1)
+			return -1;
+		wc->wc_default = (int)n;
+		return 0;
+	}
+	if (wconf_number(r, 1, UINT_MAX, &n) == -1)
+		return -1;
+	if (strcmp(key, "peek_timeout_ms") == 0)
+		wc->wc_peek_timeout_ms = (unsigned)n;
+	else if (strcmp(key, "handoff_timeout_ms") == 0)
+		wc->wc_handoff_timeout_ms = (unsigned)n;
+	else if (strcmp(key, "max_pending") == 0)
+		wc->wc_max_pending = (unsigned)n;
+	else
+		return -1;
+	return 0;
+}
+
+/*
+ * wconf_decode - fill a fresh wc (wconf_init'ed here) from a blob;
+ * 0, or -1 with errno EBADMSG and wc cleared.
+ */
+int
+wconf_decode(const uint8_t *buf, size_t len, struct wconf *wc)
+{
+	struct wconf_reader	 r = { (const char *)buf, (const char *)buf + len };
+	const char		*key;
+
+	if (wconf_init(wc) == -1)
+		return -1;
+	if ((key = wconf_token(&r)) == NULL || strcmp(key, WCONF_MAGIC) != 0)
+		goto bad;
+	while ((key = wconf_token(&r)) != NULL && strcmp(key, "end") != 0)
+		if (wconf_record(&r, key, wc) == -1)
+			goto bad;
+	if (key == NULL || r.wr_pos != r.wr_end)
+		goto bad;
+	return 0;
+bad:
+	wconf_clear(wc);
+	errno = EBADMSG;
+	return -1;
+}

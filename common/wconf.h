@@ -1,0 +1,48 @@
+/*
+ * wconf.h - the worker configuration: what a worker needs to route.
+ *
+ * The master builds it from the config file, encodes it into a memfd and
+ * execs each worker with that memfd as fd WCONF_FD; the worker decodes
+ * it.  This is the only thing the master tells a worker, which is why
+ * it lives in common/: master/ and worker/ never include each other.
+ */
+#ifndef WCONF_H
+#define WCONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/un.h>
+
+#include "names.h"
+
+/* fixed descriptor numbers in a worker, set up by the master's spawn */
+#define WCONF_FD	3	/* the encoded worker configuration */
+#define WCONF_CTL_FD	4	/* pipe from the master: EOF means it is gone */
+#define WCONF_LISTEN_FD	5	/* first listening socket; -l says how many */
+
+#define WCONF_NAME_MAX	64
+#define WCONF_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+
+struct wconf_backend {
+	char	wb_name[WCONF_NAME_MAX + 1];
+	char	wb_socket[WCONF_PATH_MAX + 1];
+};
+
+struct wconf {
+	unsigned		 wc_peek_timeout_ms;
+	unsigned		 wc_handoff_timeout_ms;
+	unsigned		 wc_max_pending;
+	int			 wc_default;	/* backend index, or -1 */
+	struct wconf_backend	*wc_backends;
+	size_t			 wc_nbackends;
+	struct names		*wc_names;
+};
+
+int	wconf_init(struct wconf *);
+void	wconf_clear(struct wconf *);
+int	wconf_add_backend(struct wconf *, const char *name, const char *socket);
+int	wconf_backend_index(const struct wconf *, const char *name);
+int	wconf_encode(const struct wconf *, int fd);
+int	wconf_decode(const uint8_t *buf, size_t len, struct wconf *);
+
+#endif

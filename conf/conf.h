@@ -1,0 +1,40 @@
+/*
+ * conf.h - snitch.ini, parsed (with inih) and checked.
+ *
+ * conf_load either returns a complete, valid configuration or an error
+ * text "FILE:LINE: reason"; nothing is ever silently ignored.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "wconf.h"
+
+#define CONF_ERR_MAX	512
+#define CONF_ADDR_MAX	64	/* "[ipv6]:port" */
+#define CONF_LISTEN_MAX	64
+
+struct conf_listen {
+	struct sockaddr_storage	 cl_addr;
+	socklen_t		 cl_len;
+	char			 cl_text[CONF_ADDR_MAX];
+};
+
+struct conf {
+	char			*cf_file;
+	struct conf_listen	*cf_listen;
+	size_t			 cf_nlisten;
+	char			*cf_user;	/* NULL when not set */
+	int			 cf_workers;
+	struct wconf		 cf_wconf;
+};
+
+struct conf	*conf_load(const char *path, char *err, size_t errlen);
+void		 conf_free(struct conf *);
+int		 conf_same_listeners(const struct conf *, const struct conf *);
+int		 conf_parse_duration(const char *text, unsigned *ms);
+int		 conf_parse_addr(const char *text, struct conf_listen *);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * main.c - snitch, the master process.
+ *
+ * Started as root (or unprivileged, then it stays so): reads the config,
+ * binds the listeners, drops privileges for good, and keeps `workers`
+ * peeker processes running.  It never reads a byte from a client.
+ * Signal handlers only set flags; the loop below acts on them:
+ *   SIGHUP           reload: new workers with the new routes, old ones retire
+ *   SIGTERM, SIGINT  stop: workers finish what they hold, then exit
+ *   SIGCHLD          reap, and restart workers that died
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "listen.h"
+#include "log.h"
+#include "privdrop.h"
+#include "spawn.h"
+
+#define MAIN_CONF_DEFAULT	"/etc/snitch/snitch.ini"
+#define MAIN_STOP_GRACE_MS	2000	/* beyond the configured timeouts */
+
+static volatile sig_atomic_t	main_sighup, main_sigterm, main_sigchld;
+
+/* main_signal - note which signal arrived; the loop acts on it */
+static void
+main_signal(int sig)
+{
+	if (sig == SIGHUP)
+		main_sighup = 1;
+	else if (sig == SIGCHLD)
+		main_sigchld = 1;
+	else
+		main_sigterm = 1;
+}
+
+/* main_usage - the command line, on error */
+static void __attribute__((noreturn))
+main_usage(void)
+{
+	fprintf(stderr, "usage: snitch [-c file] [-t] [-d] [-v] [-V]\n");
+	exit(1);
+}
+
+/* main_worker_exe - open snitch-worker, found next to this program */
+static int
+main_worker_exe(void)
+{
+	char	self[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t	n;
+	int	fd;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)
+		fatal("readlink /proc/self/exe");
+	self[n] = '\0';
+	snprintf(path, sizeof(path), "%s/snitch-worker", dirname(self));
+	/* Opened now: after the privilege drop it is run with fexecve. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("%s", path);
+	return fd;
+}
+
+/* main_signals - block the signals we handle; ppoll unblocks them */
+static void
+main_signals(sigset_t *during_wait)
+{
+	struct sigaction	 sa;
+	sigset_t		 mask;
+	int			 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGCHLD };
+	size_t			 i;
+
+	sigemptyset(&mask);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaddset(&mask, sigs[i]);
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			fatal("sigaction");
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &mask, during_wait) == -1)
+		fatal("sigprocmask");
+	sigdelset(during_wait, SIGHUP);
+	sigdelset(during_wait, SIGTERM);
+	sigdelset(during_wait, SIGINT);
+	sigdelset(during_wait, SIGCHLD);
+}
+
+/* main_nofile - raise the descriptor limit as far as allowed */
+static void
+main_nofile(void)
+{
+	struct rlimit	rl;
+
+	/* Workers inherit it: each pending connection is a descriptor. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("%s: setrlimit", __func__);
+	}
+}
+
+/* main_reload - re-read the config; keep everything if it is invalid */
+static void
+main_reload(struct conf **running, const char *path)
+{
+	char		 err[CONF_ERR_MAX];
+	struct conf	*cf;
+
+	if ((cf = conf_load(path, err, sizeof(err))) == NULL) {
+		log_warnx("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	if (!conf_same_listeners(cf, *running))
+		log_warnx("reload: listen addresses changed; that needs a "
+		    "restart, keeping the current listeners");
+	if ((cf->cf_user == NULL) != ((*running)->cf_user == NULL) ||
+	    (cf->cf_user && strcmp(cf->cf_user, (*running)->cf_user) != 0))
+		log_warnx("reload: user changed; that needs a restart");
+	if (spawn_generation(cf) == -1) {
+		log_warn("reload: cannot pass the new configuration to workers;"
+		    " keeping the running configuration");
+		conf_free(cf);
+		return;
+	}
+	log_info("reload: configuration generation %u loaded from %s: "
+	    "%zu backends, %zu names, %d workers", spawn_current_gen(), path,
+	    cf->cf_wconf.wc_nbackends, names_count(cf->cf_wconf.wc_names),
+	    cf->cf_workers);
+	conf_free(*running);
+	*running = cf;
+}
+
+/* main_loop - act on signals and restart timers until stopped */
+static void __attribute__((noreturn))
+main_loop(struct conf *cf, const char *path, int *listen_fds,
+    const sigset_t *during_wait)
+{
+	struct timespec	 ts, *tsp;
+	uint64_t	 now, stop_deadline = 0;
+	int		 wait_ms;
+	size_t		 i;
+
+	for (;;) {
+		now = clock_ms();
+		if (main_sigchld) {
+			main_sigchld = 0;
+			spawn_reap(now);
+		}
+		if (main_sigterm && stop_deadline == 0) {
+			log_info("stopping: workers finish what they hold");
+			spawn_stop();
+			for (i = 0; i < cf->cf_nlisten; i++)
+				close(listen_fds[i]);
+			stop_deadline = now + cf->cf_wconf.wc_peek_timeout_ms +
+			    cf->cf_wconf.wc_handoff_timeout_ms +
+			    MAIN_STOP_GRACE_MS;
+		}
+		if (stop_deadline && spawn_alive() == 0) {
+			log_info("stopped");
+			conf_free(cf);
+			exit(0);
+		}
+		if (stop_deadline && now >= stop_deadline) {
+			spawn_kill();
+			stop_deadline = now + MAIN_STOP_GRACE_MS;
+		}
+		if (main_sighup && stop_deadline == 0) {
+			main_sighup = 0;
+			main_reload(&cf, path);
+		}
+		wait_ms = stop_deadline ? (int)(stop_deadline - now) :
+		    spawn_due(now);
+		tsp = NULL;
+		if (wait_ms >= 0) {
+			ts.tv_sec = wait_ms / 1000;
+			ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
+			tsp = &ts;
+		}
+		if (ppoll(NULL, 0, tsp, during_wait) == -1 && errno != EINTR)
+			fatal("ppoll");
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*path = MAIN_CONF_DEFAULT;
+	char		 err[CONF_ERR_MAX];
+	struct conf	*cf;
+	sigset_t	 during_wait;
+	int		 ch, test = 0, daemonize = 0, verbose = 0, exe_fd;
+	int		*listen_fds;
+	size_t		 i;
+
+	while ((ch = getopt(argc, argv, "c:tdvV")) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 't': test = 1; break;
+		case 'd': daemonize = 1; break;
+		case 'v': verbose++; break;
+		case 'V': printf("snitch %s\n", SNITCH_VERSION); return 0;
+		default: main_usage();
+		}
+	}
+	if (optind != argc)
+		main_usage();
+	log_init("snitch", 0, verbose);
+	if ((cf = conf_load(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (test) {
+		printf("configuration OK\n");
+		conf_free(cf);
+		return 0;
+	}
+	if (geteuid() == 0 && cf->cf_user == NULL)
+		fatalx("%s: started as root, so [snitch] needs user = (the "
+		    "unprivileged user SNItch runs as)", path);
+	exe_fd = main_worker_exe();
+	if ((listen_fds = calloc(cf->cf_nlisten, sizeof(int))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < cf->cf_nlisten; i++)
+		listen_fds[i] = listen_open(&cf->cf_listen[i]);
+	main_nofile();
+	privdrop(cf->cf_user);
+	if (daemonize) {
+		log_init("snitch", 1, verbose);
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+	}
+	main_signals(&during_wait);
+	spawn_init(exe_fd, listen_fds, cf->cf_nlisten, daemonize, verbose);
+	if (spawn_generation(cf) == -1)
+		fatal("cannot pass the configuration to workers");
+	log_info("started: %d workers, %zu backends, %zu names, uid %ld",
+	    cf->cf_workers, cf->cf_wconf.wc_nbackends,
+	    names_count(cf->cf_wconf.wc_names), (long)getuid());
+	main_loop(cf, path, listen_fds, &during_wait);
+}

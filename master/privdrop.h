@@ -1,0 +1,9 @@
+/*
+ * privdrop.h - give up root for good.
+ */
+#ifndef PRIVDROP_H
+#define PRIVDROP_H
+
+void	privdrop(const char *user);
+
+#endif

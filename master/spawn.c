@@ -1,0 +1,346 @@
+/*
+ * spawn.c - start the peeker workers, restart the ones that die, retire
+ * a generation on reload.
+ *
+ * Runs in the master, after privileges are dropped.  Each worker is
+ * fork + fexecve of snitch-worker (a fresh address space for the process
+ * that parses hostile bytes), with fixed descriptors:
+ *   3  the generation's worker configuration (a sealed memfd)
+ *   4  the read end of a pipe only the master can write: EOF = master gone
+ *   5+ the listening sockets
+ * Every other master descriptor is close-on-exec.  A worker that dies
+ * young is restarted with a growing delay, so a crash loop does not
+ * become a fork loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bsd/sys/queue.h>
+
+#include "clock.h"
+#include "log.h"
+#include "spawn.h"
+#include "wconf.h"
+
+#define SPAWN_YOUNG_MS		2000	/* dying sooner than this is "young" */
+#define SPAWN_DELAY_MAX_MS	60000
+
+struct worker {
+	pid_t			 wk_pid;	/* 0: waiting for wk_respawn_ms */
+	int			 wk_index;
+	unsigned		 wk_gen;
+	int			 wk_ctl;	/* write end of its pipe, or -1 */
+	int			 wk_retiring;
+	uint64_t		 wk_started_ms;
+	unsigned		 wk_young_deaths;
+	uint64_t		 wk_respawn_ms;
+	TAILQ_ENTRY(worker)	 wk_link;
+};
+
+static TAILQ_HEAD(, worker) spawn_workers = TAILQ_HEAD_INITIALIZER(spawn_workers);
+static int		 spawn_exe_fd = -1;
+static const int	*spawn_listen_fds;
+static size_t		 spawn_nlisten;
+static int		 spawn_syslog;
+static int		 spawn_verbose;
+static int		 spawn_wconf_fd = -1;	/* current generation's */
+static unsigned		 spawn_gen;
+static int		 spawn_stopping;
+
+/* spawn_init - what every worker will be given */
+void
+spawn_init(int exe_fd, const int *listen_fds, size_t nlisten, int use_syslog,
+    int verbose)
+{
+	spawn_exe_fd = exe_fd;
+	spawn_listen_fds = listen_fds;
+	spawn_nlisten = nlisten;
+	spawn_syslog = use_syslog;
+	spawn_verbose = verbose;
+}
+
+/*
+ * spawn_fixed_fds - in the child: move descriptors to their fixed
+ * numbers; returns where the executable's descriptor is now.
+ */
+static int
+spawn_fixed_fds(int ctl_read)
+{
+	int	 src[3 + CONF_LISTEN_MAX], low = WCONF_LISTEN_FD + (int)spawn_nlisten;
+	size_t	 i, n = 0;
+
+	src[n++] = spawn_wconf_fd;
+	src[n++] = ctl_read;
+	for (i = 0; i < spawn_nlisten; i++)
+		src[n++] = spawn_listen_fds[i];
+	src[n++] = spawn_exe_fd;
+	/*
+	 * Any source may sit in the fixed range: first copy all of them
+	 * above it (close-on-exec copies), then dup2 into place.
+	 */
+	for (i = 0; i < n; i++)
+		if ((src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, low)) == -1)
+			_exit(127);
+	for (i = 0; i < n - 1; i++)
+		if (dup2(src[i], WCONF_FD + (int)i) == -1)
+			_exit(127);
+	return src[n - 1];
+}
+
+/* spawn_exec - in the child: become snitch-worker */
+static void __attribute__((noreturn))
+spawn_exec(struct worker *wk, int ctl_read)
+{
+	char		 index[16], gen[16], nlisten[16];
+	char		*argv[] = { "snitch-worker", "-i", index, "-g", gen,
+			    "-l", nlisten, NULL, NULL, NULL };
+	extern char	**environ;
+	sigset_t	 none;
+	int		 argc = 7, exe;
+
+	snprintf(index, sizeof(index), "%d", wk->wk_index);
+	snprintf(gen, sizeof(gen), "%u", wk->wk_gen);
+	snprintf(nlisten, sizeof(nlisten), "%zu", spawn_nlisten);
+	if (spawn_syslog)
+		argv[argc++] = "-s";
+	if (spawn_verbose)
+		argv[argc++] = "-v";
+	exe = spawn_fixed_fds(ctl_read);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	fexecve(exe, argv, environ);
+	log_warn("worker %d: exec snitch-worker", wk->wk_index);
+	_exit(127);
+}
+
+/* spawn_start - fork and exec one worker; on failure, retry later */
+static void
+spawn_start(struct worker *wk, uint64_t now_ms)
+{
+	int	ctl[2];
+	pid_t	pid;
+
+	if (pipe2(ctl, O_CLOEXEC) == -1) {
+		log_warn("worker %d: pipe", wk->wk_index);
+		wk->wk_respawn_ms = now_ms + 1000;
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("worker %d: fork", wk->wk_index);
+		close(ctl[0]);
+		close(ctl[1]);
+		wk->wk_respawn_ms = now_ms + 1000;
+		return;
+	}
+	if (pid == 0)
+		spawn_exec(wk, ctl[0]);
+	close(ctl[0]);
+	wk->wk_pid = pid;
+	wk->wk_ctl = ctl[1];
+	wk->wk_started_ms = now_ms;
+	log_debug("%s: worker %d gen %u is pid %ld", __func__, wk->wk_index,
+	    wk->wk_gen, (long)pid);
+}
+
+/* spawn_wconf - the sealed memfd holding a generation's configuration */
+static int
+spawn_wconf(const struct conf *cf)
+{
+	int	fd;
+
+	if ((fd = memfd_create("snitch-wconf", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
+		return -1;
+	/* Sealed: a compromised worker cannot rewrite its siblings' config. */
+	if (wconf_encode(&cf->cf_wconf, fd) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK |
+	    F_SEAL_GROW | F_SEAL_SEAL) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* spawn_retire - ask a worker to finish what it holds and exit */
+static void
+spawn_retire(struct worker *wk)
+{
+	wk->wk_retiring = 1;
+	if (wk->wk_pid > 0)
+		kill(wk->wk_pid, SIGTERM);
+	if (wk->wk_ctl != -1) {
+		close(wk->wk_ctl);
+		wk->wk_ctl = -1;
+	}
+}
+
+/* spawn_forget - drop a worker that is gone for good */
+static void
+spawn_forget(struct worker *wk)
+{
+	if (wk->wk_ctl != -1)
+		close(wk->wk_ctl);
+	TAILQ_REMOVE(&spawn_workers, wk, wk_link);
+	free(wk);
+}
+
+/*
+ * spawn_generation - start cf_workers workers with cf's routes, then
+ * retire the previous generation; 0, or -1 with nothing changed.
+ */
+int
+spawn_generation(const struct conf *cf)
+{
+	struct worker	*wk, *next;
+	uint64_t	 now = clock_ms();
+	int		 fd, i;
+
+	if ((fd = spawn_wconf(cf)) == -1)
+		return -1;
+	TAILQ_FOREACH_SAFE(wk, &spawn_workers, wk_link, next) {
+		if (wk->wk_pid == 0)
+			spawn_forget(wk);
+		else
+			spawn_retire(wk);
+	}
+	if (spawn_wconf_fd != -1)
+		close(spawn_wconf_fd);
+	spawn_wconf_fd = fd;
+	spawn_gen++;
+	for (i = 0; i < cf->cf_workers; i++) {
+		if ((wk = calloc(1, sizeof(*wk))) == NULL)
+			fatal("%s: calloc", __func__);
+		wk->wk_index = i;
+		wk->wk_gen = spawn_gen;
+		wk->wk_ctl = -1;
+		TAILQ_INSERT_TAIL(&spawn_workers, wk, wk_link);
+		spawn_start(wk, now);
+	}
+	return 0;
+}
+
+/* spawn_died - log a worker's end and decide when it comes back */
+static void
+spawn_died(struct worker *wk, int status, uint64_t now_ms)
+{
+	char		 how[64];
+	uint64_t	 delay = 0;
+
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "killed by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(how, sizeof(how), "exited with status %d",
+		    WEXITSTATUS(status));
+	if (wk->wk_retiring || spawn_stopping) {
+		log_debug("%s: worker %d gen %u pid %ld %s", __func__,
+		    wk->wk_index, wk->wk_gen, (long)wk->wk_pid, how);
+		spawn_forget(wk);
+		return;
+	}
+	if (now_ms - wk->wk_started_ms < SPAWN_YOUNG_MS) {
+		wk->wk_young_deaths++;
+		delay = 1000ULL << (wk->wk_young_deaths < 7 ?
+		    wk->wk_young_deaths - 1 : 6);
+		if (delay > SPAWN_DELAY_MAX_MS)
+			delay = SPAWN_DELAY_MAX_MS;
+	} else
+		wk->wk_young_deaths = 0;
+	log_warnx("worker %d (pid %ld) %s; restarting it %s%.1fs", wk->wk_index,
+	    (long)wk->wk_pid, how, delay ? "in " : "now, after ", delay ?
+	    delay / 1000.0 : (now_ms - wk->wk_started_ms) / 1000.0);
+	close(wk->wk_ctl);
+	wk->wk_ctl = -1;
+	wk->wk_pid = 0;
+	wk->wk_respawn_ms = now_ms + delay;
+}
+
+/* spawn_reap - collect every worker that exited */
+void
+spawn_reap(uint64_t now_ms)
+{
+	struct worker	*wk;
+	pid_t		 pid;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		TAILQ_FOREACH(wk, &spawn_workers, wk_link)
+			if (wk->wk_pid == pid)
+				break;
+		if (wk != NULL)
+			spawn_died(wk, status, now_ms);
+	}
+}
+
+/* spawn_due - restart workers whose delay is over; ms to the next, or -1 */
+int
+spawn_due(uint64_t now_ms)
+{
+	struct worker	*wk;
+	uint64_t	 next = UINT64_MAX;
+
+	TAILQ_FOREACH(wk, &spawn_workers, wk_link) {
+		if (wk->wk_pid != 0 || spawn_stopping)
+			continue;
+		if (wk->wk_respawn_ms <= now_ms)
+			spawn_start(wk, now_ms);
+		if (wk->wk_pid == 0 && wk->wk_respawn_ms < next)
+			next = wk->wk_respawn_ms;
+	}
+	return next == UINT64_MAX ? -1 : (int)(next - now_ms);
+}
+
+/* spawn_stop - retire every worker; nothing is restarted from now on */
+void
+spawn_stop(void)
+{
+	struct worker	*wk, *next;
+
+	spawn_stopping = 1;
+	TAILQ_FOREACH_SAFE(wk, &spawn_workers, wk_link, next) {
+		if (wk->wk_pid == 0)
+			spawn_forget(wk);
+		else
+			spawn_retire(wk);
+	}
+}
+
+/* spawn_kill - end the workers that outlived the stop deadline */
+void
+spawn_kill(void)
+{
+	struct worker	*wk;
+
+	TAILQ_FOREACH(wk, &spawn_workers, wk_link)
+		if (wk->wk_pid > 0) {
+			log_warnx("worker %d (pid %ld) did not stop in time; "
+			    "killing it", wk->wk_index, (long)wk->wk_pid);
+			kill(wk->wk_pid, SIGKILL);
+		}
+}
+
+/* spawn_alive - how many workers are running */
+size_t
+spawn_alive(void)
+{
+	struct worker	*wk;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(wk, &spawn_workers, wk_link)
+		n += wk->wk_pid > 0;
+	return n;
+}
+
+/* spawn_current_gen - the configuration generation now being served */
+unsigned
+spawn_current_gen(void)
+{
+	return spawn_gen;
+}

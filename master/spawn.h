@@ -1,0 +1,22 @@
+/*
+ * spawn.h - the master's workers: start, reap, restart, retire.
+ */
+#ifndef SPAWN_H
+#define SPAWN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+void	spawn_init(int exe_fd, const int *listen_fds, size_t nlisten,
+	    int use_syslog, int verbose);
+int	spawn_generation(const struct conf *);
+void	spawn_reap(uint64_t now_ms);
+int	spawn_due(uint64_t now_ms);
+void	spawn_stop(void);
+void	spawn_kill(void);
+size_t	spawn_alive(void);
+unsigned spawn_current_gen(void);
+
+#endif

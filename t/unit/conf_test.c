@@ -1,0 +1,189 @@
+/*
+ * conf_test.c - snitch.ini parsing: every refusal names its file and
+ * line; a valid file gives the routes and settings it says.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "tap.h"
+
+#define HEAD	"[snitch]\nlisten = 127.0.0.1:8443\n"
+#define BACKEND	"[backend a]\nsocket = /run/a.sock\nnames = a.test\n"
+
+struct conf_row {
+	const char	*label;
+	const char	*text;
+	int		 line;		/* of the error; 0: file-level; -1: valid */
+	const char	*reason;	/* expected in the message */
+};
+
+static const struct conf_row conf_rows[] = {
+	{ "minimal valid", HEAD BACKEND, -1, NULL },
+	{ "unknown key", HEAD "bogus = 1\n" BACKEND, 3, "unknown key 'bogus'" },
+	{ "unknown backend key", HEAD BACKEND "sockets = /x\n", 6,
+	    "unknown key 'sockets'" },
+	{ "unknown section", HEAD BACKEND "[frontend x]\n", 6,
+	    "unknown section [frontend x]" },
+	{ "key before any section", "listen = 127.0.0.1:1\n" HEAD BACKEND, 1,
+	    "outside of any section" },
+	{ "bad address", "[snitch]\nlisten = 999.1.1.1:80\n" BACKEND, 2,
+	    "bad listen address '999.1.1.1:80'" },
+	{ "address without port", "[snitch]\nlisten = 127.0.0.1\n" BACKEND, 2,
+	    "bad listen address" },
+	{ "port out of range", "[snitch]\nlisten = 127.0.0.1:99999\n" BACKEND,
+	    2, "bad listen address" },
+	{ "v6 without brackets", "[snitch]\nlisten = ::1:443\n" BACKEND, 2,
+	    "bad listen address" },
+	{ "duplicate listen", "[snitch]\nlisten = 127.0.0.1:1 127.0.0.1:1\n"
+	    BACKEND, 2, "given twice" },
+	{ "bad duration unit", HEAD "peek_timeout = 10 fortnights\n" BACKEND,
+	    3, "bad duration '10 fortnights'" },
+	{ "negative duration", HEAD "peek_timeout = -1s\n" BACKEND, 3,
+	    "bad duration" },
+	{ "zero duration", HEAD "handoff_timeout = 0\n" BACKEND, 3,
+	    "bad duration" },
+	{ "workers zero", HEAD "workers = 0\n" BACKEND, 3, "workers must be" },
+	{ "workers not a number", HEAD "workers = two\n" BACKEND, 3,
+	    "workers must be" },
+	{ "scalar set twice", HEAD "workers = 1\nworkers = 2\n" BACKEND, 4,
+	    "'workers' is set twice" },
+	{ "backend without socket", HEAD "[backend a]\nnames = a.test\n", 3,
+	    "backend 'a' has no socket" },
+	{ "empty backend section", HEAD BACKEND "\n[backend b]\n", 7,
+	    "backend 'b' has no socket" },
+	{ "relative socket", HEAD "[backend a]\nsocket = a.sock\n", 4,
+	    "absolute path" },
+	{ "unknown default", HEAD "default = nosuch\n" BACKEND, 3,
+	    "default backend 'nosuch' is not defined" },
+	{ "name in two backends", HEAD BACKEND "[backend b]\nsocket = /b\n"
+	    "names = x.test A.TEST\n", 8, "'A.TEST' is already claimed by "
+	    "backend 'a'" },
+	{ "name twice in one backend", HEAD "[backend a]\nsocket = /a\n"
+	    "names = a.test\n  a.test\n", 6, "listed twice" },
+	{ "not a host name", HEAD "[backend a]\nsocket = /a\nnames = "
+	    "bad_name!.com\n", 5, "'bad_name!.com' is not a host name" },
+	{ "ip literal as name", HEAD "[backend a]\nsocket = /a\nnames = "
+	    "10.0.0.1\n", 5, "not a host name" },
+	{ "backend defined twice", HEAD BACKEND "[backend a]\n", 6,
+	    "defined twice" },
+	{ "bad backend name", HEAD "[backend a/b]\nsocket = /a\n", 3,
+	    "bad backend name" },
+	{ "syntax error", HEAD "just words\n" BACKEND, 3, "syntax error" },
+	{ "no listen", "[snitch]\nworkers = 1\n" BACKEND, 0,
+	    "no listen address" },
+	{ "no backend", HEAD, 0, "no [backend NAME] section" },
+	{ "overlong line", HEAD "[backend a]\nsocket = /a\nnames = "
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test "
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.test "
+	    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccc.test "
+	    "dddddddddd.test\n", 5, "line longer than" },
+};
+
+/* conf_file - write text to a temporary file; its path */
+static char *
+conf_file(const char *text)
+{
+	static char	path[64];
+	int		fd;
+
+	strcpy(path, "/tmp/snitch-conf-test.XXXXXX");
+	if ((fd = mkstemp(path)) == -1 ||
+	    write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	close(fd);
+	return path;
+}
+
+static void
+test_rows(void)
+{
+	char		 err[CONF_ERR_MAX], want[CONF_ERR_MAX];
+	struct conf	*cf;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(conf_rows) / sizeof(conf_rows[0]); i++) {
+		const struct conf_row *r = &conf_rows[i];
+		char *path = conf_file(r->text);
+
+		err[0] = '\0';
+		cf = conf_load(path, err, sizeof(err));
+		if (r->line == -1)
+			TAP_OK(cf != NULL, "%s: accepted (%s)", r->label, err);
+		else {
+			if (r->line > 0)
+				snprintf(want, sizeof(want), "%s:%d: ", path,
+				    r->line);
+			else
+				snprintf(want, sizeof(want), "%s: ", path);
+			TAP_OK(cf == NULL && strncmp(err, want, strlen(want)) == 0
+			    && strstr(err, r->reason) != NULL,
+			    "%s: refused with '%s%s' (got '%s')", r->label,
+			    want, r->reason, err);
+		}
+		conf_free(cf);
+		unlink(path);
+	}
+}
+
+static void
+test_values(void)
+{
+	char		 err[CONF_ERR_MAX];
+	char		*path = conf_file("[snitch]\n"
+	    "listen = 127.0.0.1:8443 [::1]:8443   ; two\n"
+	    "user = nobody\nworkers = 3\npeek_timeout = 500ms\n"
+	    "handoff_timeout = 2\nmax_pending = 99\ndefault = web\n"
+	    "[backend web]\nsocket = /run/web.sock\n"
+	    "names = example.org *.example.org\n  also.example\n"
+	    "[backend any]\nsocket = /run/any.sock\nnames = *\n");
+	struct conf	*cf = conf_load(path, err, sizeof(err));
+	struct wconf	*wc;
+
+	TAP_OK(cf != NULL, "full example loads (%s)", cf ? "" : err);
+	if (cf == NULL)
+		return;
+	wc = &cf->cf_wconf;
+	TAP_OK(cf->cf_nlisten == 2 && strcmp(cf->cf_listen[1].cl_text,
+	    "[::1]:8443") == 0 && cf->cf_listen[1].cl_addr.ss_family == AF_INET6,
+	    "two listeners, the second IPv6");
+	TAP_OK(cf->cf_user && strcmp(cf->cf_user, "nobody") == 0, "user");
+	TAP_OK(cf->cf_workers == 3, "workers");
+	TAP_OK(wc->wc_peek_timeout_ms == 500, "peek_timeout 500ms");
+	TAP_OK(wc->wc_handoff_timeout_ms == 2000, "bare seconds");
+	TAP_OK(wc->wc_max_pending == 99, "max_pending");
+	TAP_OK(wc->wc_default == 0, "default is backend 0");
+	TAP_OK(names_lookup(wc->wc_names, "also.example", 12) == 0,
+	    "names continue on indented lines");
+	TAP_OK(names_lookup(wc->wc_names, "x.example.org", 13) == 0 &&
+	    names_lookup(wc->wc_names, "other.net", 9) == 1, "routes");
+	conf_free(cf);
+	unlink(path);
+}
+
+static void
+test_durations(void)
+{
+	unsigned	ms;
+
+	TAP_OK(conf_parse_duration("10s", &ms) == 0 && ms == 10000, "10s");
+	TAP_OK(conf_parse_duration("250ms", &ms) == 0 && ms == 250, "250ms");
+	TAP_OK(conf_parse_duration("2m", &ms) == 0 && ms == 120000, "2m");
+	TAP_OK(conf_parse_duration("7", &ms) == 0 && ms == 7000, "bare seconds");
+	TAP_OK(conf_parse_duration("61m", &ms) == -1, "over an hour");
+	TAP_OK(conf_parse_duration("s", &ms) == -1, "unit alone");
+	TAP_OK(conf_parse_duration(" 1s", &ms) == -1, "leading space");
+	TAP_OK(conf_parse_duration("99999999999999999999s", &ms) == -1,
+	    "overflow");
+}
+
+int
+main(void)
+{
+	test_rows();
+	test_values();
+	test_durations();
+	return TAP_DONE();
+}

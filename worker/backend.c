@@ -1,0 +1,272 @@
+/*
+ * backend.c - the worker's channel to each backend, and the queue of
+ * connections waiting for a busy one.
+ *
+ * Runs in the worker, unprivileged.  One SOCK_SEQPACKET connection per
+ * backend, connected when first needed and again after it is lost, with
+ * a growing pause between failed attempts so a dead backend costs one
+ * connect(2) per pause, not one per client.  An outage is logged when it
+ * starts and when it ends, not per connection.
+ *
+ * "Busy" (the backend does not receive fast enough) is not "down": the
+ * connection waits in the backend's queue, in order, until the channel
+ * is writable or handoff_timeout passes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "alert.h"
+#include "handoff.h"
+#include "log.h"
+#include "worker.h"
+
+#define BACKEND_BACKOFF_MIN	50	/* ms */
+#define BACKEND_BACKOFF_MAX	1000
+#define BACKEND_BUSY_RETRY	20	/* ms, when no EPOLLOUT will come */
+
+/* backend_init - no channel is connected yet */
+int
+backend_init(struct worker *w)
+{
+	size_t	i;
+
+	w->w_backends = calloc(w->w_conf.wc_nbackends ? w->w_conf.wc_nbackends :
+	    1, sizeof(*w->w_backends));
+	if (w->w_backends == NULL)
+		return -1;
+	for (i = 0; i < w->w_conf.wc_nbackends; i++) {
+		w->w_backends[i].be_fd = -1;
+		TAILQ_INIT(&w->w_backends[i].be_queue);
+	}
+	return 0;
+}
+
+/* backend_watch - set the epoll interest of a channel */
+static void
+backend_watch(struct worker *w, int b, int want_out)
+{
+	struct backend		*be = &w->w_backends[b];
+	struct epoll_event	 ev;
+
+	/* No EPOLLIN: a backend never writes; EPOLLHUP says it is gone. */
+	ev.events = EPOLLRDHUP | (want_out ? EPOLLOUT : 0);
+	ev.data.u64 = EV_MAKE(EV_CHANNEL, be->be_use, b);
+	if (epoll_ctl(w->w_epoll, EPOLL_CTL_MOD, be->be_fd, &ev) == -1)
+		log_warn("%s: epoll_ctl", __func__);
+	be->be_want_out = want_out;
+}
+
+/* backend_lost - forget a channel; the next need reconnects at once */
+static void
+backend_lost(struct worker *w, int b, const char *why)
+{
+	struct backend	*be = &w->w_backends[b];
+
+	log_warnx("backend %s: channel closed (%s); reconnecting when needed",
+	    w->w_conf.wc_backends[b].wb_name, why);
+	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, be->be_fd, NULL);
+	close(be->be_fd);
+	be->be_fd = -1;
+	be->be_want_out = 0;
+	be->be_retry = 0;
+}
+
+/* backend_failed - a connect attempt failed: log once, back off */
+static void
+backend_failed(struct worker *w, int b, int fd)
+{
+	struct backend	*be = &w->w_backends[b];
+	int		 saved = errno;
+
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	if (!be->be_down)
+		log_warn("backend %s: cannot connect to %s; clients get alert "
+		    "%u until it is back", w->w_conf.wc_backends[b].wb_name,
+		    w->w_conf.wc_backends[b].wb_socket, ALERT_INTERNAL_ERROR);
+	be->be_down = 1;
+	be->be_backoff = be->be_backoff ? be->be_backoff * 2 :
+	    BACKEND_BACKOFF_MIN;
+	if (be->be_backoff > BACKEND_BACKOFF_MAX)
+		be->be_backoff = BACKEND_BACKOFF_MAX;
+	be->be_retry = w->w_now + be->be_backoff;
+}
+
+/* backend_connect - the backend's channel, connecting it if needed */
+static int
+backend_connect(struct worker *w, int b)
+{
+	struct backend		*be = &w->w_backends[b];
+	struct sockaddr_un	 sun;
+	struct epoll_event	 ev;
+	int			 fd;
+
+	if (be->be_fd != -1)
+		return be->be_fd;
+	if (w->w_now < be->be_retry)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, w->w_conf.wc_backends[b].wb_socket,
+	    sizeof(sun.sun_path));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		backend_failed(w, b, fd);
+		return -1;
+	}
+	be->be_use = (be->be_use + 1) & 0xffffff;
+	ev.events = EPOLLRDHUP;
+	ev.data.u64 = EV_MAKE(EV_CHANNEL, be->be_use, b);
+	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		backend_failed(w, b, fd);
+		return -1;
+	}
+	if (be->be_down)
+		log_info("backend %s: connected again",
+		    w->w_conf.wc_backends[b].wb_name);
+	be->be_fd = fd;
+	be->be_down = 0;
+	be->be_backoff = 0;
+	return fd;
+}
+
+/* backend_is_busy - whether a send error means "try again later" */
+static int
+backend_is_busy(int error)
+{
+	/*
+	 * EAGAIN: its queue is full.  ETOOMANYREFS, ENOBUFS: too many fds
+	 * in flight or no buffer memory; they clear as the backend receives.
+	 */
+	return error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS ||
+	    error == ETOOMANYREFS || error == ENOMEM || error == EINTR;
+}
+
+/* backend_send - pass c's socket with its header to backend b */
+enum backend_result
+backend_send(struct worker *w, int b, struct conn *c, const uint8_t *payload,
+    size_t len)
+{
+	int	fd, attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((fd = backend_connect(w, b)) == -1)
+			return BACKEND_DOWN;
+		if (handoff_send(fd, c->cn_fd, payload, len) == 0)
+			return BACKEND_SENT;
+		if (backend_is_busy(errno))
+			return BACKEND_BUSY;
+		/* Lost (EPIPE, ECONNRESET...): a restarted backend is a
+		 * reconnect away, so try once more at once. */
+		backend_lost(w, b, strerror(errno));
+	}
+	return BACKEND_DOWN;
+}
+
+/* backend_has_queue - whether connections already wait for b */
+int
+backend_has_queue(const struct worker *w, int b)
+{
+	return !TAILQ_EMPTY(&w->w_backends[b].be_queue);
+}
+
+/* backend_enqueue - c waits for b, at most handoff_timeout */
+void
+backend_enqueue(struct worker *w, int b, struct conn *c)
+{
+	struct backend	*be = &w->w_backends[b];
+
+	/* Only a connection that was just routed is ever queued. */
+	TAILQ_REMOVE(&w->w_peeking, c, cn_link);
+	c->cn_state = CONN_QUEUED;
+	c->cn_backend = b;
+	c->cn_deadline = w->w_now + w->w_conf.wc_handoff_timeout_ms;
+	TAILQ_INSERT_TAIL(&be->be_queue, c, cn_link);
+	if (be->be_fd != -1 && !be->be_want_out)
+		backend_watch(w, b, 1);
+}
+
+/* backend_flush - send queued connections until b is busy again */
+static void
+backend_flush(struct worker *w, int b)
+{
+	struct backend	*be = &w->w_backends[b];
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&be->be_queue)) != NULL)
+		if (!peek_resume(w, c))
+			break;
+	if (be->be_fd != -1 && be->be_want_out != !TAILQ_EMPTY(&be->be_queue))
+		backend_watch(w, b, !TAILQ_EMPTY(&be->be_queue));
+}
+
+/* backend_event - a channel is writable again, or its backend is gone */
+void
+backend_event(struct worker *w, int b, uint32_t use, uint32_t events)
+{
+	struct backend	*be = &w->w_backends[b];
+
+	if (be->be_fd == -1 || be->be_use != use)
+		return;		/* about a channel already replaced */
+	if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))
+		backend_lost(w, b, "backend closed it");
+	backend_flush(w, b);
+}
+
+/* backend_expire - retry queues, refuse what waited too long */
+void
+backend_expire(struct worker *w)
+{
+	struct conn	*c;
+	size_t		 b;
+
+	for (b = 0; b < w->w_conf.wc_nbackends; b++) {
+		if (TAILQ_EMPTY(&w->w_backends[b].be_queue))
+			continue;
+		backend_flush(w, (int)b);
+		while ((c = TAILQ_FIRST(&w->w_backends[b].be_queue)) != NULL &&
+		    c->cn_deadline <= w->w_now)
+			peek_give_up(w, c);
+	}
+}
+
+/* backend_next_deadline - when a queue needs attention next */
+uint64_t
+backend_next_deadline(const struct worker *w)
+{
+	const struct conn	*c;
+	uint64_t		 next = UINT64_MAX;
+	size_t			 b;
+
+	for (b = 0; b < w->w_conf.wc_nbackends; b++) {
+		if ((c = TAILQ_FIRST(&w->w_backends[b].be_queue)) == NULL)
+			continue;
+		if (c->cn_deadline < next)
+			next = c->cn_deadline;
+		/* ETOOMANYREFS and ENOBUFS end without an EPOLLOUT. */
+		if (w->w_now + BACKEND_BUSY_RETRY < next)
+			next = w->w_now + BACKEND_BUSY_RETRY;
+	}
+	return next;
+}
+
+/* backend_close_all - close every channel, at exit */
+void
+backend_close_all(struct worker *w)
+{
+	size_t	b;
+
+	for (b = 0; b < w->w_conf.wc_nbackends; b++)
+		if (w->w_backends[b].be_fd != -1)
+			close(w->w_backends[b].be_fd);
+	free(w->w_backends);
+	w->w_backends = NULL;
+}

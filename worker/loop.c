@@ -1,0 +1,232 @@
+/*
+ * loop.c - the worker's event loop: accept, dispatch, deadlines, stop.
+ *
+ * Runs in the worker, unprivileged.  Nothing blocks: listeners are
+ * non-blocking, client sockets are only touched with MSG_DONTWAIT, and
+ * channels are non-blocking.  The listeners are shared by all workers
+ * and registered with EPOLLEXCLUSIVE so a new connection wakes one
+ * worker, not all.  Accepting pauses when the pool of connection slots
+ * is full (the kernel backlog holds the rest) or when descriptors run
+ * out: EMFILE leaves the connection in the backlog and the listener
+ * readable, so without a pause the loop would spin.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "worker.h"
+
+#define LOOP_EVENTS		64
+#define LOOP_ACCEPT_BATCH	32	/* accepts per wakeup, for fairness */
+#define LOOP_FD_PAUSE_MS	100	/* after EMFILE/ENFILE */
+
+static volatile sig_atomic_t	loop_sigterm;
+
+/* loop_signal - SIGTERM or SIGINT: finish what we hold, then exit */
+static void
+loop_signal(int sig)
+{
+	(void)sig;
+	loop_sigterm = 1;
+}
+
+/* loop_release - a connection is done: forget it and free its slot */
+void
+loop_release(struct worker *w, struct conn *c)
+{
+	struct conn_list *list;
+
+	/* An fd handed to a backend stays open there: without the DEL,
+	 * epoll would keep reporting a connection we no longer own. */
+	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, c->cn_fd, NULL);
+	close(c->cn_fd);
+	switch (c->cn_state) {
+	case CONN_PEEK:
+		list = &w->w_peeking;
+		break;
+	case CONN_LINGER:
+		list = &w->w_lingering;
+		break;
+	default:
+		list = &w->w_backends[c->cn_backend].be_queue;
+		break;
+	}
+	TAILQ_REMOVE(list, c, cn_link);
+	c->cn_state = CONN_FREE;
+	c->cn_fd = -1;
+	TAILQ_INSERT_HEAD(&w->w_free, c, cn_link);
+	w->w_pending--;
+}
+
+/* loop_listen - add the listeners to, or remove them from, the loop */
+static void
+loop_listen(struct worker *w, int on)
+{
+	struct epoll_event	ev;
+	size_t			i;
+
+	if (w->w_accepting == on)
+		return;
+	for (i = 0; i < w->w_nlisteners; i++) {
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.u64 = EV_MAKE(EV_LISTENER, 0, i);
+		if (epoll_ctl(w->w_epoll, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+		    w->w_listeners[i].ls_fd, &ev) == -1)
+			log_warn("%s: epoll_ctl", __func__);
+	}
+	w->w_accepting = on;
+}
+
+/* loop_accept - take new connections from a listener */
+static void
+loop_accept(struct worker *w, int li)
+{
+	union conn_addr	 peer;
+	socklen_t	 len;
+	int		 fd, i;
+
+	for (i = 0; i < LOOP_ACCEPT_BATCH; i++) {
+		if (TAILQ_EMPTY(&w->w_free)) {
+			loop_listen(w, 0);	/* back when a slot frees */
+			return;
+		}
+		len = sizeof(peer);
+		/* Blocking on purpose: the backend gets the socket as it
+		 * would from its own accept(); we use MSG_DONTWAIT. */
+		fd = accept4(w->w_listeners[li].ls_fd, &peer.sa, &len,
+		    SOCK_CLOEXEC);
+		if (fd != -1) {
+			peek_start(w, li, fd, &peer);
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			log_warn("accept: pausing %d ms", LOOP_FD_PAUSE_MS);
+			loop_listen(w, 0);
+			w->w_accept_resume = w->w_now + LOOP_FD_PAUSE_MS;
+			return;
+		}
+		/* ECONNABORTED, EPROTO, EPERM...: that client only. */
+		if (errno != EINTR && errno != ECONNABORTED)
+			log_warn("accept");
+	}
+}
+
+/* loop_stop - stop accepting; exit once every connection is done */
+static void
+loop_stop(struct worker *w, const char *why)
+{
+	size_t	i;
+
+	if (w->w_stopping)
+		return;
+	log_info("worker %d gen %u: %s; finishing %zu connections", w->w_index,
+	    w->w_gen, why, w->w_pending);
+	loop_listen(w, 0);
+	for (i = 0; i < w->w_nlisteners; i++)
+		close(w->w_listeners[i].ls_fd);
+	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, w->w_ctl, NULL);
+	w->w_stopping = 1;
+}
+
+/* loop_timeout - ms until the earliest deadline, for epoll_wait */
+static int
+loop_timeout(struct worker *w)
+{
+	uint64_t	next = peek_next_deadline(w), b;
+
+	if ((b = backend_next_deadline(w)) < next)
+		next = b;
+	if (!w->w_accepting && !w->w_stopping && w->w_accept_resume &&
+	    w->w_accept_resume < next)
+		next = w->w_accept_resume;
+	if (next == UINT64_MAX)
+		return -1;
+	/* +1: the coarse clock must have passed the deadline on wakeup. */
+	return next <= w->w_now ? 0 : (int)(next - w->w_now) + 1;
+}
+
+/* loop_dispatch - act on one epoll event */
+static void
+loop_dispatch(struct worker *w, const struct epoll_event *ev)
+{
+	uint32_t	i = EV_INDEX(ev->data.u64);
+
+	switch (EV_KIND(ev->data.u64)) {
+	case EV_LISTENER:
+		if (!w->w_stopping)
+			loop_accept(w, (int)i);
+		break;
+	case EV_CTL:
+		loop_stop(w, "master is gone");
+		break;
+	case EV_CHANNEL:
+		backend_event(w, (int)i, EV_USE(ev->data.u64), ev->events);
+		break;
+	case EV_CONN:
+		if (w->w_conns[i].cn_state != CONN_FREE &&
+		    w->w_conns[i].cn_use == EV_USE(ev->data.u64))
+			peek_event(w, &w->w_conns[i], ev->events);
+		break;
+	}
+}
+
+/* loop_signals - SIGTERM/SIGINT set a flag, delivered only in epoll_pwait */
+static void
+loop_signals(sigset_t *during_wait)
+{
+	struct sigaction	sa;
+	sigset_t		mask;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = loop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/* The master reloads; a terminal's SIGHUP must not end us. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, during_wait);
+	sigdelset(during_wait, SIGTERM);
+	sigdelset(during_wait, SIGINT);
+}
+
+/* loop_run - serve until told to stop and every connection is done */
+void
+loop_run(struct worker *w)
+{
+	struct epoll_event	events[LOOP_EVENTS];
+	sigset_t		during_wait;
+	int			n, i;
+
+	loop_signals(&during_wait);
+	w->w_now = clock_ms();
+	loop_listen(w, 1);
+	while (!w->w_stopping || w->w_pending > 0) {
+		n = epoll_pwait(w->w_epoll, events, LOOP_EVENTS,
+		    loop_timeout(w), &during_wait);
+		if (n == -1 && errno != EINTR)
+			fatal("epoll_pwait");
+		w->w_now = clock_ms();
+		if (loop_sigterm)
+			loop_stop(w, "stopping");
+		for (i = 0; i < n; i++)
+			loop_dispatch(w, &events[i]);
+		peek_expire(w);
+		backend_expire(w);
+		if (!w->w_accepting && !w->w_stopping &&
+		    !TAILQ_EMPTY(&w->w_free) && w->w_now >= w->w_accept_resume)
+			loop_listen(w, 1);
+	}
+}

@@ -1,0 +1,154 @@
+/*
+ * main.c - snitch-worker, a peeker process.
+ *
+ * Started only by the master (fork + fexecve), already unprivileged,
+ * with its descriptors at fixed numbers (see wconf.h).  It reads its
+ * routes from the configuration memfd, then runs the event loop until
+ * the master tells it to stop or goes away.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "worker.h"
+
+#define MAIN_FD_RESERVE	32	/* descriptors beyond the connection pool */
+
+/* main_usage - this program is not for people */
+static void __attribute__((noreturn))
+main_usage(void)
+{
+	fprintf(stderr, "snitch-worker is started by snitch, not by hand\n");
+	exit(1);
+}
+
+/* main_wconf - decode the configuration the master passed */
+static void
+main_wconf(struct worker *w)
+{
+	struct stat	 st;
+	void		*blob;
+
+	if (fstat(WCONF_FD, &st) == -1 || st.st_size <= 0)
+		fatal("worker configuration fd %d", WCONF_FD);
+	blob = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
+	    WCONF_FD, 0);
+	if (blob == MAP_FAILED)
+		fatal("mmap worker configuration");
+	if (wconf_decode(blob, (size_t)st.st_size, &w->w_conf) == -1)
+		fatalx("worker configuration is unreadable: are snitch and "
+		    "snitch-worker the same version?");
+	munmap(blob, (size_t)st.st_size);
+	close(WCONF_FD);
+}
+
+/* main_listeners - the inherited listening sockets and their addresses */
+static void
+main_listeners(struct worker *w)
+{
+	struct listener	*ls;
+	socklen_t	 len;
+	size_t		 i;
+
+	if ((w->w_listeners = calloc(w->w_nlisteners, sizeof(*ls))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < w->w_nlisteners; i++) {
+		ls = &w->w_listeners[i];
+		ls->ls_fd = WCONF_LISTEN_FD + (int)i;
+		len = sizeof(ls->ls_addr);
+		if (getsockname(ls->ls_fd, &ls->ls_addr.sa, &len) == -1)
+			fatal("listener fd %d", ls->ls_fd);
+		/* Bound to one address: that is every client's local one. */
+		ls->ls_wildcard = ls->ls_addr.sa.sa_family == AF_INET6 ?
+		    IN6_IS_ADDR_UNSPECIFIED(&ls->ls_addr.sin6.sin6_addr) :
+		    ls->ls_addr.sin.sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+}
+
+/* main_pool - the connection slots, bounded by the descriptor limit */
+static void
+main_pool(struct worker *w)
+{
+	struct rlimit	 rl;
+	size_t		 i, n = w->w_conf.wc_max_pending, fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		fit = rl.rlim_cur > MAIN_FD_RESERVE + w->w_nlisteners +
+		    w->w_conf.wc_nbackends ? rl.rlim_cur - MAIN_FD_RESERVE -
+		    w->w_nlisteners - w->w_conf.wc_nbackends : 1;
+		if (n > fit) {
+			log_warnx("max_pending %zu does not fit in %llu "
+			    "descriptors: using %zu", n,
+			    (unsigned long long)rl.rlim_cur, fit);
+			n = fit;
+		}
+	}
+	if ((w->w_conns = calloc(n, sizeof(*w->w_conns))) == NULL)
+		fatal("calloc %zu connections", n);
+	TAILQ_INIT(&w->w_free);
+	TAILQ_INIT(&w->w_peeking);
+	TAILQ_INIT(&w->w_lingering);
+	for (i = 0; i < n; i++) {
+		w->w_conns[i].cn_fd = -1;
+		TAILQ_INSERT_TAIL(&w->w_free, &w->w_conns[i], cn_link);
+	}
+}
+
+/* main_epoll - the epoll set, with the master's control pipe in it */
+static void
+main_epoll(struct worker *w)
+{
+	struct epoll_event	ev;
+
+	if ((w->w_epoll = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	w->w_ctl = WCONF_CTL_FD;
+	ev.events = EPOLLIN;
+	ev.data.u64 = EV_MAKE(EV_CTL, 0, 0);
+	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, w->w_ctl, &ev) == -1)
+		fatal("epoll_ctl control pipe");
+	if (backend_init(w) == -1)
+		fatal("backend_init");
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct worker	 w;	/* big buffers: not on the stack */
+	int			 ch, use_syslog = 0, verbose = 0;
+
+	w.w_index = -1;
+	while ((ch = getopt(argc, argv, "i:g:l:sv")) != -1) {
+		switch (ch) {
+		case 'i': w.w_index = atoi(optarg); break;
+		case 'g': w.w_gen = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'l': w.w_nlisteners = strtoul(optarg, NULL, 10); break;
+		case 's': use_syslog = 1; break;
+		case 'v': verbose++; break;
+		default: main_usage();
+		}
+	}
+	if (w.w_index < 0 || w.w_nlisteners == 0 || optind != argc)
+		main_usage();
+	log_init("snitch-worker", use_syslog, verbose);
+	main_wconf(&w);
+	main_listeners(&w);
+	main_pool(&w);
+	main_epoll(&w);
+	log_debug("worker %d gen %u: ready, %zu listeners, %zu backends",
+	    w.w_index, w.w_gen, w.w_nlisteners, w.w_conf.wc_nbackends);
+	loop_run(&w);
+	backend_close_all(&w);
+	wconf_clear(&w.w_conf);
+	free(w.w_conns);
+	free(w.w_listeners);
+	return 0;
+}

@@ -1,0 +1,392 @@
+/*
+ * peek.c - one client connection, from accept to handoff or refusal.
+ *
+ * Runs in the worker, unprivileged, on bytes the client controls.  The
+ * ClientHello is only ever peeked (MSG_PEEK): the backend must read it
+ * from the first byte.  Because peeking does not consume, the socket is
+ * registered edge-triggered: each arriving segment wakes us once.
+ *
+ * Every connection ends in exactly one logged outcome: handoff, alert,
+ * not-tls, timeout or client-gone.  A refusal discards the peeked bytes
+ * first (closing with unread data would send a RST that can destroy the
+ * alert in flight), sends the alert, shuts down writing, and lingers
+ * briefly for the client's FIN.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#define LIBBSD_NETBSD_VIS	/* we use strnvisx only; silence the warning */
+#include <bsd/vis.h>
+
+#include "alert.h"
+#include "hostname.h"
+#include "log.h"
+#include "worker.h"
+
+#define PEEK_LINGER_MS		1000	/* wait for the FIN after an alert */
+#define PEEK_DRAIN_ROUNDS	8	/* recv calls per drain, at most */
+#define PEEK_LOG_NAME_MAX	128	/* raw name bytes shown in a log */
+
+/* peek_list - the list a connection in state s belongs to */
+static struct conn_list *
+peek_list(struct worker *w, struct conn *c)
+{
+	switch (c->cn_state) {
+	case CONN_PEEK:
+		return &w->w_peeking;
+	case CONN_LINGER:
+		return &w->w_lingering;
+	case CONN_QUEUED:
+		return &w->w_backends[c->cn_backend].be_queue;
+	default:
+		return &w->w_free;
+	}
+}
+
+/* peek_addr - "1.2.3.4:5" or "[::1]:5" */
+static const char *
+peek_addr(const union conn_addr *a, char *buf, size_t size)
+{
+	char	host[INET6_ADDRSTRLEN];
+
+	if (a->sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &a->sin6.sin6_addr, host, sizeof(host));
+		snprintf(buf, size, "[%s]:%u", host, ntohs(a->sin6.sin6_port));
+	} else {
+		inet_ntop(AF_INET, &a->sin.sin_addr, host, sizeof(host));
+		snprintf(buf, size, "%s:%u", host, ntohs(a->sin.sin_port));
+	}
+	return buf;
+}
+
+/* peek_log - the one line that says what happened to a connection */
+static void
+peek_log(struct worker *w, struct conn *c, const struct hello *hl,
+    int backend, const char *outcome)
+{
+	char	addr[INET6_ADDRSTRLEN + 8];
+	char	name[4 * PEEK_LOG_NAME_MAX + 4] = "-";
+	size_t	len;
+
+	if (hl != NULL && hl->hl_name != NULL) {
+		/* Client bytes: escaped, so no control byte reaches a log. */
+		len = hl->hl_name_len > PEEK_LOG_NAME_MAX ? PEEK_LOG_NAME_MAX :
+		    hl->hl_name_len;
+		strnvisx(name, sizeof(name) - 3, (const char *)hl->hl_name, len,
+		    VIS_CSTYLE | VIS_OCTAL | VIS_WHITE);
+		if (len < hl->hl_name_len)
+			strlcat(name, "...", sizeof(name));
+	}
+	log_info("client=%s name=%s backend=%s outcome=%s",
+	    peek_addr(&c->cn_peer, addr, sizeof(addr)), name,
+	    backend >= 0 ? w->w_conf.wc_backends[backend].wb_name : "-",
+	    outcome);
+}
+
+/* peek_move - put c in another state, list and deadline */
+static void
+peek_move(struct worker *w, struct conn *c, enum conn_state state,
+    uint64_t deadline)
+{
+	TAILQ_REMOVE(peek_list(w, c), c, cn_link);
+	c->cn_state = state;
+	c->cn_deadline = deadline;
+	TAILQ_INSERT_TAIL(peek_list(w, c), c, cn_link);
+}
+
+/* peek_start - a new connection: wait for its ClientHello */
+void
+peek_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
+{
+	struct conn		*c = TAILQ_FIRST(&w->w_free);
+	struct epoll_event	 ev;
+
+	c->cn_fd = fd;
+	c->cn_use = (c->cn_use + 1) & 0xffffff;
+	c->cn_listener = listener;
+	c->cn_backend = -1;
+	c->cn_peer = *peer;
+	w->w_pending++;
+	peek_move(w, c, CONN_PEEK, w->w_now + w->w_conf.wc_peek_timeout_ms);
+	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+	ev.data.u64 = EV_MAKE(EV_CONN, c->cn_use, c - w->w_conns);
+	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		log_warn("%s: epoll_ctl", __func__);
+		peek_log(w, c, NULL, -1, "error");
+		loop_release(w, c);
+	}
+}
+
+/* peek_drain - discard what the client sent; 1 at EOF, 0, -1 on error */
+static int
+peek_drain(struct worker *w, int fd)
+{
+	ssize_t	n;
+	int	i;
+
+	for (i = 0; i < PEEK_DRAIN_ROUNDS; i++) {
+		n = recv(fd, w->w_wire, sizeof(w->w_wire),
+		    MSG_DONTWAIT | MSG_TRUNC);
+		if (n == 0)
+			return 1;
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	}
+	return 0;
+}
+
+/* peek_close - end a connection with a FIN, not a RST */
+static void
+peek_close(struct worker *w, struct conn *c)
+{
+	(void)peek_drain(w, c->cn_fd);
+	loop_release(w, c);
+}
+
+/* peek_refuse - answer with a fatal TLS alert, then close gracefully */
+static void
+peek_refuse(struct worker *w, struct conn *c, uint8_t alert)
+{
+	uint8_t	rec[ALERT_RECORD_LEN];
+	int	eof;
+
+	eof = peek_drain(w, c->cn_fd);
+	alert_record(rec, alert);
+	(void)send(c->cn_fd, rec, sizeof(rec), MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (eof != 0) {
+		loop_release(w, c);
+		return;
+	}
+	(void)shutdown(c->cn_fd, SHUT_WR);
+	peek_move(w, c, CONN_LINGER, w->w_now + PEEK_LINGER_MS);
+}
+
+/* peek_refuse_log - log a refusal with its alert, then refuse */
+static void
+peek_refuse_log(struct worker *w, struct conn *c, const struct hello *hl,
+    int backend, uint8_t alert)
+{
+	char	outcome[48];
+
+	snprintf(outcome, sizeof(outcome), "alert:%u:%s", alert,
+	    alert_name(alert));
+	peek_log(w, c, hl, backend, outcome);
+	peek_refuse(w, c, alert);
+}
+
+/* peek_payload - the PROXY v2 header for c, from the parsed hello */
+static ssize_t
+peek_payload(struct worker *w, struct conn *c, const char *name, ssize_t nlen)
+{
+	struct proxy_info	 pi;
+	struct listener		*ls = &w->w_listeners[c->cn_listener];
+	socklen_t		 len = sizeof(pi.pi_dst);
+
+	memset(&pi, 0, sizeof(pi));
+	memcpy(&pi.pi_src, &c->cn_peer, sizeof(c->cn_peer));
+	if (!ls->ls_wildcard)
+		memcpy(&pi.pi_dst, &ls->ls_addr, sizeof(ls->ls_addr));
+	else if (getsockname(c->cn_fd, (struct sockaddr *)&pi.pi_dst,
+	    &len) == -1)
+		return -1;
+	if (nlen > 0) {
+		pi.pi_authority = name;
+		pi.pi_authority_len = (size_t)nlen;
+	}
+	pi.pi_alpn = w->w_hello.hl_alpn;
+	pi.pi_alpn_len = w->w_hello.hl_alpn_len;
+	pi.pi_ech = w->w_hello.hl_ech;
+	return proxy_encode(&pi, w->w_payload, sizeof(w->w_payload));
+}
+
+/* peek_name - the hello's server name, normalized; its length or -1 */
+static ssize_t
+peek_name(const struct hello *hl, char name[HOSTNAME_MAX + 1])
+{
+	if (hl->hl_name == NULL)
+		return -1;
+	return hostname_normalize(hl->hl_name, hl->hl_name_len, name);
+}
+
+/*
+ * peek_send - hand c to backend b, or queue it while b is busy.
+ * Returns 0 when c is finished with (sent or refused), 1 when it waits.
+ */
+static int
+peek_send(struct worker *w, struct conn *c, int b)
+{
+	char	name[HOSTNAME_MAX + 1];
+	ssize_t	nlen, len;
+
+	nlen = peek_name(&w->w_hello, name);
+	if ((len = peek_payload(w, c, name, nlen)) == -1) {
+		log_warn("%s: backend %s", __func__,
+		    w->w_conf.wc_backends[b].wb_name);
+		peek_refuse_log(w, c, &w->w_hello, b, ALERT_INTERNAL_ERROR);
+		return 0;
+	}
+	switch (backend_send(w, b, c, w->w_payload, (size_t)len)) {
+	case BACKEND_SENT:
+		peek_log(w, c, &w->w_hello, b, "handoff");
+		loop_release(w, c);
+		return 0;
+	case BACKEND_BUSY:
+		if (c->cn_state != CONN_QUEUED)
+			backend_enqueue(w, b, c);
+		return 1;
+	default:
+		peek_refuse_log(w, c, &w->w_hello, b, ALERT_INTERNAL_ERROR);
+		return 0;
+	}
+}
+
+/* peek_route - pick the backend for a complete hello and hand off */
+static void
+peek_route(struct worker *w, struct conn *c)
+{
+	char	name[HOSTNAME_MAX + 1];
+	ssize_t	nlen;
+	int	b = -1;
+
+	if ((nlen = peek_name(&w->w_hello, name)) > 0)
+		b = names_lookup(w->w_conf.wc_names, name, (size_t)nlen);
+	if (b == -1)
+		b = w->w_conf.wc_default;
+	if (b == -1) {
+		peek_refuse_log(w, c, &w->w_hello, -1, ALERT_UNRECOGNIZED_NAME);
+		return;
+	}
+	/* Behind a queue, wait in it: handoffs keep their order. */
+	if (backend_has_queue(w, b)) {
+		backend_enqueue(w, b, c);
+		return;
+	}
+	(void)peek_send(w, c, b);
+}
+
+/* peek_hello - peek at everything received and parse it */
+static enum hello_result
+peek_hello(struct worker *w, struct conn *c, ssize_t *got)
+{
+	*got = recv(c->cn_fd, w->w_wire, sizeof(w->w_wire),
+	    MSG_PEEK | MSG_DONTWAIT);
+	if (*got <= 0)
+		return HELLO_NEED_MORE;
+	return hello_parse(w->w_wire, (size_t)*got, &w->w_hello);
+}
+
+/* peek_read - the client sent something: is the hello complete? */
+static void
+peek_read(struct worker *w, struct conn *c, uint32_t events)
+{
+	enum hello_result	r;
+	ssize_t			got;
+
+	r = peek_hello(w, c, &got);
+	if (got < 0 && errno == EAGAIN && !(events & (EPOLLERR | EPOLLHUP)))
+		return;
+	switch (r) {
+	case HELLO_COMPLETE:
+		peek_route(w, c);
+		return;
+	case HELLO_NEED_MORE:
+		if (got > 0 && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+			return;
+		/* EOF, reset, or a half-close before the hello was whole. */
+		peek_log(w, c, NULL, -1, "client-gone");
+		peek_close(w, c);
+		return;
+	case HELLO_NOT_TLS:
+		peek_log(w, c, NULL, -1, "not-tls");
+		peek_close(w, c);
+		return;
+	case HELLO_UNEXPECTED:
+		peek_refuse_log(w, c, NULL, -1, ALERT_UNEXPECTED_MESSAGE);
+		return;
+	case HELLO_MALFORMED:
+		peek_refuse_log(w, c, NULL, -1, ALERT_DECODE_ERROR);
+		return;
+	}
+}
+
+/* peek_event - epoll says something about a client socket */
+void
+peek_event(struct worker *w, struct conn *c, uint32_t events)
+{
+	switch (c->cn_state) {
+	case CONN_PEEK:
+		peek_read(w, c, events);
+		break;
+	case CONN_LINGER:
+		if (peek_drain(w, c->cn_fd) != 0 ||
+		    (events & (EPOLLHUP | EPOLLERR)))
+			loop_release(w, c);
+		break;
+	default:
+		/* Queued: the backend gets it as it is, even if gone. */
+		break;
+	}
+}
+
+/*
+ * peek_resume - retry a queued connection now that its backend may take
+ * it; 1 when the queue may go on, 0 when the backend is busy again.
+ */
+int
+peek_resume(struct worker *w, struct conn *c)
+{
+	ssize_t	got;
+
+	if (peek_hello(w, c, &got) != HELLO_COMPLETE) {
+		/* The bytes were there before: the client reset. */
+		peek_log(w, c, NULL, c->cn_backend, "client-gone");
+		loop_release(w, c);
+		return 1;
+	}
+	return !peek_send(w, c, c->cn_backend);
+}
+
+/* peek_give_up - a queued connection waited handoff_timeout: refuse it */
+void
+peek_give_up(struct worker *w, struct conn *c)
+{
+	peek_log(w, c, NULL, c->cn_backend, "alert:80:internal_error reason=backend-busy");
+	peek_refuse(w, c, ALERT_INTERNAL_ERROR);
+}
+
+/* peek_expire - end the connections whose time is up */
+void
+peek_expire(struct worker *w)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&w->w_peeking)) != NULL &&
+	    c->cn_deadline <= w->w_now) {
+		peek_log(w, c, NULL, -1, "timeout");
+		peek_close(w, c);
+	}
+	while ((c = TAILQ_FIRST(&w->w_lingering)) != NULL &&
+	    c->cn_deadline <= w->w_now)
+		loop_release(w, c);
+}
+
+/* peek_next_deadline - the earliest deadline of peeking and lingering */
+uint64_t
+peek_next_deadline(const struct worker *w)
+{
+	const struct conn	*p = TAILQ_FIRST(&w->w_peeking);
+	const struct conn	*l = TAILQ_FIRST(&w->w_lingering);
+	uint64_t		 next = UINT64_MAX;
+
+	if (p != NULL)
+		next = p->cn_deadline;
+	if (l != NULL && l->cn_deadline < next)
+		next = l->cn_deadline;
+	return next;
+}

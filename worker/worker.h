@@ -1,0 +1,132 @@
+/*
+ * worker.h - the state of one peeker worker, shared by its files.
+ *
+ * A worker is one epoll loop (loop.c) over the listeners, the client
+ * connections being peeked (peek.c) and one channel per backend
+ * (backend.c).  Every connection is in exactly one list, each list is
+ * ordered by deadline because all its members got the same timeout: the
+ * earliest deadline is always at the head.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <bsd/sys/queue.h>
+
+#include "clienthello.h"
+#include "proxyv2.h"
+#include "wconf.h"
+
+/*
+ * epoll_event.data.u64: what the event is for (8 bits), a use count of
+ * the connection slot (24 bits: an event left over from a slot's former
+ * connection in the same epoll_wait batch is recognised as stale), and
+ * which one (32 bits).
+ */
+#define EV_LISTENER	1ULL
+#define EV_CTL		2ULL
+#define EV_CHANNEL	3ULL
+#define EV_CONN		4ULL
+#define EV_MAKE(kind, use, i) \
+	(((uint64_t)(kind) << 56) | ((uint64_t)((use) & 0xffffff) << 32) | \
+	    (uint32_t)(i))
+#define EV_KIND(u64)		((u64) >> 56)
+#define EV_USE(u64)		(((u64) >> 32) & 0xffffff)
+#define EV_INDEX(u64)		((uint32_t)(u64))
+
+enum conn_state {
+	CONN_FREE,
+	CONN_PEEK,	/* waiting for the whole ClientHello */
+	CONN_QUEUED,	/* routed; its backend is busy */
+	CONN_LINGER,	/* refused: alert sent, waiting for the client's FIN */
+};
+
+union conn_addr {
+	struct sockaddr		sa;
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+	struct sockaddr_storage	ss;
+};
+
+struct conn {
+	int			 cn_fd;
+	uint32_t		 cn_use;	/* bumped per connection */
+	enum conn_state		 cn_state;
+	int			 cn_listener;
+	int			 cn_backend;	/* when CONN_QUEUED */
+	uint64_t		 cn_deadline;	/* ms, clock_ms() */
+	union conn_addr		 cn_peer;
+	TAILQ_ENTRY(conn)	 cn_link;
+};
+TAILQ_HEAD(conn_list, conn);
+
+struct listener {
+	int			 ls_fd;
+	int			 ls_wildcard;	/* local address needs getsockname */
+	union conn_addr		 ls_addr;
+};
+
+struct backend {
+	int			 be_fd;		/* channel, or -1 */
+	uint32_t		 be_use;	/* bumped per channel */
+	uint64_t		 be_retry;	/* no connect attempt before */
+	unsigned		 be_backoff;	/* ms */
+	int			 be_down;	/* outage logged */
+	int			 be_want_out;	/* EPOLLOUT registered */
+	struct conn_list	 be_queue;	/* CONN_QUEUED, oldest first */
+};
+
+struct worker {
+	int			 w_index;
+	unsigned		 w_gen;
+	struct wconf		 w_conf;
+	int			 w_epoll;
+	int			 w_ctl;
+	struct listener		*w_listeners;
+	size_t			 w_nlisteners;
+	int			 w_accepting;	/* listeners are in the epoll set */
+	uint64_t		 w_accept_resume; /* after an fd shortage */
+	int			 w_stopping;
+	struct backend		*w_backends;
+	struct conn		*w_conns;	/* the pool, wc_max_pending */
+	size_t			 w_pending;	/* conns not free */
+	struct conn_list	 w_free;
+	struct conn_list	 w_peeking;
+	struct conn_list	 w_lingering;
+	uint64_t		 w_now;
+	uint8_t			 w_wire[HELLO_WIRE_MAX];	/* peeked bytes */
+	struct hello		 w_hello;
+	uint8_t			 w_payload[PROXY_MAX];
+};
+
+/* peek.c */
+void	peek_start(struct worker *, int listener, int fd,
+	    const union conn_addr *);
+void	peek_event(struct worker *, struct conn *, uint32_t events);
+int	peek_resume(struct worker *, struct conn *);
+void	peek_give_up(struct worker *, struct conn *);
+void	peek_expire(struct worker *);
+uint64_t peek_next_deadline(const struct worker *);
+
+/* backend.c */
+enum backend_result { BACKEND_SENT, BACKEND_BUSY, BACKEND_DOWN };
+
+int	backend_init(struct worker *);
+enum backend_result backend_send(struct worker *, int backend,
+	    struct conn *, const uint8_t *payload, size_t len);
+int	backend_has_queue(const struct worker *, int backend);
+void	backend_enqueue(struct worker *, int backend, struct conn *);
+void	backend_event(struct worker *, int backend, uint32_t use,
+	    uint32_t events);
+void	backend_expire(struct worker *);
+uint64_t backend_next_deadline(const struct worker *);
+void	backend_close_all(struct worker *);
+
+/* loop.c */
+void	loop_release(struct worker *, struct conn *);
+void	loop_run(struct worker *);
+
+#endif
