@@ -14,7 +14,18 @@
  *    snitch_accept on the listener, snitch_recv on each channel.
  *
  * Every function returns -1 and sets errno on failure.  A received fd is
- * either given to the caller in sc_fd or closed: never leaked.
+ * either given to the caller in sc_fd or closed: never leaked.  The
+ * library keeps no global state, prints nothing, never exits and touches
+ * no signal disposition; a struct snitch_server is not shared between
+ * threads.
+ *
+ * Access control is the socket file's mode and its directory: anyone who
+ * can connect can send connections.  Received messages are checked all
+ * the same (see snitch_recv).
+ *
+ * A backend that forks per connection calls snitch_close(srv) in the
+ * child: a child holding the listener and the channels keeps the socket
+ * answering (and workers' channels open) after the parent is gone.
  */
 #ifndef SNITCH_H
 #define SNITCH_H
@@ -36,18 +47,68 @@ struct snitch_conn {
 	unsigned char		 sc_alpn[SNITCH_ALPN_MAX]; /* ProtocolNameList body */
 };
 
-/* fd level */
+/* "[" INET6_ADDRSTRLEN "]:65535": room for any snitch_addr_format result */
+#define SNITCH_ADDR_MAX	(46 + 8)
+
+/*
+ * fd level
+ *
+ * snitch_listen - bind an AF_UNIX SOCK_SEQPACKET socket at path (close on
+ * exec), chmod it to mode unless mode is 0, listen.  A socket file left
+ * at path by a dead backend is replaced; -1 with EADDRINUSE when a
+ * process still listens there or path is not a socket (a regular file is
+ * never removed), ENAMETOOLONG when path does not fit sun_path.  The
+ * file is not removed on close: unlink it when the backend stops for good.
+ *
+ * snitch_accept - accept a worker's channel (close on exec, blocking);
+ * the channel fd, or -1.
+ *
+ * snitch_recv - receive one connection from a channel:
+ *   1  conn filled; sc_fd is the caller's to close (close on exec,
+ *      blocking mode), sc_server_name a lowercase host name or "";
+ *   0  the worker closed the channel: close it;
+ *  -1  errno EAGAIN (non-blocking channel, nothing queued), EBADMSG (the
+ *      message was refused and its fds closed: MSG_TRUNC or MSG_CTRUNC,
+ *      not exactly one SCM_RIGHTS fd, an fd that is not a socket, a
+ *      payload that is not exactly one valid PROXY v2 header, an invalid
+ *      server name or ALPN list); the channel stays usable.  Any other
+ *      errno is the channel's failure: close it.
+ */
 int	snitch_listen(const char *path, mode_t mode);
 int	snitch_accept(int listen_fd);
 int	snitch_recv(int channel_fd, struct snitch_conn *conn);
 
-/* helpers */
+/*
+ * helpers
+ *
+ * snitch_alpn_next - walk conn's ALPN list: set *offset to 0, then each
+ * call gives 1 and the next protocol (not NUL-terminated), 0 at the end,
+ * -1 with EBADMSG on a malformed list.
+ *
+ * snitch_addr_format - "192.0.2.1:443" or "[2001:db8::1]:443" into buf
+ * (SNITCH_ADDR_MAX bytes suffice); 0, or -1 with ENOSPC (buf is then "")
+ * or EAFNOSUPPORT.
+ */
 int	snitch_alpn_next(const struct snitch_conn *conn, size_t *offset,
 	    const unsigned char **proto, size_t *proto_len);
 int	snitch_addr_format(const struct sockaddr_storage *ss, char *buf,
 	    size_t size);
 
-/* one call */
+/*
+ * one call
+ *
+ * snitch_open - snitch_listen, and a server keeping every worker's
+ * channel; the server, or NULL with errno.
+ *
+ * snitch_next - block until a connection arrives on any channel,
+ * accepting new channels and dropping closed ones meanwhile; refused
+ * messages are skipped silently.  0 with conn filled, or -1: EINTR when
+ * a signal interrupted the wait (check your flags and call again),
+ * anything else is fatal.
+ *
+ * snitch_close - close the listener and every channel and free srv.  It
+ * does not remove the socket file (so that a forked child may call it).
+ */
 struct snitch_server;
 
 struct snitch_server *snitch_open(const char *path, mode_t mode);

@@ -1,0 +1,607 @@
+/*
+ * libsnitch.c - receive client connections handed off by SNItch workers
+ * (interface and wire format in snitch.h and proxyv2.h).
+ *
+ * Linked into other people's backend daemons and run with whatever
+ * privilege they have.  So: no global state, no output, no exit, no
+ * signal disposition touched; every failure is -1 and errno.
+ *
+ * Anyone who can connect to the socket can send messages: the socket's
+ * mode and its directory are the access control, and every message is
+ * still checked as untrusted input.  Every fd that arrives with a message
+ * either reaches the caller in sc_fd or is closed here, whatever else is
+ * wrong with the message: a backend that leaked one fd per bad message
+ * would run out of fds under a buggy sender.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxyv2.h"
+#include "snitch.h"
+
+/*
+ * Room for more fds than a valid message carries: a message with a few
+ * arrives whole and is refused for what it is, all of them closed.  With
+ * more, the kernel drops those that do not fit and sets MSG_CTRUNC,
+ * refused too.
+ */
+#define SNITCH_RECV_FDS		8
+
+#define SNITCH_CHANNELS_INIT	16	/* pollfd slots at open */
+#define SNITCH_ACCEPT_BURST	64	/* channels accepted per wakeup */
+#define SNITCH_ACCEPT_PAUSE_MS	100	/* rest after EMFILE */
+
+struct snitch_server {
+	int		 ss_listen;
+	struct pollfd	*ss_pfd;	/* [0] listener, then channels */
+	size_t		 ss_npfd;
+	size_t		 ss_cap;
+	size_t		 ss_cursor;	/* next unserved ss_pfd */
+	int		 ss_paused;	/* listener out of poll until: */
+	struct timespec	 ss_resume;
+};
+
+/* snitch_unlink_stale - remove a socket at path that nobody listens on */
+static int
+snitch_unlink_stale(const struct sockaddr_un *sun)
+{
+	struct stat	 st;
+	int		 probe, r, saved;
+
+	if (lstat(sun->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	/* Anything else (a regular file, a symlink) is not ours: bind fails. */
+	if (!S_ISSOCK(st.st_mode))
+		return 0;
+
+	/*
+	 * A socket file outlives the process that bound it.  Connect to it
+	 * first: if a backend still listens there, unlinking would steal
+	 * its name and leave it running unreachable.
+	 */
+	if ((probe = socket(AF_UNIX,
+	    SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		return -1;
+	r = connect(probe, (const struct sockaddr *)sun, sizeof(*sun));
+	saved = errno;
+	(void)close(probe);
+	if (r == 0 || saved == EAGAIN || saved == EINPROGRESS ||
+	    saved == EPROTOTYPE) {
+		/* EAGAIN: full backlog; EPROTOTYPE: live, of another type. */
+		errno = EADDRINUSE;
+		return -1;
+	}
+	if (saved == ENOENT)
+		return 0;
+	if (saved != ECONNREFUSED) {
+		errno = saved;
+		return -1;
+	}
+	if (unlink(sun->sun_path) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+/*
+ * snitch_listen - bind and listen on a SOCK_SEQPACKET socket at path;
+ * the fd, or -1 with errno (ENAMETOOLONG, EADDRINUSE when another process
+ * listens there or a non-socket file is in the way, or a system call's).
+ */
+int
+snitch_listen(const char *path, mode_t mode)
+{
+	struct sockaddr_un	 sun;
+	size_t			 len;
+	int			 fd = -1, bound = 0, saved;
+
+	if (path == NULL || *path == '\0') {
+		/* An empty name would autobind to an abstract address. */
+		errno = EINVAL;
+		return -1;
+	}
+	len = strlen(path);
+	if (len >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, len + 1);
+
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) < 0)
+		goto fail;
+	if (snitch_unlink_stale(&sun) < 0)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		goto fail;
+	bound = 1;
+	/*
+	 * fchmod on a socket does not reach the file bind created; chmod
+	 * before listen, so that nobody connects under the umask's mode.
+	 */
+	if (mode != 0 && chmod(path, mode) < 0)
+		goto fail;
+	if (listen(fd, SOMAXCONN) < 0)
+		goto fail;
+	return fd;
+
+fail:
+	saved = errno;
+	if (bound)
+		(void)unlink(path);
+	if (fd >= 0)
+		(void)close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* snitch_accept - accept one worker's channel; the fd, or -1 and errno */
+int
+snitch_accept(int listen_fd)
+{
+	return accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+}
+
+/* snitch_alpn_walk - one ProtocolName of list at *off; 1, 0 at the end, -1 */
+static int
+snitch_alpn_walk(const unsigned char *list, size_t len, size_t *off,
+    const unsigned char **proto, size_t *proto_len)
+{
+	size_t	name_len;
+
+	/*
+	 * RFC 7301 3.1: ProtocolName protocol_name_list<2..2^16-1>, each
+	 * ProtocolName<1..2^8-1>.  The list here is the body, without its
+	 * own length.
+	 */
+	if (*off == len)
+		return 0;
+	if (*off > len)
+		goto bad;
+	name_len = list[*off];
+	if (name_len == 0 || len - *off - 1 < name_len)
+		goto bad;
+	*proto = list + *off + 1;
+	*proto_len = name_len;
+	*off += 1 + name_len;
+	return 1;
+
+bad:
+	errno = EBADMSG;
+	return -1;
+}
+
+/* snitch_alpn_next - the protocol at *offset; 1, 0 at the end, -1 */
+int
+snitch_alpn_next(const struct snitch_conn *conn, size_t *offset,
+    const unsigned char **proto, size_t *proto_len)
+{
+	if (conn->sc_alpn_len > SNITCH_ALPN_MAX) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return snitch_alpn_walk(conn->sc_alpn, conn->sc_alpn_len, offset,
+	    proto, proto_len);
+}
+
+/* snitch_alpn_valid - whether list is a well-formed, non-empty ALPN body */
+static int
+snitch_alpn_valid(const unsigned char *list, size_t len)
+{
+	const unsigned char	*proto;
+	size_t			 off = 0, proto_len;
+	int			 r;
+
+	if (len == 0 || len > SNITCH_ALPN_MAX)
+		return 0;
+	while ((r = snitch_alpn_walk(list, len, &off, &proto, &proto_len)) == 1)
+		;
+	return r == 0;
+}
+
+/*
+ * snitch_recv - receive one handed-off connection from a channel.
+ *
+ * One message: the PROXY v2 header as payload, exactly one SCM_RIGHTS
+ * cmsg carrying exactly one fd, a socket.  The cmsg checks are those of
+ * nginx's ngx_read_channel: level, type, length, and MSG_CTRUNC, which
+ * means the kernel dropped fds that did not fit.
+ */
+int
+snitch_recv(int channel_fd, struct snitch_conn *conn)
+{
+	uint8_t			 payload[PROXY_MAX + 1];
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(SNITCH_RECV_FDS * sizeof(int))];
+	} control;
+	struct iovec		 iov = {
+		.iov_base = payload,
+		.iov_len = sizeof(payload),
+	};
+	struct msghdr		 msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr		*cmsg;
+	struct proxy_info	 pi;
+	struct stat		 st;
+	const unsigned char	*data, *end;
+	int			 fds[SNITCH_RECV_FDS];
+	size_t			 nfds = 0, ncmsg = 0, nin, i;
+	ssize_t			 n;
+	int			 odd = 0, fl;
+
+	conn->sc_fd = -1;
+	n = recvmsg(channel_fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -1;
+
+	/* Take every fd first: whatever is wrong below, all get closed. */
+	end = (const unsigned char *)control.buf + msg.msg_controllen;
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL;
+	    cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		ncmsg++;
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS ||
+		    cmsg->cmsg_len < CMSG_LEN(0)) {
+			odd = 1;
+			continue;
+		}
+		data = CMSG_DATA(cmsg);
+		nin = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (nin > (size_t)(end - data) / sizeof(int))
+			nin = (size_t)(end - data) / sizeof(int);
+		if (cmsg->cmsg_len != CMSG_LEN(nin * sizeof(int)))
+			odd = 1;
+		for (i = 0; i < nin && nfds < SNITCH_RECV_FDS; i++)
+			memcpy(&fds[nfds++], data + i * sizeof(int),
+			    sizeof(int));
+	}
+
+	/*
+	 * A SOCK_SEQPACKET peer that closed reads as a zero-length message;
+	 * so does a zero-length message without fds, which no worker sends.
+	 * One with fds or flags is a message, and is refused below.
+	 */
+	if (n == 0 && ncmsg == 0 &&
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0)
+		return 0;
+
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || (size_t)n > PROXY_MAX)
+		goto bad;
+	if (odd || ncmsg != 1 || nfds != 1)
+		goto bad;
+	if (fstat(fds[0], &st) < 0 || !S_ISSOCK(st.st_mode))
+		goto bad;
+	if (proxy_decode(payload, n, &pi) < 0)
+		goto bad;
+	if (pi.pi_alpn != NULL &&
+	    !snitch_alpn_valid(pi.pi_alpn, pi.pi_alpn_len))
+		goto bad;
+	/*
+	 * The worker sends the name it matched, which hostname_normalize
+	 * produced: anything else did not come from a worker.  Checking it
+	 * here lets every backend log and compare sc_server_name as is.
+	 */
+	if (pi.pi_authority != NULL) {
+		if (hostname_normalize((const uint8_t *)pi.pi_authority,
+		    pi.pi_authority_len, conn->sc_server_name) < 0)
+			goto bad;
+	} else
+		conn->sc_server_name[0] = '\0';
+
+	/*
+	 * The worker's event loop made the socket non-blocking, and the flag
+	 * belongs to the open file description it shares with us: clear it
+	 * so that the socket is in blocking mode, as snitch.h promises.
+	 */
+	if ((fl = fcntl(fds[0], F_GETFL)) < 0)
+		goto bad;
+	if ((fl & O_NONBLOCK) && fcntl(fds[0], F_SETFL, fl & ~O_NONBLOCK) < 0)
+		goto bad;
+
+	conn->sc_fd = fds[0];
+	conn->sc_client = pi.pi_src;
+	conn->sc_local = pi.pi_dst;
+	conn->sc_ech = pi.pi_ech;
+	conn->sc_alpn_len = pi.pi_alpn_len;
+	if (pi.pi_alpn_len > 0)
+		memcpy(conn->sc_alpn, pi.pi_alpn, pi.pi_alpn_len);
+	return 1;
+
+bad:
+	conn->sc_server_name[0] = '\0';
+	for (i = 0; i < nfds; i++)
+		(void)close(fds[i]);
+	errno = EBADMSG;
+	return -1;
+}
+
+/* snitch_addr_format - "192.0.2.1:443" or "[2001:db8::1]:443" into buf */
+int
+snitch_addr_format(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+	char				 host[INET6_ADDRSTRLEN];
+	int				 n;
+
+	switch (ss->ss_family) {
+	case AF_INET:
+		sin = (const struct sockaddr_in *)ss;
+		if (!inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host)))
+			return -1;
+		n = snprintf(buf, size, "%s:%u", host, ntohs(sin->sin_port));
+		break;
+	case AF_INET6:
+		sin6 = (const struct sockaddr_in6 *)ss;
+		if (!inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host)))
+			return -1;
+		n = snprintf(buf, size, "[%s]:%u", host,
+		    ntohs(sin6->sin6_port));
+		break;
+	default:
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	if (n < 0 || (size_t)n >= size) {
+		/* A cut address looks like another address: give none. */
+		if (size > 0)
+			buf[0] = '\0';
+		errno = ENOSPC;
+		return -1;
+	}
+	return 0;
+}
+
+/* snitch_server_drop - forget channel i, closing it unless its fd is gone */
+static void
+snitch_server_drop(struct snitch_server *srv, size_t i, int do_close)
+{
+	if (do_close)
+		(void)close(srv->ss_pfd[i].fd);
+	memmove(&srv->ss_pfd[i], &srv->ss_pfd[i + 1],
+	    (srv->ss_npfd - i - 1) * sizeof(*srv->ss_pfd));
+	srv->ss_npfd--;
+}
+
+/* snitch_server_add - poll a new channel; -1 with ENOMEM when full */
+static int
+snitch_server_add(struct snitch_server *srv, int fd)
+{
+	struct pollfd	*pfd;
+	size_t		 cap;
+
+	if (srv->ss_npfd == srv->ss_cap) {
+		cap = srv->ss_cap * 2;
+		if (cap < srv->ss_cap || cap > SIZE_MAX / sizeof(*pfd)) {
+			errno = ENOMEM;
+			return -1;
+		}
+		if ((pfd = realloc(srv->ss_pfd, cap * sizeof(*pfd))) == NULL)
+			return -1;
+		srv->ss_pfd = pfd;
+		srv->ss_cap = cap;
+	}
+	srv->ss_pfd[srv->ss_npfd].fd = fd;
+	srv->ss_pfd[srv->ss_npfd].events = POLLIN;
+	srv->ss_pfd[srv->ss_npfd].revents = 0;
+	srv->ss_npfd++;
+	return 0;
+}
+
+/* snitch_server_pause - take the listener out of the poll set for a while */
+static void
+snitch_server_pause(struct snitch_server *srv)
+{
+	/*
+	 * accept failing for want of fds or memory leaves the channel in the
+	 * backlog and the listener readable: without a rest, poll returns at
+	 * once, forever (sniproxy issue #89).  Channels still get served.
+	 */
+	(void)clock_gettime(CLOCK_MONOTONIC, &srv->ss_resume);
+	srv->ss_resume.tv_nsec += SNITCH_ACCEPT_PAUSE_MS * 1000000L;
+	if (srv->ss_resume.tv_nsec >= 1000000000L) {
+		srv->ss_resume.tv_sec++;
+		srv->ss_resume.tv_nsec -= 1000000000L;
+	}
+	srv->ss_paused = 1;
+	srv->ss_pfd[0].fd = -1;		/* poll ignores a negative fd */
+}
+
+/* snitch_server_timeout - poll's timeout: -1, or until the listener resumes */
+static int
+snitch_server_timeout(struct snitch_server *srv)
+{
+	struct timespec	 now;
+	long long	 ms;
+
+	if (!srv->ss_paused)
+		return -1;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(srv->ss_resume.tv_sec - now.tv_sec) * 1000 +
+	    (srv->ss_resume.tv_nsec - now.tv_nsec + 999999) / 1000000;
+	if (ms <= 0) {
+		srv->ss_paused = 0;
+		srv->ss_pfd[0].fd = srv->ss_listen;
+		return -1;
+	}
+	return (int)ms;
+}
+
+/* snitch_server_accept - accept waiting channels; -1 only when fatal */
+static int
+snitch_server_accept(struct snitch_server *srv)
+{
+	int	fd, n;
+
+	for (n = 0; n < SNITCH_ACCEPT_BURST; n++) {
+		/* Non-blocking: snitch_next must not wait on one channel. */
+		fd = accept4(srv->ss_listen, NULL, NULL,
+		    SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			switch (errno) {
+			case EAGAIN:
+			case EINTR:
+			case ECONNABORTED:
+				return 0;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				snitch_server_pause(srv);
+				return 0;
+			default:
+				return -1;
+			}
+		}
+		if (snitch_server_add(srv, fd) < 0) {
+			(void)close(fd);
+			snitch_server_pause(srv);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * snitch_open - listen at path (see snitch_listen) and keep the channels
+ * of the workers that connect; the server, or NULL with errno.
+ */
+struct snitch_server *
+snitch_open(const char *path, mode_t mode)
+{
+	struct snitch_server	*srv;
+	int			 fl, saved;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return NULL;
+	srv->ss_listen = -1;
+	srv->ss_cap = SNITCH_CHANNELS_INIT;
+	if ((srv->ss_pfd = calloc(srv->ss_cap, sizeof(*srv->ss_pfd))) == NULL)
+		goto fail;
+	if ((srv->ss_listen = snitch_listen(path, mode)) < 0)
+		goto fail;
+	/* Accept until EAGAIN: a channel may go between poll and accept. */
+	if ((fl = fcntl(srv->ss_listen, F_GETFL)) < 0 ||
+	    fcntl(srv->ss_listen, F_SETFL, fl | O_NONBLOCK) < 0) {
+		saved = errno;
+		(void)unlink(path);
+		errno = saved;
+		goto fail;
+	}
+	srv->ss_pfd[0].fd = srv->ss_listen;
+	srv->ss_pfd[0].events = POLLIN;
+	srv->ss_npfd = 1;
+	srv->ss_cursor = 1;
+	return srv;
+
+fail:
+	saved = errno;
+	if (srv->ss_listen >= 0)
+		(void)close(srv->ss_listen);
+	free(srv->ss_pfd);
+	free(srv);
+	errno = saved;
+	return NULL;
+}
+
+/*
+ * snitch_next - wait for the next connection from any channel; 0 with
+ * conn filled, or -1 with errno (EINTR: a signal arrived).
+ *
+ * One poll serves every ready channel once, in order, one message per
+ * call, before the next poll: a busy worker cannot starve the others.
+ * Refused messages are skipped; a channel at EOF or in error is dropped.
+ */
+int
+snitch_next(struct snitch_server *srv, struct snitch_conn *conn)
+{
+	size_t	 i;
+	short	 revents;
+	int	 r;
+
+	if (srv == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (;;) {
+		while (srv->ss_cursor < srv->ss_npfd) {
+			i = srv->ss_cursor;
+			revents = srv->ss_pfd[i].revents;
+			srv->ss_pfd[i].revents = 0;
+			if (revents == 0) {
+				srv->ss_cursor++;
+				continue;
+			}
+			if (i == 0) {
+				if (revents & POLLNVAL) {
+					errno = EBADF;
+					return -1;
+				}
+				srv->ss_cursor++;
+				if (snitch_server_accept(srv) < 0)
+					return -1;
+				continue;
+			}
+			if (revents & POLLNVAL) {
+				/* Closed behind our back: not ours to close. */
+				snitch_server_drop(srv, i, 0);
+				continue;
+			}
+			r = snitch_recv(srv->ss_pfd[i].fd, conn);
+			if (r == 1) {
+				srv->ss_cursor++;
+				return 0;
+			}
+			if (r < 0 && errno == EINTR) {
+				srv->ss_pfd[i].revents = revents;
+				return -1;
+			}
+			if (r < 0 && (errno == EBADMSG || errno == EAGAIN)) {
+				srv->ss_cursor++;
+				continue;
+			}
+			snitch_server_drop(srv, i, 1);
+		}
+		if (poll(srv->ss_pfd, srv->ss_npfd,
+		    snitch_server_timeout(srv)) < 0)
+			return -1;
+		srv->ss_cursor = 0;
+	}
+}
+
+/* snitch_close - close the listener and every channel, free srv */
+void
+snitch_close(struct snitch_server *srv)
+{
+	size_t	 i;
+	int	 saved = errno;
+
+	if (srv == NULL)
+		return;
+	/* ss_pfd[0].fd is -1 while the listener rests: close ss_listen. */
+	(void)close(srv->ss_listen);
+	for (i = 1; i < srv->ss_npfd; i++)
+		(void)close(srv->ss_pfd[i].fd);
+	free(srv->ss_pfd);
+	free(srv);
+	errno = saved;
+}
