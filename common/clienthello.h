@@ -3,7 +3,15 @@
  *
  * hello_parse is a pure function over the bytes peeked so far: no system
  * calls, no globals.  It is called again with more bytes until it answers
- * something other than HELLO_NEED_MORE.
+ * something other than HELLO_NEED_MORE; such an answer never changes with
+ * more bytes, so the caller may act on the first one.
+ *
+ * The first record decides whether this is TLS at all: 0x16 0x03 starts a
+ * hello; 0x14, 0x15, 0x17 or 0x18 followed by 0x03 is HELLO_UNEXPECTED;
+ * anything else (SSL 2.0 compatible hellos, HTTP, SSH, 0x16 with a major
+ * version other than 3) is HELLO_NOT_TLS.  Once a hello has started, any
+ * error in it is HELLO_MALFORMED, except a handshake message other than
+ * client_hello, which is HELLO_UNEXPECTED.
  */
 #ifndef CLIENTHELLO_H
 #define CLIENTHELLO_H
@@ -25,8 +33,11 @@ enum hello_result {
 };
 
 /*
- * The pointers point into the wire bytes given to hello_parse or into
- * hl_msg (when the message spans records); valid while both live.
+ * The pointers point into the wire bytes given to hello_parse (the hello
+ * in one record: no copy) or into hl_msg (when the message spans records);
+ * valid while both live.  Every field but hl_msg is cleared on entry, and
+ * only hl_need is set unless the answer is HELLO_COMPLETE.  hl_name is the
+ * host_name as sent, not checked: pass it to hostname_normalize.
  */
 struct hello {
 	const uint8_t	*hl_name;	/* host_name as sent; NULL when absent */
@@ -34,9 +45,12 @@ struct hello {
 	const uint8_t	*hl_alpn;	/* ProtocolNameList body; NULL when absent */
 	size_t		 hl_alpn_len;
 	int		 hl_ech;	/* encrypted_client_hello present */
-	size_t		 hl_wire_len;	/* record bytes up to the hello's end */
+	size_t		 hl_wire_len;	/* wire offset just past the hello's
+					   last byte (its last record may go on) */
 	size_t		 hl_records;	/* records the hello spans */
-	size_t		 hl_need;	/* HELLO_NEED_MORE: bytes still missing, at least */
+	size_t		 hl_need;	/* HELLO_NEED_MORE: at least this many more
+					   bytes before the hello can be complete;
+					   an error may show sooner */
 	uint8_t		 hl_msg[HELLO_MSG_MAX];	/* reassembly of a split message */
 };
 

@@ -167,15 +167,15 @@ peek_refuse(struct worker *w, struct conn *c, uint8_t alert)
 	peek_move(w, c, CONN_LINGER, w->w_now + PEEK_LINGER_MS);
 }
 
-/* peek_refuse_log - log a refusal with its alert, then refuse */
+/* peek_refuse_log - log a refusal with its alert and why, then refuse */
 static void
 peek_refuse_log(struct worker *w, struct conn *c, const struct hello *hl,
-    int backend, uint8_t alert)
+    int backend, uint8_t alert, const char *reason)
 {
-	char	outcome[48];
+	char	outcome[64];
 
-	snprintf(outcome, sizeof(outcome), "alert:%u:%s", alert,
-	    alert_name(alert));
+	snprintf(outcome, sizeof(outcome), "alert alert=%u reason=%s", alert,
+	    reason);
 	peek_log(w, c, hl, backend, outcome);
 	peek_refuse(w, c, alert);
 }
@@ -228,7 +228,8 @@ peek_send(struct worker *w, struct conn *c, int b)
 	if ((len = peek_payload(w, c, name, nlen)) == -1) {
 		log_warn("%s: backend %s", __func__,
 		    w->w_conf.wc_backends[b].wb_name);
-		peek_refuse_log(w, c, &w->w_hello, b, ALERT_INTERNAL_ERROR);
+		peek_refuse_log(w, c, &w->w_hello, b, ALERT_INTERNAL_ERROR,
+		    "handoff-error");
 		return 0;
 	}
 	switch (backend_send(w, b, c, w->w_payload, (size_t)len)) {
@@ -241,7 +242,8 @@ peek_send(struct worker *w, struct conn *c, int b)
 			backend_enqueue(w, b, c);
 		return 1;
 	default:
-		peek_refuse_log(w, c, &w->w_hello, b, ALERT_INTERNAL_ERROR);
+		peek_refuse_log(w, c, &w->w_hello, b, ALERT_INTERNAL_ERROR,
+		    "backend-down");
 		return 0;
 	}
 }
@@ -259,7 +261,8 @@ peek_route(struct worker *w, struct conn *c)
 	if (b == -1)
 		b = w->w_conf.wc_default;
 	if (b == -1) {
-		peek_refuse_log(w, c, &w->w_hello, -1, ALERT_UNRECOGNIZED_NAME);
+		peek_refuse_log(w, c, &w->w_hello, -1, ALERT_UNRECOGNIZED_NAME,
+		    "no-route");
 		return;
 	}
 	/* Behind a queue, wait in it: handoffs keep their order. */
@@ -307,10 +310,12 @@ peek_read(struct worker *w, struct conn *c, uint32_t events)
 		peek_close(w, c);
 		return;
 	case HELLO_UNEXPECTED:
-		peek_refuse_log(w, c, NULL, -1, ALERT_UNEXPECTED_MESSAGE);
+		peek_refuse_log(w, c, NULL, -1, ALERT_UNEXPECTED_MESSAGE,
+		    "not-a-hello");
 		return;
 	case HELLO_MALFORMED:
-		peek_refuse_log(w, c, NULL, -1, ALERT_DECODE_ERROR);
+		peek_refuse_log(w, c, NULL, -1, ALERT_DECODE_ERROR,
+		    "malformed-hello");
 		return;
 	}
 }
@@ -356,8 +361,8 @@ peek_resume(struct worker *w, struct conn *c)
 void
 peek_give_up(struct worker *w, struct conn *c)
 {
-	peek_log(w, c, NULL, c->cn_backend, "alert:80:internal_error reason=backend-busy");
-	peek_refuse(w, c, ALERT_INTERNAL_ERROR);
+	peek_refuse_log(w, c, NULL, c->cn_backend, ALERT_INTERNAL_ERROR,
+	    "backend-busy");
 }
 
 /* peek_expire - end the connections whose time is up */
