@@ -155,10 +155,8 @@ main_loop(struct conf *cf, const char *path, int *listen_fds,
 
 	for (;;) {
 		now = clock_ms();
-		if (main_sigchld) {
-			main_sigchld = 0;
-			spawn_reap(now);
-		}
+		/* Stop first: a signal to the whole process group also
+		 * ends the workers, which must not be restarted then. */
 		if (main_sigterm && stop_deadline == 0) {
 			log_info("stopping: workers finish what they hold");
 			spawn_stop();
@@ -167,6 +165,10 @@ main_loop(struct conf *cf, const char *path, int *listen_fds,
 			stop_deadline = now + cf->cf_wconf.wc_peek_timeout_ms +
 			    cf->cf_wconf.wc_handoff_timeout_ms +
 			    MAIN_STOP_GRACE_MS;
+		}
+		if (main_sigchld) {
+			main_sigchld = 0;
+			spawn_reap(now);
 		}
 		if (stop_deadline && spawn_alive() == 0) {
 			log_info("stopped");

@@ -1,0 +1,247 @@
+#!/usr/bin/env bats
+# config.bats - `snitch -t -c FILE` says "configuration OK", or names the
+# file and the line that is wrong and exits 1.
+#
+# Every file is written out in full in its test so the line numbers the
+# assertions name can be counted in the heredoc.  `user = nobody` is in
+# all of them: snitch needs it when the tests run as root.
+
+load lib
+
+# check - write stdin to $T/c.ini and run snitch -t on it
+check() {
+	cat >"$T/c.ini"
+	run timeout 10 "$SNITCH" -t -c "$T/c.ini"
+}
+
+# bad_at LINE - snitch -t exited 1 naming $T/c.ini:LINE
+bad_at() {
+	assert_failure 1
+	assert_output --partial "$T/c.ini:$1: "
+}
+
+@test "a valid file: configuration OK" {
+	check <<EOF
+; SNItch test configuration
+[snitch]
+listen = 127.0.0.1:$PORT [::1]:$PORT   ; both families
+user = nobody
+workers = 2
+peek_timeout = 500ms
+handoff_timeout = 2
+default = web
+
+[backend web]
+socket = $T/web.sock
+names = example.org www.example.org
+    *.example.org *.example.net
+
+[backend all]
+socket = $T/all.sock
+names = *
+EOF
+	assert_success
+	assert_output "configuration OK"
+}
+
+@test "snitch -V prints the version" {
+	run -0 "$SNITCH" -V
+	assert_output --partial "$(sed -n 's/^VERSION[[:space:]]*=[[:space:]]*//p' "$SNITCH_ROOT/Makefile")"
+}
+
+@test "an unknown key" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+colour = blue
+
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	bad_at 4
+}
+
+@test "an unknown key in a backend" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+workers = 2
+EOF
+	bad_at 8
+}
+
+@test "an unknown section type" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+[frontend x]
+socket = $T/x.sock
+EOF
+	bad_at 4
+}
+
+@test "a listen address that is not an address" {
+	check <<EOF
+[snitch]
+user = nobody
+listen = 999.1.1.1:80
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	bad_at 3
+}
+
+@test "a listen address without a port" {
+	check <<EOF
+[snitch]
+user = nobody
+listen = 127.0.0.1
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	bad_at 3
+}
+
+@test "a listen port out of range" {
+	check <<EOF
+[snitch]
+user = nobody
+listen = 127.0.0.1:99999
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	bad_at 3
+}
+
+@test "a bad address second on a listen line" {
+	check <<EOF
+[snitch]
+user = nobody
+listen = 127.0.0.1:$PORT [::1]
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	bad_at 3
+}
+
+@test "a duration in an unknown unit" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+peek_timeout = 10 fortnights
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	bad_at 4
+}
+
+@test "a negative duration" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+workers = 1
+peek_timeout = -1s
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	bad_at 5
+}
+
+@test "a backend without a socket: the line of its header" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+
+[backend b]
+names = b.localhost
+
+[backend c]
+socket = $T/c.sock
+names = c.localhost
+EOF
+	bad_at 9
+}
+
+@test "a default that is no backend: the line of the default key" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+default = nosuch
+
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	bad_at 4
+}
+
+@test "the same name in two backends: the line of the second" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+
+[backend a]
+socket = $T/a.sock
+names = a.localhost same.localhost
+
+[backend b]
+socket = $T/b.sock
+names = b.localhost same.localhost
+EOF
+	bad_at 11
+}
+
+@test "a name that is not a host name pattern" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+
+[backend a]
+socket = $T/a.sock
+names = a.localhost bad_name!.com
+EOF
+	bad_at 7
+}
+
+@test "workers = 0" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+workers = 0
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	bad_at 4
+}
+
+@test "a missing file" {
+	run timeout 10 "$SNITCH" -t -c "$T/nosuch.ini"
+	assert_failure 1
+	assert_output --partial "$T/nosuch.ini: No such file"
+}

@@ -1,0 +1,392 @@
+# lib.bash - shared helpers of the SNItch integration tests (t/*.bats).
+#
+# Loaded by every bats file with `load lib`.  It gives each test its own
+# temp dir ($T), its own free port ($PORT), a copy of the test certificate,
+# and helpers to start demo backends and snitch and to run clients.  The
+# default setup/teardown below are used unless a file defines its own (it
+# then calls snitch_setup/snitch_teardown itself).
+#
+# Privilege: when the tests run as root, snitch needs `user = nobody`
+# (write_config adds it) and the demo backends run as nobody too, so $T is
+# 755 and owned by nobody (the demos create their sockets in it), and the
+# key is 644.  Everything listens on 127.0.0.1 or ::1 only, and nothing is
+# shared between tests except the read-only certificate of the file, so
+# tests can run in parallel.
+#
+# Teardown stops everything the test started (snitch first, TERM then KILL
+# after 5 s, then its leftover workers, then the demos and anything given
+# to track_pid) and removes $T, also when the test failed; a failed test
+# gets the snitch and demo logs printed under its output, and a sanitizer
+# report in them fails the test.
+
+bats_require_minimum_version 1.5.0
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+SNITCH_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+BUILD=${SNITCH_BUILD:-$SNITCH_ROOT/build}
+SNITCH=$BUILD/snitch
+SNITCH_DEMO=$BUILD/snitch-demo
+TLS_PY=$SNITCH_ROOT/t/tls.py
+# Debian's python3 when there is one: a pyenv shim first in PATH costs
+# 200 ms a run, and the tests run python a few hundred times
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+
+# every wait below is a bounded poll: WAIT_STEPS of 100 ms (5 s), or for
+# process start-up, START_STEPS of 20 ms (5 s)
+WAIT_STEPS=50
+START_STEPS=250
+
+# is_root - true when the tests run as root
+is_root() {
+	[ "$(id -u)" -eq 0 ]
+}
+
+# make_cert DIR - an EC P-256 self-signed certificate for the test names
+make_cert() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$1/key.pem" -out "$1/cert.pem" -days 30 \
+	    -subj /CN=localhost \
+	    -addext 'subjectAltName=DNS:*.localhost,DNS:localhost,DNS:*.beta.localhost' \
+	    >/dev/null 2>&1 || {
+		echo "make_cert: openssl req failed" >&2
+		return 1
+	}
+	chmod 644 "$1/key.pem" "$1/cert.pem"
+}
+
+# snitch_setup_file - once per bats file: the binaries exist, the certificate
+snitch_setup_file() {
+	local b
+	for b in "$SNITCH" "$BUILD/snitch-worker" "$SNITCH_DEMO"; do
+		if [ ! -x "$b" ]; then
+			echo "$b is missing: run make all first" >&2
+			return 1
+		fi
+	done
+	make_cert "$BATS_FILE_TMPDIR"
+}
+
+# snitch_setup - per test: $T, $PORT, the certificate copied into $T
+#
+# The certificate is copied because bats' own temp dirs are 700: a demo
+# running as nobody could not read it there.
+snitch_setup() {
+	T=$(mktemp -d /tmp/snitch-test.XXXXXX)
+	chmod 755 "$T"
+	if is_root; then
+		chown nobody:nogroup "$T"
+	fi
+	cp "$BATS_FILE_TMPDIR/cert.pem" "$BATS_FILE_TMPDIR/key.pem" "$T/"
+	chmod 644 "$T/cert.pem" "$T/key.pem"
+	PORT=$(free_port)
+	LISTEN="127.0.0.1:$PORT"
+	WORKERS=2
+	PEEK_TIMEOUT=2s
+	SNITCH_PID=
+	declare -gA DEMO_PIDS=()
+	TRACKED_PIDS=()
+}
+
+# snitch_teardown - per test: stop everything, remove $T
+#
+# A sanitizer report in any log (a `make SAN=1` build) fails the test,
+# even one whose client saw nothing wrong: a worker that crashed is
+# restarted quietly.
+snitch_teardown() {
+	local name pid sanitized=0
+	stop_snitch
+	for name in "${!DEMO_PIDS[@]}"; do
+		stop_pid "${DEMO_PIDS[$name]}"
+	done
+	for pid in "${TRACKED_PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	DEMO_PIDS=()
+	TRACKED_PIDS=()
+	[ -n "${T:-}" ] && [ -d "$T" ] || return 0
+	if grep -qE 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$T"/*.log \
+	    2>/dev/null; then
+		sanitized=1
+		echo "a sanitizer reported an error: see the logs below"
+	fi
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] || [ "$sanitized" -eq 1 ]; then
+		dump_logs
+	fi
+	rm -rf "$T"
+	[ "$sanitized" -eq 0 ]
+}
+
+setup_file() {
+	snitch_setup_file
+}
+
+setup() {
+	snitch_setup
+}
+
+teardown() {
+	snitch_teardown
+}
+
+# dump_logs - print the logs of $T, for a failed test's output
+dump_logs() {
+	local f
+	for f in "$T"/*.log "$T"/snitch.ini; do
+		[ -f "$f" ] || continue
+		echo "--- ${f##*/}"
+		cat "$f"
+	done
+}
+
+# track_pid PID - a background process teardown must stop
+track_pid() {
+	TRACKED_PIDS+=("$1")
+}
+
+# alive PID... - one of these processes still runs (a zombie does not:
+# an exited child of the test stays one until it is waited for, and an
+# orphaned worker until PID 1 reaps it)
+alive() {
+	local pid state
+	for pid in "$@"; do
+		state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
+		    "/proc/$pid/status" 2>/dev/null) || continue
+		[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ] &&
+		    return 0
+	done
+	return 1
+}
+
+# gone PID... - none of these processes still runs
+gone() {
+	! alive "$@"
+}
+
+# stop_pid PID [SECONDS] - TERM, then KILL after SECONDS (default 5); reap
+stop_pid() {
+	local pid=$1 steps=$((${2:-5} * 10)) i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+	for ((i = 0; i < steps; i++)); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	return 0
+}
+
+# free_port [v6] - a TCP port free on 127.0.0.1 (and on ::1 with v6)
+free_port() {
+	"$PYTHON" - "${1:-}" <<'EOF'
+import socket, sys
+for _ in range(100):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    if sys.argv[1] == "v6":
+        try:
+            s6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            s6.bind(("::1", port))
+            s6.close()
+        except OSError:
+            s.close()
+            continue
+    s.close()
+    print(port)
+    sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+# have_ipv6_lo - ::1 is configured and usable
+have_ipv6_lo() {
+	"$PYTHON" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+	    2>/dev/null
+}
+
+# port_bindable PORT - a listener could bind PORT on 127.0.0.1 again
+# (with SO_REUSEADDR, as any server does: TIME_WAIT is not "taken")
+port_bindable() {
+	"$PYTHON" - "$1" <<'EOF'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+    s.listen()
+except OSError as e:
+    print("bind 127.0.0.1:%s: %s" % (sys.argv[1], e.strerror))
+    sys.exit(1)
+EOF
+}
+
+# unix_listening PATH - a process listens on the AF_UNIX socket PATH
+unix_listening() {
+	[ -S "$1" ] && [ -n "$(ss -Hxl src "$1" 2>/dev/null)" ]
+}
+
+# tcp_accepts HOST PORT - a TCP connect to HOST:PORT succeeds
+tcp_accepts() {
+	(exec 5<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# start_demo NAME [ARGS...] - a demo backend on $T/NAME.sock
+#
+# Runs as nobody when the tests run as root.  Waits until the socket
+# listens (at most 5 s); fails with the demo's log if it died or did not.
+start_demo() {
+	local name=$1 sock=$T/$1.sock pid i
+	shift
+	local -a cmd=("$SNITCH_DEMO" -s "$sock" -n "$name" \
+	    -c "$T/cert.pem" -k "$T/key.pem" "$@")
+	if is_root; then
+		cmd=(setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		    "${cmd[@]}")
+	fi
+	"${cmd[@]}" </dev/null >>"$T/demo-$name.log" 2>&1 3>&- &
+	pid=$!
+	DEMO_PIDS[$name]=$pid
+	for ((i = 0; i < START_STEPS; i++)); do
+		if ! alive "$pid"; then
+			echo "start_demo $name: exited: $(cat "$T/demo-$name.log")" >&2
+			return 1
+		fi
+		unix_listening "$sock" && return 0
+		sleep 0.02
+	done
+	echo "start_demo $name: $sock not listening after 5 s" >&2
+	return 1
+}
+
+# stop_demo NAME - SIGTERM the demo NAME and wait for it to exit
+stop_demo() {
+	stop_pid "${DEMO_PIDS[$1]}"
+	unset "DEMO_PIDS[$1]"
+}
+
+# write_config [LINE...] - a fresh $T/snitch.ini: the [snitch] section
+#
+# Listens on $LISTEN with $WORKERS workers and $PEEK_TIMEOUT; as root
+# adds `user = nobody`.  Each LINE is added to [snitch] as given
+# (e.g. "default = alpha").  Backends come after, with add_backend.
+write_config() {
+	{
+		echo "[snitch]"
+		echo "listen = $LISTEN"
+		if is_root; then
+			echo "user = nobody"
+		fi
+		echo "workers = $WORKERS"
+		echo "peek_timeout = $PEEK_TIMEOUT"
+		echo "handoff_timeout = 2s"
+		if [ $# -gt 0 ]; then
+			printf '%s\n' "$@"
+		fi
+	} >"$T/snitch.ini"
+	chmod 644 "$T/snitch.ini"
+}
+
+# add_backend NAME PATTERN... - append [backend NAME] on $T/NAME.sock
+add_backend() {
+	local name=$1
+	shift
+	printf '\n[backend %s]\nsocket = %s\nnames = %s\n' \
+	    "$name" "$T/$name.sock" "$*" >>"$T/snitch.ini"
+}
+
+# start_snitch [ARGS...] - snitch -c $T/snitch.ini in the foreground,
+# in the background of the test, its stderr in $T/snitch.log; waits until
+# 127.0.0.1:$PORT accepts connections (at most 5 s)
+start_snitch() {
+	local i
+	"$SNITCH" -c "$T/snitch.ini" "$@" </dev/null >>"$T/snitch.log" 2>&1 3>&- &
+	SNITCH_PID=$!
+	for ((i = 0; i < START_STEPS; i++)); do
+		if ! alive "$SNITCH_PID"; then
+			echo "start_snitch: exited: $(cat "$T/snitch.log")" >&2
+			SNITCH_PID=
+			return 1
+		fi
+		tcp_accepts 127.0.0.1 "$PORT" && return 0
+		sleep 0.02
+	done
+	echo "start_snitch: 127.0.0.1:$PORT not accepting after 5 s" >&2
+	return 1
+}
+
+# stop_snitch - SIGTERM the master, SIGKILL after 5 s, then kill any
+# worker it left behind
+stop_snitch() {
+	local -a workers
+	local pid
+	[ -n "${SNITCH_PID:-}" ] || return 0
+	mapfile -t workers < <(worker_pids)
+	stop_pid "$SNITCH_PID"
+	for pid in "${workers[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	SNITCH_PID=
+}
+
+# worker_pids - the pids of the master's live children, one a line
+worker_pids() {
+	ps -o pid=,stat= --ppid "$SNITCH_PID" | awk '$2 !~ /^Z/ { print $1 }'
+}
+
+# has_workers N - the master has N children
+has_workers() {
+	[ "$(worker_pids | wc -l)" -eq "$1" ]
+}
+
+# wait_until CMD... - run CMD every 100 ms until it succeeds, at most 5 s
+wait_until() {
+	local i
+	for ((i = 0; i < WAIT_STEPS; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# log_has PATTERN - snitch.log has a line matching the extended regex
+log_has() {
+	grep -qE -- "$1" "$T/snitch.log"
+}
+
+# get_https NAME [CURL ARGS...] - curl https://NAME:$PORT/ through snitch,
+# printing the body, then "local_port=N" (curl's own port)
+get_https() {
+	local name=$1
+	shift
+	curl -sSk -m 5 --resolve "$name:$PORT:127.0.0.1" \
+	    -w 'local_port=%{local_port}\n' "$@" "https://$name:$PORT/"
+}
+
+# tls [ARGS...] - t/tls.py against 127.0.0.1:$PORT: 5 s for each step,
+# 30 s in all (a later --host wins)
+tls() {
+	timeout 30 "$PYTHON" "$TLS_PY" --host 127.0.0.1 --port "$PORT" --timeout 5 "$@"
+}
+
+# s_client NAME [ARGS...] - openssl s_client with SNI NAME (- for none)
+# sending a GET; its stderr (alerts, verify notes) goes with stdout
+s_client() {
+	local name=$1
+	local -a sni=(-servername "$name")
+	shift
+	if [ "$name" = - ]; then
+		name=127.0.0.1
+		sni=(-noservername)
+	fi
+	printf 'GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$name" |
+	    timeout 10 openssl s_client -connect "127.0.0.1:$PORT" "${sni[@]}" \
+	    -quiet "$@" 2>&1
+}
+
+# answer KEY - the value of KEY=... in $output (a demo answer), or nothing
+answer() {
+	sed -n "s/^$1=//p" <<<"$output" | head -n 1
+}
