@@ -168,17 +168,16 @@ spawn_wconf(const struct conf *cf)
 	return fd;
 }
 
-/* spawn_retire - ask a worker to finish what it holds and exit */
+/*
+ * spawn_retire - ask a worker to finish what it holds and exit.  Its
+ * pipe stays open until it is reaped: EOF there means "master died".
+ */
 static void
 spawn_retire(struct worker *wk)
 {
 	wk->wk_retiring = 1;
 	if (wk->wk_pid > 0)
 		kill(wk->wk_pid, SIGTERM);
-	if (wk->wk_ctl != -1) {
-		close(wk->wk_ctl);
-		wk->wk_ctl = -1;
-	}
 }
 
 /* spawn_forget - drop a worker that is gone for good */
@@ -245,10 +244,12 @@ spawn_died(struct worker *wk, int status, uint64_t now_ms)
 		spawn_forget(wk);
 		return;
 	}
+	/* Once is an accident, restarted at once; again is a crash loop. */
 	if (now_ms - wk->wk_started_ms < SPAWN_YOUNG_MS) {
 		wk->wk_young_deaths++;
-		delay = 1000ULL << (wk->wk_young_deaths < 7 ?
-		    wk->wk_young_deaths - 1 : 6);
+		if (wk->wk_young_deaths > 1)
+			delay = 1000ULL << (wk->wk_young_deaths < 8 ?
+			    wk->wk_young_deaths - 2 : 6);
 		if (delay > SPAWN_DELAY_MAX_MS)
 			delay = SPAWN_DELAY_MAX_MS;
 	} else
