@@ -361,7 +361,11 @@ peek_resume(struct worker *w, struct conn *c)
 void
 peek_give_up(struct worker *w, struct conn *c)
 {
-	peek_refuse_log(w, c, NULL, c->cn_backend, ALERT_INTERNAL_ERROR,
+	ssize_t	got;
+
+	/* The hello is still unread in the socket: peek it for the log. */
+	peek_refuse_log(w, c, peek_hello(w, c, &got) == HELLO_COMPLETE ?
+	    &w->w_hello : NULL, c->cn_backend, ALERT_INTERNAL_ERROR,
 	    "backend-busy");
 }
 
