@@ -29,18 +29,6 @@
 #include "snitch.h"
 #include "tap.h"
 
-/*
- * TAP_OK evaluates its condition twice, the second time after printf
- * (which may change errno): evaluate once, here, and say what failed.
- */
-#define CHECK(cond, ...) do {						\
-	int check_ok = (cond);						\
-									\
-	TAP_OK(check_ok, __VA_ARGS__);					\
-	if (!check_ok)							\
-		printf("#   condition: %s\n", #cond);			\
-} while (0)
-
 #define WATCHDOG	60	/* seconds for the whole run */
 #define ALPN_H2_H11	"\x02" "h2" "\x08" "http/1.1"
 
@@ -195,7 +183,7 @@ handoff_test_valid(int worker, int channel, const char *label)
 	int			 fl;
 
 	if (handoff_test_tcp(&t) < 0) {
-		CHECK(0, "%s: loopback TCP connection", label);
+		TAP_OK(0, "%s: loopback TCP connection", label);
 		return;
 	}
 	/* Like the worker's event loop: the socket is non-blocking there. */
@@ -208,37 +196,37 @@ handoff_test_valid(int worker, int channel, const char *label)
 
 	n = handoff_test_header(t.tc_accepted, "alpha.localhost", ALPN_H2_H11,
 	    sizeof(ALPN_H2_H11) - 1, 1, hdr, sizeof(hdr));
-	CHECK(n > 0 && handoff_send(worker, t.tc_accepted, hdr, n) == 0,
+	TAP_OK(n > 0 && handoff_send(worker, t.tc_accepted, hdr, n) == 0,
 	    "%s: handoff_send", label);
 	/* The worker closes its copy: the socket lives on in flight. */
 	(void)close(t.tc_accepted);
 
 	memset(&conn, 0xa5, sizeof(conn));
-	CHECK(snitch_recv(channel, &conn) == 1, "%s: snitch_recv gives 1", label);
-	CHECK(conn.sc_fd >= 0 && handoff_test_same_socket(conn.sc_fd, &t),
+	TAP_OK(snitch_recv(channel, &conn) == 1, "%s: snitch_recv gives 1", label);
+	TAP_OK(conn.sc_fd >= 0 && handoff_test_same_socket(conn.sc_fd, &t),
 	    "%s: the fd is the same TCP socket", label);
-	CHECK(write(t.tc_client, "x", 1) == 1 && read(conn.sc_fd, &byte, 1) == 1 &&
+	TAP_OK(write(t.tc_client, "x", 1) == 1 && read(conn.sc_fd, &byte, 1) == 1 &&
 	    byte == 'x', "%s: bytes flow from the client to the fd", label);
-	CHECK(fcntl(conn.sc_fd, F_GETFD) == FD_CLOEXEC,
+	TAP_OK(fcntl(conn.sc_fd, F_GETFD) == FD_CLOEXEC,
 	    "%s: the fd is close-on-exec", label);
-	CHECK((fcntl(conn.sc_fd, F_GETFL) & O_NONBLOCK) == 0,
+	TAP_OK((fcntl(conn.sc_fd, F_GETFL) & O_NONBLOCK) == 0,
 	    "%s: the fd is in blocking mode", label);
-	CHECK(memcmp(&conn.sc_client, &peer, sizeof(struct sockaddr_in)) == 0,
+	TAP_OK(memcmp(&conn.sc_client, &peer, sizeof(struct sockaddr_in)) == 0,
 	    "%s: sc_client is the client's address", label);
-	CHECK(memcmp(&conn.sc_local, &local, sizeof(struct sockaddr_in)) == 0,
+	TAP_OK(memcmp(&conn.sc_local, &local, sizeof(struct sockaddr_in)) == 0,
 	    "%s: sc_local is the address it connected to", label);
-	CHECK(strcmp(conn.sc_server_name, "alpha.localhost") == 0,
+	TAP_OK(strcmp(conn.sc_server_name, "alpha.localhost") == 0,
 	    "%s: server name", label);
-	CHECK(conn.sc_alpn_len == sizeof(ALPN_H2_H11) - 1 &&
+	TAP_OK(conn.sc_alpn_len == sizeof(ALPN_H2_H11) - 1 &&
 	    memcmp(conn.sc_alpn, ALPN_H2_H11, conn.sc_alpn_len) == 0,
 	    "%s: ALPN list", label);
-	CHECK(snitch_alpn_next(&conn, &off, &proto, &proto_len) == 1 &&
+	TAP_OK(snitch_alpn_next(&conn, &off, &proto, &proto_len) == 1 &&
 	    proto_len == 2 && memcmp(proto, "h2", 2) == 0 &&
 	    snitch_alpn_next(&conn, &off, &proto, &proto_len) == 1 &&
 	    proto_len == 8 && memcmp(proto, "http/1.1", 8) == 0 &&
 	    snitch_alpn_next(&conn, &off, &proto, &proto_len) == 0,
 	    "%s: snitch_alpn_next walks h2, http/1.1, end", label);
-	CHECK(conn.sc_ech == 1, "%s: ECH", label);
+	TAP_OK(conn.sc_ech == 1, "%s: ECH", label);
 
 	(void)close(conn.sc_fd);
 	(void)close(t.tc_client);
@@ -290,13 +278,13 @@ handoff_test_bad(int worker, int channel, const struct bad_row *row)
 	ssize_t		 n;
 
 	if (handoff_test_tcp(&t) < 0 || handoff_test_tcp(&t2) < 0) {
-		CHECK(0, "%s: loopback TCP connections", row->label);
+		TAP_OK(0, "%s: loopback TCP connections", row->label);
 		return;
 	}
 	n = handoff_test_header(t.tc_accepted, "alpha.localhost", NULL, 0, 0,
 	    hdr, sizeof(hdr));
 	if (pipe2(p, O_CLOEXEC) < 0 || n < 0) {
-		CHECK(0, "%s: setup", row->label);
+		TAP_OK(0, "%s: setup", row->label);
 		return;
 	}
 	fds[0] = t.tc_accepted;
@@ -355,14 +343,14 @@ handoff_test_bad(int worker, int channel, const struct bad_row *row)
 	(void)close(t.tc_accepted);
 	(void)close(t2.tc_accepted);
 	(void)close(p[0]);
-	CHECK(sent == 0, "%s: sent", row->label);
+	TAP_OK(sent == 0, "%s: sent", row->label);
 
 	before = handoff_test_fds();
 	errno = 0;
 	r = snitch_recv(channel, &conn);
-	CHECK(r == -1 && errno == EBADMSG, "%s: refused with EBADMSG", row->label);
+	TAP_OK(r == -1 && errno == EBADMSG, "%s: refused with EBADMSG", row->label);
 	after = handoff_test_fds();
-	CHECK(before == after && conn.sc_fd == -1,
+	TAP_OK(before == after && conn.sc_fd == -1,
 	    "%s: no fd leaked (%d before, %d after)", row->label, before, after);
 
 	(void)close(p[1]);
@@ -378,7 +366,7 @@ handoff_test_channel(void)
 	int	 sv[2], fl, r;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		CHECK(0, "socketpair: %s", strerror(errno));
+		TAP_OK(0, "socketpair: %s", strerror(errno));
 		return;
 	}
 	handoff_test_valid(sv[0], sv[1], "first handoff");
@@ -390,12 +378,12 @@ handoff_test_channel(void)
 	(void)fcntl(sv[1], F_SETFL, fl | O_NONBLOCK);
 	errno = 0;
 	r = snitch_recv(sv[1], &conn);
-	CHECK(r == -1 && errno == EAGAIN, "empty non-blocking channel: EAGAIN");
+	TAP_OK(r == -1 && errno == EAGAIN, "empty non-blocking channel: EAGAIN");
 	(void)fcntl(sv[1], F_SETFL, fl);
 
 	(void)close(sv[0]);
-	CHECK(snitch_recv(sv[1], &conn) == 0, "closed channel: 0 (EOF)");
-	CHECK(snitch_recv(sv[1], &conn) == 0, "closed channel: 0 again");
+	TAP_OK(snitch_recv(sv[1], &conn) == 0, "closed channel: 0 (EOF)");
+	TAP_OK(snitch_recv(sv[1], &conn) == 0, "closed channel: 0 again");
 	(void)close(sv[1]);
 }
 
@@ -415,11 +403,11 @@ handoff_test_helpers(void)
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(443);
 	(void)inet_pton(AF_INET, "192.0.2.1", &sin->sin_addr);
-	CHECK(snitch_addr_format(&ss, buf, sizeof(buf)) == 0 &&
+	TAP_OK(snitch_addr_format(&ss, buf, sizeof(buf)) == 0 &&
 	    strcmp(buf, "192.0.2.1:443") == 0, "addr_format IPv4: %s", buf);
 	errno = 0;
 	r = snitch_addr_format(&ss, buf, strlen("192.0.2.1:443"));
-	CHECK(r == -1 && errno == ENOSPC && buf[0] == '\0',
+	TAP_OK(r == -1 && errno == ENOSPC && buf[0] == '\0',
 	    "addr_format one byte short: ENOSPC, empty");
 
 	memset(&ss, 0, sizeof(ss));
@@ -428,42 +416,42 @@ handoff_test_helpers(void)
 	(void)inet_pton(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",
 	    &sin6->sin6_addr);
 	r = snitch_addr_format(&ss, buf, sizeof(buf));
-	CHECK(r == 0 && strcmp(buf,
+	TAP_OK(r == 0 && strcmp(buf,
 	    "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535") == 0,
 	    "addr_format longest IPv6 fits SNITCH_ADDR_MAX: %s", buf);
 	(void)inet_pton(AF_INET6, "::1", &sin6->sin6_addr);
 	sin6->sin6_port = htons(8443);
-	CHECK(snitch_addr_format(&ss, buf, sizeof(buf)) == 0 &&
+	TAP_OK(snitch_addr_format(&ss, buf, sizeof(buf)) == 0 &&
 	    strcmp(buf, "[::1]:8443") == 0, "addr_format IPv6: %s", buf);
 
 	ss.ss_family = AF_UNIX;
 	errno = 0;
 	r = snitch_addr_format(&ss, buf, sizeof(buf));
-	CHECK(r == -1 && errno == EAFNOSUPPORT, "addr_format AF_UNIX: EAFNOSUPPORT");
+	TAP_OK(r == -1 && errno == EAFNOSUPPORT, "addr_format AF_UNIX: EAFNOSUPPORT");
 
 	memset(&conn, 0, sizeof(conn));
 	off = 0;
-	CHECK(snitch_alpn_next(&conn, &off, &proto, &proto_len) == 0,
+	TAP_OK(snitch_alpn_next(&conn, &off, &proto, &proto_len) == 0,
 	    "alpn_next on no ALPN: 0");
 	memcpy(conn.sc_alpn, "\x02" "h2" "\x00", 4);
 	conn.sc_alpn_len = 4;
 	off = 0;
 	r = snitch_alpn_next(&conn, &off, &proto, &proto_len);
-	CHECK(r == 1 && proto_len == 2, "alpn_next: first of a bad list");
+	TAP_OK(r == 1 && proto_len == 2, "alpn_next: first of a bad list");
 	errno = 0;
 	r = snitch_alpn_next(&conn, &off, &proto, &proto_len);
-	CHECK(r == -1 && errno == EBADMSG, "alpn_next: empty name: EBADMSG");
+	TAP_OK(r == -1 && errno == EBADMSG, "alpn_next: empty name: EBADMSG");
 	memcpy(conn.sc_alpn, "\x09" "http/1.1", 9);
 	conn.sc_alpn_len = 9;
 	off = 0;
 	errno = 0;
 	r = snitch_alpn_next(&conn, &off, &proto, &proto_len);
-	CHECK(r == -1 && errno == EBADMSG, "alpn_next: name overruns: EBADMSG");
+	TAP_OK(r == -1 && errno == EBADMSG, "alpn_next: name overruns: EBADMSG");
 	conn.sc_alpn_len = SNITCH_ALPN_MAX + 1;
 	off = 0;
 	errno = 0;
 	r = snitch_alpn_next(&conn, &off, &proto, &proto_len);
-	CHECK(r == -1 && errno == EBADMSG, "alpn_next: sc_alpn_len too big: EBADMSG");
+	TAP_OK(r == -1 && errno == EBADMSG, "alpn_next: sc_alpn_len too big: EBADMSG");
 }
 
 /* handoff_test_sun - the address of the socket at path */
@@ -508,46 +496,46 @@ handoff_test_listen(const char *dir)
 	longpath[sizeof(longpath) - 1] = '\0';
 	errno = 0;
 	r = snitch_listen(longpath, 0);
-	CHECK(r == -1 && errno == ENAMETOOLONG, "listen: long path: ENAMETOOLONG");
+	TAP_OK(r == -1 && errno == ENAMETOOLONG, "listen: long path: ENAMETOOLONG");
 	errno = 0;
 	r = snitch_listen("", 0);
-	CHECK(r == -1 && errno == EINVAL, "listen: empty path: EINVAL");
+	TAP_OK(r == -1 && errno == EINVAL, "listen: empty path: EINVAL");
 
 	/* A regular file in the way is never removed. */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	(void)close(fd);
 	errno = 0;
 	r = snitch_listen(path, 0);
-	CHECK(r == -1 && errno == EADDRINUSE, "listen: regular file: EADDRINUSE");
-	CHECK(stat(path, &st) == 0 && S_ISREG(st.st_mode),
+	TAP_OK(r == -1 && errno == EADDRINUSE, "listen: regular file: EADDRINUSE");
+	TAP_OK(stat(path, &st) == 0 && S_ISREG(st.st_mode),
 	    "listen: the regular file is still there");
 	(void)unlink(path);
 
 	fd = snitch_listen(path, 0640);
-	CHECK(fd >= 0, "listen: fresh path");
-	CHECK(stat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	TAP_OK(fd >= 0, "listen: fresh path");
+	TAP_OK(stat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
 	    (st.st_mode & 07777) == 0640, "listen: a socket of mode 0640");
-	CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC, "listen: close-on-exec");
+	TAP_OK(fcntl(fd, F_GETFD) == FD_CLOEXEC, "listen: close-on-exec");
 
 	errno = 0;
 	r = snitch_listen(path, 0);
-	CHECK(r == -1 && errno == EADDRINUSE,
+	TAP_OK(r == -1 && errno == EADDRINUSE,
 	    "listen: a live listener is not replaced: EADDRINUSE");
-	CHECK(stat(path, &st) == 0 && S_ISSOCK(st.st_mode),
+	TAP_OK(stat(path, &st) == 0 && S_ISSOCK(st.st_mode),
 	    "listen: the live socket is still there");
 
 	w = handoff_test_connect(path);
 	ch = w < 0 ? -1 : snitch_accept(fd);
-	CHECK(ch >= 0 && fcntl(ch, F_GETFD) == FD_CLOEXEC,
+	TAP_OK(ch >= 0 && fcntl(ch, F_GETFD) == FD_CLOEXEC,
 	    "accept: a close-on-exec channel");
 	(void)close(w);
-	CHECK(ch >= 0 && snitch_recv(ch, &conn) == 0,
+	TAP_OK(ch >= 0 && snitch_recv(ch, &conn) == 0,
 	    "accept: the worker's close reads as EOF");
 	(void)close(ch);
 
 	(void)close(fd);
 	fd2 = snitch_listen(path, 0);
-	CHECK(fd2 >= 0, "listen: a stale socket is replaced");
+	TAP_OK(fd2 >= 0, "listen: a stale socket is replaced");
 	(void)close(fd2);
 	(void)unlink(path);
 }
@@ -636,10 +624,10 @@ handoff_test_server(const char *dir)
 	(void)snprintf(path, sizeof(path), "%s/server.sock", dir);
 	base = handoff_test_fds();
 	srv = snitch_open(path, 0600);
-	CHECK(srv != NULL, "open: %s", srv ? "ok" : strerror(errno));
+	TAP_OK(srv != NULL, "open: %s", srv ? "ok" : strerror(errno));
 	if (srv == NULL)
 		return;
-	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600,
+	TAP_OK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600,
 	    "open: socket mode 0600");
 
 	/* Three workers: one sends junk then a connection, one a
@@ -647,12 +635,12 @@ handoff_test_server(const char *dir)
 	w1 = handoff_test_connect(path);
 	w2 = handoff_test_connect(path);
 	w3 = handoff_test_connect(path);
-	CHECK(w1 >= 0 && w2 >= 0 && w3 >= 0, "three channels connect");
+	TAP_OK(w1 >= 0 && w2 >= 0 && w3 >= 0, "three channels connect");
 	(void)pipe2(p, O_CLOEXEC);
 	(void)handoff_send(w1, p[0], (const uint8_t *)"junk", 4);
 	(void)close(p[0]);
 	(void)close(p[1]);
-	CHECK(handoff_test_send_named(w1, "one.localhost", &t1) == 0 &&
+	TAP_OK(handoff_test_send_named(w1, "one.localhost", &t1) == 0 &&
 	    handoff_test_send_named(w2, "two.localhost", &t2) == 0,
 	    "two connections sent");
 	(void)close(w3);
@@ -660,7 +648,7 @@ handoff_test_server(const char *dir)
 	for (i = 0; i < 2; i++) {
 		handoff_test_watchdog();
 		r = snitch_next(srv, &conn);
-		CHECK(r == 0, "next %d: a connection", i + 1);
+		TAP_OK(r == 0, "next %d: a connection", i + 1);
 		if (r != 0)
 			break;
 		if (strcmp(conn.sc_server_name, "one.localhost") == 0)
@@ -669,7 +657,7 @@ handoff_test_server(const char *dir)
 			got2 += handoff_test_same_socket(conn.sc_fd, &t2);
 		(void)close(conn.sc_fd);
 	}
-	CHECK(got1 == 1 && got2 == 1,
+	TAP_OK(got1 == 1 && got2 == 1,
 	    "each worker's connection arrived once, junk skipped");
 	(void)close(t1.tc_client);
 	(void)close(t2.tc_client);
@@ -679,9 +667,9 @@ handoff_test_server(const char *dir)
 	handoff_test_interrupt(200);
 	errno = 0;
 	r = snitch_next(srv, &conn);
-	CHECK(r == -1 && errno == EINTR, "next: a signal gives EINTR");
+	TAP_OK(r == -1 && errno == EINTR, "next: a signal gives EINTR");
 	handoff_test_watchdog();
-	CHECK(handoff_test_fds() == base + 1,
+	TAP_OK(handoff_test_fds() == base + 1,
 	    "closed channels dropped: only the listener is open (%d, base %d)",
 	    handoff_test_fds(), base);
 
@@ -706,25 +694,25 @@ handoff_test_server(const char *dir)
 		r = snitch_next(srv, &conn);
 		cpu = handoff_test_cpu_ms() - cpu;
 		handoff_test_watchdog();
-		CHECK(ok && r == -1 && errno == EINTR && cpu < 150,
+		TAP_OK(ok && r == -1 && errno == EINTR && cpu < 150,
 		    "EMFILE: snitch_next rests (%ld ms CPU in 500 ms)", cpu);
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
-		CHECK(handoff_test_send_named(w1, "three.localhost", &t3) == 0,
+		TAP_OK(handoff_test_send_named(w1, "three.localhost", &t3) == 0,
 		    "EMFILE: a connection sent on the waiting channel");
 		r = snitch_next(srv, &conn);
-		CHECK(r == 0 && strcmp(conn.sc_server_name, "three.localhost") == 0 &&
+		TAP_OK(r == 0 && strcmp(conn.sc_server_name, "three.localhost") == 0 &&
 		    handoff_test_same_socket(conn.sc_fd, &t3),
 		    "EMFILE: accepted and received once fds are free");
 		if (r == 0)
 			(void)close(conn.sc_fd);
 		(void)close(t3.tc_client);
 	} else
-		CHECK(0, "EMFILE: setup: %s", strerror(errno));
+		TAP_OK(0, "EMFILE: setup: %s", strerror(errno));
 	(void)close(w1);
 
 	snitch_close(srv);
-	CHECK(handoff_test_fds() == base, "close: every fd closed");
-	CHECK(stat(path, &st) == 0 && S_ISSOCK(st.st_mode),
+	TAP_OK(handoff_test_fds() == base, "close: every fd closed");
+	TAP_OK(stat(path, &st) == 0 && S_ISSOCK(st.st_mode),
 	    "close: the socket file is left in place");
 	(void)unlink(path);
 }
@@ -738,7 +726,7 @@ main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	handoff_test_watchdog();
 	if (mkdtemp(dir) == NULL) {
-		CHECK(0, "mkdtemp: %s", strerror(errno));
+		TAP_OK(0, "mkdtemp: %s", strerror(errno));
 		return TAP_DONE();
 	}
 	handoff_test_channel();

@@ -17,18 +17,6 @@
 #include "proxyv2.h"
 #include "tap.h"
 
-/*
- * TAP_OK evaluates its condition twice, the second time after printf
- * (which may change errno): evaluate once, here, and say what failed.
- */
-#define CHECK(cond, ...) do {						\
-	int check_ok = (cond);						\
-									\
-	TAP_OK(check_ok, __VA_ARGS__);					\
-	if (!check_ok)							\
-		printf("#   condition: %s\n", #cond);			\
-} while (0)
-
 #define SIG	"\r\n\r\n\0\r\nQUIT\n"
 /* 127.0.0.1:12345 -> 127.0.0.1:443 */
 #define A4	"\x7f\x00\x00\x01" "\x7f\x00\x00\x01" "\x30\x39" "\x01\xbb"
@@ -218,30 +206,30 @@ proxyv2_test_encodings(void)
 		pi.pi_ech = row->ech;
 
 		n = proxy_encode(&pi, buf, sizeof(buf));
-		CHECK(n > 0, "%s: encodes", row->label);
+		TAP_OK(n > 0, "%s: encodes", row->label);
 		if (n <= 0)
 			continue;
 		if (row->expect != NULL)
-			CHECK((size_t)n == row->expect_len &&
+			TAP_OK((size_t)n == row->expect_len &&
 			    memcmp(buf, row->expect, n) == 0,
 			    "%s: exact bytes", row->label);
 
-		CHECK(proxy_decode(buf, n, &out) == 0, "%s: decodes", row->label);
-		CHECK(proxyv2_test_same_addr(&out.pi_src, &pi.pi_src) &&
+		TAP_OK(proxy_decode(buf, n, &out) == 0, "%s: decodes", row->label);
+		TAP_OK(proxyv2_test_same_addr(&out.pi_src, &pi.pi_src) &&
 		    proxyv2_test_same_addr(&out.pi_dst, &pi.pi_dst),
 		    "%s: addresses round-trip", row->label);
-		CHECK(row->authority == NULL ? out.pi_authority == NULL :
+		TAP_OK(row->authority == NULL ? out.pi_authority == NULL :
 		    out.pi_authority_len == pi.pi_authority_len &&
 		    memcmp(out.pi_authority, row->authority,
 		    pi.pi_authority_len) == 0 &&
 		    (const uint8_t *)out.pi_authority >= buf &&
 		    (const uint8_t *)out.pi_authority < buf + n,
 		    "%s: authority round-trips, points into buf", row->label);
-		CHECK(row->alpn == NULL ? out.pi_alpn == NULL :
+		TAP_OK(row->alpn == NULL ? out.pi_alpn == NULL :
 		    out.pi_alpn_len == row->alpn_len &&
 		    memcmp(out.pi_alpn, row->alpn, row->alpn_len) == 0,
 		    "%s: ALPN round-trips", row->label);
-		CHECK(out.pi_ech == row->ech, "%s: ECH round-trips", row->label);
+		TAP_OK(out.pi_ech == row->ech, "%s: ECH round-trips", row->label);
 
 		/* Every prefix is refused: the length field must match. */
 		refused = 0;
@@ -250,7 +238,7 @@ proxyv2_test_encodings(void)
 			if (proxy_decode(buf, cut, &out) < 0 && errno == EBADMSG)
 				refused++;
 		}
-		CHECK(refused == (size_t)n, "%s: all %zd prefixes refused",
+		TAP_OK(refused == (size_t)n, "%s: all %zd prefixes refused",
 		    row->label, n);
 
 		/* And every buffer one byte short is too small. */
@@ -260,7 +248,7 @@ proxyv2_test_encodings(void)
 			if (proxy_encode(&pi, buf, cut) < 0 && errno == ENOSPC)
 				refused++;
 		}
-		CHECK(refused == (size_t)n, "%s: smaller buffers give ENOSPC",
+		TAP_OK(refused == (size_t)n, "%s: smaller buffers give ENOSPC",
 		    row->label);
 	}
 }
@@ -287,12 +275,12 @@ proxyv2_test_decode_rows(void)
 		}
 		errno = 0;
 		r = proxy_decode(p, len, &pi);
-		CHECK(r == -1 && errno == EBADMSG, "refused: %s", row->label);
+		TAP_OK(r == -1 && errno == EBADMSG, "refused: %s", row->label);
 	}
 	for (i = 0; i < sizeof(good_rows) / sizeof(good_rows[0]); i++) {
 		row = &good_rows[i];
 		len = proxyv2_test_header(buf, row->bytes, row->len);
-		CHECK(proxy_decode(buf, len, &pi) == 0, "accepted: %s",
+		TAP_OK(proxy_decode(buf, len, &pi) == 0, "accepted: %s",
 		    row->label);
 	}
 }
@@ -313,12 +301,12 @@ proxyv2_test_authority_bounds(void)
 	tlv[2] = 253;
 	len = proxyv2_test_header(buf, tlv, 3 + 253);
 	r = proxy_decode(buf, len, &pi);
-	CHECK(r == 0 && pi.pi_authority_len == 253, "253-byte authority accepted");
+	TAP_OK(r == 0 && pi.pi_authority_len == 253, "253-byte authority accepted");
 	tlv[2] = 254;
 	len = proxyv2_test_header(buf, tlv, 3 + 254);
 	errno = 0;
 	r = proxy_decode(buf, len, &pi);
-	CHECK(r == -1 && errno == EBADMSG, "254-byte authority refused");
+	TAP_OK(r == -1 && errno == EBADMSG, "254-byte authority refused");
 
 	memset(&pi, 0, sizeof(pi));
 	proxyv2_test_addr(&pi.pi_src, AF_INET, "127.0.0.1", 1);
@@ -326,11 +314,11 @@ proxyv2_test_authority_bounds(void)
 	pi.pi_authority = (const char *)tlv + 3;
 	pi.pi_authority_len = 253;
 	n = proxy_encode(&pi, buf, sizeof(buf));
-	CHECK(n == 16 + 12 + 3 + 253, "253-byte authority encodes");
+	TAP_OK(n == 16 + 12 + 3 + 253, "253-byte authority encodes");
 	pi.pi_authority_len = 254;
 	errno = 0;
 	n = proxy_encode(&pi, buf, sizeof(buf));
-	CHECK(n == -1 && errno == EINVAL, "254-byte authority: EINVAL");
+	TAP_OK(n == -1 && errno == EINVAL, "254-byte authority: EINVAL");
 }
 
 /* proxyv2_test_encode_refusals - what proxy_encode must not produce */
@@ -347,7 +335,7 @@ proxyv2_test_encode_refusals(void)
 	proxyv2_test_addr(&pi.pi_dst, AF_INET6, "::1", 2);
 	errno = 0;
 	n = proxy_encode(&pi, buf, sizeof(buf));
-	CHECK(n == -1 && errno == EAFNOSUPPORT, "IPv4 src, IPv6 dst: EAFNOSUPPORT");
+	TAP_OK(n == -1 && errno == EAFNOSUPPORT, "IPv4 src, IPv6 dst: EAFNOSUPPORT");
 
 	memset(&pi, 0, sizeof(pi));
 	sun = (struct sockaddr_un *)&pi.pi_src;
@@ -355,12 +343,12 @@ proxyv2_test_encode_refusals(void)
 	pi.pi_dst = pi.pi_src;
 	errno = 0;
 	n = proxy_encode(&pi, buf, sizeof(buf));
-	CHECK(n == -1 && errno == EAFNOSUPPORT, "AF_UNIX: EAFNOSUPPORT");
+	TAP_OK(n == -1 && errno == EAFNOSUPPORT, "AF_UNIX: EAFNOSUPPORT");
 
 	memset(&pi, 0, sizeof(pi));
 	errno = 0;
 	n = proxy_encode(&pi, buf, sizeof(buf));
-	CHECK(n == -1 && errno == EAFNOSUPPORT, "AF_UNSPEC: EAFNOSUPPORT");
+	TAP_OK(n == -1 && errno == EAFNOSUPPORT, "AF_UNSPEC: EAFNOSUPPORT");
 
 	proxyv2_test_addr(&pi.pi_src, AF_INET, "127.0.0.1", 1);
 	proxyv2_test_addr(&pi.pi_dst, AF_INET, "127.0.0.1", 2);
@@ -368,23 +356,23 @@ proxyv2_test_encode_refusals(void)
 	pi.pi_authority_len = 5;
 	errno = 0;
 	n = proxy_encode(&pi, buf, sizeof(buf));
-	CHECK(n == -1 && errno == EINVAL, "authority with NUL: EINVAL");
+	TAP_OK(n == -1 && errno == EINVAL, "authority with NUL: EINVAL");
 	pi.pi_authority_len = 0;
 	errno = 0;
 	n = proxy_encode(&pi, buf, sizeof(buf));
-	CHECK(n == -1 && errno == EINVAL, "empty authority: EINVAL");
+	TAP_OK(n == -1 && errno == EINVAL, "empty authority: EINVAL");
 
 	pi.pi_authority = NULL;
 	pi.pi_alpn = (const uint8_t *)"";
 	pi.pi_alpn_len = 0;
 	errno = 0;
 	n = proxy_encode(&pi, buf, sizeof(buf));
-	CHECK(n == -1 && errno == EINVAL, "empty ALPN: EINVAL");
+	TAP_OK(n == -1 && errno == EINVAL, "empty ALPN: EINVAL");
 
 	pi.pi_alpn = NULL;
 	pi.pi_ech = 7;
 	n = proxy_encode(&pi, buf, sizeof(buf));
-	CHECK(n == 16 + 12 + 4 && buf[n - 1] == 1, "ECH flag 7 encodes as 1");
+	TAP_OK(n == 16 + 12 + 4 && buf[n - 1] == 1, "ECH flag 7 encodes as 1");
 }
 
 /* proxyv2_test_max - the largest header the worker can send fits PROXY_MAX */
@@ -407,8 +395,8 @@ proxyv2_test_max(void)
 	pi.pi_alpn_len = sizeof(alpn);
 	pi.pi_ech = 1;
 	n = proxy_encode(&pi, buf, sizeof(buf));
-	CHECK(n == PROXY_MAX, "largest header is PROXY_MAX (%zd) bytes", n);
-	CHECK(n > 0 && proxy_decode(buf, n, &out) == 0 &&
+	TAP_OK(n == PROXY_MAX, "largest header is PROXY_MAX (%zd) bytes", n);
+	TAP_OK(n > 0 && proxy_decode(buf, n, &out) == 0 &&
 	    out.pi_alpn_len == sizeof(alpn), "largest header decodes");
 }
 
