@@ -90,10 +90,12 @@ deps:
 deps-test:
 	@t/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
 
+# Every test twice: as built, and built with ASan+UBSan (any report fails).
 check:
 	@$(MAKE) --no-print-directory deps-test
 	@$(MAKE) --no-print-directory tests
-	@t/run
+	@$(MAKE) --no-print-directory B=$(B)/san SAN=1 tests
+	@SNITCH_BUILDS="$(B) $(B)/san" t/run
 
 run:
 	@$(MAKE) --no-print-directory deps-test
