@@ -8,6 +8,7 @@
  *   snitch-wconf-1
  *   peek_timeout_ms N | handoff_timeout_ms N | max_pending N
  *   backend NAME SOCKET		(all backends before what refers to them)
+ *   fallback BACKEND-INDEX FALLBACK-INDEX
  *   default BACKEND-INDEX	(-1: none)
  *   route PATTERN BACKEND-INDEX
  *   end
@@ -68,6 +69,7 @@ wconf_add_backend(struct wconf *wc, const char *name, const char *socket)
 	b += wc->wc_nbackends;
 	strcpy(b->wb_name, name);
 	strcpy(b->wb_socket, socket);
+	b->wb_fallback = -1;
 	return (int)wc->wc_nbackends++;
 }
 
@@ -109,6 +111,10 @@ wconf_encode(const struct wconf *wc, int fd)
 	for (i = 0; i < wc->wc_nbackends; i++)
 		fprintf(f, "backend%c%s%c%s%c", 0, wc->wc_backends[i].wb_name,
 		    0, wc->wc_backends[i].wb_socket, 0);
+	for (i = 0; i < wc->wc_nbackends; i++)
+		if (wc->wc_backends[i].wb_fallback != -1)
+			fprintf(f, "fallback%c%zu%c%d%c", 0, i, 0,
+			    wc->wc_backends[i].wb_fallback, 0);
 	fprintf(f, "default%c%d%c", 0, wc->wc_default, 0);
 	if (names_walk(wc->wc_names, wconf_put_route, f) == -1)
 		goto out;
@@ -179,6 +185,16 @@ wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
 		    wconf_number(r, 0, (long)wc->wc_nbackends - 1, &n) == -1)
 			return -1;
 		return names_add(wc->wc_names, a, (int)n, NULL);
+	}
+	if (strcmp(key, "fallback") == 0) {
+		long f;
+
+		if (wconf_number(r, 0, (long)wc->wc_nbackends - 1, &n) == -1 ||
+		    wconf_number(r, 0, (long)wc->wc_nbackends - 1, &f) == -1 ||
+		    n == f)
+			return -1;
+		wc->wc_backends[n].wb_fallback = (int)f;
+		return 0;
 	}
 	if (strcmp(key, "default") == 0) {
 		if (wconf_number(r, -1, (long)wc->wc_nbackends - 1, &n) == -1)

@@ -18,7 +18,8 @@
 /* fixed descriptor numbers in a worker, set up by the master's spawn */
 #define WCONF_FD	3	/* the encoded worker configuration */
 #define WCONF_CTL_FD	4	/* pipe from the master: EOF means it is gone */
-#define WCONF_LISTEN_FD	5	/* first listening socket; -l says how many */
+#define WCONF_COUNTERS_FD 5	/* the generation's shared counters memfd */
+#define WCONF_LISTEN_FD	6	/* first listening socket; -l says how many */
 
 #define WCONF_NAME_MAX	64
 #define WCONF_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
@@ -26,6 +27,7 @@
 struct wconf_backend {
 	char	wb_name[WCONF_NAME_MAX + 1];
 	char	wb_socket[WCONF_PATH_MAX + 1];
+	int	wb_fallback;	/* backend index, or -1 */
 };
 
 struct wconf {

@@ -31,8 +31,10 @@
 enum conf_section { SECTION_NONE, SECTION_SNITCH, SECTION_BACKEND };
 
 struct conf_backend_meta {
-	int	bm_line;	/* of its [backend x] header */
-	int	bm_has_socket;
+	int	 bm_line;	/* of its [backend x] header */
+	int	 bm_has_socket;
+	char	*bm_fallback;	/* resolved when the whole file is read */
+	int	 bm_fallback_line;
 };
 
 struct conf_parse {
@@ -45,6 +47,7 @@ struct conf_parse {
 	int			 cp_backend;	/* index, in SECTION_BACKEND */
 	int			 cp_seen_snitch;
 	struct conf_backend_meta *cp_meta;
+	size_t			 cp_nmeta;
 	unsigned		 cp_set;	/* [snitch] scalars set */
 	char			*cp_default;
 	int			 cp_default_line;
@@ -249,7 +252,7 @@ conf_duration(struct conf_parse *cp, const char *key, const char *value,
 
 static const char *const conf_snitch_keys[] = {
 	"listen", "user", "workers", "peek_timeout", "handoff_timeout",
-	"default", "max_pending", NULL
+	"default", "max_pending", "stats", NULL
 };
 
 /* conf_snitch_key - one key of [snitch] */
@@ -275,6 +278,15 @@ conf_snitch_key(struct conf_parse *cp, const char *key, const char *value)
 	if (strcmp(key, "user") == 0) {
 		if (*value == '\0' || (cf->cf_user = strdup(value)) == NULL)
 			return conf_error(cp, cp->cp_line, "bad user '%s'", value);
+		return 1;
+	}
+	if (strcmp(key, "stats") == 0) {
+		if (value[0] != '/' || strlen(value) > WCONF_PATH_MAX)
+			return conf_error(cp, cp->cp_line, "stats must be an "
+			    "absolute path of at most %zu bytes: '%s'",
+			    WCONF_PATH_MAX, value);
+		if ((cf->cf_stats = strdup(value)) == NULL)
+			return conf_error(cp, cp->cp_line, "%s", strerror(errno));
 		return 1;
 	}
 	if (strcmp(key, "workers") == 0) {
@@ -309,6 +321,15 @@ conf_backend_key(struct conf_parse *cp, const char *key, const char *value)
 
 	if (strcmp(key, "names") == 0)
 		return conf_each_word(cp, value, conf_add_name);
+	if (strcmp(key, "fallback") == 0) {
+		if (bm->bm_fallback != NULL)
+			return conf_error(cp, cp->cp_line, "'fallback' is set "
+			    "twice");
+		if ((bm->bm_fallback = strdup(value)) == NULL)
+			return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+		bm->bm_fallback_line = cp->cp_line;
+		return 1;
+	}
 	if (strcmp(key, "socket") != 0)
 		return conf_error(cp, cp->cp_line, "unknown key '%s' in "
 		    "[backend]", key);
@@ -372,8 +393,9 @@ conf_enter_backend(struct conf_parse *cp, const char *name)
 	    (meta = reallocarray(cp->cp_meta, i + 1, sizeof(*meta))) == NULL)
 		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
 	cp->cp_meta = meta;
+	memset(&meta[i], 0, sizeof(meta[i]));
 	meta[i].bm_line = cp->cp_line;
-	meta[i].bm_has_socket = 0;
+	cp->cp_nmeta = (size_t)i + 1;
 	cp->cp_section = SECTION_BACKEND;
 	cp->cp_backend = i;
 	return 1;
@@ -430,6 +452,26 @@ conf_reader(char *str, int num, void *stream)
 	return str;
 }
 
+/* conf_fallback - resolve backend i's fallback name */
+static void
+conf_fallback(struct conf_parse *cp, size_t i)
+{
+	struct wconf			*wc = &cp->cp_conf->cf_wconf;
+	struct conf_backend_meta	*bm = &cp->cp_meta[i];
+	int				 f;
+
+	if (bm->bm_fallback == NULL)
+		return;
+	if ((f = wconf_backend_index(wc, bm->bm_fallback)) == -1)
+		conf_error(cp, bm->bm_fallback_line, "fallback backend '%s' "
+		    "is not defined", bm->bm_fallback);
+	else if ((size_t)f == i)
+		conf_error(cp, bm->bm_fallback_line, "backend '%s' cannot be "
+		    "its own fallback", bm->bm_fallback);
+	else
+		wc->wc_backends[i].wb_fallback = f;
+}
+
 /* conf_finish - checks that need the whole file */
 static void
 conf_finish(struct conf_parse *cp)
@@ -438,10 +480,12 @@ conf_finish(struct conf_parse *cp)
 	struct wconf	*wc = &cf->cf_wconf;
 	size_t		 i;
 
-	for (i = 0; i < wc->wc_nbackends; i++)
+	for (i = 0; i < wc->wc_nbackends; i++) {
 		if (!cp->cp_meta[i].bm_has_socket)
 			conf_error(cp, cp->cp_meta[i].bm_line, "backend '%s' "
 			    "has no socket", wc->wc_backends[i].wb_name);
+		conf_fallback(cp, i);
+	}
 	if (cp->cp_default != NULL &&
 	    (wc->wc_default = wconf_backend_index(wc, cp->cp_default)) == -1)
 		conf_error(cp, cp->cp_default_line, "default backend '%s' is "
@@ -463,6 +507,7 @@ conf_load(const char *path, char *err, size_t errlen)
 {
 	struct conf_parse	 cp;
 	struct conf		*cf;
+	size_t			 i;
 	int			 line;
 
 	memset(&cp, 0, sizeof(cp));
@@ -490,6 +535,8 @@ conf_load(const char *path, char *err, size_t errlen)
 	if (cp.cp_err[0] == '\0')
 		conf_finish(&cp);
 	free(cp.cp_buf);
+	for (i = 0; i < cp.cp_nmeta; i++)
+		free(cp.cp_meta[i].bm_fallback);
 	free(cp.cp_meta);
 	free(cp.cp_default);
 	if (cp.cp_err[0] != '\0') {
@@ -509,6 +556,7 @@ conf_free(struct conf *cf)
 	wconf_clear(&cf->cf_wconf);
 	free(cf->cf_listen);
 	free(cf->cf_user);
+	free(cf->cf_stats);
 	free(cf->cf_file);
 	free(cf);
 }

@@ -27,6 +27,7 @@ struct conf {
 	struct conf_listen	*cf_listen;
 	size_t			 cf_nlisten;
 	char			*cf_user;	/* NULL when not set */
+	char			*cf_stats;	/* stats socket path, or NULL */
 	int			 cf_workers;
 	struct wconf		 cf_wconf;
 };

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "spawn.h"
+#include "stats.h"
 
 #define MAIN_CONF_DEFAULT	"/etc/snitch/snitch.ini"
 #define MAIN_STOP_GRACE_MS	2000	/* beyond the configured timeouts */
@@ -49,7 +50,7 @@ main_signal(int sig)
 static void __attribute__((noreturn))
 main_usage(void)
 {
-	fprintf(stderr, "usage: snitch [-c file] [-t] [-d] [-v] [-V]\n");
+	fprintf(stderr, "usage: snitch [-c file] [-t | -s] [-d] [-v] [-V]\n");
 	exit(1);
 }
 
@@ -112,6 +113,13 @@ main_nofile(void)
 	}
 }
 
+/* main_same - two optional settings are equal */
+static int
+main_same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 /* main_reload - re-read the config; keep everything if it is invalid */
 static void
 main_reload(struct conf **running, const char *path)
@@ -126,9 +134,10 @@ main_reload(struct conf **running, const char *path)
 	if (!conf_same_listeners(cf, *running))
 		log_warnx("reload: listen addresses changed; that needs a "
 		    "restart, keeping the current listeners");
-	if ((cf->cf_user == NULL) != ((*running)->cf_user == NULL) ||
-	    (cf->cf_user && strcmp(cf->cf_user, (*running)->cf_user) != 0))
+	if (!main_same(cf->cf_user, (*running)->cf_user))
 		log_warnx("reload: user changed; that needs a restart");
+	if (!main_same(cf->cf_stats, (*running)->cf_stats))
+		log_warnx("reload: stats changed; that needs a restart");
 	if (spawn_generation(cf) == -1) {
 		log_warn("reload: cannot pass the new configuration to workers;"
 		    " keeping the running configuration");
@@ -145,10 +154,11 @@ main_reload(struct conf **running, const char *path)
 
 /* main_loop - act on signals and restart timers until stopped */
 static void __attribute__((noreturn))
-main_loop(struct conf *cf, const char *path, int *listen_fds,
+main_loop(struct conf *cf, const char *path, int *listen_fds, int stats_fd,
     const sigset_t *during_wait)
 {
 	struct timespec	 ts, *tsp;
+	struct pollfd	 pfd = { .fd = stats_fd, .events = POLLIN };
 	uint64_t	 now, stop_deadline = 0;
 	int		 wait_ms;
 	size_t		 i;
@@ -191,8 +201,12 @@ main_loop(struct conf *cf, const char *path, int *listen_fds,
 			ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
 			tsp = &ts;
 		}
-		if (ppoll(NULL, 0, tsp, during_wait) == -1 && errno != EINTR)
+		pfd.revents = 0;
+		if (ppoll(&pfd, stats_fd != -1, tsp, during_wait) == -1 &&
+		    errno != EINTR)
 			fatal("ppoll");
+		if (pfd.revents & POLLIN)
+			stats_serve(stats_fd);
 	}
 }
 
@@ -203,14 +217,16 @@ main(int argc, char **argv)
 	char		 err[CONF_ERR_MAX];
 	struct conf	*cf;
 	sigset_t	 during_wait;
-	int		 ch, test = 0, daemonize = 0, verbose = 0, exe_fd;
+	int		 ch, test = 0, query = 0, daemonize = 0, verbose = 0;
+	int		 exe_fd, stats_fd = -1;
 	int		*listen_fds;
 	size_t		 i;
 
-	while ((ch = getopt(argc, argv, "c:tdvV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:tsdvV")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
 		case 't': test = 1; break;
+		case 's': query = 1; break;
 		case 'd': daemonize = 1; break;
 		case 'v': verbose++; break;
 		case 'V': printf("snitch %s\n", SNITCH_VERSION); return 0;
@@ -229,6 +245,12 @@ main(int argc, char **argv)
 		conf_free(cf);
 		return 0;
 	}
+	if (query) {
+		if (cf->cf_stats == NULL)
+			fatalx("%s: no stats socket to ask: set stats = PATH "
+			    "in [snitch]", path);
+		return stats_query(cf->cf_stats);
+	}
 	if (geteuid() == 0 && cf->cf_user == NULL)
 		fatalx("%s: started as root, so [snitch] needs user = (the "
 		    "unprivileged user SNItch runs as)", path);
@@ -237,6 +259,8 @@ main(int argc, char **argv)
 		fatal("calloc");
 	for (i = 0; i < cf->cf_nlisten; i++)
 		listen_fds[i] = listen_open(&cf->cf_listen[i]);
+	if (cf->cf_stats != NULL)
+		stats_fd = stats_listen(cf->cf_stats, cf->cf_user);
 	main_nofile();
 	privdrop(cf->cf_user);
 	if (daemonize) {
@@ -251,5 +275,5 @@ main(int argc, char **argv)
 	log_info("started: %d workers, %zu backends, %zu names, uid %ld",
 	    cf->cf_workers, cf->cf_wconf.wc_nbackends,
 	    names_count(cf->cf_wconf.wc_names), (long)getuid());
-	main_loop(cf, path, listen_fds, &during_wait);
+	main_loop(cf, path, listen_fds, stats_fd, &during_wait);
 }

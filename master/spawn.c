@@ -27,15 +27,34 @@
 #include "clock.h"
 #include "log.h"
 #include "spawn.h"
+#include "stats.h"
 #include "wconf.h"
 
 #define SPAWN_YOUNG_MS		2000	/* dying sooner than this is "young" */
 #define SPAWN_DELAY_MAX_MS	60000
 
+/*
+ * A configuration generation: the routes every worker of it was started
+ * with, and the counters its workers write.  It lives until its last
+ * worker is gone; then its counts are folded into stats' totals.
+ */
+struct gen {
+	unsigned		 g_number;
+	int			 g_wconf_fd;	/* sealed memfd, for restarts */
+	int			 g_counters_fd;
+	void			*g_counters;	/* mapped shared, read here */
+	size_t			 g_counters_size;
+	size_t			 g_nworkers;
+	size_t			 g_nbackends;
+	struct wconf_backend	*g_backends;	/* names, for the counters */
+	size_t			 g_refs;	/* workers not yet forgotten */
+	TAILQ_ENTRY(gen)	 g_link;
+};
+
 struct worker {
 	pid_t			 wk_pid;	/* 0: waiting for wk_respawn_ms */
 	int			 wk_index;
-	unsigned		 wk_gen;
+	struct gen		*wk_gen;
 	int			 wk_ctl;	/* write end of its pipe, or -1 */
 	int			 wk_retiring;
 	uint64_t		 wk_started_ms;
@@ -45,13 +64,13 @@ struct worker {
 };
 
 static TAILQ_HEAD(, worker) spawn_workers = TAILQ_HEAD_INITIALIZER(spawn_workers);
+static TAILQ_HEAD(gen_list, gen) spawn_gens = TAILQ_HEAD_INITIALIZER(spawn_gens);
 static int		 spawn_exe_fd = -1;
 static const int	*spawn_listen_fds;
 static size_t		 spawn_nlisten;
 static int		 spawn_syslog;
 static int		 spawn_verbose;
-static int		 spawn_wconf_fd = -1;	/* current generation's */
-static unsigned		 spawn_gen;
+static unsigned		 spawn_gen_number;
 static int		 spawn_stopping;
 
 /* spawn_init - what every worker will be given */
@@ -71,13 +90,14 @@ spawn_init(int exe_fd, const int *listen_fds, size_t nlisten, int use_syslog,
  * numbers; returns where the executable's descriptor is now.
  */
 static int
-spawn_fixed_fds(int ctl_read)
+spawn_fixed_fds(struct worker *wk, int ctl_read)
 {
-	int	 src[3 + CONF_LISTEN_MAX], low = WCONF_LISTEN_FD + (int)spawn_nlisten;
+	int	 src[4 + CONF_LISTEN_MAX], low = WCONF_LISTEN_FD + (int)spawn_nlisten;
 	size_t	 i, n = 0;
 
-	src[n++] = spawn_wconf_fd;
+	src[n++] = wk->wk_gen->g_wconf_fd;
 	src[n++] = ctl_read;
+	src[n++] = wk->wk_gen->g_counters_fd;
 	for (i = 0; i < spawn_nlisten; i++)
 		src[n++] = spawn_listen_fds[i];
 	src[n++] = spawn_exe_fd;
@@ -106,13 +126,13 @@ spawn_exec(struct worker *wk, int ctl_read)
 	int		 argc = 7, exe;
 
 	snprintf(index, sizeof(index), "%d", wk->wk_index);
-	snprintf(gen, sizeof(gen), "%u", wk->wk_gen);
+	snprintf(gen, sizeof(gen), "%u", wk->wk_gen->g_number);
 	snprintf(nlisten, sizeof(nlisten), "%zu", spawn_nlisten);
 	if (spawn_syslog)
 		argv[argc++] = "-s";
 	if (spawn_verbose)
 		argv[argc++] = "-v";
-	exe = spawn_fixed_fds(ctl_read);
+	exe = spawn_fixed_fds(wk, ctl_read);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	fexecve(exe, argv, environ);
@@ -146,7 +166,7 @@ spawn_start(struct worker *wk, uint64_t now_ms)
 	wk->wk_ctl = ctl[1];
 	wk->wk_started_ms = now_ms;
 	log_debug("%s: worker %d gen %u is pid %ld", __func__, wk->wk_index,
-	    wk->wk_gen, (long)pid);
+	    wk->wk_gen->g_number, (long)pid);
 }
 
 /* spawn_wconf - the sealed memfd holding a generation's configuration */
@@ -168,6 +188,69 @@ spawn_wconf(const struct conf *cf)
 	return fd;
 }
 
+/* spawn_gen_free - release a generation */
+static void
+spawn_gen_free(struct gen *g)
+{
+	if (g->g_counters != NULL && g->g_counters != MAP_FAILED)
+		munmap(g->g_counters, g->g_counters_size);
+	if (g->g_counters_fd != -1)
+		close(g->g_counters_fd);
+	if (g->g_wconf_fd != -1)
+		close(g->g_wconf_fd);
+	free(g->g_backends);
+	free(g);
+}
+
+/* spawn_gen_new - a generation for cf: its routes and zeroed counters */
+static struct gen *
+spawn_gen_new(const struct conf *cf)
+{
+	const struct wconf	*wc = &cf->cf_wconf;
+	struct gen		*g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	g->g_wconf_fd = g->g_counters_fd = -1;
+	g->g_nworkers = (size_t)cf->cf_workers;
+	g->g_nbackends = wc->wc_nbackends;
+	g->g_counters_size = counters_size(g->g_nworkers, g->g_nbackends);
+	if ((g->g_backends = calloc(g->g_nbackends, sizeof(*g->g_backends))) ==
+	    NULL || (g->g_wconf_fd = spawn_wconf(cf)) == -1)
+		goto fail;
+	memcpy(g->g_backends, wc->wc_backends,
+	    g->g_nbackends * sizeof(*g->g_backends));
+	g->g_counters_fd = memfd_create("snitch-counters", MFD_CLOEXEC);
+	if (g->g_counters_fd == -1 ||
+	    ftruncate(g->g_counters_fd, (off_t)g->g_counters_size) == -1)
+		goto fail;
+	g->g_counters = mmap(NULL, g->g_counters_size, PROT_READ, MAP_SHARED,
+	    g->g_counters_fd, 0);
+	if (g->g_counters == MAP_FAILED)
+		goto fail;
+	g->g_number = ++spawn_gen_number;
+	TAILQ_INSERT_TAIL(&spawn_gens, g, g_link);
+	return g;
+fail:
+	spawn_gen_free(g);
+	return NULL;
+}
+
+/* spawn_gen_unref - a worker of g is gone; fold g away with its last */
+static void
+spawn_gen_unref(struct gen *g)
+{
+	size_t	i;
+
+	if (--g->g_refs > 0 || g == TAILQ_LAST(&spawn_gens, gen_list))
+		return;
+	for (i = 0; i < g->g_nworkers; i++)
+		stats_retired(counters_slot(g->g_counters, g->g_nbackends, i),
+		    g->g_nbackends, g->g_backends);
+	TAILQ_REMOVE(&spawn_gens, g, g_link);
+	spawn_gen_free(g);
+}
+
 /*
  * spawn_retire - ask a worker to finish what it holds and exit.  Its
  * pipe stays open until it is reaped: EOF there means "master died".
@@ -187,6 +270,7 @@ spawn_forget(struct worker *wk)
 	if (wk->wk_ctl != -1)
 		close(wk->wk_ctl);
 	TAILQ_REMOVE(&spawn_workers, wk, wk_link);
+	spawn_gen_unref(wk->wk_gen);
 	free(wk);
 }
 
@@ -198,27 +282,30 @@ int
 spawn_generation(const struct conf *cf)
 {
 	struct worker	*wk, *next;
+	struct gen	*g, *old = TAILQ_LAST(&spawn_gens, gen_list);
 	uint64_t	 now = clock_ms();
-	int		 fd, i;
+	int		 i;
 
-	if ((fd = spawn_wconf(cf)) == -1)
+	if ((g = spawn_gen_new(cf)) == NULL)
 		return -1;
+	/* Held while its workers go, so it is folded away exactly once. */
+	if (old != NULL)
+		old->g_refs++;
 	TAILQ_FOREACH_SAFE(wk, &spawn_workers, wk_link, next) {
 		if (wk->wk_pid == 0)
 			spawn_forget(wk);
 		else
 			spawn_retire(wk);
 	}
-	if (spawn_wconf_fd != -1)
-		close(spawn_wconf_fd);
-	spawn_wconf_fd = fd;
-	spawn_gen++;
+	if (old != NULL)
+		spawn_gen_unref(old);
 	for (i = 0; i < cf->cf_workers; i++) {
 		if ((wk = calloc(1, sizeof(*wk))) == NULL)
 			fatal("%s: calloc", __func__);
 		wk->wk_index = i;
-		wk->wk_gen = spawn_gen;
+		wk->wk_gen = g;
 		wk->wk_ctl = -1;
+		g->g_refs++;
 		TAILQ_INSERT_TAIL(&spawn_workers, wk, wk_link);
 		spawn_start(wk, now);
 	}
@@ -240,7 +327,7 @@ spawn_died(struct worker *wk, int status, uint64_t now_ms)
 		    WEXITSTATUS(status));
 	if (wk->wk_retiring || spawn_stopping) {
 		log_debug("%s: worker %d gen %u pid %ld %s", __func__,
-		    wk->wk_index, wk->wk_gen, (long)wk->wk_pid, how);
+		    wk->wk_index, wk->wk_gen->g_number, (long)wk->wk_pid, how);
 		spawn_forget(wk);
 		return;
 	}
@@ -254,6 +341,7 @@ spawn_died(struct worker *wk, int status, uint64_t now_ms)
 			delay = SPAWN_DELAY_MAX_MS;
 	} else
 		wk->wk_young_deaths = 0;
+	stats_restarted();
 	log_warnx("worker %d (pid %ld) %s; restarting it %s%.1fs", wk->wk_index,
 	    (long)wk->wk_pid, how, delay ? "in " : "now, after ", delay ?
 	    delay / 1000.0 : (now_ms - wk->wk_started_ms) / 1000.0);
@@ -343,5 +431,19 @@ spawn_alive(void)
 unsigned
 spawn_current_gen(void)
 {
-	return spawn_gen;
+	return spawn_gen_number;
+}
+
+/* spawn_counters - call fn on every live worker slot of every generation */
+void
+spawn_counters(void (*fn)(void *, const struct counters_worker *, size_t,
+    const struct wconf_backend *), void *arg)
+{
+	struct gen	*g;
+	size_t		 i;
+
+	TAILQ_FOREACH(g, &spawn_gens, g_link)
+		for (i = 0; i < g->g_nworkers; i++)
+			fn(arg, counters_slot(g->g_counters, g->g_nbackends, i),
+			    g->g_nbackends, g->g_backends);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "counters.h"
 
 void	spawn_init(int exe_fd, const int *listen_fds, size_t nlisten,
 	    int use_syslog, int verbose);
@@ -18,5 +19,8 @@ void	spawn_stop(void);
 void	spawn_kill(void);
 size_t	spawn_alive(void);
 unsigned spawn_current_gen(void);
+void	spawn_counters(void (*fn)(void *arg,
+	    const struct counters_worker *, size_t nbackends,
+	    const struct wconf_backend *), void *arg);
 
 #endif

@@ -69,6 +69,7 @@ backend_lost(struct worker *w, int b, const char *why)
 {
 	struct backend	*be = &w->w_backends[b];
 
+	COUNTERS_ADD(w->w_counters->cw_backends[b].cb_errors, 1);
 	log_warnx("backend %s: channel closed (%s); reconnecting when needed",
 	    w->w_conf.wc_backends[b].wb_name, why);
 	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, be->be_fd, NULL);
@@ -87,6 +88,7 @@ backend_failed(struct worker *w, int b, int fd)
 
 	if (fd != -1)
 		close(fd);
+	COUNTERS_ADD(w->w_counters->cw_backends[b].cb_errors, 1);
 	errno = saved;
 	if (!be->be_down)
 		log_warn("backend %s: cannot connect to %s; clients get alert "

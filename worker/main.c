@@ -50,6 +50,31 @@ main_wconf(struct worker *w)
 	close(WCONF_FD);
 }
 
+/* main_counters - map this worker's slot of the shared counters */
+static void
+main_counters(struct worker *w)
+{
+	struct stat	 st;
+	void		*base;
+	size_t		 nb = w->w_conf.wc_nbackends;
+	uint64_t	 pending;
+
+	if (fstat(WCONF_COUNTERS_FD, &st) == -1 || (size_t)st.st_size <
+	    counters_size((size_t)w->w_index + 1, nb))
+		fatalx("counters fd %d: no slot for worker %d",
+		    WCONF_COUNTERS_FD, w->w_index);
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, WCONF_COUNTERS_FD, 0);
+	if (base == MAP_FAILED)
+		fatal("mmap counters");
+	close(WCONF_COUNTERS_FD);
+	w->w_counters = counters_slot(base, nb, (size_t)w->w_index);
+	/* What a killed predecessor held died with it. */
+	pending = COUNTERS_GET(w->w_counters->cw_pending);
+	COUNTERS_ADD(w->w_counters->cw_lost, pending);
+	COUNTERS_SUB(w->w_counters->cw_pending, pending);
+}
+
 /* main_listeners - the inherited listening sockets and their addresses */
 static void
 main_listeners(struct worker *w)
@@ -140,6 +165,7 @@ main(int argc, char **argv)
 		main_usage();
 	log_init("snitch-worker", use_syslog, verbose);
 	main_wconf(&w);
+	main_counters(&w);
 	main_listeners(&w);
 	main_pool(&w);
 	main_epoll(&w);

@@ -25,6 +25,7 @@
 #include <bsd/vis.h>
 
 #include "alert.h"
+#include "counters.h"
 #include "hostname.h"
 #include "log.h"
 #include "worker.h"
@@ -65,15 +66,58 @@ peek_addr(const union conn_addr *a, char *buf, size_t size)
 	return buf;
 }
 
-/* peek_log - the one line that says what happened to a connection */
+static const char *const peek_outcomes[] = {
+	[PEEK_HANDOFF] = "handoff",
+	[PEEK_ALERT] = "alert",
+	[PEEK_NOT_TLS] = "not-tls",
+	[PEEK_TIMEOUT] = "timeout",
+	[PEEK_CLIENT_GONE] = "client-gone",
+	[PEEK_ERROR] = "error",
+};
+
+/* peek_count - count an outcome in this worker's shared slot */
+static void
+peek_count(struct worker *w, enum peek_outcome outcome, uint8_t alert)
+{
+	struct counters_worker	*cw = w->w_counters;
+	int			 i;
+
+	switch (outcome) {
+	case PEEK_HANDOFF:
+		COUNTERS_ADD(cw->cw_handoff, 1);
+		break;
+	case PEEK_ALERT:
+		if ((i = counters_alert_index(alert)) != -1)
+			COUNTERS_ADD(cw->cw_alert[i], 1);
+		break;
+	case PEEK_NOT_TLS:
+		COUNTERS_ADD(cw->cw_not_tls, 1);
+		break;
+	case PEEK_TIMEOUT:
+		COUNTERS_ADD(cw->cw_timeout, 1);
+		break;
+	case PEEK_CLIENT_GONE:
+		COUNTERS_ADD(cw->cw_client_gone, 1);
+		break;
+	case PEEK_ERROR:
+		COUNTERS_ADD(cw->cw_error, 1);
+		break;
+	}
+}
+
+/*
+ * peek_log - the one line that says what happened to a connection, and
+ * the one place its outcome is counted; detail is more key=value pairs.
+ */
 static void
 peek_log(struct worker *w, struct conn *c, const struct hello *hl,
-    int backend, const char *outcome)
+    int backend, enum peek_outcome outcome, uint8_t alert, const char *detail)
 {
 	char	addr[INET6_ADDRSTRLEN + 8];
 	char	name[4 * PEEK_LOG_NAME_MAX + 4] = "-";
 	size_t	len;
 
+	peek_count(w, outcome, alert);
 	if (hl != NULL && hl->hl_name != NULL) {
 		/* Client bytes: escaped, so no control byte reaches a log. */
 		len = hl->hl_name_len > PEEK_LOG_NAME_MAX ? PEEK_LOG_NAME_MAX :
@@ -83,10 +127,10 @@ peek_log(struct worker *w, struct conn *c, const struct hello *hl,
 		if (len < hl->hl_name_len)
 			strlcat(name, "...", sizeof(name));
 	}
-	log_info("client=%s name=%s backend=%s outcome=%s",
+	log_info("client=%s name=%s backend=%s outcome=%s%s%s",
 	    peek_addr(&c->cn_peer, addr, sizeof(addr)), name,
 	    backend >= 0 ? w->w_conf.wc_backends[backend].wb_name : "-",
-	    outcome);
+	    peek_outcomes[outcome], detail ? " " : "", detail ? detail : "");
 }
 
 /* peek_move - put c in another state, list and deadline */
@@ -113,12 +157,14 @@ peek_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_backend = -1;
 	c->cn_peer = *peer;
 	w->w_pending++;
+	COUNTERS_ADD(w->w_counters->cw_accepted, 1);
+	COUNTERS_ADD(w->w_counters->cw_pending, 1);
 	peek_move(w, c, CONN_PEEK, w->w_now + w->w_conf.wc_peek_timeout_ms);
 	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
 	ev.data.u64 = EV_MAKE(EV_CONN, c->cn_use, c - w->w_conns);
 	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		log_warn("%s: epoll_ctl", __func__);
-		peek_log(w, c, NULL, -1, "error");
+		peek_log(w, c, NULL, -1, PEEK_ERROR, 0, NULL);
 		loop_release(w, c);
 	}
 }
@@ -172,11 +218,10 @@ static void
 peek_refuse_log(struct worker *w, struct conn *c, const struct hello *hl,
     int backend, uint8_t alert, const char *reason)
 {
-	char	outcome[64];
+	char	detail[64];
 
-	snprintf(outcome, sizeof(outcome), "alert alert=%u reason=%s", alert,
-	    reason);
-	peek_log(w, c, hl, backend, outcome);
+	snprintf(detail, sizeof(detail), "alert=%u reason=%s", alert, reason);
+	peek_log(w, c, hl, backend, PEEK_ALERT, alert, detail);
 	peek_refuse(w, c, alert);
 }
 
@@ -214,12 +259,27 @@ peek_name(const struct hello *hl, char name[HOSTNAME_MAX + 1])
 	return hostname_normalize(hl->hl_name, hl->hl_name_len, name);
 }
 
-/*
- * peek_send - hand c to backend b, or queue it while b is busy.
- * Returns 0 when c is finished with (sent or refused), 1 when it waits.
- */
-static int
-peek_send(struct worker *w, struct conn *c, int b)
+/* peek_handed - c went to backend b (as fallback for another, or not) */
+static void
+peek_handed(struct worker *w, struct conn *c, int b, int fallback_of)
+{
+	struct counters_backend	*cb = &w->w_counters->cw_backends[b];
+	char			 detail[16 + WCONF_NAME_MAX];
+
+	COUNTERS_ADD(cb->cb_handoff, 1);
+	if (fallback_of != -1) {
+		COUNTERS_ADD(cb->cb_fallback, 1);
+		snprintf(detail, sizeof(detail), "fallback_of=%s",
+		    w->w_conf.wc_backends[fallback_of].wb_name);
+	}
+	peek_log(w, c, &w->w_hello, b, PEEK_HANDOFF, 0,
+	    fallback_of != -1 ? detail : NULL);
+	loop_release(w, c);
+}
+
+/* peek_try - one handoff attempt of the hello in w_hello to backend b */
+static enum backend_result
+peek_try(struct worker *w, struct conn *c, int b)
 {
 	char	name[HOSTNAME_MAX + 1];
 	ssize_t	nlen, len;
@@ -228,22 +288,48 @@ peek_send(struct worker *w, struct conn *c, int b)
 	if ((len = peek_payload(w, c, name, nlen)) == -1) {
 		log_warn("%s: backend %s", __func__,
 		    w->w_conf.wc_backends[b].wb_name);
-		peek_refuse_log(w, c, &w->w_hello, b, ALERT_INTERNAL_ERROR,
-		    "handoff-error");
-		return 0;
+		return BACKEND_DOWN;
 	}
-	switch (backend_send(w, b, c, w->w_payload, (size_t)len)) {
+	return backend_send(w, b, c, w->w_payload, (size_t)len);
+}
+
+/*
+ * peek_fallback - b cannot take c: its fallback gets it, if it has one
+ * and can take it now; otherwise alert 80.  One hop: a fallback's own
+ * fallback is not tried, so fallbacks can never loop.
+ */
+static void
+peek_fallback(struct worker *w, struct conn *c, int b, int busy)
+{
+	struct counters_backend	*cb = &w->w_counters->cw_backends[b];
+	int			 f = w->w_conf.wc_backends[b].wb_fallback;
+
+	if (f != -1 && peek_try(w, c, f) == BACKEND_SENT) {
+		peek_handed(w, c, f, b);
+		return;
+	}
+	COUNTERS_ADD(*(busy ? &cb->cb_busy : &cb->cb_down), 1);
+	peek_refuse_log(w, c, &w->w_hello, b, ALERT_INTERNAL_ERROR,
+	    busy ? "backend-busy" : "backend-down");
+}
+
+/*
+ * peek_send - hand c to backend b, or queue it while b is busy.
+ * Returns 0 when c is finished with (sent or refused), 1 when it waits.
+ */
+static int
+peek_send(struct worker *w, struct conn *c, int b)
+{
+	switch (peek_try(w, c, b)) {
 	case BACKEND_SENT:
-		peek_log(w, c, &w->w_hello, b, "handoff");
-		loop_release(w, c);
+		peek_handed(w, c, b, -1);
 		return 0;
 	case BACKEND_BUSY:
 		if (c->cn_state != CONN_QUEUED)
 			backend_enqueue(w, b, c);
 		return 1;
 	default:
-		peek_refuse_log(w, c, &w->w_hello, b, ALERT_INTERNAL_ERROR,
-		    "backend-down");
+		peek_fallback(w, c, b, 0);
 		return 0;
 	}
 }
@@ -302,11 +388,11 @@ peek_read(struct worker *w, struct conn *c, uint32_t events)
 		if (got > 0 && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 			return;
 		/* EOF, reset, or a half-close before the hello was whole. */
-		peek_log(w, c, NULL, -1, "client-gone");
+		peek_log(w, c, NULL, -1, PEEK_CLIENT_GONE, 0, NULL);
 		peek_close(w, c);
 		return;
 	case HELLO_NOT_TLS:
-		peek_log(w, c, NULL, -1, "not-tls");
+		peek_log(w, c, NULL, -1, PEEK_NOT_TLS, 0, NULL);
 		peek_close(w, c);
 		return;
 	case HELLO_UNEXPECTED:
@@ -350,23 +436,26 @@ peek_resume(struct worker *w, struct conn *c)
 
 	if (peek_hello(w, c, &got) != HELLO_COMPLETE) {
 		/* The bytes were there before: the client reset. */
-		peek_log(w, c, NULL, c->cn_backend, "client-gone");
+		peek_log(w, c, NULL, c->cn_backend, PEEK_CLIENT_GONE, 0, NULL);
 		loop_release(w, c);
 		return 1;
 	}
 	return !peek_send(w, c, c->cn_backend);
 }
 
-/* peek_give_up - a queued connection waited handoff_timeout: refuse it */
+/* peek_give_up - a queued connection waited handoff_timeout */
 void
 peek_give_up(struct worker *w, struct conn *c)
 {
 	ssize_t	got;
 
-	/* The hello is still unread in the socket: peek it for the log. */
-	peek_refuse_log(w, c, peek_hello(w, c, &got) == HELLO_COMPLETE ?
-	    &w->w_hello : NULL, c->cn_backend, ALERT_INTERNAL_ERROR,
-	    "backend-busy");
+	/* The hello is still unread in the socket: peek it again. */
+	if (peek_hello(w, c, &got) != HELLO_COMPLETE) {
+		peek_log(w, c, NULL, c->cn_backend, PEEK_CLIENT_GONE, 0, NULL);
+		loop_release(w, c);
+		return;
+	}
+	peek_fallback(w, c, c->cn_backend, 1);
 }
 
 /* peek_expire - end the connections whose time is up */
@@ -377,7 +466,7 @@ peek_expire(struct worker *w)
 
 	while ((c = TAILQ_FIRST(&w->w_peeking)) != NULL &&
 	    c->cn_deadline <= w->w_now) {
-		peek_log(w, c, NULL, -1, "timeout");
+		peek_log(w, c, NULL, -1, PEEK_TIMEOUT, 0, NULL);
 		peek_close(w, c);
 	}
 	while ((c = TAILQ_FIRST(&w->w_lingering)) != NULL &&

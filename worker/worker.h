@@ -17,6 +17,7 @@
 #include <bsd/sys/queue.h>
 
 #include "clienthello.h"
+#include "counters.h"
 #include "proxyv2.h"
 #include "wconf.h"
 
@@ -97,12 +98,22 @@ struct worker {
 	struct conn_list	 w_peeking;
 	struct conn_list	 w_lingering;
 	uint64_t		 w_now;
+	struct counters_worker	*w_counters;	/* this worker's shared slot */
 	uint8_t			 w_wire[HELLO_WIRE_MAX];	/* peeked bytes */
 	struct hello		 w_hello;
 	uint8_t			 w_payload[PROXY_MAX];
 };
 
 /* peek.c */
+enum peek_outcome {
+	PEEK_HANDOFF,
+	PEEK_ALERT,
+	PEEK_NOT_TLS,
+	PEEK_TIMEOUT,
+	PEEK_CLIENT_GONE,
+	PEEK_ERROR,
+};
+
 void	peek_start(struct worker *, int listener, int fd,
 	    const union conn_addr *);
 void	peek_event(struct worker *, struct conn *, uint32_t events);

@@ -72,6 +72,14 @@ static const struct conf_row conf_rows[] = {
 	{ "bad backend name", HEAD "[backend a/b]\nsocket = /a\n", 3,
 	    "bad backend name" },
 	{ "syntax error", HEAD "just words\n" BACKEND, 3, "syntax error" },
+	{ "fallback to nothing", HEAD BACKEND "fallback = nosuch\n", 6,
+	    "fallback backend 'nosuch' is not defined" },
+	{ "fallback to itself", HEAD BACKEND "fallback = a\n", 6,
+	    "cannot be its own fallback" },
+	{ "fallback twice", HEAD BACKEND "[backend b]\nsocket = /b\n"
+	    "fallback = a\nfallback = a\n", 9, "'fallback' is set twice" },
+	{ "relative stats", HEAD "stats = stats.sock\n" BACKEND, 3,
+	    "stats must be an absolute path" },
 	{ "no listen", "[snitch]\nworkers = 1\n" BACKEND, 0,
 	    "no listen address" },
 	{ "no backend", HEAD, 0, "no [backend NAME] section" },
@@ -138,6 +146,7 @@ test_values(void)
 	    "handoff_timeout = 2\nmax_pending = 99\ndefault = web\n"
 	    "[backend web]\nsocket = /run/web.sock\n"
 	    "names = example.org *.example.org\n  also.example\n"
+	    "fallback = any\n"
 	    "[backend any]\nsocket = /run/any.sock\nnames = *\n");
 	struct conf	*cf = conf_load(path, err, sizeof(err));
 	struct wconf	*wc;
@@ -159,6 +168,8 @@ test_values(void)
 	    "names continue on indented lines");
 	TAP_OK(names_lookup(wc->wc_names, "x.example.org", 13) == 0 &&
 	    names_lookup(wc->wc_names, "other.net", 9) == 1, "routes");
+	TAP_OK(wc->wc_backends[0].wb_fallback == 1 &&
+	    wc->wc_backends[1].wb_fallback == -1, "fallback resolved");
 	conf_free(cf);
 	unlink(path);
 }

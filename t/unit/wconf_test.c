@@ -43,6 +43,7 @@ main(void)
 	wconf_add_backend(&in, "web", "/run/web.sock");
 	wconf_add_backend(&in, "mail", "/run/mail sock with spaces");
 	in.wc_default = 1;
+	in.wc_backends[0].wb_fallback = 1;
 	names_add(in.wc_names, "example.org", 0, NULL);
 	names_add(in.wc_names, "*.example.org", 1, NULL);
 	names_add(in.wc_names, "*", 0, NULL);
@@ -54,6 +55,8 @@ main(void)
 	    "settings survive");
 	TAP_OK(out.wc_nbackends == 2 && strcmp(out.wc_backends[1].wb_socket,
 	    "/run/mail sock with spaces") == 0, "backends survive");
+	TAP_OK(out.wc_backends[0].wb_fallback == 1 &&
+	    out.wc_backends[1].wb_fallback == -1, "fallbacks survive");
 	TAP_OK(names_count(out.wc_names) == 3 &&
 	    names_lookup(out.wc_names, "a.example.org", 13) == 1 &&
 	    names_lookup(out.wc_names, "example.org", 11) == 0 &&

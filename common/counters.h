@@ -1,0 +1,66 @@
+/*
+ * counters.h - what happened to connections, counted per worker in
+ * memory the master shares with its workers.
+ *
+ * The master creates one zeroed memfd per configuration generation with
+ * one slot per worker, and passes it to each worker at COUNTERS_FD.  A
+ * worker writes only its own slot (a restarted worker carries on in the
+ * slot of the one it replaces, so counts never go back); the master only
+ * reads.  Every connection a worker accepted is, at any moment, in
+ * exactly one of: handed off, refused with an alert, not TLS, timed out,
+ * client gone, error, or pending:
+ *
+ *   accepted = handoff + alerts + not_tls + timeout + client_gone
+ *              + error + lost + pending
+ *
+ * where lost counts the connections a worker held when it was killed (a
+ * restarted worker moves its predecessor's pending there).
+ */
+#ifndef COUNTERS_H
+#define COUNTERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum counters_alert {
+	COUNTERS_ALERT_UNEXPECTED,	/* 10 */
+	COUNTERS_ALERT_DECODE,		/* 50 */
+	COUNTERS_ALERT_INTERNAL,	/* 80 */
+	COUNTERS_ALERT_UNRECOGNIZED,	/* 112 */
+	COUNTERS_ALERTS
+};
+
+struct counters_backend {
+	uint64_t	cb_handoff;	/* handed to this backend */
+	uint64_t	cb_fallback;	/* of those, as another's fallback */
+	uint64_t	cb_down;	/* refused: unavailable, no fallback */
+	uint64_t	cb_busy;	/* refused: busy for handoff_timeout */
+	uint64_t	cb_errors;	/* failed connects and lost channels */
+};
+
+struct counters_worker {
+	uint64_t		cw_accepted;
+	uint64_t		cw_handoff;
+	uint64_t		cw_alert[COUNTERS_ALERTS];
+	uint64_t		cw_not_tls;
+	uint64_t		cw_timeout;
+	uint64_t		cw_client_gone;
+	uint64_t		cw_error;
+	uint64_t		cw_lost;	/* held by this slot's dead worker */
+	uint64_t		cw_pending;	/* a level, not a count */
+	struct counters_backend	cw_backends[];
+};
+
+/* single writer per slot; relaxed atomics keep the master's reads whole */
+#define COUNTERS_ADD(field, n)	__atomic_fetch_add(&(field), (n), __ATOMIC_RELAXED)
+#define COUNTERS_SUB(field, n)	__atomic_fetch_sub(&(field), (n), __ATOMIC_RELAXED)
+#define COUNTERS_GET(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+size_t	counters_slot_size(size_t nbackends);
+size_t	counters_size(size_t nworkers, size_t nbackends);
+struct counters_worker *counters_slot(void *base, size_t nbackends,
+	    size_t index);
+int	counters_alert_index(uint8_t alert);
+uint8_t	counters_alert_code(int index);
+
+#endif
