@@ -84,7 +84,8 @@ tests: all $(UNIT_BIN)
 # Debian packages: to build, and to run the tests and the demo.
 BUILD_PKGS = gcc make libc6-dev libbsd-dev libinih-dev libssl-dev
 TEST_PKGS  = bats bats-assert bats-support openssl curl python3 procps \
-	     util-linux iproute2 gnutls-bin
+	     util-linux iproute2 gnutls-bin chromium clang \
+	     libclang-rt-14-dev
 deps:
 	@t/deps.sh $(BUILD_PKGS)
 deps-test:
@@ -106,3 +107,82 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# Fuzzing
+#
+# libFuzzer harnesses for what parses untrusted bytes (t/fuzz/*_fuzz.c),
+# built with clang and ASan+UBSan into $(B)/fuzz/.  t/fuzz/run.sh runs
+# them and prints TAP; they only ever fuzz a copy of the in-tree corpus
+# (t/fuzz/corpus/NAME/, made by t/fuzz/capture.sh), kept in $(B)/fuzz/.
+#
+#   make fuzz         each fuzzer FUZZ_TIME seconds (default 600), at once
+#   make fuzz-check   replay the corpus, then each FUZZ_SMOKE seconds
+#                     (default 20); any crash, leak or trap fails
+FUZZ_CC		= clang
+FUZZ_CFLAGS	= -g -O1 -fsanitize=fuzzer,address,undefined \
+		  -fno-sanitize-recover=all -fno-omit-frame-pointer \
+		  -std=gnu11 $(WARN) $(DEFS)
+FUZZ_TIME	= 600
+FUZZ_SMOKE	= 20
+FUZZ_B		= $(B)/fuzz
+FUZZERS		= $(FUZZ_B)/clienthello_fuzz $(FUZZ_B)/conf_fuzz
+FUZZ_HDRS	= $(wildcard common/*.h conf/*.h)
+
+.PHONY: fuzz fuzz-check fuzz-build
+
+$(FUZZ_B)/clienthello_fuzz: t/fuzz/clienthello_fuzz.c common/clienthello.c \
+    common/hostname.c $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -o $@ $(filter %.c,$^)
+$(FUZZ_B)/conf_fuzz: t/fuzz/conf_fuzz.c conf/conf.c common/wconf.c \
+    common/names.c common/hostname.c $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -Iconf -o $@ $(filter %.c,$^) -linih
+
+fuzz-build: $(FUZZERS)
+
+fuzz: fuzz-build
+	@FUZZ_DIR=$(FUZZ_B) FUZZ_TIME=$(FUZZ_TIME) SNITCH_FUZZ_BUILT=1 \
+	    t/fuzz/run.sh long
+
+fuzz-check: fuzz-build
+	@FUZZ_DIR=$(FUZZ_B) FUZZ_SMOKE=$(FUZZ_SMOKE) SNITCH_FUZZ_BUILT=1 \
+	    t/fuzz/run.sh check
+
+# Benchmarks
+#
+# SNItch side by side with HAProxy, nginx (stream, ssl_preread) and
+# sniproxy, and a direct run without a switch (bench/run.sh; results in
+# bench/RESULTS.md).  bench/setup.sh installs the three from Debian.
+#
+#   make bench         build, install, run (under 10 minutes), write
+#                      bench/RESULTS.md and print it
+#   make bench-route   the route table alone: 1,000,000 names, load time
+#                      and lookups/s, into RESULTS.md's route section
+BENCH_B		= $(B)/bench
+BENCH_BINS	= $(BENCH_B)/bench-backend $(BENCH_B)/bench-load \
+		  $(BENCH_B)/bench-route
+
+.PHONY: bench bench-route bench-build
+
+$(BENCH_B)/bench-backend: bench/backend.c $(B)/libsnitch.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ibackend -o $@ $< $(B)/libsnitch.a
+$(BENCH_B)/bench-load: bench/load.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+$(BENCH_B)/bench-route: bench/route.c $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Icommon -o $@ $< $(B)/libcommon.a -lbsd
+
+bench-build: all $(BENCH_BINS)
+
+bench:
+	@$(MAKE) --no-print-directory deps
+	@bench/setup.sh
+	@$(MAKE) --no-print-directory bench-build
+	@BENCH_COMMAND="make bench" bench/run.sh
+
+bench-route: $(BENCH_B)/bench-route
+	@bench/route.sh $(BENCH_B)/bench-route
+# end of Benchmarks

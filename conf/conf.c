@@ -215,8 +215,9 @@ conf_each_word(struct conf_parse *cp, const char *value,
 
 	if ((copy = strdup(value)) == NULL)
 		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
-	for (word = strtok_r(copy, " \t", &save); word != NULL && ok;
-	    word = strtok_r(NULL, " \t", &save), any = 1)
+	/* inih leaves "; comment" on continuation lines: end the list there. */
+	for (word = strtok_r(copy, " \t", &save); word != NULL && ok &&
+	    *word != ';'; word = strtok_r(NULL, " \t", &save), any = 1)
 		ok = fn(cp, word);
 	free(copy);
 	if (ok && !any)
@@ -446,7 +447,11 @@ conf_reader(char *str, int num, void *stream)
 		return NULL;
 	}
 	memcpy(str, cp->cp_buf, (size_t)n + 1);
-	line = cp->cp_buf + strspn(cp->cp_buf, " \t");
+	line = cp->cp_buf;
+	/* inih skips a UTF-8 byte order mark; so must section tracking. */
+	if (cp->cp_line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+		line += 3;
+	line += strspn(line, " \t");
 	if (*line == '[')
 		conf_enter(cp, line);
 	return str;

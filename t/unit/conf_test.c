@@ -22,6 +22,9 @@ struct conf_row {
 
 static const struct conf_row conf_rows[] = {
 	{ "minimal valid", HEAD BACKEND, -1, NULL },
+	{ "byte order mark", "\xEF\xBB\xBF" HEAD BACKEND, -1, NULL },
+	{ "comment on a continuation line", HEAD BACKEND "  b.test ; more\n",
+	    -1, NULL },
 	{ "unknown key", HEAD "bogus = 1\n" BACKEND, 3, "unknown key 'bogus'" },
 	{ "unknown backend key", HEAD BACKEND "sockets = /x\n", 6,
 	    "unknown key 'sockets'" },
