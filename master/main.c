@@ -249,7 +249,9 @@ main(int argc, char **argv)
 		if (cf->cf_stats == NULL)
 			fatalx("%s: no stats socket to ask: set stats = PATH "
 			    "in [snitch]", path);
-		return stats_query(cf->cf_stats);
+		ch = stats_query(cf->cf_stats);
+		conf_free(cf);
+		return ch;
 	}
 	if (geteuid() == 0 && cf->cf_user == NULL)
 		fatalx("%s: started as root, so [snitch] needs user = (the "

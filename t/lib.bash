@@ -390,3 +390,13 @@ s_client() {
 answer() {
 	sed -n "s/^$1=//p" <<<"$output" | head -n 1
 }
+
+# --- added for t/hostile.bats and t/idle.bats ---------------------------
+
+HOSTILE_PY=$SNITCH_ROOT/t/hostile.py
+
+# hostile [ARGS...] - t/hostile.py against 127.0.0.1:$PORT: 5 s for each
+# step, 30 s in all (a later --timeout wins)
+hostile() {
+	timeout 30 "$PYTHON" "$HOSTILE_PY" --port "$PORT" --timeout 5 "$@"
+}

@@ -61,8 +61,9 @@ loop_release(struct worker *w, struct conn *c)
 	c->cn_state = CONN_FREE;
 	c->cn_fd = -1;
 	TAILQ_INSERT_HEAD(&w->w_free, c, cn_link);
+	if (list != &w->w_lingering)
+		COUNTERS_SUB(w->w_counters->cw_pending, 1);
 	w->w_pending--;
-	COUNTERS_SUB(w->w_counters->cw_pending, 1);
 }
 
 /* loop_listen - add the listeners to, or remove them from, the loop */

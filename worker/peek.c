@@ -210,6 +210,8 @@ peek_refuse(struct worker *w, struct conn *c, uint8_t alert)
 		return;
 	}
 	(void)shutdown(c->cn_fd, SHUT_WR);
+	/* Its outcome is counted: lingering is no longer pending. */
+	COUNTERS_SUB(w->w_counters->cw_pending, 1);
 	peek_move(w, c, CONN_LINGER, w->w_now + PEEK_LINGER_MS);
 }
 

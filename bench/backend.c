@@ -1,0 +1,430 @@
+/*
+ * backend.c - bench-backend, the server end of every benchmark run.
+ *
+ * Runs as whoever starts it (bench/run.sh), on loopback only.  It does
+ * the same work per connection whatever brought the connection in: read
+ * the first TLS record (the ClientHello: a 5-byte header, then its
+ * length), write a reply filled with this backend's letter, close.  The
+ * reply is 64 bytes (-r), or, when the hello's random starts with the
+ * bulk marker (see below), the number of MiB the marker says.  The
+ * letter lets the load generator check that the switch routed the name
+ * to the right backend.
+ *
+ * Two front doors, both optional and both in one epoll loop:
+ *  -p PORT   accept TCP on 127.0.0.1:PORT (direct runs, and HAProxy,
+ *            nginx and sniproxy connecting to it);
+ *  -s PATH   receive sockets from SNItch workers through libsnitch's fd
+ *            level API (snitch_listen, snitch_accept, snitch_recv).
+ * A new connection is served at once: with SNItch the hello is already
+ * there, behind a proxy it usually is not yet, and the socket then waits
+ * in epoll.  Every recv and send uses MSG_DONTWAIT, so sockets from both
+ * doors are used as they come (SNItch hands them over in blocking mode).
+ *
+ * Bulk marker, written by bench-load: the ClientHello's random begins
+ * with "BULK" and a 32-bit big-endian count of MiB to send.
+ *
+ * One process, single-threaded.  SIGTERM or SIGINT ends it with a line
+ * of counts on stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "snitch.h"
+
+#define BACKEND_EVENTS		256
+#define BACKEND_BATCH		64	/* accepts or receives per wakeup */
+#define BACKEND_REPLY_DEFAULT	64
+#define BACKEND_CHUNK		(256 * 1024)
+#define BACKEND_RECORD_HEADER	5
+/* record header, handshake type and length, version: then the random */
+#define BACKEND_RANDOM_AT	(BACKEND_RECORD_HEADER + 4 + 2)
+#define BACKEND_HEAD		(BACKEND_RANDOM_AT + 8)
+#define BACKEND_RECORD_MAX	(BACKEND_RECORD_HEADER + 16384 + 256)
+
+enum backend_kind { KIND_TCP = 1, KIND_SNITCH, KIND_CHANNEL, KIND_CONN };
+
+#define EV(kind, fd)	(((uint64_t)(kind) << 32) | (uint32_t)(fd))
+#define EV_KIND(u)	((int)((u) >> 32))
+#define EV_FD(u)	((int)(uint32_t)(u))
+
+/* one client connection, indexed by its fd */
+struct bconn {
+	uint32_t	bc_got;		/* bytes of the first record read */
+	uint32_t	bc_need;	/* its full size, 0 until the header */
+	uint64_t	bc_left;	/* reply bytes still to send */
+	uint8_t		bc_head[BACKEND_HEAD];
+	uint8_t		bc_in_epoll;
+	uint8_t		bc_want_out;
+};
+
+struct backend {
+	int		 bk_epoll;
+	char		 bk_letter;
+	size_t		 bk_reply;
+	struct bconn	*bk_conns;
+	size_t		 bk_nconns;
+	uint64_t	 bk_served;
+	uint64_t	 bk_errors;
+	uint64_t	 bk_refused;	/* messages libsnitch refused */
+};
+
+static volatile sig_atomic_t	backend_stop;
+static uint8_t			backend_scratch[BACKEND_RECORD_MAX];
+static uint8_t			backend_fill[BACKEND_CHUNK];
+static struct snitch_conn	backend_handed;	/* large: not on the stack */
+
+/* backend_signal - SIGTERM or SIGINT: leave the loop */
+static void
+backend_signal(int sig)
+{
+	(void)sig;
+	backend_stop = 1;
+}
+
+/* backend_usage - how to start it */
+static void __attribute__((noreturn))
+backend_usage(void)
+{
+	fprintf(stderr, "usage: bench-backend -n LETTER [-p PORT] [-s PATH] "
+	    "[-r REPLY_BYTES]\n");
+	exit(2);
+}
+
+/* backend_watch - register fd, or change what we wait for */
+static int
+backend_watch(struct backend *bk, int fd, int want_out)
+{
+	struct bconn		*bc = &bk->bk_conns[fd];
+	struct epoll_event	 ev;
+
+	ev.events = want_out ? EPOLLOUT : EPOLLIN;
+	ev.data.u64 = EV(KIND_CONN, fd);
+	if (epoll_ctl(bk->bk_epoll, bc->bc_in_epoll ? EPOLL_CTL_MOD :
+	    EPOLL_CTL_ADD, fd, &ev) == -1)
+		return -1;
+	bc->bc_in_epoll = 1;
+	bc->bc_want_out = (uint8_t)want_out;
+	return 0;
+}
+
+/* backend_done - the connection is finished, well or not */
+static void
+backend_done(struct backend *bk, int fd, int ok)
+{
+	/*
+	 * A handed-off socket may still be open in the SNItch worker for a
+	 * moment: only EPOLL_CTL_DEL, not close, takes it out of our set.
+	 */
+	if (bk->bk_conns[fd].bc_in_epoll)
+		(void)epoll_ctl(bk->bk_epoll, EPOLL_CTL_DEL, fd, NULL);
+	memset(&bk->bk_conns[fd], 0, sizeof(bk->bk_conns[fd]));
+	close(fd);
+	if (ok)
+		bk->bk_served++;
+	else
+		bk->bk_errors++;
+}
+
+/* backend_reply_size - 64 bytes, or what the hello's bulk marker asks */
+static uint64_t
+backend_reply_size(const struct backend *bk, const struct bconn *bc)
+{
+	const uint8_t	*r = bc->bc_head + BACKEND_RANDOM_AT;
+
+	if (memcmp(r, "BULK", 4) == 0)
+		return ((uint64_t)r[4] << 24 | (uint64_t)r[5] << 16 |
+		    (uint64_t)r[6] << 8 | r[7]) << 20;
+	return bk->bk_reply;
+}
+
+/* backend_write - send what is left of the reply; close when all is sent */
+static void
+backend_write(struct backend *bk, int fd)
+{
+	struct bconn	*bc = &bk->bk_conns[fd];
+	ssize_t		 n;
+	size_t		 len;
+
+	while (bc->bc_left > 0) {
+		len = bc->bc_left < sizeof(backend_fill) ? bc->bc_left :
+		    sizeof(backend_fill);
+		n = send(fd, backend_fill, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			bc->bc_left -= (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!bc->bc_want_out && backend_watch(bk, fd, 1) == -1)
+				break;
+			return;
+		}
+		break;
+	}
+	backend_done(bk, fd, bc->bc_left == 0);
+}
+
+/*
+ * backend_read - read the first TLS record, no more:
+ *   0     ContentType (0x16, handshake)
+ *   1..2  ProtocolVersion
+ *   3..4  length, big-endian (RFC 8446 5.1)
+ * then the ClientHello: msg_type(1) length(3) legacy_version(2) random(32)
+ */
+static void
+backend_read(struct backend *bk, int fd)
+{
+	struct bconn	*bc = &bk->bk_conns[fd];
+	size_t		 want, head;
+	ssize_t		 n;
+
+	for (;;) {
+		want = bc->bc_need ? bc->bc_need - bc->bc_got :
+		    BACKEND_RECORD_HEADER - bc->bc_got;
+		n = recv(fd, backend_scratch, want, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!bc->bc_in_epoll && backend_watch(bk, fd, 0) == -1)
+				break;
+			return;
+		}
+		if (n <= 0)
+			break;
+		if (bc->bc_got < BACKEND_HEAD) {
+			head = BACKEND_HEAD - bc->bc_got;
+			memcpy(bc->bc_head + bc->bc_got, backend_scratch,
+			    (size_t)n < head ? (size_t)n : head);
+		}
+		bc->bc_got += (uint32_t)n;
+		if (bc->bc_need == 0 && bc->bc_got == BACKEND_RECORD_HEADER) {
+			if (bc->bc_head[0] != 0x16)
+				break;
+			bc->bc_need = BACKEND_RECORD_HEADER +
+			    ((uint32_t)bc->bc_head[3] << 8 | bc->bc_head[4]);
+		}
+		if (bc->bc_need != 0 && bc->bc_got == bc->bc_need) {
+			if (bc->bc_need < BACKEND_HEAD)
+				break;
+			bc->bc_left = backend_reply_size(bk, bc);
+			backend_write(bk, fd);
+			return;
+		}
+	}
+	backend_done(bk, fd, 0);
+}
+
+/* backend_serve - a new connection from either door: serve it at once */
+static void
+backend_serve(struct backend *bk, int fd)
+{
+	if (fd < 0 || (size_t)fd >= bk->bk_nconns) {
+		if (fd >= 0)
+			close(fd);
+		bk->bk_errors++;
+		return;
+	}
+	memset(&bk->bk_conns[fd], 0, sizeof(bk->bk_conns[fd]));
+	backend_read(bk, fd);
+}
+
+/* backend_accept_tcp - take the connections queued on the TCP listener */
+static void
+backend_accept_tcp(struct backend *bk, int lfd)
+{
+	int	i, fd;
+
+	for (i = 0; i < BACKEND_BATCH; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				bk->bk_errors++;
+			return;
+		}
+		backend_serve(bk, fd);
+	}
+}
+
+/* backend_add - put a listener or channel in the epoll set */
+static void
+backend_add(struct backend *bk, int kind, int fd)
+{
+	struct epoll_event	ev;
+
+	ev.events = EPOLLIN;
+	ev.data.u64 = EV(kind, fd);
+	if (epoll_ctl(bk->bk_epoll, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		perror("bench-backend: epoll_ctl");
+		exit(1);
+	}
+}
+
+/* backend_accept_channel - a SNItch worker connects its channel */
+static void
+backend_accept_channel(struct backend *bk, int lfd)
+{
+	int	fd;
+
+	if ((fd = snitch_accept(lfd)) == -1)
+		return;
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
+		close(fd);
+		return;
+	}
+	backend_add(bk, KIND_CHANNEL, fd);
+}
+
+/* backend_receive - take the connections queued on a channel */
+static void
+backend_receive(struct backend *bk, int chan)
+{
+	int	i, r;
+
+	for (i = 0; i < BACKEND_BATCH; i++) {
+		r = snitch_recv(chan, &backend_handed);
+		if (r == 1) {
+			backend_serve(bk, backend_handed.sc_fd);
+			continue;
+		}
+		if (r == -1 && errno == EBADMSG) {
+			bk->bk_refused++;
+			continue;
+		}
+		if (r == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		/* 0: the worker closed it; otherwise the channel failed */
+		close(chan);
+		return;
+	}
+}
+
+/* backend_tcp_listen - a non-blocking listener on 127.0.0.1:port */
+static int
+backend_tcp_listen(int port)
+{
+	struct sockaddr_in	sin;
+	int			fd, on = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 4096) == -1) {
+		fprintf(stderr, "bench-backend: 127.0.0.1:%d: %s\n", port,
+		    strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+/* backend_nofile - raise the descriptor limit; the size of the fd table */
+static size_t
+backend_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 1024;
+	rl.rlim_cur = rl.rlim_max;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1 << 20)
+		rl.rlim_cur = 1 << 20;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+	(void)getrlimit(RLIMIT_NOFILE, &rl);
+	return (size_t)rl.rlim_cur;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct backend	 bk;
+	struct epoll_event	 events[BACKEND_EVENTS];
+	struct sigaction	 sa;
+	const char		*path = NULL;
+	int			 ch, n, i, port = 0, fd;
+
+	bk.bk_reply = BACKEND_REPLY_DEFAULT;
+	while ((ch = getopt(argc, argv, "n:p:r:s:")) != -1) {
+		switch (ch) {
+		case 'n': bk.bk_letter = optarg[0]; break;
+		case 'p': port = atoi(optarg); break;
+		case 'r': bk.bk_reply = strtoul(optarg, NULL, 10); break;
+		case 's': path = optarg; break;
+		default: backend_usage();
+		}
+	}
+	if (bk.bk_letter == '\0' || (port == 0 && path == NULL) ||
+	    optind != argc)
+		backend_usage();
+	memset(backend_fill, bk.bk_letter, sizeof(backend_fill));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = backend_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	bk.bk_nconns = backend_nofile();
+	if ((bk.bk_conns = calloc(bk.bk_nconns, sizeof(*bk.bk_conns))) == NULL ||
+	    (bk.bk_epoll = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		perror("bench-backend");
+		return 1;
+	}
+	if (port != 0)
+		backend_add(&bk, KIND_TCP, backend_tcp_listen(port));
+	if (path != NULL) {
+		if ((fd = snitch_listen(path, 0666)) == -1 ||
+		    fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
+			fprintf(stderr, "bench-backend: %s: %s\n", path,
+			    strerror(errno));
+			return 1;
+		}
+		backend_add(&bk, KIND_SNITCH, fd);
+	}
+
+	while (!backend_stop) {
+		n = epoll_wait(bk.bk_epoll, events, BACKEND_EVENTS, -1);
+		for (i = 0; i < n; i++) {
+			fd = EV_FD(events[i].data.u64);
+			switch (EV_KIND(events[i].data.u64)) {
+			case KIND_TCP:
+				backend_accept_tcp(&bk, fd);
+				break;
+			case KIND_SNITCH:
+				backend_accept_channel(&bk, fd);
+				break;
+			case KIND_CHANNEL:
+				backend_receive(&bk, fd);
+				break;
+			case KIND_CONN:
+				if (bk.bk_conns[fd].bc_want_out)
+					backend_write(&bk, fd);
+				else
+					backend_read(&bk, fd);
+				break;
+			}
+		}
+	}
+	fprintf(stderr, "bench-backend %c: served=%llu errors=%llu "
+	    "refused=%llu\n", bk.bk_letter, (unsigned long long)bk.bk_served,
+	    (unsigned long long)bk.bk_errors,
+	    (unsigned long long)bk.bk_refused);
+	if (path != NULL)
+		unlink(path);
+	return 0;
+}

@@ -1,0 +1,356 @@
+# report.awk - the tables of bench/RESULTS.md (run by bench/report.sh).
+#
+# Input, tab-separated, in this order: raw.tsv (round sys test rate p50
+# p90 p99 errors all switch_s backend_s mibps), rss.tsv (round sys phase
+# "total role=kB,..."), idle.tsv (round sys held_at_start held_at_end
+# dropped connect_s).  The run's description comes from the environment.
+# Medians are over rounds; memory is the largest over rounds.
+# median - the median of the values added under key, "" when none
+function median(key,    n, i, j, v, t) {
+	n = cnt[key]
+	if (n == 0)
+		return ""
+	for (i = 1; i <= n; i++)
+		v[i] = val[key, i]
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+# add - one more value under key
+function add(key, x) {
+	val[key, ++cnt[key]] = x
+}
+# fmt_rate, fmt_us, mib, fmtx - numbers for the tables
+function fmt_rate(x) {
+	return x == "" ? "-" : sprintf("%.0f", x)
+}
+function fmt_us(x) {
+	return x == "" ? "-" : sprintf("%.0f", x)
+}
+function mib(kb) {
+	return sprintf("%.1f", kb / 1024)
+}
+# verdict - a target met or not
+function verdict(ok) {
+	return ok ? "met" : "**not met**"
+}
+# the median over rounds of metric(s1, t1) / metric(s2, t2), each ratio
+# taken within one round (of the round's median when a round has several
+# runs): rounds differ more than systems in one round
+function paired(metric, s1, t1, s2, t2,    key, r, a, b) {
+	key = "pair" SUBSEP metric SUBSEP s1 SUBSEP t1 SUBSEP s2 SUBSEP t2
+	cnt[key] = 0
+	for (r = 1; r <= rounds; r++) {
+		a = median("rv" SUBSEP metric SUBSEP s1 SUBSEP t1 SUBSEP r)
+		b = median("rv" SUBSEP metric SUBSEP s2 SUBSEP t2 SUBSEP r)
+		if (a != "" && b != "" && b > 0)
+			add(key, a / b)
+	}
+	return median(key)
+}
+# the same for snitch over the best of the three others in each round
+function paired_best(metric, t, low,    key, r, s, v, best) {
+	key = "pairbest" SUBSEP metric SUBSEP t
+	cnt[key] = 0
+	for (r = 1; r <= rounds; r++) {
+		best = ""
+		for (s = 3; s <= 5; s++) {
+			v = median("rv" SUBSEP metric SUBSEP sysname[s] SUBSEP t SUBSEP r)
+			if (v != "" && (best == "" || (low ? v < best : v > best)))
+				best = v
+		}
+		v = median("rv" SUBSEP metric SUBSEP "snitch" SUBSEP t SUBSEP r)
+		if (v != "" && best != "" && best > 0)
+			add(key, v / best)
+	}
+	return median(key)
+}
+function fmtx(v) {
+	return v == "" ? "-" : sprintf("%.2fx", v)
+}
+# best_other_name - which of the three others has the best median
+function best_other_name(metric, test, low,    s, v, best, name) {
+	best = ""
+	for (s = 3; s <= 5; s++) {
+		v = median(metric SUBSEP sysname[s] SUBSEP test)
+		if (v == "")
+			continue
+		if (best == "" || (low ? v < best : v > best)) {
+			best = v; name = sysname[s]
+		}
+	}
+	return name
+}
+# role_max - in "role=kB,role=kB,...", the largest kB of a role
+function role_max(parts, role,    n, i, p, kv, m) {
+	n = split(parts, p, ",")
+	m = 0
+	for (i = 1; i <= n; i++) {
+		split(p[i], kv, "=")
+		if ((role == "" || kv[1] == role) && kv[2] + 0 > m)
+			m = kv[2] + 0
+	}
+	return m
+}
+# breakdown - "master 2.1 + 2 x worker 3.6" (MiB) from "role=kB,..."
+function breakdown(parts,    n, i, p, kv, role, c, sum, order, no, out) {
+	n = split(parts, p, ",")
+	no = 0
+	for (i = 1; i <= n; i++) {
+		split(p[i], kv, "=")
+		role = kv[1]
+		if (!(role in c)) {
+			order[++no] = role
+			c[role] = 0
+			sum[role] = 0
+		}
+		c[role]++
+		if (kv[2] + 0 > sum[role])
+			sum[role] = kv[2] + 0
+	}
+	out = ""
+	for (i = 1; i <= no; i++)
+		out = out (out == "" ? "" : " + ") (c[order[i]] > 1 ? c[order[i]] " x " : "") \
+		    order[i] " " mib(sum[order[i]])
+	return out
+}
+FILENAME ~ /raw.tsv$/ {
+	# round sys test rate p50 p90 p99 errors all switch_s backend_s mibps
+	r = $1; s = $2; t = $3
+	add("rate" SUBSEP s SUBSEP t, $4)
+	add("p50" SUBSEP s SUBSEP t, $5)
+	add("p90" SUBSEP s SUBSEP t, $6)
+	add("p99" SUBSEP s SUBSEP t, $7)
+	if ($9 > 0) {
+		add("cpu" SUBSEP s SUBSEP t, $10 / $9 * 10000)
+		add("bcpu" SUBSEP s SUBSEP t, $11 / $9 * 10000)
+	}
+	add("mibps" SUBSEP s SUBSEP t, $12)
+	add("rv" SUBSEP "rate" SUBSEP s SUBSEP t SUBSEP r, $4)
+	add("rv" SUBSEP "p99" SUBSEP s SUBSEP t SUBSEP r, $7)
+	add("rv" SUBSEP "mibps" SUBSEP s SUBSEP t SUBSEP r, $12)
+	add("scpu" SUBSEP s SUBSEP t, $10)
+	errors[s] += $8
+	runs[s]++
+	perround[s, r] = (t == "r20x") ? $4 : perround[s, r]
+	if (r > rounds)
+		rounds = r
+	next
+}
+FILENAME ~ /rss.tsv$/ {
+	# round sys phase total parts: keep the round with the largest total,
+	# and every round's parts for the largest of one role
+	split($4, tp, " ")
+	key = $2 SUBSEP $3
+	if (!(key in rss_total) || tp[1] + 0 > rss_total[key] + 0) {
+		rss_total[key] = tp[1]
+		rss_top[key] = tp[2]
+	}
+	rss_parts[key] = rss_parts[key] (rss_parts[key] == "" ? "" : ",") tp[2]
+	next
+}
+FILENAME ~ /idle.tsv$/ {
+	# round sys held_at_start held_at_end dropped connect_s
+	add("held" SUBSEP $2, $3)
+	add("connect_s" SUBSEP $2, $6)
+	add("held_end" SUBSEP $2, $4)
+	add("dropped" SUBSEP $2, $5)
+	next
+}
+END {
+	nsys = split("direct snitch haproxy nginx sniproxy", sysname, " ")
+	ntest = split("r20x r20m r200x", test, " ")
+	label["r20x"] = "c=20, x25519"
+	label["r20m"] = "c=20, X25519MLKEM768"
+	label["r200x"] = "c=200, x25519"
+	label["idle"] = "c=20, x25519, " ENVIRON["IDLE"] " idle held"
+
+	printf "# SNItch benchmark results\n\n"
+	printf "Written by `%s` (bench/run.sh) on %s; the run took %d s.\n", ENVIRON["COMMAND"], ENVIRON["DATE"], ENVIRON["ELAPSED"]
+	printf "Every number below is what this run measured: the median over %d rounds\n", rounds
+	printf "(the systems in a different order each round) unless a table says otherwise.\n"
+	printf "Raw rows: bench/out/ (not in git).\n\n"
+
+	printf "## Machine\n\n%s\n\n", ENVIRON["MACHINE"]
+	printf "The machine is shared: other jobs ran during the benchmark, and the load\n"
+	printf "generator, the two backends and the switch share its CPUs.\n\n"
+
+	printf "## Versions\n\n| system | version |\n|---|---|\n"
+	nv = split(ENVIRON["VERSIONS"], vl, "\n")
+	for (i = 1; i <= nv; i++) {
+		split(vl[i], vf, "\t")
+		printf "| %s | %s |\n", vf[1], vf[2]
+	}
+
+	printf "\n## Setup\n\n"
+	printf "- Each switch: %s workers or threads, 127.0.0.1, routing a.bench.test and b.bench.test to two backends.\n", ENVIRON["WORKERS"]
+	printf "  SNItch: its config, max_pending %d, peek_timeout 2m, per-connection log to /dev/null. HAProxy: nbthread 2, mode tcp,\n", ENVIRON["IDLE"] + 240
+	printf "  inspect-delay 2m, req.ssl_hello_type/req.ssl_sni ACLs. nginx: 2 worker processes, stream, ssl_preread, map,\n"
+	printf "  preread_timeout 2m. sniproxy: single-threaded, so 2 instances on one port (reuseport), a regex table.\n"
+	printf "  None of the other three logs connections.\n"
+	printf "- direct: the load generator connects to the backends themselves, a.bench.test to one port, b.bench.test to the other.\n"
+	printf "- Backends (bench/backend.c): 2 single-threaded epoll processes, one per name: read the first TLS record,\n"
+	printf "  write 64 bytes (or 50 MiB in bulk), close. TCP for direct/HAProxy/nginx/sniproxy, libsnitch for SNItch.\n"
+	printf "- Load (bench/load.c): closed loop, one process; connect, send the ClientHello (%d bytes with an x25519 share,\n", ENVIRON["HELLO_X"]
+	printf "  %d bytes with X25519MLKEM768 + x25519), read to EOF, close; names alternate; each reply checked for size and backend.\n", ENVIRON["HELLO_M"]
+	printf "  Rate runs: %s s measured after %s s warm-up; latency is connect() to the reply EOF.\n", ENVIRON["SECS"], ENVIRON["WARM"]
+	printf "- Bulk: %d connections at once, %d MiB each after the hello; MiB/s over the whole run; %d runs a round.\n", ENVIRON["BULK_CONNS"], ENVIRON["BULK_MIB"], ENVIRON["BULK_REPEAT"]
+	printf "- CPU: utime+stime of all the switch's processes (/proc/PID/stat, %s ticks/s) before and after each run.\n", ENVIRON["HZ"]
+	printf "- Memory: VmRSS at start; VmHWM (peak) reset with clear_refs before each phase.\n\n"
+
+	printf "## Connection rate (connections/s)\n\n"
+	printf "| system |"
+	for (t = 1; t <= ntest; t++) printf " %s |", label[test[t]]
+	printf " %s |\n|---|", label["idle"]
+	for (t = 1; t <= ntest + 1; t++) printf "---:|"
+	printf "\n"
+	test[ntest + 1] = "idle"
+	for (s = 1; s <= nsys; s++) {
+		printf "| %s |", sysname[s]
+		for (t = 1; t <= ntest + 1; t++)
+			printf " %s |", fmt_rate(median("rate" SUBSEP sysname[s] SUBSEP test[t]))
+		printf "\n"
+	}
+	printf "\nRatio to direct (each ratio within one round, then the median over rounds):\n\n| system |"
+	for (t = 1; t <= ntest + 1; t++) printf " %s |", label[test[t]]
+	printf "\n|---|"
+	for (t = 1; t <= ntest + 1; t++) printf "---:|"
+	printf "\n"
+	for (s = 2; s <= nsys; s++) {
+		printf "| %s |", sysname[s]
+		for (t = 1; t <= ntest + 1; t++)
+			printf " %s |", fmtx(paired("rate", sysname[s], test[t], "direct", test[t]))
+		printf "\n"
+	}
+	printf "| snitch / best of the others |"
+	for (t = 1; t <= ntest + 1; t++)
+		printf " %s (%s) |", fmtx(paired_best("rate", test[t], 0)), best_other_name("rate", test[t], 0)
+	printf "\n\nPer round, %s (connections/s), to show the noise:\n\n| system |", label["r20x"]
+	for (r = 1; r <= rounds; r++) printf " round %d |", r
+	printf "\n|---|"
+	for (r = 1; r <= rounds; r++) printf "---:|"
+	printf "\n"
+	for (s = 1; s <= nsys; s++) {
+		printf "| %s |", sysname[s]
+		for (r = 1; r <= rounds; r++) printf " %s |", fmt_rate(perround[sysname[s], r])
+		printf "\n"
+	}
+
+	printf "\n## Latency (microseconds, connect to reply EOF)\n\n"
+	printf "Each cell: p50 / p90 / p99 (each the median over rounds of that round's percentile).\n\n| system |"
+	for (t = 1; t <= ntest + 1; t++) printf " %s |", label[test[t]]
+	printf "\n|---|"
+	for (t = 1; t <= ntest + 1; t++) printf "---:|"
+	printf "\n"
+	for (s = 1; s <= nsys; s++) {
+		printf "| %s |", sysname[s]
+		for (t = 1; t <= ntest + 1; t++)
+			printf " %s / %s / %s |", fmt_us(median("p50" SUBSEP sysname[s] SUBSEP test[t])), fmt_us(median("p90" SUBSEP sysname[s] SUBSEP test[t])), fmt_us(median("p99" SUBSEP sysname[s] SUBSEP test[t]))
+		printf "\n"
+	}
+	printf "\np99 ratio to direct:\n\n| system |"
+	for (t = 1; t <= ntest + 1; t++) printf " %s |", label[test[t]]
+	printf "\n|---|"
+	for (t = 1; t <= ntest + 1; t++) printf "---:|"
+	printf "\n"
+	for (s = 2; s <= nsys; s++) {
+		printf "| %s |", sysname[s]
+		for (t = 1; t <= ntest + 1; t++)
+			printf " %s |", fmtx(paired("p99", sysname[s], test[t], "direct", test[t]))
+		printf "\n"
+	}
+
+	printf "\n## Bulk (%d connections x %d MiB)\n\n", ENVIRON["BULK_CONNS"], ENVIRON["BULK_MIB"]
+	printf "Median over all runs; the ratio is within each round, then the median. CPU: median per run.\n\n"
+	printf "| system | MiB/s | ratio to direct | switch CPU s during the run |\n|---|---:|---:|---:|\n"
+	for (s = 1; s <= nsys; s++) {
+		m = median("mibps" SUBSEP sysname[s] SUBSEP "bulk")
+		printf "| %s | %s | %s | %s |\n", sysname[s], m == "" ? "-" : sprintf("%.0f", m),
+		    fmtx(paired("mibps", sysname[s], "bulk", "direct", "bulk")),
+		    s == 1 ? "-" : sprintf("%.2f", median("scpu" SUBSEP sysname[s] SUBSEP "bulk"))
+	}
+
+	printf "\n## CPU (seconds per 10,000 connections)\n\n"
+	printf "Switch: all its processes. Backends: both bench-backend processes (TCP accept for direct and the\n"
+	printf "proxies, libsnitch receive for SNItch).\n\n| system |"
+	for (t = 1; t <= ntest + 1; t++) printf " switch, %s |", label[test[t]]
+	printf " backends, %s |\n|---|", label["r20x"]
+	for (t = 1; t <= ntest + 2; t++) printf "---:|"
+	printf "\n"
+	for (s = 1; s <= nsys; s++) {
+		printf "| %s |", sysname[s]
+		for (t = 1; t <= ntest + 1; t++) {
+			v = median("cpu" SUBSEP sysname[s] SUBSEP test[t])
+			printf " %s |", (s == 1 || v == "") ? "-" : sprintf("%.3f", v)
+		}
+		v = median("bcpu" SUBSEP sysname[s] SUBSEP "r20x")
+		printf " %s |\n", v == "" ? "-" : sprintf("%.3f", v)
+	}
+
+	printf "\n## Memory (MiB)\n\n"
+	printf "Largest value over rounds. Start: VmRSS after start, before any load. Under load: VmHWM over the\n"
+	printf "rate and bulk runs. Idle held: VmHWM while %d idle connections were held (and the c=20 run went on).\n\n", ENVIRON["IDLE"]
+	printf "| system | start | under load | idle held |\n|---|---|---|---|\n"
+	for (s = 2; s <= nsys; s++) {
+		n = sysname[s]
+		printf "| %s | %s (%s) | %s (%s) | %s (%s) |\n", n,
+		    mib(rss_total[n, "start"]), breakdown(rss_top[n, "start"]),
+		    mib(rss_total[n, "load"]), breakdown(rss_top[n, "load"]),
+		    mib(rss_total[n, "idle"]), breakdown(rss_top[n, "idle"])
+	}
+	printf "\nSNItch alone: master %s MiB at start; the largest worker %s MiB at start, %s MiB under load,\n",
+	    mib(role_max(rss_parts["snitch", "start"], "master")),
+	    mib(role_max(rss_parts["snitch", "start"], "worker")),
+	    mib(role_max(rss_parts["snitch", "load"], "worker"))
+	printf "%s MiB with %d idle connections held by its %d workers. With max_pending at its default (4096),\n",
+	    mib(role_max(rss_parts["snitch", "idle"], "worker")), ENVIRON["IDLE"], ENVIRON["WORKERS"]
+	printf "a worker is %s MiB at start (master %s MiB).\n",
+	    mib(ENVIRON["DEFAULT_WORKER_KB"]), mib(ENVIRON["DEFAULT_MASTER_KB"])
+	printf "One worker alone (workers = 1) holding %s idle connections: VmHWM %s MiB.\n",
+	    ENVIRON["ONE_WORKER_HELD"], mib(ENVIRON["ONE_WORKER_KB"])
+
+	printf "\n## %d idle connections held\n\n", ENVIRON["IDLE"]
+	printf "Half silent, half having sent half a ClientHello, held while the c=20 x25519 run went on.\n\n"
+	printf "The holder opens them at most 10,000/s; \"connected\" is how many were established, and how long\n"
+	printf "that took; \"open at the end\" is how many the switch had not closed when the holder let go.\n\n"
+	printf "| system | connected | seconds to connect | open at the end | rate without | rate with | with / without |\n|---|---:|---:|---:|---:|---:|---:|\n"
+	for (s = 1; s <= nsys; s++) {
+		n = sysname[s]
+		printf "| %s | %s | %s | %s | %s | %s | %s |\n", n,
+		    median("held" SUBSEP n), median("connect_s" SUBSEP n), median("held_end" SUBSEP n),
+		    fmt_rate(median("rate" SUBSEP n SUBSEP "r20x")),
+		    fmt_rate(median("rate" SUBSEP n SUBSEP "idle")),
+		    fmtx(paired("rate", n, "idle", n, "r20x"))
+	}
+
+	printf "\n## Errors\n\nConnections that failed (connect, reset, timeout, short or misrouted reply, alert), all runs:\n\n"
+	printf "| system | runs | errors |\n|---|---:|---:|\n"
+	for (s = 1; s <= nsys; s++)
+		printf "| %s | %d | %d |\n", sysname[s], runs[sysname[s]], errors[sysname[s]]
+	printf "\nSNItch's own counters at the end (`snitch -s`); client_gone counts the idle connections the holder\n"
+	printf "closed (%d a round) and the start-up probe that checked the port:\n\n```\n%s\n```\n", ENVIRON["IDLE"], ENVIRON["SNITCH_STATS"]
+
+	printf "\n## Targets\n\n| target | measured | |\n|---|---|---|\n"
+	for (t = 1; t <= ntest; t++) {
+		v = paired("rate", "snitch", test[t], "direct", test[t])
+		printf "| rate >= 0.8x direct, %s | %s | %s |\n", label[test[t]], fmtx(v), verdict(v != "" && v >= 0.8)
+	}
+	for (t = 1; t <= ntest; t++) {
+		v = paired_best("rate", test[t], 0)
+		printf "| rate >= 1.5x the best other, %s | %s (%s) | %s |\n", label[test[t]], fmtx(v), best_other_name("rate", test[t], 0), verdict(v != "" && v >= 1.5)
+	}
+	v = paired("mibps", "snitch", "bulk", "direct", "bulk")
+	printf "| bulk >= 0.95x direct | %s | %s |\n", fmtx(v), verdict(v != "" && v >= 0.95)
+	for (t = 1; t <= ntest; t++) {
+		v = paired("p99", "snitch", test[t], "direct", test[t])
+		printf "| p99 <= 1.3x direct, %s | %s | %s |\n", label[test[t]], fmtx(v), verdict(v != "" && v <= 1.3)
+	}
+	v = role_max(rss_parts["snitch", "start"], "worker")
+	printf "| worker RSS < 2 MiB idle (max_pending %d) | %s MiB | %s |\n", ENVIRON["IDLE"] + 240, mib(v), verdict(v < 2048)
+	v = ENVIRON["DEFAULT_WORKER_KB"] + 0
+	printf "| worker RSS < 2 MiB idle (max_pending 4096, the default) | %s MiB | %s |\n", mib(v), verdict(v > 0 && v < 2048)
+	v = ENVIRON["ONE_WORKER_KB"] + 0
+	printf "| worker RSS < 4 MiB holding 10,000 pending (one worker, %s held) | %s MiB | %s |\n", ENVIRON["ONE_WORKER_HELD"], mib(v), verdict(v > 0 && v < 4096 && ENVIRON["ONE_WORKER_HELD"] >= 10000)
+}

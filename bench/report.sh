@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# report.sh - bench/RESULTS.md from the raw rows bench/run.sh wrote.
+#
+# Usage: report.sh OUT_DIR RESULTS_FILE, with the run's description in
+# the environment (run.sh exports it).  Every number in the report comes
+# from OUT_DIR: raw.tsv (one row per bench-load run), rss.tsv (memory per
+# phase), idle.tsv (idle connections held).  Medians are over rounds.
+# The route section of an existing RESULTS_FILE (written by
+# bench/route.sh) is kept.
+set -euo pipefail
+
+OUT=$1
+RESULTS=$2
+ROUTE_HEADING='## Route table (make bench-route)'
+
+route=""
+if [ -f "$RESULTS" ]; then
+	route=$(awk -v h="$ROUTE_HEADING" '$0 == h { on = 1 } on' "$RESULTS")
+fi
+HELLO_X=$("${BUILD:-build}/bench/bench-load" -D -k x25519 | wc -c)
+HELLO_M=$("${BUILD:-build}/bench/bench-load" -D -k mlkem | wc -c)
+export HELLO_X HELLO_M
+
+{
+awk -F'\t' -f "$(dirname "$0")/report.awk" \
+    "$OUT/raw.tsv" "$OUT/rss.tsv" "$OUT/idle.tsv"
+
+printf '\n## Command\n\n```\n%s\n```\n\nBENCH_ROUNDS=%s BENCH_SECONDS=%s BENCH_IDLE=%s; run as %s.\n' \
+    "$COMMAND" "$ROUNDS" "$SECS" "$IDLE" "$(id -un)"
+if [ -n "$route" ]; then
+	printf '\n%s\n' "$route"
+else
+	printf '\n%s\n\nNot run yet: `make bench-route`.\n' "$ROUTE_HEADING"
+fi
+} >"$RESULTS.tmp"
+mv "$RESULTS.tmp" "$RESULTS"

@@ -1,0 +1,611 @@
+#!/usr/bin/env bash
+# run.sh - SNItch side by side with HAProxy, nginx and sniproxy (make bench).
+#
+# Starts two bench-backend processes (letters a and b, each with a TCP
+# port and a SNItch socket), then each switch on its own loopback port
+# with 2 workers or threads, all routing a.bench.test and b.bench.test to
+# those two backends, each with its own config in a temp dir: SNItch,
+# HAProxy (mode tcp, inspect-delay, req.ssl_sni), nginx (stream,
+# ssl_preread, map), sniproxy (two instances with reuseport: it is single
+# threaded).  "direct" is bench-load talking to the backends themselves.
+#
+# Every measurement is run in every round, the systems in a different
+# order each time (the machine is shared and noisy); the report gives
+# medians over rounds, and ratios taken within a round.  Measured:
+# connection rate and latency at 20 and 200 concurrent connections, both
+# hello variants at 20; bulk MiB/s (4 connections, 50 MiB each, 5 times a
+# round); CPU seconds of the switch's processes (from /proc/PID/stat) per
+# 10,000 connections and during bulk; peak RSS (VmHWM, reset between
+# phases with clear_refs); the rate while 10,000 idle connections are
+# held open.  Then bench/report.sh writes bench/RESULTS.md, and it is
+# printed.  Raw rows stay in bench/out/ (not in git).
+#
+# Run as root (SNItch then runs its workers as nobody, sniproxy too).
+# Everything listens on 127.0.0.1 only, and everything started here is
+# stopped on exit.  BENCH_ROUNDS, BENCH_SECONDS and BENCH_IDLE override
+# the defaults (3 rounds, 5 s per measurement, 10,000 idle).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+BIN=$BUILD/bench
+RESULTS=${BENCH_RESULTS:-$ROOT/bench/RESULTS.md}
+OUT=$ROOT/bench/out
+ROUNDS=${BENCH_ROUNDS:-3}
+SECS=${BENCH_SECONDS:-5}
+WARM=0.5
+IDLE=${BENCH_IDLE:-10000}
+BULK_MIB=50
+BULK_CONNS=4
+BULK_REPEAT=5
+WORKERS=2
+SYSTEMS=(direct snitch haproxy nginx sniproxy)
+# label concurrency hello-variant
+RATE_TESTS=("r20x 20 x25519" "r20m 20 mlkem" "r200x 200 x25519")
+COMMAND=${BENCH_COMMAND:-"bench/run.sh"}
+HZ=$(getconf CLK_TCK)
+
+declare -A PID=() PORT=()
+STARTED=()
+T=
+HOLDER=
+
+# note - progress on stderr
+note() {
+	printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2
+}
+
+# die - give up with a message
+die() {
+	echo "bench/run.sh: $*" >&2
+	exit 1
+}
+
+# alive PID - the process runs and is not a zombie
+alive() {
+	local s
+	s=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" \
+	    2>/dev/null) || return 1
+	[ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
+}
+
+# descendants PID - PID and every process under it, one a line
+descendants() {
+	ps -e -o pid=,ppid= | awk -v root="$1" '
+	    { parent[$1] = $2; pids[++n] = $1 }
+	    END {
+		keep[root] = 1; print root
+		do {
+			more = 0
+			for (i = 1; i <= n; i++) {
+				p = pids[i]
+				if (!(p in keep) && (parent[p] in keep)) {
+					keep[p] = 1; print p; more = 1
+				}
+			}
+		} while (more)
+	    }'
+}
+
+# stop_tree PID - TERM a process, KILL it and what it left after 5 s
+stop_tree() {
+	local pid=$1 i
+	local -a tree
+	mapfile -t tree < <(descendants "$pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	for pid in "${tree[@]}"; do
+		alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	done
+	wait "$1" 2>/dev/null || true
+}
+
+# cleanup - stop everything started here, remove the temp dir
+cleanup() {
+	local pid
+	[ -n "$HOLDER" ] && stop_tree "$HOLDER"
+	for pid in "${STARTED[@]}"; do
+		stop_tree "$pid"
+	done
+	[ -n "$T" ] && [ -d "$T" ] && rm -rf "$T"
+	return 0
+}
+
+# port_free PORT - nothing listens on 127.0.0.1:PORT or any address
+port_free() {
+	[ -z "$(ss -Htln "sport = :$1" 2>/dev/null)" ]
+}
+
+# pick_ports NAME... - a free loopback port for each name, in PORT[]
+pick_ports() {
+	local name p=$((20000 + RANDOM % 20000))
+	for name in "$@"; do
+		while ! port_free "$p"; do
+			p=$((p + 1))
+		done
+		PORT[$name]=$p
+		p=$((p + 1))
+	done
+}
+
+# tcp_accepts PORT - a connect to 127.0.0.1:PORT succeeds
+tcp_accepts() {
+	(exec 5<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# launch NAME LOG CMD... - start a process, remember it, wait for PORT[NAME]
+launch() {
+	local name=$1 log=$2 i
+	shift 2
+	"$@" </dev/null >>"$log" 2>&1 &
+	PID[$name]=$!
+	STARTED+=("$!")
+	for ((i = 0; i < 250; i++)); do
+		alive "${PID[$name]}" || die "$name exited: $(tail -5 "$log")"
+		tcp_accepts "${PORT[$name]}" && return 0
+		sleep 0.02
+	done
+	die "$name does not accept on 127.0.0.1:${PORT[$name]}: $(tail -5 "$log")"
+}
+
+# start_backends - letters a and b, a TCP port and a SNItch socket each
+start_backends() {
+	local l
+	for l in a b; do
+		launch "backend_$l" "$T/backend-$l.log" "$BIN/bench-backend" \
+		    -n "$l" -p "${PORT[backend_$l]}" -s "$T/$l.sock"
+	done
+}
+
+# snitch_config FILE PORT WORKERS [LINE...] - SNItch routing the two names
+snitch_config() {
+	local file=$1 port=$2 workers=$3
+	shift 3
+	{
+		echo "[snitch]"
+		echo "listen = 127.0.0.1:$port"
+		[ "$(id -u)" -eq 0 ] && echo "user = nobody"
+		echo "workers = $workers"
+		printf '%s\n' "$@"
+		printf '\n[backend a]\nsocket = %s\nnames = a.bench.test\n' "$T/a.sock"
+		printf '\n[backend b]\nsocket = %s\nnames = b.bench.test\n' "$T/b.sock"
+	} >"$file"
+	chmod 644 "$file"
+}
+
+# start_snitch - stderr (one line per connection) to /dev/null, as the
+# others log no connections either; its counters are read with -s
+start_snitch() {
+	snitch_config "$T/snitch.ini" "${PORT[snitch]}" "$WORKERS" \
+	    "peek_timeout = 2m" "handoff_timeout = 2s" \
+	    "max_pending = $((IDLE + 240))" "stats = $T/stats.sock"
+	"$BUILD/snitch" -c "$T/snitch.ini" -t >/dev/null ||
+	    die "snitch -t: $("$BUILD/snitch" -c "$T/snitch.ini" -t 2>&1)"
+	launch snitch /dev/null "$BUILD/snitch" -c "$T/snitch.ini"
+}
+
+# start_haproxy - mode tcp, the hello inspected for its SNI
+start_haproxy() {
+	# maxconn: 10,000 held + the load; the fd hard limit may be lower
+	# than 2 * maxconn, which is fine as long as it is not reached.
+	cat >"$T/haproxy.cfg" <<EOF
+global
+	nbthread $WORKERS
+	maxconn $((IDLE + 2000))
+	no strict-limits
+	pidfile $T/haproxy.pid
+
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 2m
+	timeout server 2m
+
+frontend bench
+	bind 127.0.0.1:${PORT[haproxy]}
+	tcp-request inspect-delay 2m
+	tcp-request content accept if { req.ssl_hello_type 1 }
+	use_backend be_a if { req.ssl_sni -i a.bench.test }
+	use_backend be_b if { req.ssl_sni -i b.bench.test }
+
+backend be_a
+	server a 127.0.0.1:${PORT[backend_a]}
+
+backend be_b
+	server b 127.0.0.1:${PORT[backend_b]}
+EOF
+	launch haproxy "$T/haproxy.log" haproxy -db -f "$T/haproxy.cfg"
+}
+
+# start_nginx - stream, ssl_preread, a map from the name to the backend
+start_nginx() {
+	cat >"$T/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes $WORKERS;
+daemon off;
+pid $T/nginx.pid;
+error_log $T/nginx-error.log warn;
+worker_rlimit_nofile $NOFILE;
+events {
+	worker_connections $((NOFILE - 100));
+}
+stream {
+	map \$ssl_preread_server_name \$bench_backend {
+		a.bench.test 127.0.0.1:${PORT[backend_a]};
+		b.bench.test 127.0.0.1:${PORT[backend_b]};
+	}
+	server {
+		listen 127.0.0.1:${PORT[nginx]};
+		ssl_preread on;
+		preread_timeout 2m;
+		proxy_pass \$bench_backend;
+		proxy_connect_timeout 5s;
+		proxy_timeout 2m;
+	}
+}
+EOF
+	launch nginx "$T/nginx.log" nginx -c "$T/nginx.conf" -p "$T" \
+	    -e "$T/nginx-error.log"
+}
+
+# start_sniproxy - single-threaded: two instances on one port, reuseport
+start_sniproxy() {
+	{
+		[ "$(id -u)" -eq 0 ] && echo "user nobody"
+		cat <<EOF
+error_log {
+	filename $T/sniproxy-error.log
+	priority notice
+}
+listener 127.0.0.1:${PORT[sniproxy]} {
+	protocol tls
+	table bench
+	reuseport yes
+}
+table bench {
+	^a\\.bench\\.test\$ 127.0.0.1:${PORT[backend_a]}
+	^b\\.bench\\.test\$ 127.0.0.1:${PORT[backend_b]}
+}
+EOF
+	} >"$T/sniproxy.conf"
+	chmod 644 "$T/sniproxy.conf"
+	touch "$T/sniproxy-error.log"
+	chmod 666 "$T/sniproxy-error.log"
+	launch sniproxy "$T/sniproxy.log" sniproxy -f -c "$T/sniproxy.conf" \
+	    -n "$NOFILE"
+	launch sniproxy2 "$T/sniproxy.log" sniproxy -f -c "$T/sniproxy.conf" \
+	    -n "$NOFILE"
+}
+
+# sys_pids SYS - every process of a switch, one a line
+sys_pids() {
+	case $1 in
+	direct) ;;
+	sniproxy) descendants "${PID[sniproxy]}"; descendants "${PID[sniproxy2]}" ;;
+	backends) descendants "${PID[backend_a]}"; descendants "${PID[backend_b]}" ;;
+	*) descendants "${PID[$1]}" ;;
+	esac
+}
+
+# cpu_ticks PID... - utime + stime, summed (clock ticks)
+cpu_ticks() {
+	local pid sum=0 stat
+	for pid in "$@"; do
+		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		# fields after the ")" closing comm: utime is the 12th, stime 13th
+		stat=${stat##*) }
+		# shellcheck disable=SC2086
+		set -- $stat
+		sum=$((sum + ${12} + ${13}))
+	done
+	echo "$sum"
+}
+
+# status_kb PID FIELD - VmRSS or VmHWM of a process, kB
+status_kb() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null ||
+	    echo 0
+}
+
+# memory SYS FIELD - "total breakdown" in kB: role=kB for each process
+memory() {
+	local pid total=0 kb role parts=""
+	local -a pids
+	mapfile -t pids < <(sys_pids "$1")
+	for pid in "${pids[@]}"; do
+		kb=$(status_kb "$pid" "$2")
+		[ -n "$kb" ] || continue
+		role=$(process_role "$1" "$pid")
+		total=$((total + kb))
+		parts="$parts${parts:+,}$role=$kb"
+	done
+	echo "$total $parts"
+}
+
+# process_role SYS PID - master, worker, helper...
+process_role() {
+	local cmd
+	cmd=$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null)
+	case $1:$cmd in
+	snitch:snitch-worker*) echo worker ;;
+	snitch:*) echo master ;;
+	nginx:*worker*) echo worker ;;
+	nginx:*) echo master ;;
+	haproxy:*) echo process ;;
+	sniproxy:*)
+		if [ "$2" = "${PID[sniproxy]}" ] || [ "$2" = "${PID[sniproxy2]}" ]; then
+			echo instance
+		else
+			echo binder
+		fi ;;
+	*) echo proc ;;
+	esac
+}
+
+# reset_hwm SYS - VmHWM back to the current RSS (clear_refs 5)
+reset_hwm() {
+	local pid
+	for pid in $(sys_pids "$1"); do
+		echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
+	done
+}
+
+# target SYS - bench-load's -t (and -T) for a system
+target() {
+	case $1 in
+	direct) echo "-t 127.0.0.1:${PORT[backend_a]} -T 127.0.0.1:${PORT[backend_b]}" ;;
+	sniproxy) echo "-t 127.0.0.1:${PORT[sniproxy]}" ;;
+	*) echo "-t 127.0.0.1:${PORT[$1]}" ;;
+	esac
+}
+
+# kv KEY LINE - the value of KEY=... in a bench-load line
+kv() {
+	sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"
+}
+
+# measure ROUND SYS TEST ARGS... - one bench-load run, one raw row:
+# round sys test rate p50 p90 p99 errors all switch_s backend_s mibps
+measure() {
+	local round=$1 sys=$2 test=$3 line s0 s1 b0 b1
+	local -a sp bp
+	shift 3
+	mapfile -t sp < <(sys_pids "$sys")
+	mapfile -t bp < <(sys_pids backends)
+	s0=$(cpu_ticks "${sp[@]}")
+	b0=$(cpu_ticks "${bp[@]}")
+	# shellcheck disable=SC2046
+	line=$("$BIN/bench-load" $(target "$sys") -o 5000 "$@")
+	s1=$(cpu_ticks "${sp[@]}")
+	b1=$(cpu_ticks "${bp[@]}")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	    "$round" "$sys" "$test" "$(kv rate "$line")" "$(kv p50_us "$line")" \
+	    "$(kv p90_us "$line")" "$(kv p99_us "$line")" \
+	    "$(kv errors "$line")" "$(kv all "$line")" \
+	    "$(awk -v t=$((s1 - s0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')" \
+	    "$(awk -v t=$((b1 - b0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')" \
+	    "$(kv mibps "$line")" >>"$OUT/raw.tsv"
+	echo "$line" >>"$OUT/load.log"
+	if [ "$test" = bulk ]; then
+		note "round $round $sys bulk: $(kv mibps "$line") MiB/s," \
+		    "errors $(kv errors "$line")"
+	else
+		note "round $round $sys $test: $(kv rate "$line")/s," \
+		    "p99 $(kv p99_us "$line") us, errors $(kv errors "$line")"
+	fi
+}
+
+# wait_held FILE - until the idle holder writing FILE holds them all
+# (at most 60 s: SYNs dropped by a full accept queue come back late)
+wait_held() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		grep -q '^held=' "$1" && return 0
+		alive "$HOLDER" || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# idle_run ROUND SYS - the c=20 rate while IDLE connections are held
+idle_run() {
+	local round=$1 sys=$2 first final mem
+	# the peak since the last reset: the rate and bulk runs
+	mem=$(memory "$sys" VmHWM)
+	printf '%s\t%s\tload\t%s\n' "$round" "$sys" "$mem" >>"$OUT/rss.tsv"
+	reset_hwm "$sys"
+	# emptied first: wait_held must not see the last holder's line
+	: >"$T/idle.out"
+	# shellcheck disable=SC2046
+	"$BIN/bench-load" $(target "$sys") -H "$IDLE" -d 300 >>"$T/idle.out" &
+	HOLDER=$!
+	wait_held "$T/idle.out"
+	first=$(head -1 "$T/idle.out")
+	sleep 0.5	# the switch accepts what is still in its backlog
+	measure "$round" "$sys" idle -c 20 -k x25519 -d "$SECS" -w "$WARM"
+	mem=$(memory "$sys" VmHWM)
+	printf '%s\t%s\tidle\t%s\n' "$round" "$sys" "$mem" >>"$OUT/rss.tsv"
+	kill -TERM "$HOLDER" 2>/dev/null || true
+	wait "$HOLDER" 2>/dev/null || true
+	HOLDER=
+	final=$(tail -1 "$T/idle.out")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$sys" \
+	    "$(kv held "$first")" "$(kv held "$final")" "$(kv dropped "$final")" \
+	    "$(kv connect_s "$first")" >>"$OUT/idle.tsv"
+	sleep 1		# the switch closes the 10,000
+	reset_hwm "$sys"
+}
+
+# rotate N - SYSTEMS rotated by N, one a line
+rotate() {
+	local n=${#SYSTEMS[@]} i
+	for ((i = 0; i < n; i++)); do
+		echo "${SYSTEMS[$(((i + $1) % n))]}"
+	done
+}
+
+# worker_kb SYS FIELD - the largest FIELD (VmRSS, VmHWM) of SYS's workers
+worker_kb() {
+	local pid kb max=0
+	for pid in $(sys_pids "$1" | tail -n +2); do
+		kb=$(status_kb "$pid" "$2")
+		[ "${kb:-0}" -gt "$max" ] && max=$kb
+	done
+	echo "$max"
+}
+
+# snitch_side NAME WORKERS [LINE...] - another SNItch on its own port,
+# for the memory figures of other configurations; stopped by the caller
+snitch_side() {
+	local name=$1 workers=$2
+	shift 2
+	pick_ports "$name"
+	snitch_config "$T/$name.ini" "${PORT[$name]}" "$workers" "$@"
+	launch "$name" /dev/null "$BUILD/snitch" -c "$T/$name.ini"
+	sleep 0.5
+}
+
+# snitch_default_rss - DEFAULT_MASTER_KB and DEFAULT_WORKER_KB: VmRSS,
+# idle, with max_pending at its default
+snitch_default_rss() {
+	snitch_side snitch_default "$WORKERS"
+	DEFAULT_MASTER_KB=$(status_kb "${PID[snitch_default]}" VmRSS)
+	DEFAULT_WORKER_KB=$(worker_kb snitch_default VmRSS)
+	stop_tree "${PID[snitch_default]}"
+}
+
+# snitch_one_worker - ONE_WORKER_HELD idle connections held (as in
+# idle_run) by a single worker, and its VmHWM, ONE_WORKER_KB
+snitch_one_worker() {
+	snitch_side snitch_one 1 "peek_timeout = 2m" \
+	    "max_pending = $((IDLE + 240))"
+	: >"$T/one.out"
+	"$BIN/bench-load" -t "127.0.0.1:${PORT[snitch_one]}" -H "$IDLE" -d 300 \
+	    >>"$T/one.out" &
+	HOLDER=$!
+	wait_held "$T/one.out" || true
+	sleep 1
+	ONE_WORKER_HELD=$(kv held "$(head -1 "$T/one.out")")
+	ONE_WORKER_KB=$(worker_kb snitch_one VmHWM)
+	stop_tree "$HOLDER"
+	HOLDER=
+	stop_tree "${PID[snitch_one]}"
+}
+
+# versions - one line per system
+versions() {
+	local rev
+	rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	git -C "$ROOT" diff --quiet HEAD -- common worker master conf backend \
+	    2>/dev/null || rev="$rev (with uncommitted changes)"
+	echo "snitch	$("$BUILD/snitch" -V 2>&1 | head -1), git $rev"
+	echo "haproxy	$(haproxy -v 2>&1 | head -1)"
+	echo "nginx	$(nginx -v 2>&1 | head -1) ($(dpkg-query -W -f='${Version}' \
+	    libnginx-mod-stream 2>/dev/null) libnginx-mod-stream)"
+	echo "sniproxy	$(sniproxy -V 2>&1 | head -1) (Debian $(dpkg-query -W \
+	    -f='${Version}' sniproxy 2>/dev/null))"
+	echo "compiler	$(${CC:-cc} --version | head -1)"
+}
+
+# machine - the machine's description, as markdown list items
+machine() {
+	local models
+	models=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo |
+	    sort | uniq -c | sed 's/^ *//' | paste -sd ';')
+	echo "- CPUs: $(nproc) ($models)"
+	echo "- kernel: $(uname -srm)"
+	echo "- memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' \
+	    /proc/meminfo)"
+	echo "- OS: $(. /etc/os-release && echo "$PRETTY_NAME")"
+	echo "- load average at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+main() {
+	local round ti test conc variant sys start_s k
+	local -a order
+	if [ ! -x "$BIN/bench-load" ] || [ ! -x "$BIN/bench-backend" ] ||
+	    [ ! -x "$BUILD/snitch" ]; then
+		die "build first: make bench-build"
+	fi
+	for sys in haproxy nginx sniproxy; do
+		command -v "$sys" >/dev/null || die "$sys missing: bench/setup.sh"
+	done
+	start_s=$(date +%s)
+	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+	DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+	# every process started here inherits this; the hard limit may be
+	# below what we ask for (no CAP_SYS_RESOURCE), then it is the limit
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+	NOFILE=$(ulimit -n)
+	[ "$NOFILE" = unlimited ] && NOFILE=1048576
+	[ "$NOFILE" -gt 65536 ] && NOFILE=65536 && ulimit -n 65536
+	[ "$NOFILE" -ge $((IDLE + 1000)) ] ||
+	    die "the descriptor limit ($NOFILE) is too low for $IDLE idle connections"
+
+	T=$(mktemp -d /tmp/snitch-bench.XXXXXX)
+	chmod 755 "$T"
+	trap cleanup EXIT
+	trap 'exit 1' INT TERM
+	mkdir -p "$OUT"
+	: >"$OUT/raw.tsv"
+	: >"$OUT/rss.tsv"
+	: >"$OUT/idle.tsv"
+	: >"$OUT/load.log"
+
+	pick_ports backend_a backend_b snitch haproxy nginx sniproxy
+	PORT[sniproxy2]=${PORT[sniproxy]}
+	note "temp dir $T; ports: $(for k in "${!PORT[@]}"; do printf '%s=%s ' "$k" "${PORT[$k]}"; done)"
+	start_backends
+	start_snitch
+	start_haproxy
+	start_nginx
+	start_sniproxy
+	sleep 1
+	for sys in snitch haproxy nginx sniproxy; do
+		printf '0\t%s\tstart\t%s\n' "$sys" "$(memory "$sys" VmRSS)" \
+		    >>"$OUT/rss.tsv"
+	done
+
+	for ((round = 1; round <= ROUNDS; round++)); do
+		for ((ti = 0; ti < ${#RATE_TESTS[@]}; ti++)); do
+			read -r test conc variant <<<"${RATE_TESTS[$ti]}"
+			mapfile -t order < <(rotate $((round + ti)))
+			for sys in "${order[@]}"; do
+				measure "$round" "$sys" "$test" -c "$conc" \
+				    -k "$variant" -d "$SECS" -w "$WARM"
+			done
+		done
+		# a bulk run is short: BULK_REPEAT of them per round
+		for ((k = 0; k < BULK_REPEAT; k++)); do
+			mapfile -t order < <(rotate $((round + 3 + k)))
+			for sys in "${order[@]}"; do
+				measure "$round" "$sys" bulk -c "$BULK_CONNS" \
+				    -N "$BULK_CONNS" -b "$BULK_MIB" -d 60
+			done
+		done
+		mapfile -t order < <(rotate $((round + 4)))
+		for sys in "${order[@]}"; do
+			idle_run "$round" "$sys"
+		done
+	done
+
+	SNITCH_STATS=$("$BUILD/snitch" -c "$T/snitch.ini" -s 2>&1 || true)
+	snitch_default_rss
+	snitch_one_worker
+	ELAPSED=$(($(date +%s) - start_s))
+	VERSIONS=$(versions)
+	MACHINE=$(machine)
+	export ROUNDS SECS WARM IDLE BULK_MIB BULK_CONNS BULK_REPEAT WORKERS COMMAND DATE \
+	    ELAPSED VERSIONS MACHINE SNITCH_STATS DEFAULT_MASTER_KB \
+	    DEFAULT_WORKER_KB ONE_WORKER_HELD ONE_WORKER_KB BUILD HZ
+	"$ROOT/bench/report.sh" "$OUT" "$RESULTS"
+	cat "$RESULTS"
+}
+
+# bench/profile.sh sources this file for its functions
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	main "$@"
+fi

@@ -1,0 +1,205 @@
+# lib_faults.bash - helpers shared by the fault tests (t/faults_*.bats,
+# t/soak.bats), loaded with `load lib_faults` after `load lib`.
+#
+# They add to lib.bash: the client drivers of t/faults_clients.py, the
+# counters of `snitch -s` and their invariant, a backend that never
+# receives (t/busy.py stuck), snitch started under a wrapper (prlimit),
+# the CPU time and descriptors of a process, and bounded polls longer
+# than wait_until's 5 s.  Everything started here is given to track_pid,
+# so teardown stops it also when a test fails.
+
+FAULTS_PY=$SNITCH_ROOT/t/faults_clients.py
+BUSY_PY=$SNITCH_ROOT/t/busy.py
+
+# faults CMD [ARGS...] - t/faults_clients.py CMD against 127.0.0.1:$PORT,
+# killed after FAULTS_LIMIT seconds (default 60) whatever it does (fds
+# and hello take no port, and 10 s)
+faults() {
+	local cmd=$1
+	shift
+	case $cmd in
+	fds|hello)
+		timeout 10 "$PYTHON" "$FAULTS_PY" "$cmd" "$@"
+		return
+		;;
+	esac
+	timeout "${FAULTS_LIMIT:-60}" "$PYTHON" "$FAULTS_PY" "$cmd" \
+	    --port "$PORT" "$@"
+}
+
+# faults_bg OUT CMD [ARGS...] - faults in the background, stdout in OUT;
+# sets FAULTS_PID (tracked), the pid of timeout(1) itself, which passes
+# the TERM of teardown on to the driver
+faults_bg() {
+	local out=$1 cmd=$2
+	shift 2
+	timeout "${FAULTS_LIMIT:-60}" "$PYTHON" "$FAULTS_PY" "$cmd" \
+	    --port "$PORT" "$@" >"$out" 2>&1 3>&- &
+	FAULTS_PID=$!
+	track_pid "$FAULTS_PID"
+}
+
+# wait_pid_for SECONDS PID - wait for our background PID to end, at most
+# SECONDS; its exit status, or 124 when it was still running (then killed)
+wait_pid_for() {
+	local steps=$(($1 * 10)) pid=$2 i
+	for ((i = 0; i < steps; i++)); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	if alive "$pid"; then
+		echo "wait_pid_for: $pid still running after $1 s" >&2
+		stop_pid "$pid" 2
+		return 124
+	fi
+	wait "$pid"
+}
+
+# wait_for SECONDS CMD... - run CMD every 100 ms until it succeeds, at most
+# SECONDS (wait_until is 5 s)
+wait_for() {
+	local steps=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < steps; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# stats_on - the config gets a stats socket (call after write_config)
+stats_on() {
+	sed -i "/^\[snitch\]/a stats = $T/stats.sock" "$T/snitch.ini"
+}
+
+# set_key KEY VALUE - replace KEY's line in $T/snitch.ini ([snitch] keys
+# write_config writes, e.g. handoff_timeout)
+set_key() {
+	sed -i "s|^$1 = .*|$1 = $2|" "$T/snitch.ini"
+}
+
+# set_fallback BACKEND FALLBACK - [backend BACKEND] gets fallback = FALLBACK
+set_fallback() {
+	sed -i "/^\[backend $1\]/a fallback = $2" "$T/snitch.ini"
+}
+
+# snitch_stats - the counters of the running snitch, "key value" lines
+#
+# Leak detection is off for this one command: under the sanitizer build,
+# `snitch -s` exits 1 with a LeakSanitizer report (and its buffered
+# stdout lost) because it returns without freeing the config it read;
+# t/faults_counters.bats has a test for that, the other tests need the
+# figures.
+snitch_stats() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    timeout 5 "$SNITCH" -s -c "$T/snitch.ini"
+}
+
+# counter KEY - one counter of the running snitch (empty when unreachable)
+counter() {
+	snitch_stats 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'
+}
+
+# backend_stat NAME FIELD - a per-backend counter: handoff, fallback,
+# down, busy or errors
+backend_stat() {
+	snitch_stats 2>/dev/null | awk -v n="$1" -v f="$2" '
+	    $1 == "backend" && $2 == n { for (i = 3; i < NF; i += 2)
+	        if ($i == f) print $(i + 1) }'
+}
+
+# stats_add_up TEXT - the figures of one `snitch -s` answer satisfy
+# accepted = handoff + alerts + not_tls + timeout + client_gone + error
+# + lost + pending; prints the sum and the answer when they do not
+stats_add_up() {
+	awk '
+	    $1 == "accepted" { acc = $2; seen = 1 }
+	    $1 ~ /^(handoff|alert_[0-9]+|not_tls|timeout|client_gone|error|lost|pending)$/ {
+	        sum += $2; n++ }
+	    END {
+	        if (!seen || n != 11 || acc != sum) {
+	            printf "accepted %s, sum of outcomes %s (%d fields)\n",
+	                acc, sum, n
+	            exit 1
+	        }
+	    }' <<<"$1" || {
+		echo "$1"
+		return 1
+	}
+}
+
+# pending_is N - the running snitch holds N connections
+pending_is() {
+	[ "$(counter pending)" = "$1" ]
+}
+
+# start_stuck NAME - t/busy.py stuck on $T/NAME.sock: a backend that
+# accepts every channel and never receives; its pid in STUCK_PID
+start_stuck() {
+	"$PYTHON" "$BUSY_PY" stuck "$T/$1.sock" </dev/null \
+	    >>"$T/stuck-$1.log" 2>&1 3>&- &
+	STUCK_PID=$!
+	track_pid "$STUCK_PID"
+	wait_until unix_listening "$T/$1.sock"
+}
+
+# start_snitch_under WRAPPER... - start_snitch, with snitch run by a
+# wrapper that execs it (prlimit ...): SNITCH_PID is snitch's own pid
+start_snitch_under() {
+	local i
+	"$@" "$SNITCH" -c "$T/snitch.ini" </dev/null >>"$T/snitch.log" 2>&1 3>&- &
+	SNITCH_PID=$!
+	for ((i = 0; i < START_STEPS; i++)); do
+		if ! alive "$SNITCH_PID"; then
+			echo "start_snitch_under: exited: $(cat "$T/snitch.log")" >&2
+			SNITCH_PID=
+			return 1
+		fi
+		tcp_accepts 127.0.0.1 "$PORT" && return 0
+		sleep 0.02
+	done
+	echo "start_snitch_under: 127.0.0.1:$PORT not accepting after 5 s" >&2
+	return 1
+}
+
+# track_workers - give the master's current workers to track_pid, so
+# teardown kills them even after the master is gone
+track_workers() {
+	local pid
+	for pid in $(worker_pids); do
+		track_pid "$pid"
+	done
+}
+
+# workers_of_gen N - the pids of the master's workers of generation N
+workers_of_gen() {
+	local pid
+	for pid in $(worker_pids); do
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+		    grep -qE -- "-g $1( |$)" && echo "$pid"
+	done
+	return 0
+}
+
+# cpu_ticks PID - user + system CPU time of PID, in clock ticks
+cpu_ticks() {
+	# the fields after the parenthesized command: utime is the 14th
+	# field of the line, stime the 15th
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# log_count PATTERN - how many lines of snitch.log match the extended regex
+log_count() {
+	grep -cE -- "$1" "$T/snitch.log" || true
+}
+
+# routes NAME BACKEND - a client for NAME gets BACKEND's answer
+routes() {
+	[ "$(faults clients --name "$1" 2>/dev/null | head -n 1)" = \
+	    "answer $2 $1" ]
+}
+
+# count_lines PATTERN FILE - lines of FILE matching the extended regex
+count_lines() {
+	grep -cE -- "$1" "$2" || true
+}
