@@ -248,18 +248,21 @@ stats_query(const char *path)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		fprintf(stderr, "snitch: stats %s: %s (is snitch running?)\n",
 		    path, strerror(errno));
+		close(fd);
 		return 1;
 	}
-	if (write(fd, "summary\n", 8) != 8) {
+	if (write(fd, "summary\n", 8) == 8)
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			fwrite(buf, 1, (size_t)n, stdout);
+	else
+		n = -1;
+	if (n == -1)
 		fprintf(stderr, "snitch: stats %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, stdout);
 	close(fd);
-	return n == 0 ? 0 : 1;
+	return n == 0 && fflush(stdout) == 0 ? 0 : 1;
 }

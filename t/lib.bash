@@ -301,8 +301,20 @@ add_backend() {
 # in the background of the test, its stderr in $T/snitch.log; waits until
 # 127.0.0.1:$PORT accepts connections (at most 5 s)
 start_snitch() {
+	start_snitch_cmd "$SNITCH" -c "$T/snitch.ini" "$@"
+}
+
+# start_snitch_under WRAPPER... - start_snitch, with snitch run by a
+# wrapper that execs it (prlimit ...): SNITCH_PID is snitch's own pid
+start_snitch_under() {
+	start_snitch_cmd "$@" "$SNITCH" -c "$T/snitch.ini"
+}
+
+# start_snitch_cmd CMD... - run CMD (snitch, or a wrapper that execs it)
+# as start_snitch does
+start_snitch_cmd() {
 	local i
-	"$SNITCH" -c "$T/snitch.ini" "$@" </dev/null >>"$T/snitch.log" 2>&1 3>&- &
+	"$@" </dev/null >>"$T/snitch.log" 2>&1 3>&- &
 	SNITCH_PID=$!
 	for ((i = 0; i < START_STEPS; i++)); do
 		if ! alive "$SNITCH_PID"; then
@@ -341,10 +353,25 @@ has_workers() {
 	[ "$(worker_pids | wc -l)" -eq "$1" ]
 }
 
-# wait_until CMD... - run CMD every 100 ms until it succeeds, at most 5 s
+# wait_until CMD... - run CMD every 100 ms until it succeeds, at most
+# WAIT_STEPS times (5 s)
 wait_until() {
-	local i
-	for ((i = 0; i < WAIT_STEPS; i++)); do
+	poll_steps "$WAIT_STEPS" "$@"
+}
+
+# wait_for SECONDS CMD... - wait_until, for at most SECONDS
+wait_for() {
+	local seconds=$1
+	shift
+	poll_steps $((seconds * 10)) "$@"
+}
+
+# poll_steps N CMD... - run CMD every 100 ms until it succeeds, N times;
+# CMD's status the last time
+poll_steps() {
+	local steps=$1 i
+	shift
+	for ((i = 1; i < steps; i++)); do
 		"$@" && return 0
 		sleep 0.1
 	done

@@ -164,8 +164,13 @@ backend_send(struct worker *w, int b, struct conn *c, const uint8_t *payload,
 			return BACKEND_DOWN;
 		if (handoff_send(fd, c->cn_fd, payload, len) == 0)
 			return BACKEND_SENT;
-		if (backend_is_busy(errno))
+		if (backend_is_busy(errno)) {
+			/* Only a full queue ends with the channel writable;
+			 * waiting for EPOLLOUT on the others would spin. */
+			w->w_backends[b].be_out_helps = errno == EAGAIN ||
+			    errno == EWOULDBLOCK;
 			return BACKEND_BUSY;
+		}
 		/* Lost (EPIPE, ECONNRESET...): a restarted backend is a
 		 * reconnect away, so try once more at once. */
 		backend_lost(w, b, strerror(errno));
@@ -180,6 +185,17 @@ backend_has_queue(const struct worker *w, int b)
 	return !TAILQ_EMPTY(&w->w_backends[b].be_queue);
 }
 
+/* backend_want_out - watch b's channel for room while that can help */
+static void
+backend_want_out(struct worker *w, int b)
+{
+	struct backend	*be = &w->w_backends[b];
+	int		 want = be->be_out_helps && !TAILQ_EMPTY(&be->be_queue);
+
+	if (be->be_fd != -1 && be->be_want_out != want)
+		backend_watch(w, b, want);
+}
+
 /* backend_enqueue - c waits for b, at most handoff_timeout */
 void
 backend_enqueue(struct worker *w, int b, struct conn *c)
@@ -192,8 +208,7 @@ backend_enqueue(struct worker *w, int b, struct conn *c)
 	c->cn_backend = b;
 	c->cn_deadline = w->w_now + w->w_conf.wc_handoff_timeout_ms;
 	TAILQ_INSERT_TAIL(&be->be_queue, c, cn_link);
-	if (be->be_fd != -1 && !be->be_want_out)
-		backend_watch(w, b, 1);
+	backend_want_out(w, b);
 }
 
 /* backend_flush - send queued connections until b is busy again */
@@ -206,8 +221,7 @@ backend_flush(struct worker *w, int b)
 	while ((c = TAILQ_FIRST(&be->be_queue)) != NULL)
 		if (!peek_resume(w, c))
 			break;
-	if (be->be_fd != -1 && be->be_want_out != !TAILQ_EMPTY(&be->be_queue))
-		backend_watch(w, b, !TAILQ_EMPTY(&be->be_queue));
+	backend_want_out(w, b);
 }
 
 /* backend_event - a channel is writable again, or its backend is gone */

@@ -36,33 +36,37 @@ loop_signal(int sig)
 	loop_sigterm = 1;
 }
 
+/* loop_list - the list a connection in its current state belongs to */
+struct conn_list *
+loop_list(struct worker *w, struct conn *c)
+{
+	switch (c->cn_state) {
+	case CONN_PEEK:
+		return &w->w_peeking;
+	case CONN_LINGER:
+		return &w->w_lingering;
+	case CONN_QUEUED:
+		return &w->w_backends[c->cn_backend].be_queue;
+	default:
+		return &w->w_free;
+	}
+}
+
 /* loop_release - a connection is done: forget it and free its slot */
 void
 loop_release(struct worker *w, struct conn *c)
 {
-	struct conn_list *list;
-
 	/* An fd handed to a backend stays open there: without the DEL,
 	 * epoll would keep reporting a connection we no longer own. */
 	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, c->cn_fd, NULL);
 	close(c->cn_fd);
-	switch (c->cn_state) {
-	case CONN_PEEK:
-		list = &w->w_peeking;
-		break;
-	case CONN_LINGER:
-		list = &w->w_lingering;
-		break;
-	default:
-		list = &w->w_backends[c->cn_backend].be_queue;
-		break;
-	}
-	TAILQ_REMOVE(list, c, cn_link);
+	/* a lingering connection left the pending count when refused */
+	if (c->cn_state != CONN_LINGER)
+		COUNTERS_SUB(w->w_counters->cw_pending, 1);
+	TAILQ_REMOVE(loop_list(w, c), c, cn_link);
 	c->cn_state = CONN_FREE;
 	c->cn_fd = -1;
 	TAILQ_INSERT_HEAD(&w->w_free, c, cn_link);
-	if (list != &w->w_lingering)
-		COUNTERS_SUB(w->w_counters->cw_pending, 1);
 	w->w_pending--;
 }
 
@@ -104,6 +108,11 @@ loop_accept(struct worker *w, int li)
 		fd = accept4(w->w_listeners[li].ls_fd, &peer.sa, &len,
 		    SOCK_CLOEXEC);
 		if (fd != -1) {
+			if (w->w_fd_pauses > 0) {
+				log_info("accept: resumed after %u pauses",
+				    w->w_fd_pauses);
+				w->w_fd_pauses = 0;
+			}
 			peek_start(w, li, fd, &peer);
 			continue;
 		}
@@ -111,7 +120,10 @@ loop_accept(struct worker *w, int li)
 			return;
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 		    errno == ENOMEM) {
-			log_warn("accept: pausing %d ms", LOOP_FD_PAUSE_MS);
+			/* Once per shortage: it may last minutes. */
+			if (w->w_fd_pauses++ == 0)
+				log_warn("accept: pausing %d ms at a time",
+				    LOOP_FD_PAUSE_MS);
 			loop_listen(w, 0);
 			w->w_accept_resume = w->w_now + LOOP_FD_PAUSE_MS;
 			return;

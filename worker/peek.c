@@ -34,22 +34,6 @@
 #define PEEK_DRAIN_ROUNDS	8	/* recv calls per drain, at most */
 #define PEEK_LOG_NAME_MAX	128	/* raw name bytes shown in a log */
 
-/* peek_list - the list a connection in state s belongs to */
-static struct conn_list *
-peek_list(struct worker *w, struct conn *c)
-{
-	switch (c->cn_state) {
-	case CONN_PEEK:
-		return &w->w_peeking;
-	case CONN_LINGER:
-		return &w->w_lingering;
-	case CONN_QUEUED:
-		return &w->w_backends[c->cn_backend].be_queue;
-	default:
-		return &w->w_free;
-	}
-}
-
 /* peek_addr - "1.2.3.4:5" or "[::1]:5" */
 static const char *
 peek_addr(const union conn_addr *a, char *buf, size_t size)
@@ -138,10 +122,10 @@ static void
 peek_move(struct worker *w, struct conn *c, enum conn_state state,
     uint64_t deadline)
 {
-	TAILQ_REMOVE(peek_list(w, c), c, cn_link);
+	TAILQ_REMOVE(loop_list(w, c), c, cn_link);
 	c->cn_state = state;
 	c->cn_deadline = deadline;
-	TAILQ_INSERT_TAIL(peek_list(w, c), c, cn_link);
+	TAILQ_INSERT_TAIL(loop_list(w, c), c, cn_link);
 }
 
 /* peek_start - a new connection: wait for its ClientHello */

@@ -77,6 +77,7 @@ struct backend {
 	unsigned		 be_backoff;	/* ms */
 	int			 be_down;	/* outage logged */
 	int			 be_want_out;	/* EPOLLOUT registered */
+	int			 be_out_helps;	/* last busy was a full queue */
 	struct conn_list	 be_queue;	/* CONN_QUEUED, oldest first */
 };
 
@@ -90,6 +91,7 @@ struct worker {
 	size_t			 w_nlisteners;
 	int			 w_accepting;	/* listeners are in the epoll set */
 	uint64_t		 w_accept_resume; /* after an fd shortage */
+	unsigned int		 w_fd_pauses;	/* in this shortage */
 	int			 w_stopping;
 	struct backend		*w_backends;
 	struct conn		*w_conns;	/* the pool, wc_max_pending */
@@ -137,6 +139,7 @@ uint64_t backend_next_deadline(const struct worker *);
 void	backend_close_all(struct worker *);
 
 /* loop.c */
+struct conn_list *loop_list(struct worker *, struct conn *);
 void	loop_release(struct worker *, struct conn *);
 void	loop_run(struct worker *);
 

@@ -3,10 +3,9 @@
 #
 # They add to lib.bash: the client drivers of t/faults_clients.py, the
 # counters of `snitch -s` and their invariant, a backend that never
-# receives (t/busy.py stuck), snitch started under a wrapper (prlimit),
-# the CPU time and descriptors of a process, and bounded polls longer
-# than wait_until's 5 s.  Everything started here is given to track_pid,
-# so teardown stops it also when a test fails.
+# receives (t/busy.py stuck), and the CPU time and descriptors of a
+# process.  Everything started here is given to track_pid, so teardown
+# stops it also when a test fails.
 
 FAULTS_PY=$SNITCH_ROOT/t/faults_clients.py
 BUSY_PY=$SNITCH_ROOT/t/busy.py
@@ -55,18 +54,6 @@ wait_pid_for() {
 	wait "$pid"
 }
 
-# wait_for SECONDS CMD... - run CMD every 100 ms until it succeeds, at most
-# SECONDS (wait_until is 5 s)
-wait_for() {
-	local steps=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < steps; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-
 # stats_on - the config gets a stats socket (call after write_config)
 stats_on() {
 	sed -i "/^\[snitch\]/a stats = $T/stats.sock" "$T/snitch.ini"
@@ -84,15 +71,8 @@ set_fallback() {
 }
 
 # snitch_stats - the counters of the running snitch, "key value" lines
-#
-# Leak detection is off for this one command: under the sanitizer build,
-# `snitch -s` exits 1 with a LeakSanitizer report (and its buffered
-# stdout lost) because it returns without freeing the config it read;
-# t/faults_counters.bats has a test for that, the other tests need the
-# figures.
 snitch_stats() {
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-	    timeout 5 "$SNITCH" -s -c "$T/snitch.ini"
+	timeout 5 "$SNITCH" -s -c "$T/snitch.ini"
 }
 
 # counter KEY - one counter of the running snitch (empty when unreachable)
@@ -141,25 +121,6 @@ start_stuck() {
 	STUCK_PID=$!
 	track_pid "$STUCK_PID"
 	wait_until unix_listening "$T/$1.sock"
-}
-
-# start_snitch_under WRAPPER... - start_snitch, with snitch run by a
-# wrapper that execs it (prlimit ...): SNITCH_PID is snitch's own pid
-start_snitch_under() {
-	local i
-	"$@" "$SNITCH" -c "$T/snitch.ini" </dev/null >>"$T/snitch.log" 2>&1 3>&- &
-	SNITCH_PID=$!
-	for ((i = 0; i < START_STEPS; i++)); do
-		if ! alive "$SNITCH_PID"; then
-			echo "start_snitch_under: exited: $(cat "$T/snitch.log")" >&2
-			SNITCH_PID=
-			return 1
-		fi
-		tcp_accepts 127.0.0.1 "$PORT" && return 0
-		sleep 0.02
-	done
-	echo "start_snitch_under: 127.0.0.1:$PORT not accepting after 5 s" >&2
-	return 1
 }
 
 # track_workers - give the master's current workers to track_pid, so
