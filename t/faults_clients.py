@@ -8,10 +8,10 @@ given on its command line.
 
   clients  --port P --name N --count K [--kind good|slow|unknown]
            [--chunks C --delay S] [--timeout S] [--stagger S]
-      K clients at once, each a real TLS client: it sends its
-      ClientHello (at once, or cut into C pieces sent S seconds apart),
-      completes the handshake, sends a GET and reads the demo backend's
-      answer.  One line per client, in the order they ended:
+      K clients at once, each a real TLS client (t/tlshello.py): it
+      sends its ClientHello (at once, or cut into C pieces sent S seconds
+      apart), completes the handshake, sends a GET and reads the demo
+      backend's answer.  One line per client, in the order they ended:
           answer BACKEND SERVER_NAME   the backend's answer
           alert N                      an alert, then a FIN
           alert N reset                an alert, then a RST
@@ -57,34 +57,14 @@ import sys
 import threading
 import time
 
-CT_ALERT = 21
-RECORD_HDR = 5
+import tlshello
+from tlshello import CT_ALERT, RECORD_HDR, Outcome, recv
+
 HOST = "127.0.0.1"
 
-
-class Outcome(Exception):
-    """the end of one client: its outcome line"""
-
-
-def make_context():
-    """make_context - a client context that verifies nothing"""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-CONTEXT = make_context()
-
-
-def recv(sock):
-    """recv - one recv(); a RST and a timeout become outcomes"""
-    try:
-        return sock.recv(65536)
-    except socket.timeout:
-        raise Outcome("timeout")
-    except (ConnectionResetError, BrokenPipeError):
-        raise Outcome("reset")
+# made once: every client of every thread shares it (an SSLContext may be
+# shared between threads), and all they differ in is the server name
+CONTEXT = tlshello.make_context()
 
 
 def read_alert(sock, got):
@@ -113,9 +93,7 @@ def send_flight(sock, flight, chunks, delay):
         if chunks <= 1:
             sock.sendall(flight)
             return
-        for i in range(chunks):
-            piece = flight[len(flight) * i // chunks:
-                           len(flight) * (i + 1) // chunks]
+        for i, piece in enumerate(tlshello.split_even(flight, chunks)):
             sock.sendall(piece)
             if i < chunks - 1:
                 time.sleep(delay)
@@ -140,14 +118,7 @@ def run_client(port, name, chunks=1, delay=0.0, timeout=5.0, stats=None):
     stats, when given, is a dict whose "connections" entry is increased
     (under its "lock") once the TCP connection is made.
     """
-    tls_in, tls_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = CONTEXT.wrap_bio(tls_in, tls_out, server_side=False,
-                           server_hostname=name)
-    try:
-        tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    flight = tls_out.read()
+    client, flight = tlshello.first_flight(CONTEXT, name)
     try:
         sock = socket.create_connection((HOST, port), timeout=timeout)
     except OSError as e:
@@ -163,41 +134,8 @@ def run_client(port, name, chunks=1, delay=0.0, timeout=5.0, stats=None):
             raise Outcome("closed")
         if got[0] == CT_ALERT:
             read_alert(sock, got)
-        tls_in.write(got)
-        while True:
-            try:
-                tls.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                data = tls_out.read()
-                if data:
-                    sock.sendall(data)
-                data = recv(sock)
-                if not data:
-                    raise Outcome("closed")
-                tls_in.write(data)
-        data = tls_out.read()
-        if data:
-            sock.sendall(data)
-        tls.write(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
-                   % (name or HOST)).encode("ascii"))
-        sock.sendall(tls_out.read())
-        response = b""
-        while True:
-            try:
-                chunk = tls.read(65536)
-                if not chunk:
-                    break
-                response += chunk
-                continue
-            except ssl.SSLWantReadError:
-                pass
-            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                break
-            data = recv(sock)
-            if not data:
-                break
-            tls_in.write(data)
+        tlshello.complete_handshake(client, sock, got)
+        response = tlshello.http_get(client, sock, name or HOST)
         head, sep, body = response.partition(b"\r\n\r\n")
         if not sep or not head.startswith(b"HTTP/1.1 200"):
             raise Outcome("error bad-response")
@@ -235,14 +173,7 @@ def run_idle(port, timeout, stats):
 
 def run_resetting(port, timeout, stats):
     """run_resetting - send half a ClientHello, then reset the connection"""
-    tls_in, tls_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = CONTEXT.wrap_bio(tls_in, tls_out, server_side=False,
-                           server_hostname="alpha.localhost")
-    try:
-        tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    flight = tls_out.read()
+    _, flight = tlshello.first_flight(CONTEXT, "alpha.localhost")
     try:
         sock = socket.create_connection((HOST, port), timeout=timeout)
     except OSError as e:
@@ -502,14 +433,8 @@ def cmd_fds(a):
 
 def cmd_hello(a):
     """cmd_hello - a real ClientHello for a name, on stdout"""
-    tls_in, tls_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = CONTEXT.wrap_bio(tls_in, tls_out, server_side=False,
-                           server_hostname=a.name)
-    try:
-        tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    sys.stdout.buffer.write(tls_out.read())
+    _, flight = tlshello.first_flight(CONTEXT, a.name)
+    sys.stdout.buffer.write(flight)
     return 0
 
 

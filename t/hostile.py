@@ -13,9 +13,9 @@ share, ecdsa_secp256r1_sha256), so a backend that gets it answers with
 its ServerHello: "server-hello" below means the switch routed the hello
 and the backend read it from its first byte.  It cannot go further (the
 key share is a fixed public value), so which backend it was is read from
-snitch's log line.  --real builds the hello with ssl.SSLObject instead,
-frames it the same way, completes the handshake, sends a GET and prints
-the backend's HTTP body.
+snitch's log line.  --real builds the hello with ssl.SSLObject instead
+(t/tlshello.py), frames it the same way, completes the handshake, sends
+a GET and prints the backend's HTTP body.
 
 What a case prints, and how a single run exits (codes as in t/tls.py):
 
@@ -60,11 +60,13 @@ import socket
 import sys
 import time
 
-CT_HANDSHAKE = 22
-CT_ALERT = 21
+import tlshello
+from tlshello import CT_ALERT, CT_HANDSHAKE, RECORD_HDR, Outcome, recv
+from tlshello import EXIT_OK, EXIT_ERROR, EXIT_STATUS
+from tlshello import EXIT_ALERT, EXIT_CLOSED, EXIT_TIMEOUT
+
 HS_CLIENT_HELLO = 1
 HS_SERVER_HELLO = 2
-RECORD_HDR = 5
 
 EXT_SERVER_NAME = 0
 EXT_SUPPORTED_GROUPS = 10
@@ -79,17 +81,8 @@ GROUP_X25519 = 0x001d
 # answers; what it derives from it does not matter, nothing is encrypted.
 X25519_KEY = bytes([9]) + bytes(31)
 
-EXIT_OK, EXIT_ERROR, EXIT_STATUS = 0, 1, 2
-EXIT_ALERT, EXIT_CLOSED, EXIT_RESET, EXIT_TIMEOUT, EXIT_DATA = 3, 4, 5, 6, 7
-
-
-class Outcome(Exception):
-    """end a case: its outcome (lines joined by newlines), its exit code"""
-
-    def __init__(self, line, code):
-        super().__init__(line)
-        self.line = line
-        self.code = code
+# 0 to 6 are tls.py's codes, from tlshello; this one is hostile.py's own
+EXIT_DATA = 7
 
 
 # --- building a hello ------------------------------------------------------
@@ -227,29 +220,11 @@ def build_hello(a):
 
 
 def real_flight(a):
-    """real_flight - (SSLObject, BIOs, handshake bytes) of a real hello"""
-    import ssl
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if a.alpn:
-        ctx.set_alpn_protocols(a.alpn.split(","))
-    tls_in, tls_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = ctx.wrap_bio(tls_in, tls_out, server_side=False,
-                       server_hostname=a.name)
-    try:
-        tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    flight = tls_out.read()
-    msg = b""
-    off = 0
-    while off < len(flight):
-        length = int.from_bytes(flight[off + 3:off + 5], "big")
-        if flight[off] == CT_HANDSHAKE:
-            msg += flight[off + RECORD_HDR:off + RECORD_HDR + length]
-        off += RECORD_HDR + length
-    return (tls, tls_in, tls_out), msg
+    """real_flight - (the tlshello.Client, its handshake bytes) of a real
+    hello, to be framed like a hand-built one"""
+    client, flight = tlshello.first_flight(tlshello.make_context(a.alpn),
+                                           a.name)
+    return client, tlshello.handshake_bytes(flight)
 
 
 def frame(a, msg):
@@ -258,8 +233,7 @@ def frame(a, msg):
     --record-version are comma separated lists: record i gets item i,
     or the last one."""
     if a.records:
-        k = a.records
-        sizes = [len(msg) * (i + 1) // k - len(msg) * i // k for i in range(k)]
+        sizes = [len(p) for p in tlshello.split_even(msg, a.records)]
     elif a.record_size:
         sizes = [a.record_size] * (len(msg) // a.record_size)
         if len(msg) % a.record_size:
@@ -271,9 +245,9 @@ def frame(a, msg):
     out = bytearray()
     off = 0
     for i, size in enumerate(sizes):
-        out += u8(types[min(i, len(types) - 1)]) + \
-            versions[min(i, len(versions) - 1)] + u16(size) + \
-            msg[off:off + size]
+        out += tlshello.record(types[min(i, len(types) - 1)],
+                               versions[min(i, len(versions) - 1)],
+                               msg[off:off + size])
         off += size
     return bytes(out)
 
@@ -302,16 +276,6 @@ def send_wire(a, sock, wire):
     except (BrokenPipeError, ConnectionResetError):
         return False
     return True
-
-
-def recv(sock):
-    """recv - one recv(); a RST and a timeout become outcomes"""
-    try:
-        return sock.recv(65536)
-    except socket.timeout:
-        raise Outcome("timeout", EXIT_TIMEOUT)
-    except (ConnectionResetError, BrokenPipeError):
-        raise Outcome("reset", EXIT_RESET)
 
 
 def read_answer(sock):
@@ -351,46 +315,11 @@ def read_answer(sock):
     raise Outcome("data %d %s" % (len(got), got[:64].hex()), EXIT_DATA)
 
 
-def complete(tls, tls_in, tls_out, sock, first, host):
+def complete(client, sock, first, host):
     """complete - finish a real handshake from the server's first bytes,
     GET /; returns the HTTP status code and the body"""
-    import ssl
-    tls_in.write(first)
-    while True:
-        try:
-            tls.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            out = tls_out.read()
-            if out:
-                sock.sendall(out)
-            data = recv(sock)
-            if not data:
-                raise Outcome("closed", EXIT_CLOSED)
-            tls_in.write(data)
-    sock.sendall(tls_out.read())
-    tls.write(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
-               % host).encode("ascii"))
-    sock.sendall(tls_out.read())
-    response = b""
-    while True:
-        try:
-            chunk = tls.read(65536)
-            if not chunk:
-                break
-            response += chunk
-            continue
-        except ssl.SSLWantReadError:
-            pass
-        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-            break
-        out = tls_out.read()
-        if out:
-            sock.sendall(out)
-        data = recv(sock)
-        if not data:
-            break
-        tls_in.write(data)
+    tlshello.complete_handshake(client, sock, first)
+    response = tlshello.http_get(client, sock, host)
     head, _, body = response.partition(b"\r\n\r\n")
     status = head.split(b"\r\n")[0].split(b" ")
     if len(status) < 2 or not status[1].isdigit():
@@ -407,25 +336,25 @@ def linger_reset(sock):
 
 
 def hello_wire(a):
-    """hello_wire - (the bytes to send, the ssl objects of --real or None)"""
-    tls = None
+    """hello_wire - (the bytes to send, --real's tlshello.Client or None)"""
+    client = None
     if a.raw is not None:
         wire = unhex(a.raw)
     else:
         if a.real:
-            tls, msg = real_flight(a)
+            client, msg = real_flight(a)
         else:
             msg = build_hello(a)
         wire = unhex(a.before) + frame(a, msg) + unhex(a.after)
     if a.stop_after is not None:
         wire = wire[:a.stop_after]
-    return wire, tls
+    return wire, client
 
 
 def run_one(a):
     """run_one - connect, send one hello, get the answer: (client address
     or None, the outcome's lines, exit code)"""
-    wire, tls = hello_wire(a)
+    wire, client = hello_wire(a)
     family = socket.AF_INET6 if ":" in a.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.settimeout(a.timeout)
@@ -446,9 +375,9 @@ def run_one(a):
         if a.then == "shut" and sent:
             sock.shutdown(socket.SHUT_WR)
         first = read_answer(sock)
-        if tls is None:
+        if client is None:
             raise Outcome("server-hello", EXIT_OK)
-        status, body = complete(*tls, sock, first, a.name or a.host)
+        status, body = complete(client, sock, first, a.name or a.host)
         lines = body.decode("ascii", "backslashreplace").splitlines()
         if status != 200:
             return local, lines + ["error: HTTP status %d" % status], \
@@ -496,14 +425,13 @@ def batch_main(p, a):
 def normal_client(a):
     """normal_client - one real client for --name: its backend=... line,
     or what went wrong"""
-    (tls, tls_in, tls_out), msg = real_flight(a)
+    client, msg = real_flight(a)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.settimeout(5)
     try:
         sock.connect((a.host, a.port))
         sock.sendall(frame(a, msg))
-        status, body = complete(tls, tls_in, tls_out, sock, read_answer(sock),
-                                a.name)
+        status, body = complete(client, sock, read_answer(sock), a.name)
         for line in body.decode("ascii", "replace").split("\n"):
             if line.startswith("backend=") and status == 200:
                 return line

@@ -3,10 +3,10 @@
 
 Run by the bats tests (t/*.bats) as whatever user runs them; needs only
 the Python 3 standard library.  It builds a real ClientHello with
-ssl.SSLContext over memory BIOs, writes that first flight to the TCP
-socket the way it is told (one byte per send, re-framed over K records,
-or both), completes the handshake for real, sends a GET and prints the
-HTTP body.
+ssl.SSLContext over memory BIOs (t/tlshello.py), writes that first
+flight to the TCP socket the way it is told (one byte per send,
+re-framed over K records, or both), completes the handshake for real,
+sends a GET and prints the HTTP body.
 
 What it prints and how it exits, so a test can assert exact outcomes:
 
@@ -35,22 +35,12 @@ import ssl
 import sys
 import time
 
-CT_ALERT = 21
-CT_HANDSHAKE = 22
-RECORD_HDR = 5
+import tlshello
+from tlshello import CT_ALERT, CT_HANDSHAKE, RECORD_HDR, Outcome, recv
+from tlshello import EXIT_OK, EXIT_ERROR, EXIT_STATUS
+from tlshello import EXIT_ALERT, EXIT_CLOSED, EXIT_RESET, EXIT_TIMEOUT
+
 SPLIT_DELAY = 0.002
-
-EXIT_OK, EXIT_ERROR, EXIT_STATUS = 0, 1, 2
-EXIT_ALERT, EXIT_CLOSED, EXIT_RESET, EXIT_TIMEOUT = 3, 4, 5, 6
-
-
-class Outcome(Exception):
-    """end the run: print a line, exit with a code"""
-
-    def __init__(self, line, code):
-        super().__init__(line)
-        self.line = line
-        self.code = code
 
 
 def parse_args():
@@ -77,24 +67,6 @@ def parse_args():
     return a
 
 
-def records_split(flight):
-    """records_split - split wire bytes into (type, version, body) tuples"""
-    out = []
-    off = 0
-    while off < len(flight):
-        if len(flight) - off < RECORD_HDR:
-            raise ValueError("truncated record header in own flight")
-        ctype = flight[off]
-        version = flight[off + 1:off + 3]
-        length = int.from_bytes(flight[off + 3:off + 5], "big")
-        body = flight[off + RECORD_HDR:off + RECORD_HDR + length]
-        if len(body) != length:
-            raise ValueError("truncated record in own flight")
-        out.append((ctype, version, body))
-        off += RECORD_HDR + length
-    return out
-
-
 def reframe(flight, k):
     """reframe - the handshake bytes of flight as k records of about equal size
 
@@ -103,19 +75,17 @@ def reframe(flight, k):
     content type 22 and the first record's version.  Records of any other
     type are kept, after the handshake records.
     """
-    recs = records_split(flight)
-    hs = b"".join(body for ctype, _, body in recs if ctype == CT_HANDSHAKE)
+    recs = tlshello.records_split(flight)
+    hs = tlshello.handshake_bytes(flight)
     others = [r for r in recs if r[0] != CT_HANDSHAKE]
     version = next(v for ctype, v, _ in recs if ctype == CT_HANDSHAKE)
     if k > len(hs):
         raise ValueError("cannot cut %d bytes into %d records" % (len(hs), k))
     out = bytearray()
-    for i in range(k):
-        piece = hs[len(hs) * i // k:len(hs) * (i + 1) // k]
-        out += bytes([CT_HANDSHAKE]) + version + len(piece).to_bytes(2, "big")
-        out += piece
+    for piece in tlshello.split_even(hs, k):
+        out += tlshello.record(CT_HANDSHAKE, version, piece)
     for ctype, v, body in others:
-        out += bytes([ctype]) + v + len(body).to_bytes(2, "big") + body
+        out += tlshello.record(ctype, v, body)
     return bytes(out)
 
 
@@ -134,19 +104,6 @@ def send_flight(sock, data, split, delay):
             time.sleep(delay)
     except (BrokenPipeError, ConnectionResetError):
         pass
-
-
-def recv(sock):
-    """recv - one recv(); a RST and timeouts become outcomes
-
-    A RST that answers data sent after the peer's FIN reads as EPIPE.
-    """
-    try:
-        return sock.recv(65536)
-    except socket.timeout:
-        raise Outcome("timeout", EXIT_TIMEOUT)
-    except (ConnectionResetError, BrokenPipeError):
-        raise Outcome("reset", EXIT_RESET)
 
 
 def first_bytes(sock):
@@ -187,23 +144,6 @@ def first_bytes(sock):
     raise Outcome(None, EXIT_ALERT)
 
 
-def make_context(alpn):
-    """make_context - a client context that verifies nothing"""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if alpn:
-        ctx.set_alpn_protocols(alpn.split(","))
-    return ctx
-
-
-def pump_out(tls_out, sock):
-    """pump_out - send whatever the TLS object wrote"""
-    data = tls_out.read()
-    if data:
-        sock.sendall(data)
-
-
 def http_body(response):
     """http_body - status code and body of an HTTP/1.1 response"""
     head, sep, body = response.partition(b"\r\n\r\n")
@@ -236,63 +176,22 @@ def http_body(response):
 
 def run_hello(a, sock):
     """run_hello - a real handshake, a GET, the body printed"""
-    ctx = make_context(a.alpn)
-    tls_in, tls_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = ctx.wrap_bio(tls_in, tls_out, server_side=False,
-                       server_hostname=a.name)
-    try:
-        tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    flight = tls_out.read()
+    client, flight = tlshello.first_flight(tlshello.make_context(a.alpn),
+                                           a.name)
     if a.records:
         flight = reframe(flight, a.records)
     send_flight(sock, flight, a.split_bytes, a.split_delay)
 
-    tls_in.write(first_bytes(sock))
-    while True:
-        try:
-            tls.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            pump_out(tls_out, sock)
-            data = recv(sock)
-            if not data:
-                raise Outcome("closed", EXIT_CLOSED)
-            tls_in.write(data)
-        except ssl.SSLError as e:
-            pump_out(tls_out, sock)
-            raise Outcome("error: handshake: %s" % e, EXIT_ERROR)
-    pump_out(tls_out, sock)
+    first = first_bytes(sock)
+    try:
+        tlshello.complete_handshake(client, sock, first)
+    except ssl.SSLError as e:
+        # the client wrote its alert: send it, as a real client would
+        tlshello.pump_out(client, sock)
+        raise Outcome("error: handshake: %s" % e, EXIT_ERROR)
 
     host = a.name if a.name else a.host
-    tls.write(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
-               % host).encode("ascii"))
-    pump_out(tls_out, sock)
-
-    response = b""
-    eof = False
-    while True:
-        try:
-            chunk = tls.read(65536)
-            if not chunk:
-                break
-            response += chunk
-            continue
-        except ssl.SSLWantReadError:
-            if eof:
-                break
-        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-            break
-        pump_out(tls_out, sock)
-        data = recv(sock)
-        if not data:
-            eof = True
-            tls_in.write_eof()
-        else:
-            tls_in.write(data)
-
-    status, body = http_body(response)
+    status, body = http_body(tlshello.http_get(client, sock, host))
     sys.stdout.buffer.write(body)
     sys.stdout.flush()
     if status != 200:
