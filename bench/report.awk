@@ -116,6 +116,26 @@ function breakdown(parts,    n, i, p, kv, role, c, sum, order, no, out) {
 		    order[i] " " mib(sum[order[i]])
 	return out
 }
+# header - a table's first two lines: "| system |", a column per test
+# (t1..t2 of test[], each label[] with prefix), then extra columns
+function header(prefix, t1, t2, extra, nextra,    t) {
+	printf "| system |"
+	for (t = t1; t <= t2; t++)
+		printf " %s%s |", prefix, label[test[t]]
+	printf "%s\n|---|", extra
+	for (t = t1; t <= t2 + nextra; t++)
+		printf "---:|"
+	printf "\n"
+}
+# ratio_rows - for each system but direct, metric's ratio to direct per test
+function ratio_rows(metric,    s, t) {
+	for (s = 2; s <= nsys; s++) {
+		printf "| %s |", sysname[s]
+		for (t = 1; t <= ntest + 1; t++)
+			printf " %s |", fmtx(paired(metric, sysname[s], test[t], "direct", test[t]))
+		printf "\n"
+	}
+}
 FILENAME ~ /raw.tsv$/ {
 	# round sys test rate p50 p90 p99 errors all switch_s backend_s mibps
 	r = $1; s = $2; t = $3
@@ -201,29 +221,17 @@ END {
 	printf "- Memory: VmRSS at start; VmHWM (peak) reset with clear_refs before each phase.\n\n"
 
 	printf "## Connection rate (connections/s)\n\n"
-	printf "| system |"
-	for (t = 1; t <= ntest; t++) printf " %s |", label[test[t]]
-	printf " %s |\n|---|", label["idle"]
-	for (t = 1; t <= ntest + 1; t++) printf "---:|"
-	printf "\n"
 	test[ntest + 1] = "idle"
+	header("", 1, ntest + 1, "", 0)
 	for (s = 1; s <= nsys; s++) {
 		printf "| %s |", sysname[s]
 		for (t = 1; t <= ntest + 1; t++)
 			printf " %s |", fmt_rate(median("rate" SUBSEP sysname[s] SUBSEP test[t]))
 		printf "\n"
 	}
-	printf "\nRatio to direct (each ratio within one round, then the median over rounds):\n\n| system |"
-	for (t = 1; t <= ntest + 1; t++) printf " %s |", label[test[t]]
-	printf "\n|---|"
-	for (t = 1; t <= ntest + 1; t++) printf "---:|"
-	printf "\n"
-	for (s = 2; s <= nsys; s++) {
-		printf "| %s |", sysname[s]
-		for (t = 1; t <= ntest + 1; t++)
-			printf " %s |", fmtx(paired("rate", sysname[s], test[t], "direct", test[t]))
-		printf "\n"
-	}
+	printf "\nRatio to direct (each ratio within one round, then the median over rounds):\n\n"
+	header("", 1, ntest + 1, "", 0)
+	ratio_rows("rate")
 	printf "| snitch / best of the others |"
 	for (t = 1; t <= ntest + 1; t++)
 		printf " %s (%s) |", fmtx(paired_best("rate", test[t], 0)), best_other_name("rate", test[t], 0)
@@ -239,28 +247,17 @@ END {
 	}
 
 	printf "\n## Latency (microseconds, connect to reply EOF)\n\n"
-	printf "Each cell: p50 / p90 / p99 (each the median over rounds of that round's percentile).\n\n| system |"
-	for (t = 1; t <= ntest + 1; t++) printf " %s |", label[test[t]]
-	printf "\n|---|"
-	for (t = 1; t <= ntest + 1; t++) printf "---:|"
-	printf "\n"
+	printf "Each cell: p50 / p90 / p99 (each the median over rounds of that round's percentile).\n\n"
+	header("", 1, ntest + 1, "", 0)
 	for (s = 1; s <= nsys; s++) {
 		printf "| %s |", sysname[s]
 		for (t = 1; t <= ntest + 1; t++)
 			printf " %s / %s / %s |", fmt_us(median("p50" SUBSEP sysname[s] SUBSEP test[t])), fmt_us(median("p90" SUBSEP sysname[s] SUBSEP test[t])), fmt_us(median("p99" SUBSEP sysname[s] SUBSEP test[t]))
 		printf "\n"
 	}
-	printf "\np99 ratio to direct:\n\n| system |"
-	for (t = 1; t <= ntest + 1; t++) printf " %s |", label[test[t]]
-	printf "\n|---|"
-	for (t = 1; t <= ntest + 1; t++) printf "---:|"
-	printf "\n"
-	for (s = 2; s <= nsys; s++) {
-		printf "| %s |", sysname[s]
-		for (t = 1; t <= ntest + 1; t++)
-			printf " %s |", fmtx(paired("p99", sysname[s], test[t], "direct", test[t]))
-		printf "\n"
-	}
+	printf "\np99 ratio to direct:\n\n"
+	header("", 1, ntest + 1, "", 0)
+	ratio_rows("p99")
 
 	printf "\n## Bulk (%d connections x %d MiB)\n\n", ENVIRON["BULK_CONNS"], ENVIRON["BULK_MIB"]
 	printf "Median over all runs; the ratio is within each round, then the median. CPU: median per run.\n\n"
@@ -274,11 +271,8 @@ END {
 
 	printf "\n## CPU (seconds per 10,000 connections)\n\n"
 	printf "Switch: all its processes. Backends: both bench-backend processes (TCP accept for direct and the\n"
-	printf "proxies, libsnitch receive for SNItch).\n\n| system |"
-	for (t = 1; t <= ntest + 1; t++) printf " switch, %s |", label[test[t]]
-	printf " backends, %s |\n|---|", label["r20x"]
-	for (t = 1; t <= ntest + 2; t++) printf "---:|"
-	printf "\n"
+	printf "proxies, libsnitch receive for SNItch).\n\n"
+	header("switch, ", 1, ntest + 1, " backends, " label["r20x"] " |", 1)
 	for (s = 1; s <= nsys; s++) {
 		printf "| %s |", sysname[s]
 		for (t = 1; t <= ntest + 1; t++) {

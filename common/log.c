@@ -17,6 +17,8 @@
 static const char	*log_ident = "snitch";
 static int		 log_syslog;
 static int		 log_verbose;
+static char		 log_head[64];	/* "ident[pid]: ", made once */
+static int		 log_head_len;
 
 /* log_init - choose the destination; verbose > 0 enables debug lines */
 void
@@ -25,8 +27,20 @@ log_init(const char *ident, int use_syslog, int verbose)
 	log_ident = ident;
 	log_syslog = use_syslog;
 	log_verbose = verbose;
+	log_forked();
 	if (use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/* log_forked - a new process (fork, daemon) logs under its own pid */
+void
+log_forked(void)
+{
+	/* Worker lines are written per connection: no getpid each. */
+	log_head_len = snprintf(log_head, sizeof(log_head), "%s[%ld]: ",
+	    log_ident, (long)getpid());
+	if (log_head_len < 0 || (size_t)log_head_len >= sizeof(log_head))
+		log_head_len = 0;
 }
 
 /* log_set_verbose - change the debug level after start */
@@ -43,8 +57,8 @@ log_emit(int prio, int saved_errno, const char *fmt, va_list ap)
 	char	 line[2048];
 	int	 n, head;
 
-	head = log_syslog ? 0 :
-	    snprintf(line, sizeof(line), "%s[%ld]: ", log_ident, (long)getpid());
+	head = log_syslog ? 0 : log_head_len;
+	memcpy(line, log_head, head);
 	n = vsnprintf(line + head, sizeof(line) - head, fmt, ap);
 	if (n < 0)
 		return;

@@ -13,6 +13,7 @@
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 void	log_init(const char *ident, int use_syslog, int verbose);
+void	log_forked(void);
 void	log_set_verbose(int verbose);
 void	log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);

@@ -253,7 +253,7 @@ conf_duration(struct conf_parse *cp, const char *key, const char *value,
 
 static const char *const conf_snitch_keys[] = {
 	"listen", "user", "workers", "peek_timeout", "handoff_timeout",
-	"default", "max_pending", "stats", NULL
+	"default", "max_pending", "stats", "defer_accept", NULL
 };
 
 /* conf_snitch_key - one key of [snitch] */
@@ -307,6 +307,13 @@ conf_snitch_key(struct conf_parse *cp, const char *key, const char *value)
 			return conf_error(cp, cp->cp_line, "%s", strerror(errno));
 		cp->cp_default_line = cp->cp_line;
 		return 1;
+	}
+	if (strcmp(key, "defer_accept") == 0) {
+		if (strcmp(value, "off") == 0) {
+			cf->cf_defer_accept_ms = 0;
+			return 1;
+		}
+		return conf_duration(cp, key, value, &cf->cf_defer_accept_ms);
 	}
 	if (strcmp(key, "peek_timeout") == 0)
 		return conf_duration(cp, key, value, &wc->wc_peek_timeout_ms);
@@ -524,6 +531,7 @@ conf_load(const char *path, char *err, size_t errlen)
 		conf_free(cf);
 		return NULL;
 	}
+	cf->cf_defer_accept_ms = CONF_DEFER_ACCEPT_MS;
 	cp.cp_conf = cf;
 	if ((cp.cp_file = fopen(path, "re")) == NULL)
 		conf_error(&cp, 0, "%s", strerror(errno));

@@ -15,6 +15,7 @@
 #define CONF_ERR_MAX	512
 #define CONF_ADDR_MAX	64	/* "[ipv6]:port" */
 #define CONF_LISTEN_MAX	64
+#define CONF_DEFER_ACCEPT_MS 1000	/* accept a connection once data came */
 
 struct conf_listen {
 	struct sockaddr_storage	 cl_addr;
@@ -29,6 +30,7 @@ struct conf {
 	char			*cf_user;	/* NULL when not set */
 	char			*cf_stats;	/* stats socket path, or NULL */
 	int			 cf_workers;
+	unsigned		 cf_defer_accept_ms; /* 0: off */
 	struct wconf		 cf_wconf;
 };
 

@@ -6,6 +6,6 @@
 
 #include "conf.h"
 
-int	listen_open(const struct conf_listen *);
+int	listen_open(const struct conf_listen *, unsigned defer_ms);
 
 #endif

@@ -134,6 +134,8 @@ main_reload(struct conf **running, const char *path)
 	if (!conf_same_listeners(cf, *running))
 		log_warnx("reload: listen addresses changed; that needs a "
 		    "restart, keeping the current listeners");
+	if (cf->cf_defer_accept_ms != (*running)->cf_defer_accept_ms)
+		log_warnx("reload: defer_accept changed; that needs a restart");
 	if (!main_same(cf->cf_user, (*running)->cf_user))
 		log_warnx("reload: user changed; that needs a restart");
 	if (!main_same(cf->cf_stats, (*running)->cf_stats))
@@ -260,7 +262,8 @@ main(int argc, char **argv)
 	if ((listen_fds = calloc(cf->cf_nlisten, sizeof(int))) == NULL)
 		fatal("calloc");
 	for (i = 0; i < cf->cf_nlisten; i++)
-		listen_fds[i] = listen_open(&cf->cf_listen[i]);
+		listen_fds[i] = listen_open(&cf->cf_listen[i],
+		    cf->cf_defer_accept_ms);
 	if (cf->cf_stats != NULL)
 		stats_fd = stats_listen(cf->cf_stats, cf->cf_user);
 	main_nofile();
@@ -269,6 +272,7 @@ main(int argc, char **argv)
 		log_init("snitch", 1, verbose);
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
+		log_forked();
 	}
 	main_signals(&during_wait);
 	spawn_init(exe_fd, listen_fds, cf->cf_nlisten, daemonize, verbose);

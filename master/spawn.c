@@ -159,8 +159,10 @@ spawn_start(struct worker *wk, uint64_t now_ms)
 		wk->wk_respawn_ms = now_ms + 1000;
 		return;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		log_forked();
 		spawn_exec(wk, ctl[0]);
+	}
 	close(ctl[0]);
 	wk->wk_pid = pid;
 	wk->wk_ctl = ctl[1];

@@ -32,7 +32,7 @@
 load lib
 
 # The instances' processes, exported from setup_file to the tests.
-INSTANCES="strict fallback ghost"
+INSTANCES="strict fallback ghost nodefer"
 
 setup_file() {
 	local name
@@ -61,6 +61,10 @@ setup_file() {
 	add_shared_backend alpha alpha.localhost
 	add_shared_backend ghost ghost.localhost
 	launch ghost
+	# the kernel's accept deferral off: SNItch sees silent connections
+	instance nodefer "defer_accept = off"
+	add_shared_backend alpha alpha.localhost
+	launch nodefer
 }
 
 teardown_file() {
@@ -455,7 +459,8 @@ EOF
 	done)
 	# each name escaped the same way on each path
 	for ((i = 1; i < ${#names[@]}; i += 2)); do
-		run grep -chF -- " name=${names[i]} backend=" "$ROOT"/*/snitch.log
+		run grep -chF -- " name=${names[i]} backend=" \
+		    "$ROOT"/{fallback,strict,ghost}/snitch.log
 		assert_output $'1\n1\n1'
 	done
 	# no line was split, none forged: each starts as the logger starts it
@@ -478,12 +483,30 @@ EOF
 
 @test "a client that resets or half-closes in mid-hello is client-gone" {
 	cases <<'EOF'
-# a RST (SO_LINGER 0, then close) after 20 bytes, or before any
+# a RST (SO_LINGER 0, then close) after 20 bytes
 gone sent 20   | --name alpha.localhost --stop-after 20 --then reset --pause 0.1
-gone sent 0    | --stop-after 0 --then reset --pause 0.1
 # a FIN after 20 bytes: SNItch closes too
 gone closed    | --name alpha.localhost --stop-after 20 --then shut
 EOF
+	serves_still
+}
+
+@test "a RST before any byte: client-gone without defer_accept; with it, never accepted, nothing to log" {
+	use nodefer
+	cases <<'EOF'
+gone sent 0    | --stop-after 0 --then reset --pause 0.1
+EOF
+	serves_still
+	# defer_accept (the default, 1 s): the kernel holds the connection
+	# until data comes, and the RST ends it there
+	use strict
+	run -0 hostile --print-local --stop-after 0 --then reset --pause 0.1
+	assert_line "sent 0"
+	client=$(sed -n 's/^from=//p' <<<"$output")
+	[ -n "$client" ]
+	sleep 2.5
+	run grep -F -- "client=$client " "$T/snitch.log"
+	assert_failure
 	serves_still
 }
 

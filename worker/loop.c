@@ -52,13 +52,40 @@ loop_list(struct worker *w, struct conn *c)
 	}
 }
 
+/* loop_take - a free slot, or NULL when max_pending are taken */
+struct conn *
+loop_take(struct worker *w)
+{
+	struct conn	*c;
+
+	/* A slot used before first: its memory is warm. */
+	if ((c = TAILQ_FIRST(&w->w_free)) != NULL)
+		return c;
+	if (w->w_fresh == w->w_nconns)
+		return NULL;
+	c = &w->w_conns[w->w_fresh++];
+	c->cn_fd = -1;
+	c->cn_state = CONN_FREE;
+	TAILQ_INSERT_HEAD(&w->w_free, c, cn_link);
+	return c;
+}
+
+/* loop_has_room - whether loop_take would find a slot */
+static int
+loop_has_room(const struct worker *w)
+{
+	return !TAILQ_EMPTY(&w->w_free) || w->w_fresh < w->w_nconns;
+}
+
 /* loop_release - a connection is done: forget it and free its slot */
 void
 loop_release(struct worker *w, struct conn *c)
 {
 	/* An fd handed to a backend stays open there: without the DEL,
 	 * epoll would keep reporting a connection we no longer own. */
-	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, c->cn_fd, NULL);
+	if (c->cn_watched)
+		(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, c->cn_fd, NULL);
+	c->cn_watched = 0;
 	close(c->cn_fd);
 	/* a lingering connection left the pending count when refused */
 	if (c->cn_state != CONN_LINGER)
@@ -98,7 +125,7 @@ loop_accept(struct worker *w, int li)
 	int		 fd, i;
 
 	for (i = 0; i < LOOP_ACCEPT_BATCH; i++) {
-		if (TAILQ_EMPTY(&w->w_free)) {
+		if (!loop_has_room(w)) {
 			loop_listen(w, 0);	/* back when a slot frees */
 			return;
 		}
@@ -240,7 +267,7 @@ loop_run(struct worker *w)
 		peek_expire(w);
 		backend_expire(w);
 		if (!w->w_accepting && !w->w_stopping &&
-		    !TAILQ_EMPTY(&w->w_free) && w->w_now >= w->w_accept_resume)
+		    loop_has_room(w) && w->w_now >= w->w_accept_resume)
 			loop_listen(w, 1);
 	}
 }

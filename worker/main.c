@@ -103,7 +103,7 @@ static void
 main_pool(struct worker *w)
 {
 	struct rlimit	 rl;
-	size_t		 i, n = w->w_conf.wc_max_pending, fit;
+	size_t		 n = w->w_conf.wc_max_pending, fit;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		fit = rl.rlim_cur > MAIN_FD_RESERVE + w->w_nlisteners +
@@ -116,15 +116,13 @@ main_pool(struct worker *w)
 			n = fit;
 		}
 	}
+	/* Not touched here: a slot's page is resident only once used. */
 	if ((w->w_conns = calloc(n, sizeof(*w->w_conns))) == NULL)
 		fatal("calloc %zu connections", n);
+	w->w_nconns = n;
 	TAILQ_INIT(&w->w_free);
 	TAILQ_INIT(&w->w_peeking);
 	TAILQ_INIT(&w->w_lingering);
-	for (i = 0; i < n; i++) {
-		w->w_conns[i].cn_fd = -1;
-		TAILQ_INSERT_TAIL(&w->w_free, &w->w_conns[i], cn_link);
-	}
 }
 
 /* main_epoll - the epoll set, with the master's control pipe in it */

@@ -18,6 +18,7 @@
 
 #include "clienthello.h"
 #include "counters.h"
+#include "hostname.h"
 #include "proxyv2.h"
 #include "wconf.h"
 
@@ -48,8 +49,7 @@ enum conn_state {
 union conn_addr {
 	struct sockaddr		sa;
 	struct sockaddr_in	sin;
-	struct sockaddr_in6	sin6;
-	struct sockaddr_storage	ss;
+	struct sockaddr_in6	sin6;	/* listeners are IPv4 or IPv6 only */
 };
 
 struct conn {
@@ -59,6 +59,7 @@ struct conn {
 	int			 cn_listener;
 	int			 cn_backend;	/* when CONN_QUEUED */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
+	int			 cn_watched;	/* in the epoll set */
 	union conn_addr		 cn_peer;
 	TAILQ_ENTRY(conn)	 cn_link;
 };
@@ -94,7 +95,9 @@ struct worker {
 	unsigned int		 w_fd_pauses;	/* in this shortage */
 	int			 w_stopping;
 	struct backend		*w_backends;
-	struct conn		*w_conns;	/* the pool, wc_max_pending */
+	struct conn		*w_conns;	/* the pool, max_pending slots */
+	size_t			 w_nconns;
+	size_t			 w_fresh;	/* slots from here never used */
 	size_t			 w_pending;	/* conns not free */
 	struct conn_list	 w_free;
 	struct conn_list	 w_peeking;
@@ -103,6 +106,8 @@ struct worker {
 	struct counters_worker	*w_counters;	/* this worker's shared slot */
 	uint8_t			 w_wire[HELLO_WIRE_MAX];	/* peeked bytes */
 	struct hello		 w_hello;
+	char			 w_name[HOSTNAME_MAX + 1]; /* w_hello's, */
+	ssize_t			 w_name_len;	/* normalized, or -1 */
 	uint8_t			 w_payload[PROXY_MAX];
 };
 
@@ -140,6 +145,7 @@ void	backend_close_all(struct worker *);
 
 /* loop.c */
 struct conn_list *loop_list(struct worker *, struct conn *);
+struct conn	*loop_take(struct worker *);
 void	loop_release(struct worker *, struct conn *);
 void	loop_run(struct worker *);
 

@@ -48,6 +48,8 @@ static const struct conf_row conf_rows[] = {
 	    "bad duration" },
 	{ "zero duration", HEAD "handoff_timeout = 0\n" BACKEND, 3,
 	    "bad duration" },
+	{ "defer_accept neither off nor a duration", HEAD
+	    "defer_accept = no\n" BACKEND, 3, "defer_accept: bad duration" },
 	{ "workers zero", HEAD "workers = 0\n" BACKEND, 3, "workers must be" },
 	{ "workers not a number", HEAD "workers = two\n" BACKEND, 3,
 	    "workers must be" },
@@ -147,6 +149,7 @@ test_values(void)
 	    "listen = 127.0.0.1:8443 [::1]:8443   ; two\n"
 	    "user = nobody\nworkers = 3\npeek_timeout = 500ms\n"
 	    "handoff_timeout = 2\nmax_pending = 99\ndefault = web\n"
+	    "defer_accept = 1500ms\n"
 	    "[backend web]\nsocket = /run/web.sock\n"
 	    "names = example.org *.example.org\n  also.example\n"
 	    "fallback = any\n"
@@ -166,6 +169,7 @@ test_values(void)
 	TAP_OK(wc->wc_peek_timeout_ms == 500, "peek_timeout 500ms");
 	TAP_OK(wc->wc_handoff_timeout_ms == 2000, "bare seconds");
 	TAP_OK(wc->wc_max_pending == 99, "max_pending");
+	TAP_OK(cf->cf_defer_accept_ms == 1500, "defer_accept");
 	TAP_OK(wc->wc_default == 0, "default is backend 0");
 	TAP_OK(names_lookup(wc->wc_names, "also.example", 12) == 0,
 	    "names continue on indented lines");
