@@ -4,25 +4,9 @@
 # p90 p99 errors all switch_s backend_s mibps), rss.tsv (round sys phase
 # "total role=kB,..."), idle.tsv (round sys held_at_start held_at_end
 # dropped connect_s).  The run's description comes from the environment.
-# Medians are over rounds; memory is the largest over rounds.
-# median - the median of the values added under key, "" when none
-function median(key,    n, i, j, v, t) {
-	n = cnt[key]
-	if (n == 0)
-		return ""
-	for (i = 1; i <= n; i++)
-		v[i] = val[key, i]
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
-			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-		}
-	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-}
-# add - one more value under key
-function add(key, x) {
-	val[key, ++cnt[key]] = x
-}
-# fmt_rate, fmt_us, mib, fmtx - numbers for the tables
+# Medians are over rounds; memory is the largest over rounds.  Run after
+# bench/stats.awk (median, add, fmtx).
+# fmt_rate, fmt_us, mib - numbers for the tables
 function fmt_rate(x) {
 	return x == "" ? "-" : sprintf("%.0f", x)
 }
@@ -66,9 +50,6 @@ function paired_best(metric, t, low,    key, r, s, v, best) {
 			add(key, v / best)
 	}
 	return median(key)
-}
-function fmtx(v) {
-	return v == "" ? "-" : sprintf("%.2fx", v)
 }
 # best_other_name - which of the three others has the best median
 function best_other_name(metric, test, low,    s, v, best, name) {

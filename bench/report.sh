@@ -22,7 +22,7 @@ HELLO_M=$("${BUILD:-build}/bench/bench-load" -D -k mlkem | wc -c)
 export HELLO_X HELLO_M
 
 {
-awk -F'\t' -f "$(dirname "$0")/report.awk" \
+awk -F'\t' -f "$(dirname "$0")/stats.awk" -f "$(dirname "$0")/report.awk" \
     "$OUT/raw.tsv" "$OUT/rss.tsv" "$OUT/idle.tsv"
 
 printf '\n## Command\n\n```\n%s\n```\n\nBENCH_ROUNDS=%s BENCH_SECONDS=%s BENCH_IDLE=%s; run as %s.\n' \
