@@ -6,12 +6,16 @@
 # from OUT_DIR: raw.tsv (one row per bench-load run), rss.tsv (memory per
 # phase), idle.tsv (idle connections held).  Medians are over rounds.
 # The route section of an existing RESULTS_FILE (written by
-# bench/route.sh) is kept.
+# bench/route.sh) is kept, and the section of bench/PROFILE.md that says
+# what each change to SNItch bought (measured with bench/ab.sh) is
+# copied in.
 set -euo pipefail
 
 OUT=$1
 RESULTS=$2
 ROUTE_HEADING='## Route table (make bench-route)'
+CHANGES_HEADING='## What each change bought'
+PROFILE=$(dirname "$0")/PROFILE.md
 
 route=""
 if [ -f "$RESULTS" ]; then
@@ -27,6 +31,9 @@ awk -F'\t' -f "$(dirname "$0")/stats.awk" -f "$(dirname "$0")/report.awk" \
 
 printf '\n## Command\n\n```\n%s\n```\n\nBENCH_ROUNDS=%s BENCH_SECONDS=%s BENCH_IDLE=%s; run as %s.\n' \
     "$COMMAND" "$ROUNDS" "$SECS" "$IDLE" "$(id -un)"
+# the section up to the next "## " heading, from bench/PROFILE.md
+printf '\n'
+awk -v h="$CHANGES_HEADING" '/^## / { on = ($0 == h) } on' "$PROFILE"
 if [ -n "$route" ]; then
 	printf '\n%s\n' "$route"
 else
