@@ -35,7 +35,7 @@ WORKER_LIB_OBJ	= $(call obj,$(WORKER_LIB_SRC))
 LIBSNITCH_OBJ	= $(call obj,backend/libsnitch.c common/proxyv2.c common/hostname.c)
 UNIT_BIN	= $(patsubst t/unit/%.c,$(B)/t/%,$(UNIT_SRC))
 
-PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-demo
+PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-demo $(B)/snitch-exec
 LIBS	= $(B)/libsnitch.a $(B)/libsnitch.so.1
 
 .PHONY: all check run clean deps deps-test tests
@@ -75,6 +75,10 @@ $(B)/snitch-worker: $(WORKER_OBJ) $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd
 $(B)/snitch-demo: $(B)/backend/demo.o $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_SSL)
+# the common/ objects by name: exec.c logs and sends alerts, nothing more
+$(B)/snitch-exec: $(B)/backend/exec.o $(B)/common/log.o $(B)/common/alert.o \
+    $(B)/libsnitch.a
+	$(CC) $(SAN_FLAGS) -o $@ $^
 
 $(B)/t/%: $(B)/t/%.o $(CONF_OBJ) $(WORKER_LIB_OBJ) $(B)/libsnitch.a $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -linih -lbsd
@@ -85,7 +89,7 @@ tests: all $(UNIT_BIN)
 BUILD_PKGS = gcc make libc6-dev libbsd-dev libinih-dev libssl-dev
 TEST_PKGS  = bats bats-assert bats-support openssl curl python3 procps \
 	     util-linux iproute2 gnutls-bin chromium clang \
-	     libclang-rt-14-dev
+	     libclang-rt-14-dev stunnel4
 deps:
 	@t/deps.sh $(BUILD_PKGS)
 deps-test:

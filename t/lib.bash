@@ -427,3 +427,35 @@ HOSTILE_PY=$SNITCH_ROOT/t/hostile.py
 hostile() {
 	timeout 30 "$PYTHON" "$HOSTILE_PY" --port "$PORT" --timeout 5 "$@"
 }
+
+# raw_reply NAME|- - send a real ClientHello (Python's ssl, SNI NAME, -
+# for none) on a plain socket; print every byte that came back as hex,
+# then how the connection ended: fin, reset or timeout
+raw_reply() {
+	timeout 15 "$PYTHON" - "$PORT" "$1" <<'EOF'
+import socket, ssl, sys
+port, name = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(incoming, outgoing,
+                   server_hostname=None if name == "-" else name)
+try:
+    tls.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+sock.sendall(outgoing.read())
+got, end = b"", "fin"
+try:
+    while chunk := sock.recv(65536):
+        got += chunk
+except ConnectionResetError:
+    end = "reset"
+except socket.timeout:
+    end = "timeout"
+print(got.hex(" "))
+print(end)
+EOF
+}

@@ -1,0 +1,878 @@
+/*
+ * exec.c - snitch-exec: run a program for each handed-off connection,
+ * ucspi-tcp style (tcpserver's environment, fd 0 and 1 the socket).
+ *
+ *	snitch-exec [-c MAX] [-m MODE] [-v] -s SOCKET -- PROGRAM [ARGS...]
+ *
+ * Run as the user the programs are to run as; it needs no privilege, but
+ * SOCKET must be connectable by SNItch's `user`.  One process, one poll
+ * loop: it receives client sockets from SNItch workers (libsnitch's fd
+ * level API), forks and execs PROGRAM for each, reaps the children, and
+ * refuses a connection beyond MAX running programs with TLS alert 80, as
+ * the workers refuse one they cannot hand off.
+ *
+ * Before changing it, know that:
+ *  - every descriptor this process opens is close-on-exec, and the child
+ *    closes everything above 2 besides: a program holding the listener
+ *    or a channel would keep the socket answering after we are gone;
+ *  - SIGCHLD, SIGTERM and SIGINT are blocked and read from a signalfd,
+ *    so poll waits on the channels and the children at once; the child
+ *    unblocks them and resets every disposition before exec;
+ *  - the loop blocks only in poll: the listener and channels are
+ *    non-blocking, and a refused client lingers in the poll set (at most
+ *    EXEC_LINGER_MS) until its FIN comes, so that it reads the alert
+ *    rather than a reset.
+ */
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "log.h"
+#include "snitch.h"
+
+#define EXEC_MAX_DEFAULT	64	/* -c */
+#define EXEC_MAX_LIMIT		4096	/* -c beyond: a typo, not a plan */
+#define EXEC_MODE_DEFAULT	0660	/* -m */
+#define EXEC_CHANNELS_MAX	1024	/* SNItch workers, times generations */
+#define EXEC_RECV_BURST		32	/* messages per channel per turn */
+#define EXEC_STOP_BURST		1024	/* refused from a channel at stop */
+#define EXEC_ACCEPT_BURST	64	/* channels accepted per turn */
+#define EXEC_PAUSE_MS		100	/* listener rest after EMFILE */
+#define EXEC_LINGER_MAX		64	/* refused clients awaiting their FIN */
+#define EXEC_LINGER_MS		1000	/* as long as a worker waits */
+#define EXEC_DRAIN_ROUNDS	8	/* recv calls per drain, at most */
+#define EXEC_EXIT_NOEXEC	127	/* the child could not exec PROGRAM */
+#define EXEC_EXIT_SETUP		111	/* nor prepare to (daemontools' 111) */
+
+/* pfd layout: the signalfd, the listener, the lingering, the channels */
+#define EXEC_PFD_SIGNAL		0
+#define EXEC_PFD_LISTEN		1
+#define EXEC_PFD_LINGER		2
+#define EXEC_PFD_CHANNEL	(EXEC_PFD_LINGER + EXEC_LINGER_MAX)
+
+/* A running program, for its exit line. */
+struct exec_child {
+	pid_t		 ch_pid;		/* 0: the slot is free */
+	uint64_t	 ch_start;		/* exec_now_ms at fork */
+	char		 ch_client[SNITCH_ADDR_MAX];
+	char		 ch_name[SNITCH_NAME_MAX + 1];	/* "-" when none */
+};
+
+/* A refused client: alert sent, write side shut, waiting for its FIN. */
+struct exec_linger {
+	int		 lg_fd;			/* -1: the slot is free */
+	uint64_t	 lg_deadline;
+};
+
+struct exec {
+	const char		*ex_path;	/* -s */
+	char		       **ex_argv;	/* PROGRAM ARGS... */
+	int			 ex_sigfd;
+	int			 ex_listen;	/* -1 once stopping */
+	dev_t			 ex_sock_dev;	/* the file we bound, so that */
+	ino_t			 ex_sock_ino;	/* we unlink only that one */
+	uint64_t		 ex_resume;	/* listener paused until, or 0 */
+	int			 ex_accept_failing; /* logged, not over */
+	int			 ex_stopping;
+	int			 ex_channels[EXEC_CHANNELS_MAX]; /* -1: closed */
+	size_t			 ex_nchannels;
+	struct exec_child	*ex_children;	/* ex_max slots */
+	size_t			 ex_max;
+	size_t			 ex_running;
+	struct exec_linger	 ex_linger[EXEC_LINGER_MAX];
+	size_t			 ex_nlinger;
+	struct pollfd		 ex_pfd[EXEC_PFD_CHANNEL + EXEC_CHANNELS_MAX];
+	struct snitch_conn	 ex_conn;	/* the one being received */
+	unsigned long		 ex_started;	/* counters, for the last line */
+	unsigned long		 ex_refused;
+	unsigned long		 ex_bad;
+};
+
+/* What the drains read into: its content is never looked at. */
+static unsigned char	exec_discard[16384];
+
+/* exec_now_ms - monotonic milliseconds, precise enough for durations */
+static uint64_t
+exec_now_ms(void)
+{
+	struct timespec	 ts;
+
+	/* Not clock.h's coarse clock: durations are logged to the ms. */
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* exec_nonblock - set O_NONBLOCK on fd; 0, or -1 with errno */
+static int
+exec_nonblock(int fd)
+{
+	int	fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* exec_drain - discard what the client sent; 1 at EOF, 0, -1 on error */
+static int
+exec_drain(int fd)
+{
+	ssize_t	n;
+	int	i;
+
+	for (i = 0; i < EXEC_DRAIN_ROUNDS; i++) {
+		n = recv(fd, exec_discard, sizeof(exec_discard),
+		    MSG_DONTWAIT | MSG_TRUNC);
+		if (n == 0)
+			return 1;
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	}
+	return 0;
+}
+
+/* exec_linger_close - end a lingering refusal, now */
+static void
+exec_linger_close(struct exec *ex, struct exec_linger *lg)
+{
+	(void)close(lg->lg_fd);
+	lg->lg_fd = -1;
+	ex->ex_nlinger--;
+}
+
+/* exec_linger_add - keep fd until its FIN or EXEC_LINGER_MS */
+static void
+exec_linger_add(struct exec *ex, int fd)
+{
+	struct exec_linger	*lg, *oldest = NULL;
+	size_t			 i;
+
+	for (i = 0; i < EXEC_LINGER_MAX; i++) {
+		lg = &ex->ex_linger[i];
+		if (lg->lg_fd == -1)
+			break;
+		if (oldest == NULL || lg->lg_deadline < oldest->lg_deadline)
+			oldest = lg;
+	}
+	if (i == EXEC_LINGER_MAX) {
+		/* A flood of refusals: the oldest had the most time. */
+		lg = oldest;
+		exec_linger_close(ex, lg);
+	}
+	lg->lg_fd = fd;
+	lg->lg_deadline = exec_now_ms() + EXEC_LINGER_MS;
+	ex->ex_nlinger++;
+}
+
+/* exec_linger_ready - a lingering client sent something: its FIN? */
+static void
+exec_linger_ready(struct exec *ex, struct exec_linger *lg, short revents)
+{
+	if (revents & (POLLERR | POLLHUP | POLLNVAL) ||
+	    exec_drain(lg->lg_fd) != 0)
+		exec_linger_close(ex, lg);
+}
+
+/* exec_linger_expire - close the refusals whose time is up */
+static void
+exec_linger_expire(struct exec *ex, uint64_t now)
+{
+	size_t	i;
+
+	for (i = 0; i < EXEC_LINGER_MAX; i++)
+		if (ex->ex_linger[i].lg_fd != -1 &&
+		    now >= ex->ex_linger[i].lg_deadline)
+			exec_linger_close(ex, &ex->ex_linger[i]);
+}
+
+/*
+ * exec_refuse - answer with alert 80 internal_error and close gracefully.
+ *
+ * The ClientHello is still unread: closing now would send a RST, which
+ * can destroy the alert before the client reads it.  So discard what
+ * came, send the alert, shut down writing, and keep the socket until the
+ * client's FIN (worker/peek.c's peek_refuse does the same).
+ */
+static void
+exec_refuse(struct exec *ex, int fd, const char *client, const char *name,
+    const char *reason)
+{
+	uint8_t	rec[ALERT_RECORD_LEN];
+	int	eof;
+
+	ex->ex_refused++;
+	log_info("client=%s name=%s outcome=alert alert=%d reason=%s "
+	    "running=%zu refused=%lu", client, name, ALERT_INTERNAL_ERROR,
+	    reason, ex->ex_running, ex->ex_refused);
+	eof = exec_drain(fd);
+	alert_record(rec, ALERT_INTERNAL_ERROR);
+	(void)send(fd, rec, sizeof(rec), MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (eof != 0) {
+		/* It closed or failed already: no FIN to wait for. */
+		(void)close(fd);
+		return;
+	}
+	(void)shutdown(fd, SHUT_WR);
+	exec_linger_add(ex, fd);
+}
+
+/* exec_addr - ss's address and port as text, without brackets */
+static int
+exec_addr(const struct sockaddr_storage *ss, char *ip, size_t ip_size,
+    char *port, size_t port_size)
+{
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)ss;
+	unsigned int			 p;
+
+	switch (ss->ss_family) {
+	case AF_INET:
+		if (inet_ntop(AF_INET, &sin->sin_addr, ip, ip_size) == NULL)
+			return -1;
+		p = ntohs(sin->sin_port);
+		break;
+	case AF_INET6:
+		if (inet_ntop(AF_INET6, &sin6->sin6_addr, ip, ip_size) == NULL)
+			return -1;
+		p = ntohs(sin6->sin6_port);
+		break;
+	default:
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	(void)snprintf(port, port_size, "%u", p);
+	return 0;
+}
+
+/*
+ * exec_alpn - the client's ALPN protocols, comma-separated, into out
+ * ("" when none is left).  A protocol with a comma would forge two list
+ * items, one with a control byte would reach whatever prints the
+ * variable: such protocols are left out, the others kept in order.
+ */
+static void
+exec_alpn(const struct snitch_conn *conn, char *out, size_t size)
+{
+	const unsigned char	*proto;
+	size_t			 off = 0, len = 0, proto_len, i;
+
+	out[0] = '\0';
+	while (snitch_alpn_next(conn, &off, &proto, &proto_len) == 1) {
+		for (i = 0; i < proto_len; i++)
+			if (proto[i] < 0x20 || proto[i] > 0x7e ||
+			    proto[i] == ',')
+				break;
+		if (i < proto_len)
+			continue;
+		if (size - len < proto_len + 2)
+			break;
+		if (len > 0)
+			out[len++] = ',';
+		memcpy(out + len, proto, proto_len);
+		len += proto_len;
+		out[len] = '\0';
+	}
+}
+
+/*
+ * exec_env - the UCSPI environment of the child (tcpserver's names,
+ * plus SSL_SERVER_NAME and SNITCH_ALPN); 0, or -1 with errno.
+ *
+ * TCPREMOTEHOST, TCPREMOTEINFO and TCPLOCALHOST are removed: we look
+ * nothing up, and values inherited from our own environment would lie.
+ */
+static int
+exec_env(const struct snitch_conn *conn)
+{
+	static char	 alpn[SNITCH_ALPN_MAX + 1];
+	char		 ip[INET6_ADDRSTRLEN], port[8];
+
+	if (setenv("PROTO", "TCP", 1) < 0)
+		return -1;
+	if (exec_addr(&conn->sc_client, ip, sizeof(ip), port,
+	    sizeof(port)) < 0 || setenv("TCPREMOTEIP", ip, 1) < 0 ||
+	    setenv("TCPREMOTEPORT", port, 1) < 0)
+		return -1;
+	if (exec_addr(&conn->sc_local, ip, sizeof(ip), port,
+	    sizeof(port)) < 0 || setenv("TCPLOCALIP", ip, 1) < 0 ||
+	    setenv("TCPLOCALPORT", port, 1) < 0)
+		return -1;
+	if (unsetenv("TCPREMOTEHOST") < 0 || unsetenv("TCPREMOTEINFO") < 0 ||
+	    unsetenv("TCPLOCALHOST") < 0)
+		return -1;
+	/* sc_server_name is a lowercase LDH host name: libsnitch checked. */
+	if (conn->sc_server_name[0] != '\0') {
+		if (setenv("SSL_SERVER_NAME", conn->sc_server_name, 1) < 0)
+			return -1;
+	} else if (unsetenv("SSL_SERVER_NAME") < 0)
+		return -1;
+	exec_alpn(conn, alpn, sizeof(alpn));
+	if (alpn[0] != '\0')
+		return setenv("SNITCH_ALPN", alpn, 1);
+	return unsetenv("SNITCH_ALPN");
+}
+
+/* exec_child_signals - default dispositions, empty mask, as exec'd anew */
+static void
+exec_child_signals(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 none;
+	int			 sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	/* SIGKILL, SIGSTOP and libc's own fail with EINVAL: harmless. */
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* exec_child_fds - the client as fd 0 and 1, nothing open above 2 */
+static int
+exec_child_fds(int fd)
+{
+	struct rlimit	rl;
+	int		i;
+
+	/* fd > 2: exec_stdio made sure 0..2 were taken before any accept. */
+	if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		return -1;
+	if (close_range(3, ~0U, 0) == 0)
+		return 0;
+	/* A kernel before 5.9: every possible descriptor, one by one. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	for (i = 3; (rlim_t)i < rl.rlim_cur && i < INT_MAX; i++)
+		(void)close(i);
+	return 0;
+}
+
+/* exec_child - the forked child: set up and exec PROGRAM; never returns */
+static void __attribute__((noreturn))
+exec_child(struct exec *ex, const struct snitch_conn *conn,
+    const char *client, const char *name)
+{
+	log_forked();
+	exec_child_signals();
+	if (exec_child_fds(conn->sc_fd) < 0 || exec_env(conn) < 0) {
+		log_warn("client=%s name=%s pid=%ld: cannot prepare %s",
+		    client, name, (long)getpid(), ex->ex_argv[0]);
+		_exit(EXEC_EXIT_SETUP);
+	}
+	(void)execvp(ex->ex_argv[0], ex->ex_argv);
+	log_warn("client=%s name=%s pid=%ld: exec %s", client, name,
+	    (long)getpid(), ex->ex_argv[0]);
+	/* Leave no unread hello behind: the client sees a FIN, not a RST. */
+	(void)exec_drain(STDIN_FILENO);
+	_exit(EXEC_EXIT_NOEXEC);
+}
+
+/* exec_reap - collect every exited child and log its end */
+static void
+exec_reap(struct exec *ex)
+{
+	struct exec_child	*ch;
+	uint64_t		 ms;
+	pid_t			 pid;
+	size_t			 i;
+	int			 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < ex->ex_max; i++)
+			if (ex->ex_children[i].ch_pid == pid)
+				break;
+		if (i == ex->ex_max) {
+			log_debug("%s: pid %ld is not one of ours", __func__,
+			    (long)pid);
+			continue;
+		}
+		ch = &ex->ex_children[i];
+		ms = exec_now_ms() - ch->ch_start;
+		if (WIFSIGNALED(status))
+			log_info("client=%s name=%s pid=%ld signal=%d "
+			    "duration=%llu.%03llus", ch->ch_client,
+			    ch->ch_name, (long)pid, WTERMSIG(status),
+			    (unsigned long long)(ms / 1000),
+			    (unsigned long long)(ms % 1000));
+		else
+			log_info("client=%s name=%s pid=%ld exit=%d "
+			    "duration=%llu.%03llus", ch->ch_client,
+			    ch->ch_name, (long)pid, WEXITSTATUS(status),
+			    (unsigned long long)(ms / 1000),
+			    (unsigned long long)(ms % 1000));
+		ch->ch_pid = 0;
+		ex->ex_running--;
+	}
+	if (pid < 0 && errno != ECHILD)
+		log_warn("%s: waitpid", __func__);
+}
+
+/* exec_slot - a free child slot; NULL when MAX programs run */
+static struct exec_child *
+exec_slot(struct exec *ex)
+{
+	size_t	i;
+
+	if (ex->ex_running >= ex->ex_max) {
+		/* A child may have exited after poll: count it out first. */
+		exec_reap(ex);
+		if (ex->ex_running >= ex->ex_max)
+			return NULL;
+	}
+	for (i = 0; i < ex->ex_max; i++)
+		if (ex->ex_children[i].ch_pid == 0)
+			return &ex->ex_children[i];
+	return NULL;
+}
+
+/* exec_conn - run PROGRAM for the connection in ex_conn, or refuse it */
+static void
+exec_conn(struct exec *ex)
+{
+	struct snitch_conn	*conn = &ex->ex_conn;
+	struct exec_child	*ch;
+	char			 client[SNITCH_ADDR_MAX];
+	const char		*name;
+	pid_t			 pid;
+
+	if (snitch_addr_format(&conn->sc_client, client, sizeof(client)) < 0)
+		(void)snprintf(client, sizeof(client), "-");
+	name = conn->sc_server_name[0] != '\0' ? conn->sc_server_name : "-";
+	if (ex->ex_stopping) {
+		exec_refuse(ex, conn->sc_fd, client, name, "stopping");
+		return;
+	}
+	if ((ch = exec_slot(ex)) == NULL) {
+		exec_refuse(ex, conn->sc_fd, client, name, "busy");
+		return;
+	}
+	if ((pid = fork()) < 0) {
+		log_warn("client=%s name=%s: fork", client, name);
+		exec_refuse(ex, conn->sc_fd, client, name, "fork");
+		return;
+	}
+	if (pid == 0)
+		exec_child(ex, conn, client, name);
+
+	/* The child has the socket now; ours would keep it open. */
+	(void)close(conn->sc_fd);
+	ch->ch_pid = pid;
+	ch->ch_start = exec_now_ms();
+	memcpy(ch->ch_client, client, sizeof(ch->ch_client));
+	(void)snprintf(ch->ch_name, sizeof(ch->ch_name), "%s", name);
+	ex->ex_running++;
+	ex->ex_started++;
+	log_debug("client=%s name=%s pid=%ld started", client, name,
+	    (long)pid);
+}
+
+/* exec_channel_close - close channel i; exec_compact removes the slot */
+static void
+exec_channel_close(struct exec *ex, size_t i)
+{
+	(void)close(ex->ex_channels[i]);
+	ex->ex_channels[i] = -1;
+}
+
+/* exec_channel - receive what channel i holds, up to burst messages */
+static void
+exec_channel(struct exec *ex, size_t i, int burst)
+{
+	int	n, r;
+
+	for (n = 0; n < burst; n++) {
+		r = snitch_recv(ex->ex_channels[i], &ex->ex_conn);
+		if (r == 1) {
+			exec_conn(ex);
+			continue;
+		}
+		if (r == 0) {
+			/* A worker exited or reloaded away. */
+			log_debug("%s: a worker closed its channel", __func__);
+			exec_channel_close(ex, i);
+			return;
+		}
+		switch (errno) {
+		case EAGAIN:
+			return;
+		case EINTR:
+			continue;
+		case EBADMSG:
+			/* libsnitch closed its fds; the channel stays usable. */
+			ex->ex_bad++;
+			log_warnx("%s: a handoff message was refused (%lu so "
+			    "far)", __func__, ex->ex_bad);
+			continue;
+		default:
+			log_warn("%s: recv", __func__);
+			exec_channel_close(ex, i);
+			return;
+		}
+	}
+}
+
+/* exec_compact - drop closed channels, keeping the others' order */
+static void
+exec_compact(struct exec *ex)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < ex->ex_nchannels; i++)
+		if (ex->ex_channels[i] != -1)
+			ex->ex_channels[n++] = ex->ex_channels[i];
+	ex->ex_nchannels = n;
+}
+
+/* exec_accept - accept the channels of workers that connected */
+static void
+exec_accept(struct exec *ex)
+{
+	int	fd, n;
+
+	for (n = 0; n < EXEC_ACCEPT_BURST; n++) {
+		if ((fd = snitch_accept(ex->ex_listen)) < 0) {
+			switch (errno) {
+			case EAGAIN:
+			case EINTR:
+			case ECONNABORTED:
+				return;
+			default:
+				/*
+				 * EMFILE and the like leave the channel in the
+				 * backlog and the listener readable: rest, or
+				 * poll would spin.  Logged once, not per rest.
+				 */
+				if (!ex->ex_accept_failing)
+					log_warn("%s: pausing %d ms at a time",
+					    __func__, EXEC_PAUSE_MS);
+				ex->ex_accept_failing = 1;
+				ex->ex_resume = exec_now_ms() + EXEC_PAUSE_MS;
+				return;
+			}
+		}
+		if (ex->ex_accept_failing) {
+			log_info("%s: accepting again", __func__);
+			ex->ex_accept_failing = 0;
+		}
+		if (ex->ex_nchannels == EXEC_CHANNELS_MAX) {
+			log_warnx("%s: %d channels already: refused", __func__,
+			    EXEC_CHANNELS_MAX);
+			(void)close(fd);
+			continue;
+		}
+		/* Non-blocking: a turn reads until EAGAIN or a burst. */
+		if (exec_nonblock(fd) < 0) {
+			log_warn("%s: fcntl", __func__);
+			(void)close(fd);
+			continue;
+		}
+		ex->ex_channels[ex->ex_nchannels++] = fd;
+	}
+}
+
+/* exec_unlink - remove the socket file, if it is still the one we bound */
+static void
+exec_unlink(struct exec *ex)
+{
+	struct stat	st;
+
+	if (lstat(ex->ex_path, &st) < 0) {
+		log_warn("%s: %s", __func__, ex->ex_path);
+		return;
+	}
+	/* Another backend may have taken the path over: leave it theirs. */
+	if (st.st_dev != ex->ex_sock_dev || st.st_ino != ex->ex_sock_ino) {
+		log_warnx("%s: %s is no longer ours: left in place", __func__,
+		    ex->ex_path);
+		return;
+	}
+	if (unlink(ex->ex_path) < 0)
+		log_warn("%s: %s", __func__, ex->ex_path);
+}
+
+/*
+ * exec_stop - the first SIGTERM or SIGINT: stop accepting, let the
+ * running programs finish.  What workers queued in a channel already is
+ * refused with an alert rather than lost with the channel.
+ */
+static void
+exec_stop(struct exec *ex)
+{
+	size_t	i;
+
+	log_info("stopping: %zu running, waiting for them", ex->ex_running);
+	ex->ex_stopping = 1;
+	(void)close(ex->ex_listen);
+	ex->ex_listen = -1;
+	exec_unlink(ex);
+	for (i = 0; i < ex->ex_nchannels; i++) {
+		exec_channel(ex, i, EXEC_STOP_BURST);
+		if (ex->ex_channels[i] != -1)
+			exec_channel_close(ex, i);
+	}
+	ex->ex_nchannels = 0;
+}
+
+/* exec_signals - act on what the signalfd holds */
+static void
+exec_signals(struct exec *ex)
+{
+	struct signalfd_siginfo	 si;
+	ssize_t			 n;
+
+	while ((n = read(ex->ex_sigfd, &si, sizeof(si))) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			/* SIGCHLDs coalesce: reap until none is left. */
+			exec_reap(ex);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (!ex->ex_stopping) {
+				exec_stop(ex);
+				break;
+			}
+			/* Asked twice: the programs are left running. */
+			log_warnx("signal %u again: exiting now, %zu still "
+			    "running", si.ssi_signo, ex->ex_running);
+			exit(1);
+		}
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		fatal("%s: read", __func__);
+}
+
+/* exec_poll_set - fill ex_pfd; the count, and the poll timeout in *ms */
+static nfds_t
+exec_poll_set(struct exec *ex, uint64_t now, int *ms)
+{
+	struct pollfd	*pfd = ex->ex_pfd;
+	uint64_t	 next = 0;
+	size_t		 i;
+
+	pfd[EXEC_PFD_SIGNAL].fd = ex->ex_sigfd;
+	if (ex->ex_resume != 0 && now >= ex->ex_resume)
+		ex->ex_resume = 0;
+	/* poll skips a negative fd: the listener closed or resting. */
+	pfd[EXEC_PFD_LISTEN].fd = ex->ex_resume == 0 ? ex->ex_listen : -1;
+	if (ex->ex_resume != 0)
+		next = ex->ex_resume;
+	for (i = 0; i < EXEC_LINGER_MAX; i++) {
+		pfd[EXEC_PFD_LINGER + i].fd = ex->ex_linger[i].lg_fd;
+		if (ex->ex_linger[i].lg_fd != -1 &&
+		    (next == 0 || ex->ex_linger[i].lg_deadline < next))
+			next = ex->ex_linger[i].lg_deadline;
+	}
+	for (i = 0; i < ex->ex_nchannels; i++)
+		pfd[EXEC_PFD_CHANNEL + i].fd = ex->ex_channels[i];
+	for (i = 0; i < EXEC_PFD_CHANNEL + ex->ex_nchannels; i++) {
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	if (next == 0)
+		*ms = -1;
+	else
+		*ms = next <= now ? 0 : (int)(next - now);
+	return EXEC_PFD_CHANNEL + ex->ex_nchannels;
+}
+
+/* exec_loop - serve until stopped and every program has ended */
+static void
+exec_loop(struct exec *ex)
+{
+	struct pollfd	*pfd = ex->ex_pfd;
+	nfds_t		 n;
+	size_t		 i, nch;
+	int		 ms;
+
+	while (!ex->ex_stopping || ex->ex_running > 0 || ex->ex_nlinger > 0) {
+		n = exec_poll_set(ex, exec_now_ms(), &ms);
+		nch = ex->ex_nchannels;
+		if (poll(pfd, n, ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("%s: poll", __func__);
+		}
+		/* Reap first: a slot freed now serves a client below. */
+		if (pfd[EXEC_PFD_SIGNAL].revents)
+			exec_signals(ex);
+		for (i = 0; i < nch && i < ex->ex_nchannels; i++)
+			if (pfd[EXEC_PFD_CHANNEL + i].revents &&
+			    ex->ex_channels[i] == pfd[EXEC_PFD_CHANNEL + i].fd)
+				exec_channel(ex, i, EXEC_RECV_BURST);
+		if (pfd[EXEC_PFD_LISTEN].revents && ex->ex_listen != -1)
+			exec_accept(ex);
+		for (i = 0; i < EXEC_LINGER_MAX; i++)
+			if (pfd[EXEC_PFD_LINGER + i].revents &&
+			    ex->ex_linger[i].lg_fd != -1)
+				exec_linger_ready(ex, &ex->ex_linger[i],
+				    pfd[EXEC_PFD_LINGER + i].revents);
+		exec_linger_expire(ex, exec_now_ms());
+		exec_compact(ex);
+	}
+}
+
+/* exec_stdio - make sure fds 0..2 are open, so no client socket is one */
+static void
+exec_stdio(void)
+{
+	int	fd;
+
+	/*
+	 * Started with one closed, the first socket received would take
+	 * its number, and the child's dup2 onto 0 or 1 would go wrong.
+	 */
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO)
+		;
+	if (fd < 0) {
+		/* Not fatal(): log_init has not run, and fd 2 may be shut. */
+		(void)fprintf(stderr, "snitch-exec: /dev/null: %s\n",
+		    strerror(errno));
+		exit(1);
+	}
+	(void)close(fd);
+}
+
+/* exec_signals_setup - block what the signalfd reads; the signalfd */
+static int
+exec_signals_setup(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 mask;
+	int			 fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* A client gone mid-send is EPIPE; a closed stderr too. */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) < 0)
+		fatal("sigaction SIGPIPE");
+	/* Inherited as ignored, SIGCHLD would reap for us: no exit line. */
+	sa.sa_handler = SIG_DFL;
+	if (sigaction(SIGCHLD, &sa, NULL) < 0)
+		fatal("sigaction SIGCHLD");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		fatal("sigprocmask");
+	if ((fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		fatal("signalfd");
+	return fd;
+}
+
+/* exec_listen - the handoff socket, non-blocking, and who its file is */
+static void
+exec_listen(struct exec *ex, mode_t mode)
+{
+	struct stat	st;
+
+	if ((ex->ex_listen = snitch_listen(ex->ex_path, mode)) < 0)
+		fatal("cannot listen on %s", ex->ex_path);
+	if (exec_nonblock(ex->ex_listen) < 0 || lstat(ex->ex_path, &st) < 0) {
+		(void)unlink(ex->ex_path);
+		fatal("%s", ex->ex_path);
+	}
+	ex->ex_sock_dev = st.st_dev;
+	ex->ex_sock_ino = st.st_ino;
+}
+
+/* exec_usage - the synopsis, then exit 1 */
+static void __attribute__((noreturn))
+exec_usage(void)
+{
+	(void)fprintf(stderr, "usage: snitch-exec [-c MAX] [-m MODE] [-v] "
+	    "-s SOCKET -- PROGRAM [ARGS...]\n");
+	exit(1);
+}
+
+/* exec_number - optarg in base, within lo..hi, or the usage */
+static unsigned long
+exec_number(const char *arg, int base, unsigned long lo, unsigned long hi)
+{
+	unsigned long	 v;
+	char		*end;
+
+	errno = 0;
+	v = strtoul(arg, &end, base);
+	if (errno != 0 || end == arg || *end != '\0' || *arg == '-' ||
+	    v < lo || v > hi)
+		exec_usage();
+	return v;
+}
+
+/* main - parse the command line, listen, serve, exit 0 when stopped */
+int
+main(int argc, char *argv[])
+{
+	static struct exec	 ex;
+	unsigned long		 mode = EXEC_MODE_DEFAULT;
+	size_t			 i;
+	int			 ch, verbose = 0;
+
+	exec_stdio();
+	ex.ex_max = EXEC_MAX_DEFAULT;
+	/* "+": the options end at PROGRAM, even without "--". */
+	while ((ch = getopt(argc, argv, "+c:m:s:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			ex.ex_max = exec_number(optarg, 10, 1, EXEC_MAX_LIMIT);
+			break;
+		case 'm':
+			mode = exec_number(optarg, 8, 0, 0777);
+			break;
+		case 's':
+			ex.ex_path = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			exec_usage();
+		}
+	}
+	if (ex.ex_path == NULL || optind >= argc || *argv[optind] == '\0')
+		exec_usage();
+	ex.ex_argv = argv + optind;
+	log_init("snitch-exec", 0, verbose);
+
+	ex.ex_sigfd = exec_signals_setup();
+	if ((ex.ex_children = calloc(ex.ex_max,
+	    sizeof(*ex.ex_children))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < EXEC_LINGER_MAX; i++)
+		ex.ex_linger[i].lg_fd = -1;
+	exec_listen(&ex, (mode_t)mode);
+	log_info("listening on %s: %s for each connection, at most %zu at "
+	    "once", ex.ex_path, ex.ex_argv[0], ex.ex_max);
+
+	exec_loop(&ex);
+
+	log_info("stopped: %lu started, %lu refused", ex.ex_started,
+	    ex.ex_refused);
+	(void)close(ex.ex_sigfd);
+	free(ex.ex_children);
+	return 0;
+}
