@@ -58,7 +58,6 @@
 #define EXEC_PAUSE_MS		100	/* listener rest after EMFILE */
 #define EXEC_LINGER_MAX		64	/* refused clients awaiting their FIN */
 #define EXEC_LINGER_MS		1000	/* as long as a worker waits */
-#define EXEC_DRAIN_ROUNDS	8	/* recv calls per drain, at most */
 #define EXEC_EXIT_NOEXEC	127	/* the child could not exec PROGRAM */
 #define EXEC_EXIT_SETUP		111	/* nor prepare to (daemontools' 111) */
 
@@ -135,18 +134,7 @@ exec_nonblock(int fd)
 static int
 exec_drain(int fd)
 {
-	ssize_t	n;
-	int	i;
-
-	for (i = 0; i < EXEC_DRAIN_ROUNDS; i++) {
-		n = recv(fd, exec_discard, sizeof(exec_discard),
-		    MSG_DONTWAIT | MSG_TRUNC);
-		if (n == 0)
-			return 1;
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	}
-	return 0;
+	return alert_drain(fd, exec_discard, sizeof(exec_discard));
 }
 
 /* exec_linger_close - end a lingering refusal, now */
@@ -209,28 +197,22 @@ exec_linger_expire(struct exec *ex, uint64_t now)
  * The ClientHello is still unread: closing now would send a RST, which
  * can destroy the alert before the client reads it.  So discard what
  * came, send the alert, shut down writing, and keep the socket until the
- * client's FIN (worker/peek.c's peek_refuse does the same).
+ * client's FIN (alert_send, as the workers refuse).
  */
 static void
 exec_refuse(struct exec *ex, int fd, const char *client, const char *name,
     const char *reason)
 {
-	uint8_t	rec[ALERT_RECORD_LEN];
-	int	eof;
-
 	ex->ex_refused++;
 	log_info("client=%s name=%s outcome=alert alert=%d reason=%s "
 	    "running=%zu refused=%lu", client, name, ALERT_INTERNAL_ERROR,
 	    reason, ex->ex_running, ex->ex_refused);
-	eof = exec_drain(fd);
-	alert_record(rec, ALERT_INTERNAL_ERROR);
-	(void)send(fd, rec, sizeof(rec), MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (eof != 0) {
+	if (alert_send(fd, ALERT_INTERNAL_ERROR, exec_discard,
+	    sizeof(exec_discard)) != 0) {
 		/* It closed or failed already: no FIN to wait for. */
 		(void)close(fd);
 		return;
 	}
-	(void)shutdown(fd, SHUT_WR);
 	exec_linger_add(ex, fd);
 }
 

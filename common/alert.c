@@ -5,7 +5,12 @@
  * as postscreen answers "421" when no smtpd is free: the client learns
  * why instead of seeing a bare reset.
  */
+#include <errno.h>
+#include <sys/socket.h>
+
 #include "alert.h"
+
+#define ALERT_DRAIN_ROUNDS	8	/* recv calls per drain, at most */
 
 #define ALERT_CT_ALERT		21	/* RFC 8446 5.1 ContentType */
 #define ALERT_LEVEL_FATAL	2	/* RFC 8446 6 AlertLevel */
@@ -47,4 +52,43 @@ alert_name(uint8_t description)
 		return "unrecognized_name";
 	}
 	return "alert";
+}
+
+/* alert_drain - discard what the client sent; 1 at EOF, 0, -1 on error */
+int
+alert_drain(int fd, void *scratch, size_t size)
+{
+	ssize_t	n;
+	int	i;
+
+	for (i = 0; i < ALERT_DRAIN_ROUNDS; i++) {
+		n = recv(fd, scratch, size, MSG_DONTWAIT | MSG_TRUNC);
+		if (n == 0)
+			return 1;
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	}
+	return 0;
+}
+
+/*
+ * alert_send - refuse the client on fd with a fatal alert.  What it sent
+ * is discarded first: closing with unread data sends a RST, which can
+ * destroy the alert before the client reads it.  Returns 1 when the
+ * client is gone already (close now); else writing is shut down and the
+ * caller keeps fd until the client's FIN (alert_drain says when).
+ */
+int
+alert_send(int fd, uint8_t description, void *scratch, size_t size)
+{
+	uint8_t	rec[ALERT_RECORD_LEN];
+	int	eof;
+
+	eof = alert_drain(fd, scratch, size);
+	alert_record(rec, description);
+	(void)send(fd, rec, sizeof(rec), MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (eof != 0)
+		return 1;
+	(void)shutdown(fd, SHUT_WR);
+	return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef ALERT_H
 #define ALERT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* RFC 8446 section 6 AlertDescription values SNItch sends */
@@ -16,5 +17,7 @@
 
 void	alert_record(uint8_t rec[ALERT_RECORD_LEN], uint8_t description);
 const char *alert_name(uint8_t description);
+int	alert_drain(int fd, void *scratch, size_t size);
+int	alert_send(int fd, uint8_t description, void *scratch, size_t size);
 
 #endif

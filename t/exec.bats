@@ -47,27 +47,13 @@ exec_routes() {
 # $T/exec-NAME.log, its pid in EXEC_PIDS[NAME]; waits until the socket
 # listens (at most 5 s)
 start_exec() {
-	local name=$1 sock=$T/$1.sock pid i
+	local name=$1 rc=0
 	shift
-	local -a cmd=("$SNITCH_EXEC" -s "$sock" "$@")
-	if is_root; then
-		cmd=(setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		    "${cmd[@]}")
-	fi
-	"${cmd[@]}" </dev/null >>"$T/exec-$name.log" 2>&1 3>&- &
-	pid=$!
-	EXEC_PIDS[$name]=$pid
-	track_pid "$pid"
-	for ((i = 0; i < START_STEPS; i++)); do
-		if ! alive "$pid"; then
-			echo "start_exec $name: exited: $(cat "$T/exec-$name.log")" >&2
-			return 1
-		fi
-		unix_listening "$sock" && return 0
-		sleep 0.02
-	done
-	echo "start_exec $name: $sock not listening after 5 s" >&2
-	return 1
+	start_backend "$T/$name.sock" "$T/exec-$name.log" "$SNITCH_EXEC" \
+	    -s "$T/$name.sock" "$@" || rc=$?
+	EXEC_PIDS[$name]=$BACKEND_PID
+	track_pid "$BACKEND_PID"
+	return "$rc"
 }
 
 # exec_log_has NAME PATTERN - exec-NAME.log has a line matching the
@@ -337,15 +323,23 @@ EOF
 	alive "${EXEC_PIDS[exec]}"
 }
 
-@test "SIGTERM: no new connection, the running program finishes, exit 0, socket removed" {
+# hold_one - snitch-exec running one held program for one client; its
+# pid in HELD_CHILD (touch $T/release to let it end)
+hold_one() {
 	exec_routes
 	start_exec exec -- /bin/sh -c "$(hold_program)"
 	start_snitch
 	tls --name exec.localhost >"$T/first.out" 2>&1 &
 	track_pid $!
 	wait_until held_count 1
-	local pid=${EXEC_PIDS[exec]} child rc=0
-	child=$(head -n 1 "$T/held")
+	HELD_CHILD=$(head -n 1 "$T/held")
+}
+
+@test "SIGTERM: no new connection, the running program finishes, exit 0, socket removed" {
+	local pid child rc=0
+	hold_one
+	pid=${EXEC_PIDS[exec]}
+	child=$HELD_CHILD
 	kill -TERM "$pid"
 	wait_until exec_log_has exec "stopping: 1 running, waiting for them"
 	wait_until test ! -e "$T/exec.sock"
@@ -365,14 +359,10 @@ EOF
 }
 
 @test "a second SIGTERM exits at once, leaving the program running" {
-	exec_routes
-	start_exec exec -- /bin/sh -c "$(hold_program)"
-	start_snitch
-	tls --name exec.localhost >"$T/first.out" 2>&1 &
-	track_pid $!
-	wait_until held_count 1
-	local pid=${EXEC_PIDS[exec]} child rc=0
-	child=$(head -n 1 "$T/held")
+	local pid child rc=0
+	hold_one
+	pid=${EXEC_PIDS[exec]}
+	child=$HELD_CHILD
 	kill -TERM "$pid"
 	wait_until exec_log_has exec "stopping: 1 running"
 	kill -TERM "$pid"

@@ -112,13 +112,10 @@ def answer_of(body):
                              keys.get("server_name", "?"))
 
 
-def run_client(port, name, chunks=1, delay=0.0, timeout=5.0, stats=None):
-    """run_client - one TLS client; its outcome line
-
-    stats, when given, is a dict whose "connections" entry is increased
-    (under its "lock") once the TCP connection is made.
-    """
-    client, flight = tlshello.first_flight(CONTEXT, name)
+def connect_counted(port, timeout, stats):
+    """connect_counted - a TCP connection to the port, counted in stats
+    (a dict with "connections" and its "lock", or None) once made; the
+    socket, or the outcome line when the connect failed"""
     try:
         sock = socket.create_connection((HOST, port), timeout=timeout)
     except OSError as e:
@@ -126,6 +123,19 @@ def run_client(port, name, chunks=1, delay=0.0, timeout=5.0, stats=None):
     if stats is not None:
         with stats["lock"]:
             stats["connections"] += 1
+    return sock
+
+
+def run_client(port, name, chunks=1, delay=0.0, timeout=5.0, stats=None):
+    """run_client - one TLS client; its outcome line
+
+    stats, when given, is a dict whose "connections" entry is increased
+    (under its "lock") once the TCP connection is made.
+    """
+    client, flight = tlshello.first_flight(CONTEXT, name)
+    sock = connect_counted(port, timeout, stats)
+    if isinstance(sock, str):
+        return sock
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         send_flight(sock, flight, chunks, delay)
@@ -156,12 +166,9 @@ def run_client(port, name, chunks=1, delay=0.0, timeout=5.0, stats=None):
 
 def run_idle(port, timeout, stats):
     """run_idle - connect, send nothing, wait for the server to close"""
-    try:
-        sock = socket.create_connection((HOST, port), timeout=timeout)
-    except OSError as e:
-        return "error connect-%s" % (e.strerror or "timeout").replace(" ", "-")
-    with stats["lock"]:
-        stats["connections"] += 1
+    sock = connect_counted(port, timeout, stats)
+    if isinstance(sock, str):
+        return sock
     try:
         got = recv(sock)
         return "closed" if not got else "error data"
@@ -174,12 +181,9 @@ def run_idle(port, timeout, stats):
 def run_resetting(port, timeout, stats):
     """run_resetting - send half a ClientHello, then reset the connection"""
     _, flight = tlshello.first_flight(CONTEXT, "alpha.localhost")
-    try:
-        sock = socket.create_connection((HOST, port), timeout=timeout)
-    except OSError as e:
-        return "error connect-%s" % (e.strerror or "timeout").replace(" ", "-")
-    with stats["lock"]:
-        stats["connections"] += 1
+    sock = connect_counted(port, timeout, stats)
+    if isinstance(sock, str):
+        return sock
     try:
         sock.sendall(flight[:len(flight) // 2])
         time.sleep(0.05)

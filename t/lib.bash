@@ -238,26 +238,39 @@ tcp_accepts() {
 # Runs as nobody when the tests run as root.  Waits until the socket
 # listens (at most 5 s); fails with the demo's log if it died or did not.
 start_demo() {
-	local name=$1 sock=$T/$1.sock pid i
+	local name=$1 rc=0
 	shift
-	local -a cmd=("$SNITCH_DEMO" -s "$sock" -n "$name" \
-	    -c "$T/cert.pem" -k "$T/key.pem" "$@")
+	start_backend "$T/$name.sock" "$T/demo-$name.log" "$SNITCH_DEMO" \
+	    -s "$T/$name.sock" -n "$name" -c "$T/cert.pem" -k "$T/key.pem" \
+	    "$@" || rc=$?
+	DEMO_PIDS[$name]=$BACKEND_PID	# for teardown, also when it failed
+	return "$rc"
+}
+
+# start_backend SOCK LOG CMD... - a backend program listening on SOCK, as
+# nobody when the tests run as root, its output in LOG, its pid in
+# BACKEND_PID; waits until SOCK listens (at most 5 s), fails with the log
+# if it died or did not
+start_backend() {
+	local sock=$1 log=$2 pid i
+	shift 2
+	local -a cmd=("$@")
 	if is_root; then
 		cmd=(setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		    "${cmd[@]}")
 	fi
-	"${cmd[@]}" </dev/null >>"$T/demo-$name.log" 2>&1 3>&- &
+	"${cmd[@]}" </dev/null >>"$log" 2>&1 3>&- &
 	pid=$!
-	DEMO_PIDS[$name]=$pid
+	BACKEND_PID=$pid
 	for ((i = 0; i < START_STEPS; i++)); do
 		if ! alive "$pid"; then
-			echo "start_demo $name: exited: $(cat "$T/demo-$name.log")" >&2
+			echo "start_backend ${cmd[*]}: exited: $(cat "$log")" >&2
 			return 1
 		fi
 		unix_listening "$sock" && return 0
 		sleep 0.02
 	done
-	echo "start_demo $name: $sock not listening after 5 s" >&2
+	echo "start_backend ${cmd[*]}: $sock not listening after 5 s" >&2
 	return 1
 }
 

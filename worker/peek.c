@@ -31,7 +31,6 @@
 #include "worker.h"
 
 #define PEEK_LINGER_MS		1000	/* wait for the FIN after an alert */
-#define PEEK_DRAIN_ROUNDS	8	/* recv calls per drain, at most */
 #define PEEK_LOG_NAME_MAX	128	/* raw name bytes shown in a log */
 
 /* peek_decimal - v in decimal at p; returns the end */
@@ -174,18 +173,7 @@ peek_move(struct worker *w, struct conn *c, enum conn_state state,
 static int
 peek_drain(struct worker *w, int fd)
 {
-	ssize_t	n;
-	int	i;
-
-	for (i = 0; i < PEEK_DRAIN_ROUNDS; i++) {
-		n = recv(fd, w->w_wire, sizeof(w->w_wire),
-		    MSG_DONTWAIT | MSG_TRUNC);
-		if (n == 0)
-			return 1;
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	}
-	return 0;
+	return alert_drain(fd, w->w_wire, sizeof(w->w_wire));
 }
 
 /* peek_close - end a connection with a FIN, not a RST */
@@ -200,17 +188,10 @@ peek_close(struct worker *w, struct conn *c)
 static void
 peek_refuse(struct worker *w, struct conn *c, uint8_t alert)
 {
-	uint8_t	rec[ALERT_RECORD_LEN];
-	int	eof;
-
-	eof = peek_drain(w, c->cn_fd);
-	alert_record(rec, alert);
-	(void)send(c->cn_fd, rec, sizeof(rec), MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (eof != 0) {
+	if (alert_send(c->cn_fd, alert, w->w_wire, sizeof(w->w_wire)) != 0) {
 		loop_release(w, c);
 		return;
 	}
-	(void)shutdown(c->cn_fd, SHUT_WR);
 	/* Its outcome is counted: lingering is no longer pending. */
 	COUNTERS_SUB(w->w_counters->cw_pending, 1);
 	peek_move(w, c, CONN_LINGER, w->w_now + PEEK_LINGER_MS);
