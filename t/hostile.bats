@@ -173,6 +173,7 @@ cases() {
 		expects+=("${line%%|*}")
 		opts+=("${line#*|}")
 	done
+	log_mark
 	mapfile -t results < <(printf '%s\n' "${opts[@]}" | hostile --batch)
 	[ ${#results[@]} -eq ${#opts[@]} ] ||
 	    fail "hostile.py --batch: ${#results[@]} answers to ${#opts[@]} cases: ${results[*]}"
@@ -208,11 +209,22 @@ got:    ${results[i]#* }"
 	done
 }
 
+# log_mark - from now on log_new reads only what snitch.log gets next: a
+# client's port may be one an earlier connection to this snitch had
+log_mark() {
+	LOG_MARK=$(stat -c %s "$T/snitch.log")
+}
+
+# log_new - what snitch.log got since log_mark
+log_new() {
+	tail -c +$((LOG_MARK + 1)) "$T/snitch.log"
+}
+
 # logged TEXT [CASE] - $client's one log line ends with " TEXT"
 logged() {
 	local line i
 	for ((i = 0; i < WAIT_STEPS; i++)); do
-		line=$(grep -F -- "client=$client " "$T/snitch.log") && break
+		line=$(log_new | grep -F -- "client=$client ") && break
 		sleep 0.1
 	done
 	[ -n "$line" ] || fail "no log line for $client (case:${2:-})"
@@ -225,8 +237,8 @@ wanted it to end with: $1"
 
 # logged_name NAME - $client's log line shows the server name as NAME
 logged_name() {
-	grep -F -- "client=$client name=$1 backend=" "$T/snitch.log" >/dev/null ||
-	    fail "log line: $(grep -F -- "client=$client " "$T/snitch.log")
+	log_new | grep -F -- "client=$client name=$1 backend=" >/dev/null ||
+	    fail "log line: $(log_new | grep -F -- "client=$client ")
 wanted name=$1"
 }
 
@@ -441,6 +453,7 @@ EOF
 	# default backend answers varies with the name (its OpenSSL refuses
 	# some), so for that path only SNItch's log line is checked.
 	use fallback
+	log_mark
 	mapfile -t got < <(for ((i = 0; i < ${#names[@]}; i += 2)); do
 		printf -- "--name '%s'\n" "${names[i]}"
 	done | hostile --batch)
@@ -500,12 +513,13 @@ EOF
 	# defer_accept (the default, 1 s): the kernel holds the connection
 	# until data comes, and the RST ends it there
 	use strict
+	log_mark
 	run -0 hostile --print-local --stop-after 0 --then reset --pause 0.1
 	assert_line "sent 0"
 	client=$(sed -n 's/^from=//p' <<<"$output")
 	[ -n "$client" ]
 	sleep 2.5
-	run grep -F -- "client=$client " "$T/snitch.log"
+	run grep -F -- "client=$client " <(log_new)
 	assert_failure
 	serves_still
 }
