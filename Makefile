@@ -35,7 +35,8 @@ WORKER_LIB_OBJ	= $(call obj,$(WORKER_LIB_SRC))
 LIBSNITCH_OBJ	= $(call obj,backend/libsnitch.c common/proxyv2.c common/hostname.c)
 UNIT_BIN	= $(patsubst t/unit/%.c,$(B)/t/%,$(UNIT_SRC))
 
-PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-demo $(B)/snitch-exec
+PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-demo $(B)/snitch-exec \
+	  $(B)/snitch-relay
 LIBS	= $(B)/libsnitch.a $(B)/libsnitch.so.1
 
 .PHONY: all check run clean deps deps-test tests
@@ -75,9 +76,13 @@ $(B)/snitch-worker: $(WORKER_OBJ) $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd
 $(B)/snitch-demo: $(B)/backend/demo.o $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_SSL)
-# the common/ objects by name: exec.c logs and sends alerts, nothing more
-$(B)/snitch-exec: $(B)/backend/exec.o $(B)/common/log.o $(B)/common/alert.o \
-    $(B)/libsnitch.a
+# the backend programs share service.c and name the common/ objects they
+# use: they log and send alerts, nothing more
+SERVICE_OBJ = $(B)/backend/service.o $(B)/common/log.o $(B)/common/alert.o
+$(B)/snitch-exec: $(B)/backend/exec.o $(SERVICE_OBJ) $(B)/libsnitch.a
+	$(CC) $(SAN_FLAGS) -o $@ $^
+# relay.c also sends PROXY headers: proxyv2.o comes with libsnitch.a
+$(B)/snitch-relay: $(B)/backend/relay.o $(SERVICE_OBJ) $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
 $(B)/t/%: $(B)/t/%.o $(CONF_OBJ) $(WORKER_LIB_OBJ) $(B)/libsnitch.a $(B)/libcommon.a

@@ -46,6 +46,7 @@
 
 #include "alert.h"
 #include "log.h"
+#include "service.h"
 #include "snitch.h"
 
 #define EXEC_MAX_DEFAULT	64	/* -c */
@@ -55,7 +56,6 @@
 #define EXEC_RECV_BURST		32	/* messages per channel per turn */
 #define EXEC_STOP_BURST		1024	/* refused from a channel at stop */
 #define EXEC_ACCEPT_BURST	64	/* channels accepted per turn */
-#define EXEC_PAUSE_MS		100	/* listener rest after EMFILE */
 #define EXEC_LINGER_MAX		64	/* refused clients awaiting their FIN */
 #define EXEC_LINGER_MS		1000	/* as long as a worker waits */
 #define EXEC_EXIT_NOEXEC	127	/* the child could not exec PROGRAM */
@@ -70,7 +70,7 @@
 /* A running program, for its exit line. */
 struct exec_child {
 	pid_t		 ch_pid;		/* 0: the slot is free */
-	uint64_t	 ch_start;		/* exec_now_ms at fork */
+	uint64_t	 ch_start;		/* service_now_ms at fork */
 	char		 ch_client[SNITCH_ADDR_MAX];
 	char		 ch_name[SNITCH_NAME_MAX + 1];	/* "-" when none */
 };
@@ -82,14 +82,9 @@ struct exec_linger {
 };
 
 struct exec {
-	const char		*ex_path;	/* -s */
+	struct service		 ex_sv;		/* -s, and the connection received */
 	char		       **ex_argv;	/* PROGRAM ARGS... */
 	int			 ex_sigfd;
-	int			 ex_listen;	/* -1 once stopping */
-	dev_t			 ex_sock_dev;	/* the file we bound, so that */
-	ino_t			 ex_sock_ino;	/* we unlink only that one */
-	uint64_t		 ex_resume;	/* listener paused until, or 0 */
-	int			 ex_accept_failing; /* logged, not over */
 	int			 ex_stopping;
 	int			 ex_channels[EXEC_CHANNELS_MAX]; /* -1: closed */
 	size_t			 ex_nchannels;
@@ -99,36 +94,12 @@ struct exec {
 	struct exec_linger	 ex_linger[EXEC_LINGER_MAX];
 	size_t			 ex_nlinger;
 	struct pollfd		 ex_pfd[EXEC_PFD_CHANNEL + EXEC_CHANNELS_MAX];
-	struct snitch_conn	 ex_conn;	/* the one being received */
 	unsigned long		 ex_started;	/* counters, for the last line */
 	unsigned long		 ex_refused;
-	unsigned long		 ex_bad;
 };
 
 /* What the drains read into: its content is never looked at. */
 static unsigned char	exec_discard[16384];
-
-/* exec_now_ms - monotonic milliseconds, precise enough for durations */
-static uint64_t
-exec_now_ms(void)
-{
-	struct timespec	 ts;
-
-	/* Not clock.h's coarse clock: durations are logged to the ms. */
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* exec_nonblock - set O_NONBLOCK on fd; 0, or -1 with errno */
-static int
-exec_nonblock(int fd)
-{
-	int	fl;
-
-	if ((fl = fcntl(fd, F_GETFL)) < 0)
-		return -1;
-	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
 
 /* exec_drain - discard what the client sent; 1 at EOF, 0, -1 on error */
 static int
@@ -166,7 +137,7 @@ exec_linger_add(struct exec *ex, int fd)
 		exec_linger_close(ex, lg);
 	}
 	lg->lg_fd = fd;
-	lg->lg_deadline = exec_now_ms() + EXEC_LINGER_MS;
+	lg->lg_deadline = service_now_ms() + EXEC_LINGER_MS;
 	ex->ex_nlinger++;
 }
 
@@ -390,7 +361,7 @@ exec_reap(struct exec *ex)
 			continue;
 		}
 		ch = &ex->ex_children[i];
-		ms = exec_now_ms() - ch->ch_start;
+		ms = service_now_ms() - ch->ch_start;
 		if (WIFSIGNALED(status))
 			log_info("client=%s name=%s pid=%ld signal=%d "
 			    "duration=%llu.%03llus", ch->ch_client,
@@ -428,11 +399,11 @@ exec_slot(struct exec *ex)
 	return NULL;
 }
 
-/* exec_conn - run PROGRAM for the connection in ex_conn, or refuse it */
+/* exec_conn - run PROGRAM for the connection received, or refuse it */
 static void
 exec_conn(struct exec *ex)
 {
-	struct snitch_conn	*conn = &ex->ex_conn;
+	struct snitch_conn	*conn = &ex->ex_sv.sv_conn;
 	struct exec_child	*ch;
 	char			 client[SNITCH_ADDR_MAX];
 	const char		*name;
@@ -460,7 +431,7 @@ exec_conn(struct exec *ex)
 	/* The child has the socket now; ours would keep it open. */
 	(void)close(conn->sc_fd);
 	ch->ch_pid = pid;
-	ch->ch_start = exec_now_ms();
+	ch->ch_start = service_now_ms();
 	memcpy(ch->ch_client, client, sizeof(ch->ch_client));
 	(void)snprintf(ch->ch_name, sizeof(ch->ch_name), "%s", name);
 	ex->ex_running++;
@@ -481,33 +452,16 @@ exec_channel_close(struct exec *ex, size_t i)
 static void
 exec_channel(struct exec *ex, size_t i, int burst)
 {
-	int	n, r;
+	int	n;
 
 	for (n = 0; n < burst; n++) {
-		r = snitch_recv(ex->ex_channels[i], &ex->ex_conn);
-		if (r == 1) {
+		switch (service_recv(&ex->ex_sv, ex->ex_channels[i])) {
+		case SERVICE_CONN:
 			exec_conn(ex);
-			continue;
-		}
-		if (r == 0) {
-			/* A worker exited or reloaded away. */
-			log_debug("%s: a worker closed its channel", __func__);
-			exec_channel_close(ex, i);
+			break;
+		case SERVICE_AGAIN:
 			return;
-		}
-		switch (errno) {
-		case EAGAIN:
-			return;
-		case EINTR:
-			continue;
-		case EBADMSG:
-			/* libsnitch closed its fds; the channel stays usable. */
-			ex->ex_bad++;
-			log_warnx("%s: a handoff message was refused (%lu so "
-			    "far)", __func__, ex->ex_bad);
-			continue;
-		default:
-			log_warn("%s: recv", __func__);
+		case SERVICE_CLOSE:
 			exec_channel_close(ex, i);
 			return;
 		}
@@ -533,64 +487,16 @@ exec_accept(struct exec *ex)
 	int	fd, n;
 
 	for (n = 0; n < EXEC_ACCEPT_BURST; n++) {
-		if ((fd = snitch_accept(ex->ex_listen)) < 0) {
-			switch (errno) {
-			case EAGAIN:
-			case EINTR:
-			case ECONNABORTED:
-				return;
-			default:
-				/*
-				 * EMFILE and the like leave the channel in the
-				 * backlog and the listener readable: rest, or
-				 * poll would spin.  Logged once, not per rest.
-				 */
-				if (!ex->ex_accept_failing)
-					log_warn("%s: pausing %d ms at a time",
-					    __func__, EXEC_PAUSE_MS);
-				ex->ex_accept_failing = 1;
-				ex->ex_resume = exec_now_ms() + EXEC_PAUSE_MS;
-				return;
-			}
-		}
-		if (ex->ex_accept_failing) {
-			log_info("%s: accepting again", __func__);
-			ex->ex_accept_failing = 0;
-		}
+		if ((fd = service_accept(&ex->ex_sv)) < 0)
+			return;
 		if (ex->ex_nchannels == EXEC_CHANNELS_MAX) {
 			log_warnx("%s: %d channels already: refused", __func__,
 			    EXEC_CHANNELS_MAX);
 			(void)close(fd);
 			continue;
 		}
-		/* Non-blocking: a turn reads until EAGAIN or a burst. */
-		if (exec_nonblock(fd) < 0) {
-			log_warn("%s: fcntl", __func__);
-			(void)close(fd);
-			continue;
-		}
 		ex->ex_channels[ex->ex_nchannels++] = fd;
 	}
-}
-
-/* exec_unlink - remove the socket file, if it is still the one we bound */
-static void
-exec_unlink(struct exec *ex)
-{
-	struct stat	st;
-
-	if (lstat(ex->ex_path, &st) < 0) {
-		log_warn("%s: %s", __func__, ex->ex_path);
-		return;
-	}
-	/* Another backend may have taken the path over: leave it theirs. */
-	if (st.st_dev != ex->ex_sock_dev || st.st_ino != ex->ex_sock_ino) {
-		log_warnx("%s: %s is no longer ours: left in place", __func__,
-		    ex->ex_path);
-		return;
-	}
-	if (unlink(ex->ex_path) < 0)
-		log_warn("%s: %s", __func__, ex->ex_path);
 }
 
 /*
@@ -605,9 +511,7 @@ exec_stop(struct exec *ex)
 
 	log_info("stopping: %zu running, waiting for them", ex->ex_running);
 	ex->ex_stopping = 1;
-	(void)close(ex->ex_listen);
-	ex->ex_listen = -1;
-	exec_unlink(ex);
+	service_close(&ex->ex_sv);
 	for (i = 0; i < ex->ex_nchannels; i++) {
 		exec_channel(ex, i, EXEC_STOP_BURST);
 		if (ex->ex_channels[i] != -1)
@@ -650,16 +554,17 @@ static nfds_t
 exec_poll_set(struct exec *ex, uint64_t now, int *ms)
 {
 	struct pollfd	*pfd = ex->ex_pfd;
+	struct service	*sv = &ex->ex_sv;
 	uint64_t	 next = 0;
 	size_t		 i;
 
 	pfd[EXEC_PFD_SIGNAL].fd = ex->ex_sigfd;
-	if (ex->ex_resume != 0 && now >= ex->ex_resume)
-		ex->ex_resume = 0;
+	if (sv->sv_resume != 0 && now >= sv->sv_resume)
+		sv->sv_resume = 0;
 	/* poll skips a negative fd: the listener closed or resting. */
-	pfd[EXEC_PFD_LISTEN].fd = ex->ex_resume == 0 ? ex->ex_listen : -1;
-	if (ex->ex_resume != 0)
-		next = ex->ex_resume;
+	pfd[EXEC_PFD_LISTEN].fd = sv->sv_resume == 0 ? sv->sv_listen : -1;
+	if (sv->sv_resume != 0)
+		next = sv->sv_resume;
 	for (i = 0; i < EXEC_LINGER_MAX; i++) {
 		pfd[EXEC_PFD_LINGER + i].fd = ex->ex_linger[i].lg_fd;
 		if (ex->ex_linger[i].lg_fd != -1 &&
@@ -689,7 +594,7 @@ exec_loop(struct exec *ex)
 	int		 ms;
 
 	while (!ex->ex_stopping || ex->ex_running > 0 || ex->ex_nlinger > 0) {
-		n = exec_poll_set(ex, exec_now_ms(), &ms);
+		n = exec_poll_set(ex, service_now_ms(), &ms);
 		nch = ex->ex_nchannels;
 		if (poll(pfd, n, ms) < 0) {
 			if (errno == EINTR)
@@ -703,82 +608,16 @@ exec_loop(struct exec *ex)
 			if (pfd[EXEC_PFD_CHANNEL + i].revents &&
 			    ex->ex_channels[i] == pfd[EXEC_PFD_CHANNEL + i].fd)
 				exec_channel(ex, i, EXEC_RECV_BURST);
-		if (pfd[EXEC_PFD_LISTEN].revents && ex->ex_listen != -1)
+		if (pfd[EXEC_PFD_LISTEN].revents && ex->ex_sv.sv_listen != -1)
 			exec_accept(ex);
 		for (i = 0; i < EXEC_LINGER_MAX; i++)
 			if (pfd[EXEC_PFD_LINGER + i].revents &&
 			    ex->ex_linger[i].lg_fd != -1)
 				exec_linger_ready(ex, &ex->ex_linger[i],
 				    pfd[EXEC_PFD_LINGER + i].revents);
-		exec_linger_expire(ex, exec_now_ms());
+		exec_linger_expire(ex, service_now_ms());
 		exec_compact(ex);
 	}
-}
-
-/* exec_stdio - make sure fds 0..2 are open, so no client socket is one */
-static void
-exec_stdio(void)
-{
-	int	fd;
-
-	/*
-	 * Started with one closed, the first socket received would take
-	 * its number, and the child's dup2 onto 0 or 1 would go wrong.
-	 */
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO)
-		;
-	if (fd < 0) {
-		/* Not fatal(): log_init has not run, and fd 2 may be shut. */
-		(void)fprintf(stderr, "snitch-exec: /dev/null: %s\n",
-		    strerror(errno));
-		exit(1);
-	}
-	(void)close(fd);
-}
-
-/* exec_signals_setup - block what the signalfd reads; the signalfd */
-static int
-exec_signals_setup(void)
-{
-	struct sigaction	 sa;
-	sigset_t		 mask;
-	int			 fd;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	/* A client gone mid-send is EPIPE; a closed stderr too. */
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) < 0)
-		fatal("sigaction SIGPIPE");
-	/* Inherited as ignored, SIGCHLD would reap for us: no exit line. */
-	sa.sa_handler = SIG_DFL;
-	if (sigaction(SIGCHLD, &sa, NULL) < 0)
-		fatal("sigaction SIGCHLD");
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		fatal("sigprocmask");
-	if ((fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
-		fatal("signalfd");
-	return fd;
-}
-
-/* exec_listen - the handoff socket, non-blocking, and who its file is */
-static void
-exec_listen(struct exec *ex, mode_t mode)
-{
-	struct stat	st;
-
-	if ((ex->ex_listen = snitch_listen(ex->ex_path, mode)) < 0)
-		fatal("cannot listen on %s", ex->ex_path);
-	if (exec_nonblock(ex->ex_listen) < 0 || lstat(ex->ex_path, &st) < 0) {
-		(void)unlink(ex->ex_path);
-		fatal("%s", ex->ex_path);
-	}
-	ex->ex_sock_dev = st.st_dev;
-	ex->ex_sock_ino = st.st_ino;
 }
 
 /* exec_usage - the synopsis, then exit 1 */
@@ -794,13 +633,9 @@ exec_usage(void)
 static unsigned long
 exec_number(const char *arg, int base, unsigned long lo, unsigned long hi)
 {
-	unsigned long	 v;
-	char		*end;
+	unsigned long	v;
 
-	errno = 0;
-	v = strtoul(arg, &end, base);
-	if (errno != 0 || end == arg || *end != '\0' || *arg == '-' ||
-	    v < lo || v > hi)
+	if (service_number(arg, base, lo, hi, &v) < 0)
 		exec_usage();
 	return v;
 }
@@ -811,10 +646,11 @@ main(int argc, char *argv[])
 {
 	static struct exec	 ex;
 	unsigned long		 mode = EXEC_MODE_DEFAULT;
+	const char		*path = NULL;
 	size_t			 i;
 	int			 ch, verbose = 0;
 
-	exec_stdio();
+	service_stdio("snitch-exec");
 	ex.ex_max = EXEC_MAX_DEFAULT;
 	/* "+": the options end at PROGRAM, even without "--". */
 	while ((ch = getopt(argc, argv, "+c:m:s:v")) != -1) {
@@ -826,7 +662,7 @@ main(int argc, char *argv[])
 			mode = exec_number(optarg, 8, 0, 0777);
 			break;
 		case 's':
-			ex.ex_path = optarg;
+			path = optarg;
 			break;
 		case 'v':
 			verbose++;
@@ -835,20 +671,20 @@ main(int argc, char *argv[])
 			exec_usage();
 		}
 	}
-	if (ex.ex_path == NULL || optind >= argc || *argv[optind] == '\0')
+	if (path == NULL || optind >= argc || *argv[optind] == '\0')
 		exec_usage();
 	ex.ex_argv = argv + optind;
 	log_init("snitch-exec", 0, verbose);
 
-	ex.ex_sigfd = exec_signals_setup();
+	ex.ex_sigfd = service_signals(1);
 	if ((ex.ex_children = calloc(ex.ex_max,
 	    sizeof(*ex.ex_children))) == NULL)
 		fatal("calloc");
 	for (i = 0; i < EXEC_LINGER_MAX; i++)
 		ex.ex_linger[i].lg_fd = -1;
-	exec_listen(&ex, (mode_t)mode);
+	service_listen(&ex.ex_sv, path, (mode_t)mode);
 	log_info("listening on %s: %s for each connection, at most %zu at "
-	    "once", ex.ex_path, ex.ex_argv[0], ex.ex_max);
+	    "once", path, ex.ex_argv[0], ex.ex_max);
 
 	exec_loop(&ex);
 

@@ -13,9 +13,10 @@
 import os
 import selectors
 import socket
-import ssl
 import sys
 import time
+
+import tlshello
 
 
 def stuck(path):
@@ -33,21 +34,8 @@ def stuck(path):
         held.append(conn)
 
 
-def hello(name):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = ctx.wrap_bio(incoming, outgoing, server_hostname=name)
-    try:
-        obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return outgoing.read()
-
-
 def crowd(host, port, name, count, seconds):
-    data = hello(name)
+    _, data = tlshello.first_flight(tlshello.make_context(), name)
     sel = selectors.DefaultSelector()
     got = {}
     for _ in range(count):

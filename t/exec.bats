@@ -16,10 +16,7 @@ SNITCH_EXEC=$BUILD/snitch-exec
 
 setup_file() {
 	snitch_setup_file
-	if [ ! -x "$SNITCH_EXEC" ]; then
-		echo "$SNITCH_EXEC is missing: run make all first" >&2
-		return 1
-	fi
+	need_built "$SNITCH_EXEC"
 }
 
 setup() {

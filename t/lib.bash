@@ -247,6 +247,13 @@ start_demo() {
 	return "$rc"
 }
 
+# need_built PROGRAM - setup_file's check that make built PROGRAM
+need_built() {
+	[ -x "$1" ] && return 0
+	echo "$1 is missing: run make all first" >&2
+	return 1
+}
+
 # start_backend SOCK LOG CMD... - a backend program listening on SOCK, as
 # nobody when the tests run as root, its output in LOG, its pid in
 # BACKEND_PID; waits until SOCK listens (at most 5 s), fails with the log

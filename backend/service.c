@@ -1,0 +1,229 @@
+/*
+ * service.c - the handoff side of snitch-exec and snitch-relay: listen
+ * where SNItch's workers connect, accept their channels, receive the
+ * connections they send, and the process set-up both programs need.
+ *
+ * Runs in an unprivileged backend process.  Before changing it, know
+ * that the listener and the channels are non-blocking (the callers'
+ * loops block only in poll or epoll_wait), and that an accept failing
+ * with EMFILE leaves the listener readable: service_accept then sets
+ * sv_resume, and the caller must stop watching the listener until then,
+ * or its loop spins.
+ */
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "service.h"
+
+/* service_now_ms - monotonic milliseconds, precise enough for durations */
+uint64_t
+service_now_ms(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* service_nonblock - set O_NONBLOCK on fd; 0, or -1 with errno */
+int
+service_nonblock(int fd)
+{
+	int	fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* service_number - arg as a number in base within lo..hi; 0, or -1 */
+int
+service_number(const char *arg, int base, unsigned long lo,
+    unsigned long hi, unsigned long *value)
+{
+	unsigned long	 v;
+	char		*end;
+
+	errno = 0;
+	v = strtoul(arg, &end, base);
+	if (errno != 0 || end == arg || *end != '\0' || *arg == '-' ||
+	    v < lo || v > hi)
+		return -1;
+	*value = v;
+	return 0;
+}
+
+/* service_stdio - make sure fds 0..2 are open, so no socket is one */
+void
+service_stdio(const char *progname)
+{
+	int	fd;
+
+	/*
+	 * Started with one closed, the first socket received would take
+	 * its number: a child's dup2 onto 0 or 1, or a log line written
+	 * to "stderr", would then go to a client.
+	 */
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO)
+		;
+	if (fd < 0) {
+		/* Not fatal(): log_init has not run, and fd 2 may be shut. */
+		(void)fprintf(stderr, "%s: /dev/null: %s\n", progname,
+		    strerror(errno));
+		exit(1);
+	}
+	(void)close(fd);
+}
+
+/*
+ * service_signals - ignore SIGPIPE, block SIGTERM and SIGINT (and
+ * SIGCHLD if asked) and return a signalfd that reads them.
+ */
+int
+service_signals(int with_sigchld)
+{
+	struct sigaction	 sa;
+	sigset_t		 mask;
+	int			 fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* A client gone mid-send is EPIPE, not a death; a closed stderr too. */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) < 0)
+		fatal("sigaction SIGPIPE");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (with_sigchld) {
+		/* Inherited as ignored, SIGCHLD would reap for us. */
+		sa.sa_handler = SIG_DFL;
+		if (sigaction(SIGCHLD, &sa, NULL) < 0)
+			fatal("sigaction SIGCHLD");
+		sigaddset(&mask, SIGCHLD);
+	}
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		fatal("sigprocmask");
+	if ((fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		fatal("signalfd");
+	return fd;
+}
+
+/* service_listen - the handoff socket at path, non-blocking; fatal */
+void
+service_listen(struct service *sv, const char *path, mode_t mode)
+{
+	struct stat	st;
+
+	sv->sv_path = path;
+	if ((sv->sv_listen = snitch_listen(path, mode)) < 0)
+		fatal("cannot listen on %s", path);
+	if (service_nonblock(sv->sv_listen) < 0 || lstat(path, &st) < 0) {
+		(void)unlink(path);
+		fatal("%s", path);
+	}
+	sv->sv_dev = st.st_dev;
+	sv->sv_ino = st.st_ino;
+}
+
+/*
+ * service_close - stop listening: close the listener and remove the
+ * socket file, if it is still the one we bound (another backend may
+ * have taken the path over: that one is left theirs).
+ */
+void
+service_close(struct service *sv)
+{
+	struct stat	st;
+
+	if (sv->sv_listen == -1)
+		return;
+	(void)close(sv->sv_listen);
+	sv->sv_listen = -1;
+	if (lstat(sv->sv_path, &st) < 0) {
+		log_warn("%s: %s", __func__, sv->sv_path);
+		return;
+	}
+	if (st.st_dev != sv->sv_dev || st.st_ino != sv->sv_ino) {
+		log_warnx("%s: %s is no longer ours: left in place", __func__,
+		    sv->sv_path);
+		return;
+	}
+	if (unlink(sv->sv_path) < 0)
+		log_warn("%s: %s", __func__, sv->sv_path);
+}
+
+/*
+ * service_accept - a worker's new channel, non-blocking; or -1 when
+ * none is waiting, or when accept fails otherwise: then sv_resume says
+ * when to look at the listener again (logged once per shortage).
+ */
+int
+service_accept(struct service *sv)
+{
+	int	fd;
+
+	if ((fd = snitch_accept(sv->sv_listen)) < 0) {
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return -1;
+		if (!sv->sv_failing)
+			log_warn("%s: pausing %d ms at a time", __func__,
+			    SERVICE_PAUSE_MS);
+		sv->sv_failing = 1;
+		sv->sv_resume = service_now_ms() + SERVICE_PAUSE_MS;
+		return -1;
+	}
+	if (sv->sv_failing) {
+		log_info("%s: accepting again", __func__);
+		sv->sv_failing = 0;
+	}
+	sv->sv_resume = 0;
+	/* A turn reads a channel until EAGAIN or a burst, never blocks. */
+	if (service_nonblock(fd) < 0) {
+		log_warn("%s: fcntl", __func__);
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* service_recv - the next connection from channel into sv_conn */
+int
+service_recv(struct service *sv, int channel)
+{
+	for (;;) {
+		switch (snitch_recv(channel, &sv->sv_conn)) {
+		case 1:
+			return SERVICE_CONN;
+		case 0:
+			/* A worker exited or reloaded away. */
+			log_debug("%s: a worker closed its channel", __func__);
+			return SERVICE_CLOSE;
+		}
+		switch (errno) {
+		case EAGAIN:
+			return SERVICE_AGAIN;
+		case EINTR:
+			continue;
+		case EBADMSG:
+			/* libsnitch closed its fds; the channel stays usable. */
+			sv->sv_bad++;
+			log_warnx("%s: a handoff message was refused (%lu so "
+			    "far)", __func__, sv->sv_bad);
+			continue;
+		default:
+			log_warn("%s: recv", __func__);
+			return SERVICE_CLOSE;
+		}
+	}
+}

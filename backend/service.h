@@ -1,0 +1,48 @@
+/*
+ * service.h - what the long-lived backend programs (snitch-exec,
+ * snitch-relay) share around libsnitch: the handoff listener and its
+ * file, accepting and reading workers' channels, signals, the clock and
+ * the command line's numbers.
+ *
+ * Each program keeps its own event loop and channel table; a struct
+ * service holds only the listener and what receiving needs.
+ */
+#ifndef SERVICE_H
+#define SERVICE_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "snitch.h"
+
+#define SERVICE_PAUSE_MS	100	/* listener rest after EMFILE */
+
+struct service {
+	const char		*sv_path;	/* the handoff socket's file */
+	int			 sv_listen;	/* -1 once stopping */
+	dev_t			 sv_dev;	/* the file we bound, so that */
+	ino_t			 sv_ino;	/* we unlink only that one */
+	uint64_t		 sv_resume;	/* listener paused until, or 0 */
+	int			 sv_failing;	/* accept failure logged, not over */
+	unsigned long		 sv_bad;	/* handoff messages refused */
+	struct snitch_conn	 sv_conn;	/* the one service_recv filled */
+};
+
+/* service_recv results */
+#define SERVICE_CONN	1	/* sv_conn filled: its sc_fd is the caller's */
+#define SERVICE_AGAIN	0	/* nothing more queued */
+#define SERVICE_CLOSE	(-1)	/* the channel ended: close it */
+
+uint64_t service_now_ms(void);
+int	service_nonblock(int fd);
+int	service_number(const char *arg, int base, unsigned long lo,
+	    unsigned long hi, unsigned long *value);
+void	service_stdio(const char *progname);
+int	service_signals(int with_sigchld);
+void	service_listen(struct service *sv, const char *path, mode_t mode);
+void	service_close(struct service *sv);
+int	service_accept(struct service *sv);
+int	service_recv(struct service *sv, int channel);
+
+#endif
