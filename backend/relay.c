@@ -3,19 +3,22 @@
  * and relay the bytes both ways, zero copy.
  *
  *	snitch-relay [-v] [-m MODE] [-p v1|v2] [-t IDLE] [-T CONNECT_TIMEOUT]
- *	    -s SOCKET TARGET
+ *	    [-D DOWN] -s SOCKET TARGET...
  *
  * TARGET is host:port ("192.0.2.1:443", "[2001:db8::1]:443", a name
- * resolved once at start) or the path of a Unix stream socket.  Run as
- * an unprivileged user; SOCKET must be connectable by SNItch's `user`.
+ * resolved once at start) or the path of a Unix stream socket.  Several
+ * TARGETs share the connections round robin; one whose connect fails or
+ * times out is skipped for DOWN seconds, and the connection tries the
+ * next (its ClientHello is still unread, so trying again is safe).  Run
+ * as an unprivileged user; SOCKET must be connectable by SNItch's `user`.
  *
  * One process, one epoll loop: it receives client sockets from SNItch
- * workers (libsnitch's fd level API), connects to TARGET without
+ * workers (libsnitch's fd level API), connects to a TARGET without
  * blocking, optionally sends a PROXY header (v1 text or v2 binary, the
  * latter with the server name and the client's ALPN list), then moves
- * bytes with splice(2) through one pipe per direction.  A target that
- * refuses or does not answer in time gets the client TLS alert 80, as
- * the workers refuse a connection they cannot hand off.
+ * bytes with splice(2) through one pipe per direction.  When no target
+ * accepts in time the client gets TLS alert 80, as the workers refuse a
+ * connection they cannot hand off.
  *
  * Before changing it, know that:
  *  - client and target sockets are edge-triggered: relay_pump runs each
@@ -60,6 +63,8 @@
 #define RELAY_MODE_DEFAULT	0660	/* -m */
 #define RELAY_IDLE_DEFAULT	300	/* -t, seconds */
 #define RELAY_CONNECT_DEFAULT	5	/* -T, seconds */
+#define RELAY_DOWN_DEFAULT	10	/* -D, seconds */
+#define RELAY_TARGETS_MAX	64
 #define RELAY_TIMEOUT_LIMIT	86400	/* a day: beyond, a typo */
 #define RELAY_CHANNELS_MAX	1024	/* SNItch workers, times generations */
 #define RELAY_RECV_BURST	32	/* messages per channel per turn */
@@ -106,6 +111,14 @@ struct relay_dir {
 	int		 rd_shut;	/* the far side's write is shut */
 };
 
+/* A TARGET, and whether it is being skipped. */
+struct relay_target {
+	const char		*tg_text;	/* as given, for the log */
+	struct sockaddr_storage	 tg_addr;
+	socklen_t		 tg_len;
+	uint64_t		 tg_down_until;	/* skipped until, or 0: up */
+};
+
 struct relay_conn {
 	struct relay_conn	*rc_next;
 	struct relay_conn	*rc_prev;
@@ -120,6 +133,8 @@ struct relay_conn {
 	uint64_t		 rc_start;
 	uint64_t		 rc_active;	/* last progress */
 	uint64_t		 rc_deadline;	/* connect or linger */
+	struct relay_target	*rc_tg;		/* the target tried last */
+	size_t			 rc_tries;	/* connects started */
 	const char		*rc_end;	/* end= of the log line */
 	char			 rc_addr[SNITCH_ADDR_MAX];
 	char			 rc_name[SNITCH_NAME_MAX + 1];	/* "-": none */
@@ -127,9 +142,10 @@ struct relay_conn {
 
 struct relay {
 	struct service		 rl_sv;		/* -s, and the connection received */
-	const char		*rl_target_text; /* TARGET, for the log */
-	struct sockaddr_storage	 rl_target;
-	socklen_t		 rl_target_len;
+	struct relay_target	 rl_targets[RELAY_TARGETS_MAX];
+	size_t			 rl_ntargets;
+	size_t			 rl_next;	/* round robin: tried next */
+	uint64_t		 rl_down_ms;
 	enum relay_proxy	 rl_proxy;
 	uint64_t		 rl_idle_ms;
 	uint64_t		 rl_connect_ms;
@@ -145,6 +161,9 @@ struct relay {
 	unsigned long		 rl_served;
 	unsigned long		 rl_failed;
 };
+
+/* relay_connect and relay_retry call each other, for the next target. */
+static void	relay_retry(struct relay *, struct relay_conn *, int);
 
 /* What the drains read into: its content is never looked at. */
 static unsigned char	relay_discard[16384];
@@ -197,7 +216,8 @@ relay_release(struct relay *rl, struct relay_conn *rc, const char *end)
 	ms = service_now_ms() - rc->rc_start;
 	log_info("client=%s name=%s target=%s up=%llu down=%llu "
 	    "duration=%llu.%03llus end=%s", rc->rc_addr, rc->rc_name,
-	    rl->rl_target_text, (unsigned long long)rc->rc_up.rd_bytes,
+	    rc->rc_tg != NULL ? rc->rc_tg->tg_text : "-",
+	    (unsigned long long)rc->rc_up.rd_bytes,
 	    (unsigned long long)rc->rc_down.rd_bytes,
 	    (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
 	    rc->rc_end);
@@ -411,6 +431,54 @@ relay_pump(struct relay *rl, struct relay_conn *rc)
 		relay_release(rl, rc, "done");
 }
 
+/*
+ * relay_pick - the next target round robin, skipping those that failed
+ * lately; when all did, the one that failed longest ago: a relay that
+ * refused everyone until a timer ran out would stretch a blip.
+ */
+static struct relay_target *
+relay_pick(struct relay *rl, uint64_t now)
+{
+	struct relay_target	*tg, *best = NULL;
+	size_t			 i, k;
+
+	for (i = 0; i < rl->rl_ntargets; i++) {
+		k = (rl->rl_next + i) % rl->rl_ntargets;
+		tg = &rl->rl_targets[k];
+		if (tg->tg_down_until <= now) {
+			best = tg;
+			break;
+		}
+		if (best == NULL || tg->tg_down_until < best->tg_down_until)
+			best = tg;
+	}
+	rl->rl_next = (size_t)(best - rl->rl_targets + 1) % rl->rl_ntargets;
+	return best;
+}
+
+/* relay_target_down - tg failed: skip it for a while, say so once */
+static void
+relay_target_down(struct relay *rl, struct relay_target *tg, int err)
+{
+	uint64_t	now = service_now_ms();
+
+	if (tg->tg_down_until == 0)
+		log_warnx("target %s down (%s): skipped for %llu s",
+		    tg->tg_text, strerror(err),
+		    (unsigned long long)(rl->rl_down_ms / 1000));
+	tg->tg_down_until = now + rl->rl_down_ms;
+}
+
+/* relay_target_up - a connect to tg succeeded: it is up, say so once */
+static void
+relay_target_up(struct relay_target *tg)
+{
+	if (tg->tg_down_until == 0)
+		return;
+	log_info("target %s up again", tg->tg_text);
+	tg->tg_down_until = 0;
+}
+
 /* relay_connected - the target's connect completed, or failed */
 static void
 relay_connected(struct relay *rl, struct relay_conn *rc)
@@ -424,11 +492,10 @@ relay_connected(struct relay *rl, struct relay_conn *rc)
 	if (err == EINPROGRESS || err == EALREADY)
 		return;
 	if (err != 0) {
-		log_debug("client=%s: connect %s: %s", rc->rc_addr,
-		    rl->rl_target_text, strerror(err));
-		relay_refuse(rl, rc, "connect-failed");
+		relay_retry(rl, rc, err);
 		return;
 	}
+	relay_target_up(rc->rc_tg);
 	rc->rc_state = RELAY_RELAYING;
 	rc->rc_active = service_now_ms();
 	rl->rl_served++;
@@ -479,21 +546,23 @@ relay_event(struct relay *rl, struct relay_handle *h, uint32_t events)
 	}
 }
 
-/* relay_connect - start the target's connect for rc; 0, or -1 */
+/* relay_connect - start a connect to the next target for rc; 0, or -1 */
 static int
 relay_connect(struct relay *rl, struct relay_conn *rc)
 {
-	int	fd;
+	struct relay_target	*tg;
+	int			 fd;
 
-	fd = socket(rl->rl_target.ss_family,
+	tg = rc->rc_tg = relay_pick(rl, service_now_ms());
+	rc->rc_tries++;
+	fd = socket(tg->tg_addr.ss_family,
 	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	rc->rc_target.h_fd = fd;
 	if (relay_watch(rl, &rc->rc_target, EPOLLIN | EPOLLOUT | EPOLLET) < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&rl->rl_target,
-	    rl->rl_target_len) == 0) {
+	if (connect(fd, (struct sockaddr *)&tg->tg_addr, tg->tg_len) == 0) {
 		relay_connected(rl, rc);
 		return 0;
 	}
@@ -503,10 +572,25 @@ relay_connect(struct relay *rl, struct relay_conn *rc)
 		rc->rc_deadline = service_now_ms() + rl->rl_connect_ms;
 		return 0;
 	}
-	log_debug("client=%s: connect %s: %s", rc->rc_addr,
-	    rl->rl_target_text, strerror(errno));
-	relay_refuse(rl, rc, "connect-failed");
+	relay_retry(rl, rc, errno);
 	return 0;
+}
+
+/*
+ * relay_retry - rc's connect failed with err: mark the target down and
+ * try the next, or refuse once every target had its chance.
+ */
+static void
+relay_retry(struct relay *rl, struct relay_conn *rc, int err)
+{
+	log_debug("client=%s: connect %s: %s", rc->rc_addr,
+	    rc->rc_tg->tg_text, strerror(err));
+	relay_target_down(rl, rc->rc_tg, err);
+	relay_unwatch_close(rl, &rc->rc_target);
+	if (rc->rc_tries < rl->rl_ntargets && relay_connect(rl, rc) == 0)
+		return;
+	relay_refuse(rl, rc, err == ETIMEDOUT ? "connect-timeout" :
+	    "connect-failed");
 }
 
 /* relay_conn_new - a connection for conn, its fds owned; NULL on error */
@@ -560,7 +644,7 @@ relay_conn(struct relay *rl)
 	    relay_header(rl, rc, conn) < 0 || relay_connect(rl, rc) < 0) {
 		log_warn("client=%s name=%s: cannot relay", rc->rc_addr,
 		    rc->rc_name);
-		relay_refuse(rl, rc, "connect-failed");
+		relay_refuse(rl, rc, "error");
 	}
 }
 
@@ -694,6 +778,15 @@ relay_signals(struct relay *rl)
 		fatal("%s: read", __func__);
 }
 
+/* relay_due - when rc times out: idle, or its connect or linger ends */
+static uint64_t
+relay_due(const struct relay *rl, const struct relay_conn *rc)
+{
+	if (rc->rc_state == RELAY_RELAYING)
+		return rc->rc_active + rl->rl_idle_ms;
+	return rc->rc_deadline;
+}
+
 /* relay_timers - end what timed out; the ms until the next deadline */
 static int
 relay_timers(struct relay *rl, uint64_t now)
@@ -709,18 +802,17 @@ relay_timers(struct relay *rl, uint64_t now)
 	}
 	for (rc = rl->rl_conns; rc != NULL; rc = next) {
 		next = rc->rc_next;
-		due = rc->rc_state == RELAY_RELAYING ?
-		    rc->rc_active + rl->rl_idle_ms : rc->rc_deadline;
+		due = relay_due(rl, rc);
 		if (now >= due) {
 			if (rc->rc_state == RELAY_CONNECTING)
-				relay_refuse(rl, rc, "connect-timeout");
+				relay_retry(rl, rc, ETIMEDOUT);
 			else
 				relay_release(rl, rc, rc->rc_state ==
 				    RELAY_RELAYING ? "idle" : rc->rc_end);
-			/* A refused connect lingers: its deadline counts. */
-			if (rc->rc_state != RELAY_LINGERING)
+			/* The next target's connect, or a refusal lingering. */
+			if (rc->rc_state == RELAY_DEAD)
 				continue;
-			due = rc->rc_deadline;
+			due = relay_due(rl, rc);
 		}
 		if (soonest == 0 || due < soonest)
 			soonest = due;
@@ -787,7 +879,7 @@ static void __attribute__((noreturn))
 relay_usage(void)
 {
 	(void)fprintf(stderr, "usage: snitch-relay [-v] [-m MODE] [-p v1|v2] "
-	    "[-t IDLE] [-T CONNECT_TIMEOUT] -s SOCKET TARGET\n");
+	    "[-t IDLE] [-T CONNECT_TIMEOUT] [-D DOWN] -s SOCKET TARGET...\n");
 	exit(1);
 }
 
@@ -804,20 +896,20 @@ relay_number(const char *arg, int base, unsigned long lo, unsigned long hi)
 
 /* relay_target_unix - TARGET as a Unix socket path */
 static void
-relay_target_unix(struct relay *rl, const char *path)
+relay_target_unix(struct relay_target *tg, const char *path)
 {
-	struct sockaddr_un	*sun = (struct sockaddr_un *)&rl->rl_target;
+	struct sockaddr_un	*sun = (struct sockaddr_un *)&tg->tg_addr;
 
 	if (strlen(path) >= sizeof(sun->sun_path))
 		fatalx("%s: path too long for a Unix socket", path);
 	sun->sun_family = AF_UNIX;
 	memcpy(sun->sun_path, path, strlen(path) + 1);
-	rl->rl_target_len = sizeof(*sun);
+	tg->tg_len = sizeof(*sun);
 }
 
-/* relay_target - parse TARGET: /path, host:port or [v6]:port */
+/* relay_target - parse TARGET into tg: /path, host:port or [v6]:port */
 static void
-relay_target(struct relay *rl, const char *target)
+relay_target(struct relay_target *tg, const char *target)
 {
 	struct addrinfo	 hints, *res;
 	char		 host[256];
@@ -825,9 +917,9 @@ relay_target(struct relay *rl, const char *target)
 	size_t		 len;
 	int		 e;
 
-	rl->rl_target_text = target;
+	tg->tg_text = target;
 	if (target[0] == '/') {
-		relay_target_unix(rl, target);
+		relay_target_unix(tg, target);
 		return;
 	}
 	if (target[0] == '[') {
@@ -851,9 +943,13 @@ relay_target(struct relay *rl, const char *target)
 	hints.ai_flags = AI_NUMERICSERV;
 	if ((e = getaddrinfo(host, port, &hints, &res)) != 0)
 		fatalx("%s: %s", target, gai_strerror(e));
-	/* Resolved once, at start: a first version's simplification. */
-	memcpy(&rl->rl_target, res->ai_addr, res->ai_addrlen);
-	rl->rl_target_len = res->ai_addrlen;
+	/*
+	 * Resolved once, at start, to its first address: a relay that
+	 * looked names up per connection would stall its loop on DNS.
+	 * Several addresses are several TARGETs.
+	 */
+	memcpy(&tg->tg_addr, res->ai_addr, res->ai_addrlen);
+	tg->tg_len = res->ai_addrlen;
 	freeaddrinfo(res);
 }
 
@@ -867,8 +963,13 @@ relay_options(struct relay *rl, int argc, char *argv[], const char **path,
 
 	rl->rl_idle_ms = RELAY_IDLE_DEFAULT * 1000;
 	rl->rl_connect_ms = RELAY_CONNECT_DEFAULT * 1000;
-	while ((ch = getopt(argc, argv, "m:p:s:t:T:v")) != -1) {
+	rl->rl_down_ms = RELAY_DOWN_DEFAULT * 1000;
+	while ((ch = getopt(argc, argv, "D:m:p:s:t:T:v")) != -1) {
 		switch (ch) {
+		case 'D':
+			rl->rl_down_ms = 1000 * (uint64_t)relay_number(optarg,
+			    10, 1, RELAY_TIMEOUT_LIMIT);
+			break;
 		case 'm':
 			mode = relay_number(optarg, 8, 0, 0777);
 			break;
@@ -899,8 +1000,10 @@ relay_options(struct relay *rl, int argc, char *argv[], const char **path,
 			relay_usage();
 		}
 	}
-	if (*path == NULL || optind != argc - 1 || *argv[optind] == '\0')
+	if (*path == NULL || optind == argc)
 		relay_usage();
+	if (argc - optind > RELAY_TARGETS_MAX)
+		fatalx("more than %d targets", RELAY_TARGETS_MAX);
 	return (mode_t)mode;
 }
 
@@ -911,12 +1014,13 @@ main(int argc, char *argv[])
 	static struct relay	 rl;
 	const char		*path = NULL;
 	mode_t			 mode;
-	int			 verbose = 0;
+	int			 i, verbose = 0;
 
 	service_stdio("snitch-relay");
 	mode = relay_options(&rl, argc, argv, &path, &verbose);
 	log_init("snitch-relay", 0, verbose);
-	relay_target(&rl, argv[optind]);
+	for (i = optind; i < argc; i++)
+		relay_target(&rl.rl_targets[rl.rl_ntargets++], argv[i]);
 
 	if ((rl.rl_epoll = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		fatal("epoll_create1");
@@ -929,8 +1033,12 @@ main(int argc, char *argv[])
 	rl.rl_listen.h_fd = rl.rl_sv.sv_listen;
 	if (relay_watch(&rl, &rl.rl_listen, EPOLLIN) < 0)
 		fatal("epoll_ctl");
-	log_info("listening on %s: relaying to %s", path,
-	    rl.rl_target_text);
+	log_info("listening on %s: relaying to %zu target%s, round robin, "
+	    "one that fails skipped for %llu s", path, rl.rl_ntargets,
+	    rl.rl_ntargets > 1 ? "s" : "",
+	    (unsigned long long)(rl.rl_down_ms / 1000));
+	for (i = 0; i < (int)rl.rl_ntargets; i++)
+		log_info("target %s", rl.rl_targets[i].tg_text);
 
 	relay_loop(&rl);
 

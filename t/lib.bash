@@ -28,6 +28,7 @@ SNITCH_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 BUILD=${SNITCH_BUILD:-$SNITCH_ROOT/build}
 SNITCH=$BUILD/snitch
 SNITCH_DEMO=$BUILD/snitch-demo
+SNITCH_RELAY=$BUILD/snitch-relay
 TLS_PY=$SNITCH_ROOT/t/tls.py
 # Debian's python3 when there is one: a pyenv shim first in PATH costs
 # 200 ms a run, and the tests run python a few hundred times
@@ -279,6 +280,23 @@ start_backend() {
 	done
 	echo "start_backend ${cmd[*]}: $sock not listening after 5 s" >&2
 	return 1
+}
+
+# start_relay ARGS... - snitch-relay -s $T/relay.sock ARGS, as nobody
+# when root, its stderr in $T/relay.log, its pid in RELAY_PID; waits
+# until the socket listens (at most 5 s)
+start_relay() {
+	local rc=0
+	start_backend "$T/relay.sock" "$T/relay.log" "$SNITCH_RELAY" \
+	    -s "$T/relay.sock" "$@" || rc=$?
+	RELAY_PID=$BACKEND_PID
+	track_pid "$RELAY_PID"
+	return "$rc"
+}
+
+# relay_log_has PATTERN - relay.log has a line matching the extended regex
+relay_log_has() {
+	grep -qE -- "$1" "$T/relay.log"
 }
 
 # stop_demo NAME - SIGTERM the demo NAME and wait for it to exit

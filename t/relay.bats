@@ -8,8 +8,6 @@
 
 load lib
 
-SNITCH_RELAY=$BUILD/snitch-relay
-
 setup_file() {
 	snitch_setup_file
 	need_built "$SNITCH_RELAY"
@@ -19,23 +17,6 @@ setup_file() {
 relay_routes() {
 	write_config
 	add_backend relay relay.localhost
-}
-
-# start_relay ARGS... - snitch-relay -s $T/relay.sock ARGS, as nobody
-# when root, its stderr in $T/relay.log, its pid in RELAY_PID; waits
-# until the socket listens (at most 5 s)
-start_relay() {
-	local rc=0
-	start_backend "$T/relay.sock" "$T/relay.log" "$SNITCH_RELAY" \
-	    -s "$T/relay.sock" "$@" || rc=$?
-	RELAY_PID=$BACKEND_PID
-	track_pid "$RELAY_PID"
-	return "$rc"
-}
-
-# relay_log_has PATTERN - relay.log has a line matching the extended regex
-relay_log_has() {
-	grep -qE -- "$1" "$T/relay.log"
 }
 
 # wait_tcp PORT - wait until 127.0.0.1:PORT accepts (at most 5 s)
@@ -74,6 +55,46 @@ EOF
 	"$PYTHON" "$T/echo.py" "$1" </dev/null >>"$T/echo.log" 2>&1 3>&- &
 	track_pid $!
 	wait_tcp "$1"
+}
+
+# start_tag PORT TAG - $T/tag.py on 127.0.0.1:PORT: answers each
+# connection's first bytes with TAG, then closes once the client has
+start_tag() {
+	cat >"$T/tag.py" <<'EOF'
+import socket, sys, threading
+def serve(c, tag):
+    with c:
+        try:
+            if c.recv(65536):
+                c.sendall(tag)
+                c.shutdown(socket.SHUT_WR)
+                while c.recv(65536):
+                    pass
+        except OSError:
+            pass    # a readiness probe, gone at once
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c, sys.argv[2].encode()),
+                     daemon=True).start()
+EOF
+	"$PYTHON" "$T/tag.py" "$1" "$2" </dev/null >>"$T/tag.log" 2>&1 3>&- &
+	track_pid $!
+	wait_tcp "$1"
+}
+
+# tags N - N clients one after the other: the one-byte tag each got, on
+# one line
+tags() {
+	local i hex
+	for ((i = 0; i < $1; i++)); do
+		hex=$(raw_reply relay.localhost | sed -n 1p)
+		printf "\\x${hex:-3f}"
+	done
+	echo
 }
 
 # bulk NAME MB - a ClientHello then MB MiB of random bytes through
@@ -135,14 +156,14 @@ EOF
 	wait_until fd_count_is "$RELAY_PID" $((base + 1))
 }
 
-@test "bulk: 20 MiB echoed both ways, checksums match, half-close honoured; SIGTERM exits 0" {
+@test "bulk: 200 MiB echoed both ways, checksums match, half-close honoured; SIGTERM exits 0" {
 	local tport n base status=0
 	tport=$(free_port)
 	start_echo "$tport"
 	relay_routes
 	start_relay "127.0.0.1:$tport"
 	start_snitch
-	run -0 bulk relay.localhost 20
+	run -0 bulk relay.localhost 200
 	assert_output --regexp '^sent=[0-9]+ received=[0-9]+ match$'
 	n=$(sed 's/^sent=\([0-9]*\) .*/\1/' <<<"$output")
 	assert_output "sent=$n received=$n match"
@@ -150,7 +171,7 @@ EOF
 	    "name=relay\.localhost target=127\.0\.0\.1:$tport up=$n down=$n duration=[0-9]+\.[0-9]{3}s end=done$"
 	base=$(fd_count "$RELAY_PID")
 	run -0 bulk relay.localhost 1
-	wait_until relay_log_has "up=$((1048576 + n - 20971520)) .* end=done$"
+	wait_until relay_log_has "up=$((1048576 + n - 209715200)) .* end=done$"
 	fd_count_is "$RELAY_PID" "$base"
 	kill -TERM "$RELAY_PID"
 	wait_until gone "$RELAY_PID"
@@ -347,4 +368,65 @@ EOF
 	wait "$RELAY_PID" || status=$?
 	[ "$status" -eq 0 ]
 	relay_log_has "up=[0-9]+ down=[0-9]+ duration=[0-9.]+s end=done$"
+}
+
+@test "two targets share the connections round robin" {
+	local a b
+	a=$(free_port)
+	b=$(free_port)
+	start_tag "$a" A
+	start_tag "$b" B
+	relay_routes
+	start_relay "127.0.0.1:$a" "127.0.0.1:$b"
+	start_snitch
+	run -0 tags 6
+	assert_output ABABAB
+	relay_log_has "target=127\\.0\\.0\\.1:$a up=[0-9]+ down=1 .* end=done$"
+	relay_log_has "target=127\\.0\\.0\\.1:$b up=[0-9]+ down=1 .* end=done$"
+}
+
+@test "a target that refuses is skipped for -D seconds, logged once; then tried again and logged up" {
+	local dead live
+	dead=$(free_port)
+	live=$(free_port)
+	start_tag "$live" L
+	relay_routes
+	start_relay -v -D 2 "127.0.0.1:$dead" "127.0.0.1:$live"
+	start_snitch
+	# the first client tries the dead one, then the live one: no alert
+	run -0 tags 4
+	assert_output LLLL
+	run grep -c "target 127\\.0\\.0\\.1:$dead down (Connection refused): skipped for 2 s$" \
+	    "$T/relay.log"
+	assert_output 1
+	# skipped: only the first client tried it (-v logs each attempt)
+	run grep -c "connect 127\\.0\\.0\\.1:$dead: Connection refused$" "$T/relay.log"
+	assert_output 1
+	# it comes back; once -D has passed it gets its turn again
+	start_tag "$dead" D
+	sleep 2.2
+	run -0 tags 4
+	assert_output DLDL
+	relay_log_has "target 127\\.0\\.0\\.1:$dead up again$"
+	run grep -c "end=connect-failed" "$T/relay.log"
+	assert_output 0
+}
+
+@test "every target down: alert 80 after trying each once, logged connect-failed" {
+	local a b
+	a=$(free_port)
+	b=$(free_port)
+	relay_routes
+	start_relay "127.0.0.1:$a" "127.0.0.1:$b"
+	start_snitch
+	run -0 raw_reply relay.localhost
+	assert_output $'15 03 03 00 02 02 50\nfin'
+	wait_until relay_log_has "target=127\\.0\\.0\\.1:$b up=0 down=0 .* end=connect-failed$"
+	relay_log_has "target 127\\.0\\.0\\.1:$a down"
+	relay_log_has "target 127\\.0\\.0\\.1:$b down"
+	# both down: the next client still tries (the one down longest first)
+	run -0 raw_reply relay.localhost
+	assert_output $'15 03 03 00 02 02 50\nfin'
+	run grep -c "end=connect-failed" "$T/relay.log"
+	assert_output 2
 }
