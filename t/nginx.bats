@@ -37,10 +37,15 @@ tcp_listening() {
 	[ -n "$(ss -Htl src "127.0.0.1:$1" 2>/dev/null)" ]
 }
 
-# nginx_conf PORT - $T/nginx.conf: HTTPS with PROXY headers on
+# nginx_conf PORT [LINE...] - $T/nginx.conf: HTTPS with PROXY headers on
 # 127.0.0.1:PORT, the page $T/www/index.html, the access log
-# $T/nginx-access.log
+# $T/nginx-access.log; each LINE goes into the http block
 nginx_conf() {
+	local port=$1 line extra=
+	shift
+	for line in "$@"; do
+		extra+=$'\t'"$line"$'\n'
+	done
 	mkdir -p "$T/www" "$T/nginx-temp"
 	echo "served by nginx behind snitch-relay" >"$T/www/index.html"
 	chmod 644 "$T/www/index.html"
@@ -67,11 +72,12 @@ http {
 	log_format snitch
 	    'client=\$proxy_protocol_addr:\$proxy_protocol_port '
 	    'server=\$proxy_protocol_server_addr:\$proxy_protocol_server_port '
-	    'remote_addr=\$remote_addr name=\$ssl_server_name '
+	    'remote_addr=\$remote_addr realip=\$realip_remote_addr '
+	    'name=\$ssl_server_name '
 	    'request="\$request" status=\$status';
 	access_log $T/nginx-access.log snitch;
-	server {
-		listen 127.0.0.1:$1 ssl proxy_protocol;
+$extra	server {
+		listen 127.0.0.1:$port ssl proxy_protocol;
 		ssl_certificate $T/cert.pem;
 		ssl_certificate_key $T/key.pem;
 		root $T/www;
@@ -81,12 +87,12 @@ EOF
 	} >"$T/nginx.conf"
 }
 
-# start_nginx PORT - nginx_conf, then nginx in the foreground, its
+# start_nginx PORT [LINE...] - nginx_conf, then nginx in the foreground, its
 # master tracked; waits until PORT listens (at most 5 s), fails with
 # its logs if it exited or did not
 start_nginx() {
 	local pid i
-	nginx_conf "$1"
+	nginx_conf "$@"
 	"$NGINX" -p "$T/" -c "$T/nginx.conf" -e "$T/nginx-error.log" \
 	    -g 'daemon off;' </dev/null >>"$T/nginx.log" 2>&1 3>&- &
 	pid=$!
@@ -110,23 +116,25 @@ access_log_has() {
 	grep -qE -- "$1" "$T/nginx-access.log"
 }
 
-# real_client_through VERSION - curl from $CLIENT_IP through snitch and
-# snitch-relay -p VERSION to nginx: the page, and nginx's access log
-# holds curl's address and port from the PROXY header, the relay's
-# address as its peer, and the server name curl asked for
+# real_client_through VERSION [REMOTE [LINE...]] - curl from $CLIENT_IP
+# through snitch and snitch-relay -p VERSION to nginx (LINEs added to its
+# http block): the page, and nginx's access log holds curl's address and
+# port from the PROXY header, REMOTE as $remote_addr (default the
+# relay's address) and the server name curl asked for
 real_client_through() {
-	local nport lp
+	local version=$1 remote=${2:-127.0.0.1} nport lp
+	shift $(($# < 2 ? $# : 2))
 	nport=$(free_port)
-	start_nginx "$nport"
+	start_nginx "$nport" "$@"
 	nginx_routes
-	start_relay -p "$1" "127.0.0.1:$nport"
+	start_relay -p "$version" "127.0.0.1:$nport"
 	start_snitch
 	run -0 get_https nginx.localhost --interface "$CLIENT_IP" --http1.1
 	assert_line "served by nginx behind snitch-relay"
 	lp=$(answer local_port)
 	[ -n "$lp" ]
 	wait_until access_log_has \
-	    "^client=127\.0\.0\.7:$lp server=127\.0\.0\.1:$PORT remote_addr=127\.0\.0\.1 name=nginx\.localhost request=\"GET / HTTP/1\.1\" status=200$"
+	    "^client=127\.0\.0\.7:$lp server=127\.0\.0\.1:$PORT remote_addr=${remote//./\\.} realip=127\.0\.0\.1 name=nginx\.localhost request=\"GET / HTTP/1\.1\" status=200$"
 	wait_until relay_log_has \
 	    "client=127\.0\.0\.7:$lp name=nginx\.localhost target=127\.0\.0\.1:$nport up=[1-9][0-9]* down=[1-9][0-9]* duration=[0-9]+\.[0-9]{3}s end=done$"
 }
@@ -137,4 +145,9 @@ real_client_through() {
 
 @test "nginx behind snitch-relay -p v2: curl gets the page, nginx logs the client's address and port, not the relay's" {
 	real_client_through v2
+}
+
+@test "nginx with real_ip_header proxy_protocol: \$remote_addr itself is the client's address" {
+	real_client_through v2 "$CLIENT_IP" "set_real_ip_from 127.0.0.1;" \
+	    "real_ip_header proxy_protocol;"
 }
