@@ -3,8 +3,9 @@
 # target and relays both directions (splice through pipes).
 #
 # snitch routes relay.localhost to snitch-relay on $T/relay.sock; the
-# targets are openssl s_server, a port nobody listens on, and a small
-# Python echo server ($T/echo.py).  Each target is a tracked process.
+# targets are openssl s_server (IPv4 and IPv6), ports nobody listens on
+# and small Python servers: an echo ($T/echo.py), one answering with a
+# tag ($T/tag.py).  Each target is a tracked process.
 
 load lib
 
@@ -139,6 +140,22 @@ EOF
 	lp=$(answer local_port)
 	wait_until relay_log_has \
 	    "^snitch-relay\[[0-9]+\]: client=127\.0\.0\.1:$lp name=relay\.localhost target=127\.0\.0\.1:$tport up=[1-9][0-9]* down=[1-9][0-9]* duration=[0-9]+\.[0-9]{3}s end=done$"
+}
+
+@test "an IPv6 target, [::1]:PORT: curl gets s_server's page" {
+	local tport
+	tport=$(free_port)
+	openssl s_server -accept "[::1]:$tport" -cert "$T/cert.pem" \
+	    -key "$T/key.pem" -www -quiet </dev/null >>"$T/s_server.log" 2>&1 3>&- &
+	track_pid $!
+	wait_until tcp_accepts ::1 "$tport"
+	relay_routes
+	start_relay "[::1]:$tport"
+	start_snitch
+	run -0 get_https relay.localhost
+	assert_output --partial "s_server"
+	wait_until relay_log_has \
+	    "name=relay\\.localhost target=\\[::1\\]:$tport up=[1-9][0-9]* down=[1-9][0-9]* .* end=done$"
 }
 
 @test "target down: the client gets exactly alert 80 then a FIN, logged connect-failed; no fd left" {
