@@ -163,6 +163,8 @@ fuzz-check: fuzz-build
 # SNItch side by side with HAProxy, nginx (stream, ssl_preread) and
 # sniproxy, and a direct run without a switch (bench/run.sh; results in
 # bench/RESULTS.md).  bench/setup.sh installs the three from Debian.
+# The relay runs put SNItch with snitch-relay (built by `all`) beside
+# them on the same TCP backends.
 #
 #   make bench         build, install, run (under 10 minutes), write
 #                      bench/RESULTS.md and print it

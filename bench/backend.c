@@ -6,9 +6,10 @@
  * the first TLS record (the ClientHello: a 5-byte header, then its
  * length), write a reply filled with this backend's letter, close.  The
  * reply is 64 bytes (-r), or, when the hello's random starts with the
- * bulk marker (see below), the number of MiB the marker says.  The
- * letter lets the load generator check that the switch routed the name
- * to the right backend.
+ * bulk marker (see below), the number of MiB the marker says.  With the
+ * upload marker it first reads and drops that many MiB sent after the
+ * hello, then writes the 64 bytes.  The letter lets the load generator
+ * check that the switch routed the name to the right backend.
  *
  * Two front doors, both optional and both in one epoll loop:
  *  -p PORT   accept TCP on 127.0.0.1:PORT (direct runs, and HAProxy,
@@ -20,8 +21,9 @@
  * in epoll.  Every recv and send uses MSG_DONTWAIT, so sockets from both
  * doors are used as they come (SNItch hands them over in blocking mode).
  *
- * Bulk marker, written by bench-load: the ClientHello's random begins
- * with "BULK" and a 32-bit big-endian count of MiB to send.
+ * Bulk markers, written by bench-load: the ClientHello's random begins
+ * with "BULK" (download) or "UPLD" (upload) and a 32-bit big-endian
+ * count of MiB to send, or to read after the hello.
  *
  * One process, single-threaded.  SIGTERM or SIGINT ends it with a line
  * of counts on stderr.
@@ -63,6 +65,7 @@ struct bconn {
 	uint32_t	bc_got;		/* bytes of the first record read */
 	uint32_t	bc_need;	/* its full size, 0 until the header */
 	uint64_t	bc_left;	/* reply bytes still to send */
+	uint64_t	bc_drain;	/* upload bytes still to read */
 	uint8_t		bc_head[BACKEND_HEAD];
 	uint8_t		bc_in_epoll;
 	uint8_t		bc_want_out;
@@ -82,6 +85,7 @@ struct backend {
 static volatile sig_atomic_t	backend_stop;
 static uint8_t			backend_scratch[BACKEND_RECORD_MAX];
 static uint8_t			backend_fill[BACKEND_CHUNK];
+static uint8_t			backend_sink[BACKEND_CHUNK];	/* uploads */
 static struct snitch_conn	backend_handed;	/* large: not on the stack */
 
 /* backend_signal - SIGTERM or SIGINT: leave the loop */
@@ -136,16 +140,24 @@ backend_done(struct backend *bk, int fd, int ok)
 		bk->bk_errors++;
 }
 
-/* backend_reply_size - 64 bytes, or what the hello's bulk marker asks */
-static uint64_t
-backend_reply_size(const struct backend *bk, const struct bconn *bc)
+/*
+ * backend_request - what the hello's random asks for: "BULK" and a MiB
+ * count to send, "UPLD" and a MiB count to read first, or (no marker)
+ * the default reply
+ */
+static void
+backend_request(const struct backend *bk, struct bconn *bc)
 {
 	const uint8_t	*r = bc->bc_head + BACKEND_RANDOM_AT;
+	uint64_t	 mib;
 
+	mib = (uint64_t)r[4] << 24 | (uint64_t)r[5] << 16 |
+	    (uint64_t)r[6] << 8 | r[7];
+	bc->bc_left = bk->bk_reply;
 	if (memcmp(r, "BULK", 4) == 0)
-		return ((uint64_t)r[4] << 24 | (uint64_t)r[5] << 16 |
-		    (uint64_t)r[6] << 8 | r[7]) << 20;
-	return bk->bk_reply;
+		bc->bc_left = mib << 20;
+	else if (memcmp(r, "UPLD", 4) == 0)
+		bc->bc_drain = mib << 20;
 }
 
 /* backend_write - send what is left of the reply; close when all is sent */
@@ -174,6 +186,39 @@ backend_write(struct backend *bk, int fd)
 		break;
 	}
 	backend_done(bk, fd, bc->bc_left == 0);
+}
+
+/* backend_drain - read and drop an upload; all of it read, reply */
+static void
+backend_drain(struct backend *bk, int fd)
+{
+	struct bconn	*bc = &bk->bk_conns[fd];
+	size_t		 want;
+	ssize_t		 n;
+
+	while (bc->bc_drain > 0) {
+		want = bc->bc_drain < sizeof(backend_sink) ? bc->bc_drain :
+		    sizeof(backend_sink);
+		n = recv(fd, backend_sink, want, MSG_DONTWAIT);
+		if (n > 0) {
+			bc->bc_drain -= (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!bc->bc_in_epoll && backend_watch(bk, fd, 0) == -1)
+				break;
+			return;
+		}
+		break;
+	}
+	if (bc->bc_drain > 0) {
+		backend_done(bk, fd, 0);
+		return;
+	}
+	/* every byte read: the close after the reply is a FIN, not a RST */
+	backend_write(bk, fd);
 }
 
 /*
@@ -218,8 +263,11 @@ backend_read(struct backend *bk, int fd)
 		if (bc->bc_need != 0 && bc->bc_got == bc->bc_need) {
 			if (bc->bc_need < BACKEND_HEAD)
 				break;
-			bc->bc_left = backend_reply_size(bk, bc);
-			backend_write(bk, fd);
+			backend_request(bk, bc);
+			if (bc->bc_drain > 0)
+				backend_drain(bk, fd);
+			else
+				backend_write(bk, fd);
 			return;
 		}
 	}
@@ -414,6 +462,8 @@ main(int argc, char **argv)
 			case KIND_CONN:
 				if (bk.bk_conns[fd].bc_want_out)
 					backend_write(&bk, fd);
+				else if (bk.bk_conns[fd].bc_drain > 0)
+					backend_drain(&bk, fd);
 				else
 					backend_read(&bk, fd);
 				break;

@@ -11,9 +11,15 @@
  * Firefox now send).  The reply must be the size asked for, filled with
  * the letter of the name's backend: anything else is counted as an error.
  *
+ * Bulk runs: with -b MIB each reply is MIB MiB (download); with -u MIB
+ * each connection sends MIB MiB after the hello, then reads the usual
+ * reply (upload).  The backend learns which from the hello's random.
+ *
  * It reports one line on stdout: connections completed inside the
  * measured window and their rate, latency percentiles (connect to the
- * reply's EOF), errors by kind, and MiB/s for bulk runs.  Runs are
+ * reply's EOF), errors by kind, MiB/s for bulk runs (the bulk bytes,
+ * whichever way they went, over the run), and its own CPU seconds (so a
+ * caller can add up every process on the path).  Runs are
  * bounded in time (-d after -w of warm-up, then at most one -o timeout
  * for connections still open) and optionally in count (-N).
  *
@@ -55,13 +61,14 @@
 #define HIST_SUB		(1 << HIST_SUB_BITS)
 #define HIST_BUCKETS		(57 * HIST_SUB)
 
-enum lconn_state { LC_FREE, LC_CONNECTING, LC_READING, LC_IDLE };
+enum lconn_state { LC_FREE, LC_CONNECTING, LC_SENDING, LC_READING, LC_IDLE };
 
 struct lconn {
 	int		lc_fd;
 	enum lconn_state lc_state;
 	int		lc_name;	/* 0: a.bench.test, 1: b.bench.test */
 	uint64_t	lc_got;		/* reply bytes received */
+	uint64_t	lc_sent;	/* upload bytes sent, after the hello */
 	uint64_t	lc_start;	/* ns */
 };
 
@@ -74,6 +81,7 @@ struct load {
 	uint64_t		 ld_max_conns;
 	int			 ld_mlkem;
 	uint32_t		 ld_bulk_mib;
+	uint64_t		 ld_upload;	/* -u: bytes to send, or 0 */
 	uint64_t		 ld_reply;	/* expected bytes per reply */
 	uint64_t		 ld_timeout_ns;
 	int			 ld_idle;	/* -H: hold this many */
@@ -101,6 +109,7 @@ struct load {
 
 static volatile sig_atomic_t	load_stop;
 static uint8_t			load_buf[LOAD_READ_BUF];
+static uint8_t			load_upload[LOAD_READ_BUF];	/* -u sends */
 static const char *const	load_names[2] = { "a.bench.test", "b.bench.test" };
 
 /* load_signal - SIGTERM or SIGINT: wind down */
@@ -128,8 +137,8 @@ load_usage(void)
 	fprintf(stderr,
 	    "usage: bench-load -t HOST:PORT [-T HOST:PORT] [-c CONC] "
 	    "[-d SECONDS] [-w SECONDS]\n"
-	    "           [-N COUNT] [-k x25519|mlkem] [-b MIB] [-r BYTES] "
-	    "[-H IDLE] [-o MS] [-S SOURCES]\n"
+	    "           [-N COUNT] [-k x25519|mlkem] [-b MIB | -u MIB] "
+	    "[-r BYTES] [-H IDLE] [-o MS] [-S SOURCES]\n"
 	    "       bench-load -D [-k x25519|mlkem]\n");
 	exit(2);
 }
@@ -258,11 +267,12 @@ wire_random(struct wire *wr, size_t len, uint64_t *seed)
  *               supported_versions (1.3, 1.2), signature_algorithms,
  *               psk_key_exchange_modes, record_size_limit
  *
- * In bulk runs the random starts with "BULK" and the MiB wanted (see
- * backend.c); the switches do not look at the random.
+ * In bulk runs the random starts with the marker ("BULK" or "UPLD") and
+ * the MiB (see backend.c); the switches do not look at the random.
  */
 static size_t
-load_hello(uint8_t *buf, const char *name, int mlkem, uint32_t bulk_mib)
+load_hello(uint8_t *buf, const char *name, int mlkem, const char *marker,
+    uint32_t bulk_mib)
 {
 	static const uint16_t	suites[] = {
 		0x1301, 0x1303, 0x1302, 0xc02b, 0xc02f, 0xcca9, 0xcca8,
@@ -283,7 +293,7 @@ load_hello(uint8_t *buf, const char *name, int mlkem, uint32_t bulk_mib)
 	hs = wire_open(&wr, 3);
 	wire_u16(&wr, 0x0303);
 	if (bulk_mib > 0) {
-		wire_put(&wr, "BULK", 4);
+		wire_put(&wr, marker, 4);
 		wire_u16(&wr, bulk_mib >> 16);
 		wire_u16(&wr, bulk_mib & 0xffff);
 		wire_random(&wr, 24, &seed);
@@ -410,6 +420,7 @@ load_start(struct load *ld, struct lconn *c, uint64_t now)
 
 	c->lc_name = (int)(ld->ld_started & 1);
 	c->lc_got = 0;
+	c->lc_sent = 0;
 	c->lc_start = now;
 	if ((fd = load_socket(ld, ld->ld_started++)) == -1)
 		goto fail;
@@ -459,7 +470,7 @@ load_finish(struct load *ld, struct lconn *c, uint64_t now, uint64_t *err)
 		(*err)++;
 	else {
 		ld->ld_done_all++;
-		ld->ld_bytes += c->lc_got;
+		ld->ld_bytes += ld->ld_upload > 0 ? c->lc_sent : c->lc_got;
 		ld->ld_last_end = now;
 		if (c->lc_start >= ld->ld_from && now <= ld->ld_to) {
 			ld->ld_done++;
@@ -503,6 +514,33 @@ load_read(struct load *ld, struct lconn *c, uint64_t now)
 	}
 }
 
+/* load_send - send the upload until EAGAIN; all sent, read the reply */
+static void
+load_send(struct load *ld, struct lconn *c, uint64_t now)
+{
+	uint64_t	left;
+	ssize_t		n;
+
+	while ((left = ld->ld_upload - c->lc_sent) > 0) {
+		n = send(c->lc_fd, load_upload, left < sizeof(load_upload) ?
+		    (size_t)left : sizeof(load_upload), MSG_NOSIGNAL);
+		if (n > 0) {
+			c->lc_sent += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;		/* the next EPOLLOUT edge resumes */
+		load_finish(ld, c, now, c->lc_sent == 0 ? &ld->ld_err_reset :
+		    &ld->ld_err_short);
+		return;
+	}
+	/* what came meanwhile raised no edge we waited for: read it now */
+	c->lc_state = LC_READING;
+	load_read(ld, c, now);
+}
+
 /* load_event - epoll reports on connection c */
 static void
 load_event(struct load *ld, struct lconn *c, uint32_t events, uint64_t now)
@@ -539,6 +577,16 @@ load_event(struct load *ld, struct lconn *c, uint32_t events, uint64_t now)
 		c->lc_state = ld->ld_idle > 0 ? LC_IDLE : LC_READING;
 		if (c->lc_state == LC_IDLE)
 			return;
+		if (ld->ld_upload > 0) {
+			c->lc_state = LC_SENDING;
+			load_send(ld, c, now);
+			return;
+		}
+	}
+	if (c->lc_state == LC_SENDING) {
+		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			load_send(ld, c, now);
+		return;
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		load_read(ld, c, now);
@@ -553,7 +601,8 @@ load_sweep(struct load *ld, uint64_t now)
 
 	for (i = 0; i < n; i++) {
 		c = &ld->ld_conns[i];
-		if ((c->lc_state == LC_CONNECTING || c->lc_state == LC_READING) &&
+		if ((c->lc_state == LC_CONNECTING || c->lc_state == LC_SENDING ||
+		    c->lc_state == LC_READING) &&
 		    now - c->lc_start > ld->ld_timeout_ns)
 			load_finish(ld, c, now, &ld->ld_err_timeout);
 	}
@@ -563,14 +612,18 @@ load_sweep(struct load *ld, uint64_t now)
 static void
 load_report(struct load *ld)
 {
-	double	secs = ld->ld_duration, span;
+	struct rusage	ru;
+	double		secs = ld->ld_duration, span, cpu = 0;
 
 	span = ld->ld_last_end > ld->ld_t0 ?
 	    (double)(ld->ld_last_end - ld->ld_t0) / 1e9 : 0;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 	printf("conns=%llu seconds=%.3f rate=%.1f p50_us=%.1f p90_us=%.1f "
 	    "p99_us=%.1f max_us=%.1f errors=%llu connect=%llu reset=%llu "
 	    "timeout=%llu short=%llu misrouted=%llu alert=%llu all=%llu "
-	    "mibps=%.1f\n",
+	    "mibps=%.1f cpu_s=%.3f\n",
 	    (unsigned long long)ld->ld_done, secs, (double)ld->ld_done / secs,
 	    hist_percentile(ld, 0.50) / 1e3, hist_percentile(ld, 0.90) / 1e3,
 	    hist_percentile(ld, 0.99) / 1e3, hist_percentile(ld, 1.0) / 1e3,
@@ -584,7 +637,7 @@ load_report(struct load *ld)
 	    (unsigned long long)ld->ld_err_misrouted,
 	    (unsigned long long)ld->ld_err_alert,
 	    (unsigned long long)ld->ld_done_all,
-	    span > 0 ? (double)ld->ld_bytes / (1 << 20) / span : 0.0);
+	    span > 0 ? (double)ld->ld_bytes / (1 << 20) / span : 0.0, cpu);
 }
 
 /* load_idle - -H: connect and hold ld_idle connections */
@@ -677,6 +730,7 @@ main(int argc, char **argv)
 {
 	static struct load	 ld;
 	struct sigaction	 sa;
+	uint32_t		 upload_mib = 0;
 	int			 ch, have_b = 0, slots, i;
 
 	ld.ld_conc = 20;
@@ -685,7 +739,7 @@ main(int argc, char **argv)
 	ld.ld_reply = 64;
 	ld.ld_timeout_ns = 10000000000ULL;
 	ld.ld_sources = 64;
-	while ((ch = getopt(argc, argv, "b:c:Dd:H:k:N:o:r:S:t:T:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:Dd:H:k:N:o:r:S:t:T:u:w:")) != -1) {
 		switch (ch) {
 		case 'b': ld.ld_bulk_mib = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
@@ -714,13 +768,16 @@ main(int argc, char **argv)
 				load_usage();
 			have_b = 1;
 			break;
+		case 'u': upload_mib = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
 		case 'w': ld.ld_warmup = atof(optarg); break;
 		default: load_usage();
 		}
 	}
 	if ((ld.ld_target[0].sin_family == 0 && !ld.ld_dump) || optind != argc ||
 	    ld.ld_conc < 1 || ld.ld_duration <= 0 || ld.ld_warmup < 0 ||
-	    ld.ld_idle < 0 || ld.ld_sources < 1 || ld.ld_sources > 250)
+	    ld.ld_idle < 0 || ld.ld_sources < 1 || ld.ld_sources > 250 ||
+	    (ld.ld_bulk_mib > 0 && upload_mib > 0))
 		load_usage();
 	if (!have_b)
 		ld.ld_target[1] = ld.ld_target[0];
@@ -728,9 +785,15 @@ main(int argc, char **argv)
 		ld.ld_reply = (uint64_t)ld.ld_bulk_mib << 20;
 		ld.ld_warmup = 0;
 	}
+	if (upload_mib > 0) {
+		ld.ld_upload = (uint64_t)upload_mib << 20;
+		ld.ld_warmup = 0;
+		memset(load_upload, 'u', sizeof(load_upload));
+	}
 	for (i = 0; i < 2; i++)
 		ld.ld_hello_len[i] = load_hello(ld.ld_hello[i], load_names[i],
-		    ld.ld_mlkem, ld.ld_bulk_mib);
+		    ld.ld_mlkem, upload_mib > 0 ? "UPLD" : "BULK",
+		    upload_mib > 0 ? upload_mib : ld.ld_bulk_mib);
 	if (ld.ld_dump)
 		return fwrite(ld.ld_hello[0], ld.ld_hello_len[0], 1, stdout) == 1 ?
 		    0 : 1;

@@ -1,9 +1,11 @@
 # report.awk - the tables of bench/RESULTS.md (run by bench/report.sh).
 #
 # Input, tab-separated, in this order: raw.tsv (round sys test rate p50
-# p90 p99 errors all switch_s backend_s mibps), rss.tsv (round sys phase
-# "total role=kB,..."), idle.tsv (round sys held_at_start held_at_end
+# p90 p99 errors all switch_s backend_s mibps load_s), rss.tsv (round sys
+# phase "total role=kB,..."), idle.tsv (round sys held_at_start held_at_end
 # dropped connect_s).  The run's description comes from the environment.
+# The relay runs are raw.tsv rows of tests relay-down and relay-up, their
+# system "relay" being SNItch with snitch-relay.
 # Medians are over rounds; memory is the largest over rounds.  Run after
 # bench/stats.awk (median, add, fmtx).
 # fmt_rate, fmt_us, mib - numbers for the tables
@@ -119,6 +121,7 @@ function ratio_rows(metric,    s, t) {
 }
 FILENAME ~ /raw.tsv$/ {
 	# round sys test rate p50 p90 p99 errors all switch_s backend_s mibps
+	# load_s
 	r = $1; s = $2; t = $3
 	add("rate" SUBSEP s SUBSEP t, $4)
 	add("p50" SUBSEP s SUBSEP t, $5)
@@ -132,6 +135,16 @@ FILENAME ~ /raw.tsv$/ {
 	add("rv" SUBSEP "rate" SUBSEP s SUBSEP t SUBSEP r, $4)
 	add("rv" SUBSEP "p99" SUBSEP s SUBSEP t SUBSEP r, $7)
 	add("rv" SUBSEP "mibps" SUBSEP s SUBSEP t SUBSEP r, $12)
+	if (t ~ /^relay-/ && $9 > 0) {
+		# CPU seconds per GiB moved: completed connections x RELAY_MIB
+		gib = $9 * ENVIRON["RELAY_MIB"] / 1024
+		add("gcpu" SUBSEP s SUBSEP t, $10 / gib)
+		# every process on the path: loopback TCP charges the receiver's
+		# softirq work to whichever process sends, so only the sum is
+		# comparable from path to path
+		add("gall" SUBSEP s SUBSEP t, ($10 + $11 + $13) / gib)
+		add("rv" SUBSEP "gcpu" SUBSEP s SUBSEP t SUBSEP r, $10 / gib)
+	}
 	add("scpu" SUBSEP s SUBSEP t, $10)
 	errors[s] += $8
 	runs[s]++
@@ -198,6 +211,9 @@ END {
 	printf "  %d bytes with X25519MLKEM768 + x25519), read to EOF, close; names alternate; each reply checked for size and backend.\n", ENVIRON["HELLO_M"]
 	printf "  Rate runs: %s s measured after %s s warm-up; latency is connect() to the reply EOF.\n", ENVIRON["SECS"], ENVIRON["WARM"]
 	printf "- Bulk: %d connections at once, %d MiB each after the hello; MiB/s over the whole run; %d runs a round.\n", ENVIRON["BULK_CONNS"], ENVIRON["BULK_MIB"], ENVIRON["BULK_REPEAT"]
+	printf "- Relay: the same switches (and direct) to the same backends' TCP ports, plus SNItch (a second instance, 2 workers)\n"
+	printf "  handing off to snitch-relay (one per backend, splice(2) through a pipe per direction) which connects to them;\n"
+	printf "  %d connections at once, %d MiB each, downloaded after the hello or uploaded after it; %d runs a round each way.\n", ENVIRON["RELAY_CONNS"], ENVIRON["RELAY_MIB"], ENVIRON["RELAY_REPEAT"]
 	printf "- CPU: utime+stime of all the switch's processes (/proc/PID/stat, %s ticks/s) before and after each run.\n", ENVIRON["HZ"]
 	printf "- Memory: VmRSS at start; VmHWM (peak) reset with clear_refs before each phase.\n\n"
 
@@ -248,6 +264,52 @@ END {
 		printf "| %s | %s | %s | %s |\n", sysname[s], m == "" ? "-" : sprintf("%.0f", m),
 		    fmtx(paired("mibps", sysname[s], "bulk", "direct", "bulk")),
 		    s == 1 ? "-" : sprintf("%.2f", median("scpu" SUBSEP sysname[s] SUBSEP "bulk"))
+	}
+
+	nrs = split("direct relay haproxy nginx sniproxy", rsys, " ")
+	rlabel["relay"] = "snitch + snitch-relay"
+	printf "\n## Relay throughput (%d connections x %d MiB, to a TCP backend)\n\n", ENVIRON["RELAY_CONNS"], ENVIRON["RELAY_MIB"]
+	printf "Measured by `%s` (bench/run.sh, relay_runs): each run is\n", ENVIRON["COMMAND"]
+	printf "`bench-load -t SWITCH -c %d -N %d -d 60 -o 60000 -b %d` (download) or `... -u %d` (upload),\n", ENVIRON["RELAY_CONNS"], ENVIRON["RELAY_CONNS"], ENVIRON["RELAY_MIB"], ENVIRON["RELAY_MIB"]
+	printf "every path ending at a bench-backend's TCP port. snitch + snitch-relay: SNItch hands the connection to\n"
+	printf "snitch-relay, which connects to the backend and splices (the Bulk table's snitch has no relay: there the\n"
+	printf "backend writes to the handed-off socket itself). MiB/s over the run (median of all runs);\n"
+	printf "ratios within each round, then the median. CPU seconds per GiB moved, median of all runs: switch, its\n"
+	printf "processes (for snitch + snitch-relay: SNItch's master and workers and both relays); path, every process\n"
+	printf "on it (switch, both bench-backends, bench-load), direct's being the floor. On loopback the receiver's\n"
+	printf "TCP work mostly runs (softirq) in the sending process and is charged to it, so a switch's figure\n"
+	printf "includes some of its peers' receiving; the path column counts each piece once, wherever it ran.\n\n"
+	printf "| system | download MiB/s | / direct | upload MiB/s | / direct | switch CPU, down | switch CPU, up | path CPU, down | path CPU, up |\n"
+	printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+	split("relay-down relay-up", dirs, " ")
+	for (s = 1; s <= nrs; s++) {
+		n = rsys[s]
+		printf "| %s |", (n in rlabel) ? rlabel[n] : n
+		for (d = 1; d <= 2; d++) {
+			m = median("mibps" SUBSEP n SUBSEP dirs[d])
+			printf " %s | %s |", m == "" ? "-" : sprintf("%.0f", m),
+			    fmtx(paired("mibps", n, dirs[d], "direct", dirs[d]))
+		}
+		for (d = 1; d <= 2; d++) {
+			v = median("gcpu" SUBSEP n SUBSEP dirs[d])
+			printf " %s |", (s == 1 || v == "") ? "-" : sprintf("%.2f", v)
+		}
+		for (d = 1; d <= 2; d++) {
+			v = median("gall" SUBSEP n SUBSEP dirs[d])
+			printf " %s |", v == "" ? "-" : sprintf("%.2f", v)
+		}
+		printf "\n"
+	}
+	printf "\nsnitch + snitch-relay against each of the others (within each round, then the median;\n"
+	printf "MiB/s above 1 and CPU below 1 favour snitch + snitch-relay):\n\n"
+	printf "| against | MiB/s, down | MiB/s, up | switch CPU per GiB, down | switch CPU per GiB, up |\n|---|---:|---:|---:|---:|\n"
+	for (s = 3; s <= nrs; s++) {
+		n = rsys[s]
+		printf "| %s | %s | %s | %s | %s |\n", n,
+		    fmtx(paired("mibps", "relay", "relay-down", n, "relay-down")),
+		    fmtx(paired("mibps", "relay", "relay-up", n, "relay-up")),
+		    fmtx(paired("gcpu", "relay", "relay-down", n, "relay-down")),
+		    fmtx(paired("gcpu", "relay", "relay-up", n, "relay-up"))
 	}
 
 	printf "\n## CPU (seconds per 10,000 connections)\n\n"
@@ -304,6 +366,8 @@ END {
 	printf "| system | runs | errors |\n|---|---:|---:|\n"
 	for (s = 1; s <= nsys; s++)
 		printf "| %s | %d | %d |\n", sysname[s], runs[sysname[s]], errors[sysname[s]]
+	if (runs["relay"] > 0)
+		printf "| snitch + snitch-relay (relay runs only) | %d | %d |\n", runs["relay"], errors["relay"]
 	printf "\nSNItch's own counters at the end (`snitch -s`); client_gone counts the idle connections the holder\n"
 	printf "closed (%d a round) and the start-up probe that checked the port:\n\n```\n%s\n```\n", ENVIRON["IDLE"], ENVIRON["SNITCH_STATS"]
 

@@ -3,8 +3,9 @@
 #
 # Usage: report.sh OUT_DIR RESULTS_FILE, with the run's description in
 # the environment (run.sh exports it).  Every number in the report comes
-# from OUT_DIR: raw.tsv (one row per bench-load run), rss.tsv (memory per
-# phase), idle.tsv (idle connections held).  Medians are over rounds.
+# from OUT_DIR: raw.tsv (one row per bench-load run: rate, bulk and
+# relay runs), rss.tsv (memory per phase), idle.tsv (idle connections
+# held).  Medians are over rounds.
 # The route section of an existing RESULTS_FILE (written by
 # bench/route.sh) is kept, and the section of bench/PROFILE.md that says
 # what each change to SNItch bought (measured with bench/ab.sh) is

@@ -20,6 +20,16 @@
 # held open.  Then bench/report.sh writes bench/RESULTS.md, and it is
 # printed.  Raw rows stay in bench/out/ (not in git).
 #
+# The relay runs compare paths that all end at a bench-backend's TCP
+# port, so the backend does the same work in each: SNItch handing off to
+# snitch-relay (one per backend, splice to the TCP port; system "relay",
+# a second SNItch on its own port), HAProxy, nginx, sniproxy, and direct.
+# Download (-b) and upload (-u): 4 connections, 64 MiB each, 3 times a
+# round per direction; MiB/s, and CPU seconds per GiB of the switch (for
+# "relay": SNItch's master and workers plus both snitch-relays) and of
+# the whole path (switch, backends and bench-load's own, which it
+# reports).
+#
 # Run as root (SNItch then runs its workers as nobody, sniproxy too).
 # Everything listens on 127.0.0.1 only, and everything started here is
 # stopped on exit.  BENCH_ROUNDS, BENCH_SECONDS and BENCH_IDLE override
@@ -38,14 +48,18 @@ IDLE=${BENCH_IDLE:-10000}
 BULK_MIB=50
 BULK_CONNS=4
 BULK_REPEAT=5
+RELAY_MIB=64
+RELAY_CONNS=4
+RELAY_REPEAT=3
 WORKERS=2
 SYSTEMS=(direct snitch haproxy nginx sniproxy)
+RELAY_SYSTEMS=(direct relay haproxy nginx sniproxy)
 # label concurrency hello-variant
 RATE_TESTS=("r20x 20 x25519" "r20m 20 mlkem" "r200x 200 x25519")
 COMMAND=${BENCH_COMMAND:-"bench/run.sh"}
 HZ=$(getconf CLK_TCK)
 
-declare -A PID=() PORT=()
+declare -A PID=() PORT=() SOCKET=()
 STARTED=()
 T=
 HOLDER=
@@ -136,7 +150,18 @@ tcp_accepts() {
 	(exec 5<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# launch NAME LOG CMD... - start a process, remember it, wait for PORT[NAME]
+# listening NAME - NAME accepts on 127.0.0.1:PORT[NAME], or, if it has a
+# SOCKET[NAME], that Unix socket exists
+listening() {
+	if [ -n "${SOCKET[$1]:-}" ]; then
+		[ -S "${SOCKET[$1]}" ]
+	else
+		tcp_accepts "${PORT[$1]}"
+	fi
+}
+
+# launch NAME LOG CMD... - start a process, remember it, wait until it
+# is listening
 launch() {
 	local name=$1 log=$2 i
 	shift 2
@@ -145,10 +170,11 @@ launch() {
 	STARTED+=("$!")
 	for ((i = 0; i < 250; i++)); do
 		alive "${PID[$name]}" || die "$name exited: $(tail -5 "$log")"
-		tcp_accepts "${PORT[$name]}" && return 0
+		listening "$name" && return 0
 		sleep 0.02
 	done
-	die "$name does not accept on 127.0.0.1:${PORT[$name]}: $(tail -5 "$log")"
+	die "$name does not listen on" \
+	    "${SOCKET[$name]:-127.0.0.1:${PORT[$name]}}: $(tail -5 "$log")"
 }
 
 # start_backends - letters a and b, a TCP port and a SNItch socket each
@@ -161,8 +187,9 @@ start_backends() {
 }
 
 # snitch_config FILE PORT WORKERS [LINE...] - SNItch routing the two names
+# to the sockets a.sock and b.sock in SOCKET_DIR (default: the temp dir)
 snitch_config() {
-	local file=$1 port=$2 workers=$3
+	local file=$1 port=$2 workers=$3 dir=${SOCKET_DIR:-$T}
 	shift 3
 	{
 		echo "[snitch]"
@@ -170,8 +197,8 @@ snitch_config() {
 		[ "$(id -u)" -eq 0 ] && echo "user = nobody"
 		echo "workers = $workers"
 		printf '%s\n' "$@"
-		printf '\n[backend a]\nsocket = %s\nnames = a.bench.test\n' "$T/a.sock"
-		printf '\n[backend b]\nsocket = %s\nnames = b.bench.test\n' "$T/b.sock"
+		printf '\n[backend a]\nsocket = %s\nnames = a.bench.test\n' "$dir/a.sock"
+		printf '\n[backend b]\nsocket = %s\nnames = b.bench.test\n' "$dir/b.sock"
 	} >"$file"
 	chmod 644 "$file"
 }
@@ -185,6 +212,26 @@ start_snitch() {
 	"$BUILD/snitch" -c "$T/snitch.ini" -t >/dev/null ||
 	    die "snitch -t: $("$BUILD/snitch" -c "$T/snitch.ini" -t 2>&1)"
 	launch snitch /dev/null "$BUILD/snitch" -c "$T/snitch.ini"
+}
+
+# start_relay - system "relay": a snitch-relay per backend, relaying to
+# its TCP port, and a second SNItch whose backends are the two relays.
+# Like bench-backend they run as the caller, their sockets mode 0666 for
+# SNItch's workers; their line per connection goes to a log (the relay
+# runs have a few connections).
+start_relay() {
+	local l
+	mkdir -p "$T/relay"
+	for l in a b; do
+		SOCKET[relay_$l]=$T/relay/$l.sock
+		launch "relay_$l" "$T/relay-$l.log" "$BUILD/snitch-relay" \
+		    -m 0666 -s "${SOCKET[relay_$l]}" "127.0.0.1:${PORT[backend_$l]}"
+	done
+	SOCKET_DIR=$T/relay snitch_config "$T/relay.ini" "${PORT[relay]}" \
+	    "$WORKERS" "peek_timeout = 2m" "handoff_timeout = 2s"
+	"$BUILD/snitch" -c "$T/relay.ini" -t >/dev/null ||
+	    die "snitch -t: $("$BUILD/snitch" -c "$T/relay.ini" -t 2>&1)"
+	launch relay /dev/null "$BUILD/snitch" -c "$T/relay.ini"
 }
 
 # start_haproxy - mode tcp, the hello inspected for its SNI
@@ -285,6 +332,8 @@ sys_pids() {
 	case $1 in
 	direct) ;;
 	sniproxy) descendants "${PID[sniproxy]}"; descendants "${PID[sniproxy2]}" ;;
+	relay) descendants "${PID[relay]}"
+		printf '%s\n' "${PID[relay_a]}" "${PID[relay_b]}" ;;
 	backends) descendants "${PID[backend_a]}"; descendants "${PID[backend_b]}" ;;
 	*) descendants "${PID[$1]}" ;;
 	esac
@@ -369,6 +418,7 @@ kv() {
 
 # measure ROUND SYS TEST ARGS... - one bench-load run, one raw row:
 # round sys test rate p50 p90 p99 errors all switch_s backend_s mibps
+# load_s (bench-load's own CPU)
 measure() {
 	local round=$1 sys=$2 test=$3 line s0 s1 b0 b1
 	local -a sp bp
@@ -381,16 +431,17 @@ measure() {
 	line=$("$BIN/bench-load" $(target "$sys") -o 5000 "$@")
 	s1=$(cpu_ticks "${sp[@]}")
 	b1=$(cpu_ticks "${bp[@]}")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 	    "$round" "$sys" "$test" "$(kv rate "$line")" "$(kv p50_us "$line")" \
 	    "$(kv p90_us "$line")" "$(kv p99_us "$line")" \
 	    "$(kv errors "$line")" "$(kv all "$line")" \
 	    "$(awk -v t=$((s1 - s0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')" \
 	    "$(awk -v t=$((b1 - b0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')" \
-	    "$(kv mibps "$line")" >>"$OUT/raw.tsv"
+	    "$(kv mibps "$line")" "$(kv cpu_s "$line")" >>"$OUT/raw.tsv"
 	echo "$line" >>"$OUT/load.log"
-	if [ "$test" = bulk ]; then
-		note "round $round $sys bulk: $(kv mibps "$line") MiB/s," \
+	if [ "$test" = bulk ] || [ "${test#relay-}" != "$test" ]; then
+		note "round $round $sys $test: $(kv mibps "$line") MiB/s," \
+		    "CPU $(tail -1 "$OUT/raw.tsv" | cut -f10) s," \
 		    "errors $(kv errors "$line")"
 	else
 		note "round $round $sys $test: $(kv rate "$line")/s," \
@@ -439,11 +490,37 @@ idle_run() {
 	reset_hwm "$sys"
 }
 
-# rotate N - SYSTEMS rotated by N, one a line
+# rotate N [SYS...] - the systems given (default SYSTEMS) rotated by N,
+# one a line
 rotate() {
-	local n=${#SYSTEMS[@]} i
+	local by=$1 n i
+	shift
+	local -a list=("$@")
+	[ $# -gt 0 ] || list=("${SYSTEMS[@]}")
+	n=${#list[@]}
 	for ((i = 0; i < n; i++)); do
-		echo "${SYSTEMS[$(((i + $1) % n))]}"
+		echo "${list[$(((i + by) % n))]}"
+	done
+}
+
+# relay_runs ROUND - the relay runs: RELAY_REPEAT times each direction,
+# the systems in a new order each time
+relay_runs() {
+	local round=$1 k sys dir flag
+	local -a order
+	for ((k = 0; k < RELAY_REPEAT; k++)); do
+		for dir in down up; do
+			flag=-b
+			[ "$dir" = down ] || flag=-u
+			mapfile -t order < <(rotate $((round + k)) \
+			    "${RELAY_SYSTEMS[@]}")
+			# -o: a slow switch may need more than measure's 5 s
+			for sys in "${order[@]}"; do
+				measure "$round" "$sys" "relay-$dir" \
+				    -c "$RELAY_CONNS" -N "$RELAY_CONNS" -d 60 \
+				    -o 60000 "$flag" "$RELAY_MIB"
+			done
+		done
 	done
 }
 
@@ -527,7 +604,7 @@ main() {
 	local round ti test conc variant sys start_s k
 	local -a order
 	if [ ! -x "$BIN/bench-load" ] || [ ! -x "$BIN/bench-backend" ] ||
-	    [ ! -x "$BUILD/snitch" ]; then
+	    [ ! -x "$BUILD/snitch" ] || [ ! -x "$BUILD/snitch-relay" ]; then
 		die "build first: make bench-build"
 	fi
 	for sys in haproxy nginx sniproxy; do
@@ -555,7 +632,7 @@ main() {
 	: >"$OUT/idle.tsv"
 	: >"$OUT/load.log"
 
-	pick_ports backend_a backend_b snitch haproxy nginx sniproxy
+	pick_ports backend_a backend_b snitch haproxy nginx sniproxy relay
 	PORT[sniproxy2]=${PORT[sniproxy]}
 	note "temp dir $T; ports: $(for k in "${!PORT[@]}"; do printf '%s=%s ' "$k" "${PORT[$k]}"; done)"
 	start_backends
@@ -563,6 +640,7 @@ main() {
 	start_haproxy
 	start_nginx
 	start_sniproxy
+	start_relay
 	sleep 1
 	for sys in snitch haproxy nginx sniproxy; do
 		printf '0\t%s\tstart\t%s\n' "$sys" "$(memory "$sys" VmRSS)" \
@@ -586,6 +664,7 @@ main() {
 				    -N "$BULK_CONNS" -b "$BULK_MIB" -d 60
 			done
 		done
+		relay_runs "$round"
 		mapfile -t order < <(rotate $((round + 4)))
 		for sys in "${order[@]}"; do
 			idle_run "$round" "$sys"
@@ -599,6 +678,7 @@ main() {
 	VERSIONS=$(versions)
 	MACHINE=$(machine)
 	export ROUNDS SECS WARM IDLE BULK_MIB BULK_CONNS BULK_REPEAT WORKERS COMMAND DATE \
+	    RELAY_MIB RELAY_CONNS RELAY_REPEAT \
 	    ELAPSED VERSIONS MACHINE SNITCH_STATS DEFAULT_MASTER_KB \
 	    DEFAULT_WORKER_KB ONE_WORKER_HELD ONE_WORKER_KB BUILD HZ
 	"$ROOT/bench/report.sh" "$OUT" "$RESULTS"
