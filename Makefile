@@ -39,7 +39,8 @@ PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-demo $(B)/snitch-exec \
 	  $(B)/snitch-relay
 LIBS	= $(B)/libsnitch.a $(B)/libsnitch.so.1
 
-.PHONY: all check run clean deps deps-test tests
+.PHONY: all check run clean deps deps-test tests install uninstall \
+	install-systemd uninstall-systemd
 .SECONDARY:
 all: $(PROGS) $(LIBS)
 
@@ -94,7 +95,7 @@ tests: all $(UNIT_BIN)
 BUILD_PKGS = gcc make libc6-dev libbsd-dev libinih-dev libssl-dev
 TEST_PKGS  = bats bats-assert bats-support openssl curl python3 procps \
 	     util-linux iproute2 gnutls-bin chromium clang \
-	     libclang-rt-14-dev stunnel4 nginx-light
+	     libclang-rt-14-dev stunnel4 nginx-light pkgconf mandoc
 deps:
 	@t/deps.sh $(BUILD_PKGS)
 deps-test:
@@ -106,6 +107,109 @@ check:
 	@$(MAKE) --no-print-directory tests
 	@$(MAKE) --no-print-directory B=$(B)/san SAN=1 tests
 	@SNITCH_BUILDS="$(B) $(B)/san" t/run
+
+# Install
+#
+#   make install [PREFIX=/usr/local] [DESTDIR=...] [B=build]
+#   make uninstall (the same variables: it removes exactly those files)
+#
+# GNU-style directories, each overridable on the command line.  snitch
+# finds snitch-worker next to its own binary (/proc/self/exe), so both go
+# to sbindir, whatever sbindir is.  Nothing is written to sysconfdir: an
+# operator's /etc/snitch/snitch.ini is theirs; the example goes to
+# docdir.  Every file in systemd/*.service and systemd/*.socket (if any)
+# goes to systemdunitdir, with @sbindir@, @bindir@ and @sysconfdir@
+# replaced.  ldconfig runs only for a real install (no DESTDIR) as root.
+PREFIX		= /usr/local
+prefix		= $(PREFIX)
+exec_prefix	= $(prefix)
+bindir		= $(exec_prefix)/bin
+sbindir		= $(exec_prefix)/sbin
+libdir		= $(exec_prefix)/lib
+includedir	= $(prefix)/include
+datarootdir	= $(prefix)/share
+datadir		= $(datarootdir)
+mandir		= $(datarootdir)/man
+docdir		= $(datadir)/doc/snitch
+sysconfdir	= /etc
+pkgconfigdir	= $(libdir)/pkgconfig
+systemdunitdir	= $(prefix)/lib/systemd/system
+INSTALL		= install
+LDCONFIG	= ldconfig
+
+SBIN_PROGS	= snitch snitch-worker snitch-exec snitch-relay
+BIN_PROGS	= snitch-demo
+MAN3		= libsnitch.3
+MAN3_LINKS	= snitch_listen.3 snitch_accept.3 snitch_recv.3 \
+		  snitch_alpn_next.3 snitch_addr_format.3 snitch_open.3 \
+		  snitch_next.3 snitch_close.3
+MAN5		= snitch.ini.5
+MAN7		= snitch-handoff.7
+MAN8		= snitch.8 snitch-exec.8 snitch-relay.8
+SYSTEMD_UNITS	= $(wildcard systemd/*.service systemd/*.socket)
+
+# the directory variables substituted in snitch.pc.in and the units
+SUBST	= sed -e 's|@prefix@|$(prefix)|g' -e 's|@libdir@|$(libdir)|g' \
+	  -e 's|@includedir@|$(includedir)|g' -e 's|@bindir@|$(bindir)|g' \
+	  -e 's|@sbindir@|$(sbindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g' \
+	  -e 's|@VERSION@|$(VERSION)|g'
+
+install: all install-systemd
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
+	    $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) \
+	    $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(docdir) \
+	    $(DESTDIR)$(mandir)/man3 $(DESTDIR)$(mandir)/man5 \
+	    $(DESTDIR)$(mandir)/man7 $(DESTDIR)$(mandir)/man8
+	$(INSTALL) -m 755 $(addprefix $(B)/,$(SBIN_PROGS)) $(DESTDIR)$(sbindir)
+	$(INSTALL) -m 755 $(addprefix $(B)/,$(BIN_PROGS)) $(DESTDIR)$(bindir)
+	$(INSTALL) -m 644 $(B)/libsnitch.so.1 $(B)/libsnitch.a \
+	    $(DESTDIR)$(libdir)
+	ln -sf libsnitch.so.1 $(DESTDIR)$(libdir)/libsnitch.so
+	$(INSTALL) -m 644 backend/snitch.h $(DESTDIR)$(includedir)
+	$(SUBST) snitch.pc.in >$(B)/snitch.pc
+	$(INSTALL) -m 644 $(B)/snitch.pc $(DESTDIR)$(pkgconfigdir)
+	$(INSTALL) -m 644 snitch.ini.example $(DESTDIR)$(docdir)
+	$(INSTALL) -m 644 $(addprefix man/,$(MAN3)) $(DESTDIR)$(mandir)/man3
+	for f in $(MAN3_LINKS); do \
+	    ln -sf $(MAN3) $(DESTDIR)$(mandir)/man3/$$f || exit 1; done
+	$(INSTALL) -m 644 $(addprefix man/,$(MAN5)) $(DESTDIR)$(mandir)/man5
+	$(INSTALL) -m 644 $(addprefix man/,$(MAN7)) $(DESTDIR)$(mandir)/man7
+	$(INSTALL) -m 644 $(addprefix man/,$(MAN8)) $(DESTDIR)$(mandir)/man8
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+	    echo $(LDCONFIG); $(LDCONFIG) || true; fi
+
+# the units need nothing built: `make -f` it from another directory
+install-systemd:
+ifneq ($(SYSTEMD_UNITS),)
+	@mkdir -p $(B)/systemd
+	for f in $(notdir $(SYSTEMD_UNITS)); do \
+	    $(SUBST) systemd/$$f >$(B)/systemd/$$f || exit 1; done
+	$(INSTALL) -d $(DESTDIR)$(systemdunitdir)
+	$(INSTALL) -m 644 $(addprefix $(B)/,$(SYSTEMD_UNITS)) \
+	    $(DESTDIR)$(systemdunitdir)
+endif
+
+uninstall: uninstall-systemd
+	rm -f $(addprefix $(DESTDIR)$(sbindir)/,$(SBIN_PROGS)) \
+	    $(addprefix $(DESTDIR)$(bindir)/,$(BIN_PROGS)) \
+	    $(DESTDIR)$(libdir)/libsnitch.so.1 \
+	    $(DESTDIR)$(libdir)/libsnitch.so $(DESTDIR)$(libdir)/libsnitch.a \
+	    $(DESTDIR)$(includedir)/snitch.h \
+	    $(DESTDIR)$(pkgconfigdir)/snitch.pc \
+	    $(DESTDIR)$(docdir)/snitch.ini.example \
+	    $(addprefix $(DESTDIR)$(mandir)/man3/,$(MAN3) $(MAN3_LINKS)) \
+	    $(addprefix $(DESTDIR)$(mandir)/man5/,$(MAN5)) \
+	    $(addprefix $(DESTDIR)$(mandir)/man7/,$(MAN7)) \
+	    $(addprefix $(DESTDIR)$(mandir)/man8/,$(MAN8))
+	rmdir $(DESTDIR)$(docdir) 2>/dev/null || true
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+	    echo $(LDCONFIG); $(LDCONFIG) || true; fi
+
+uninstall-systemd:
+ifneq ($(SYSTEMD_UNITS),)
+	rm -f $(addprefix $(DESTDIR)$(systemdunitdir)/,$(notdir $(SYSTEMD_UNITS)))
+endif
+# end of Install
 
 run:
 	@$(MAKE) --no-print-directory deps-test
