@@ -429,6 +429,23 @@ spawn_alive(void)
 	return n;
 }
 
+/*
+ * spawn_gen_started - whether every worker of the newest generation has
+ * been forked (a fork that failed, or a worker waiting for
+ * its restart delay, is not started)
+ */
+int
+spawn_gen_started(void)
+{
+	struct gen	*g = TAILQ_LAST(&spawn_gens, gen_list);
+	struct worker	*wk;
+
+	TAILQ_FOREACH(wk, &spawn_workers, wk_link)
+		if (wk->wk_gen == g && wk->wk_pid == 0)
+			return 0;
+	return g != NULL;
+}
+
 /* spawn_current_gen - the configuration generation now being served */
 unsigned
 spawn_current_gen(void)
