@@ -9,7 +9,7 @@
  *   SIGTERM, SIGINT  stop: workers finish what they hold, then exit
  *   SIGCHLD          reap, and restart workers that died
  * A service manager is told (notify.c): READY=1 once every worker of
- * the first generation is forked, RELOADING=1 then READY=1 around each
+ * the first generation runs, RELOADING=1 then READY=1 around each
  * SIGHUP, STOPPING=1 at SIGTERM.  The listeners may come from it too
  * (socket activation, listen.c).
  */
@@ -157,7 +157,7 @@ main_keep_listeners(struct conf *cf, const struct conf *running)
 
 /*
  * main_reload - re-read the config; keep everything if it is invalid.
- * 1: a new generation is starting (READY=1 is due once it is forked);
+ * 1: a new generation is starting (READY=1 is due once it runs);
  * 0: the running one stays, and READY=1 was sent with the reason.
  */
 static int
@@ -262,10 +262,11 @@ main_loop(struct conf *cf, const char *path, int *listen_fds, int stats_fd,
 			ready_due = main_reload(&cf, path);
 		}
 		/*
-		 * READY=1 once every worker of the generation is forked:
-		 * the listeners queue clients from the start, and these
-		 * workers take them as soon as they run.  A fork that
-		 * failed holds it back until its retry (spawn_due) works.
+		 * READY=1 once every worker of the generation has been
+		 * forked and has exec'd snitch-worker: the listeners queue
+		 * clients from the start, and these workers take them as
+		 * soon as their loop runs.  A fork or exec that failed
+		 * holds it back until its retry (spawn_due) works.
 		 */
 		if (ready_due && stop_deadline == 0 && spawn_gen_started()) {
 			ready_due = 0;

@@ -13,9 +13,9 @@
  * SNItch serves clients whether or not anyone listens to its state.
  *
  * What the master sends, and when (main.c):
- *   READY=1 + STATUS         once every worker of a generation is forked
- *                            (at start, and after each SIGHUP, also one
- *                            that was refused)
+ *   READY=1 + STATUS         once every worker of a generation has been
+ *                            forked and exec'd (at start, and after
+ *                            each SIGHUP, also one that was refused)
  *   RELOADING=1 + MONOTONIC_USEC + STATUS   on SIGHUP, before re-reading
  *   STOPPING=1 + STATUS      on SIGTERM or SIGINT
  */

@@ -228,10 +228,12 @@ datagram() {
 	wait_until notified 1
 	run -0 datagram 1
 	assert_output "pid=$SNITCH_PID|READY=1|STATUS=serving 2 workers, 2 backends, generation 1"
+	# READY=1 came once both workers run snitch-worker: no wait needed
+	run -0 ps -o comm= --ppid "$SNITCH_PID"
+	assert_output "$(printf 'snitch-worker\nsnitch-worker')"
 	run -0 get_https alpha.localhost
 	assert_line "backend=alpha"
 	# the workers do not inherit NOTIFY_SOCKET
-	wait_until has_workers 2
 	for worker in $(worker_pids); do
 		run environ_has "$worker" NOTIFY_SOCKET
 		assert_failure
@@ -271,6 +273,27 @@ datagram() {
 	assert_equal "$n" 6
 	run log_has NOTIFY_SOCKET
 	assert_failure
+}
+
+@test "sd_notify: no READY=1 while no worker can be exec'd" {
+	# snitch with a snitch-worker beside it that is not executable
+	mkdir -m 755 "$T/bin"
+	cp "$SNITCH" "$T/bin/snitch"
+	echo 'not a program' >"$T/bin/snitch-worker"
+	chmod 644 "$T/bin/snitch-worker"
+	start_notify "$T/notify"
+	write_config
+	add_backend alpha alpha.localhost
+	start_snitch_cmd env NOTIFY_SOCKET="$T/notify" "$T/bin/snitch" \
+	    -c "$T/snitch.ini"
+	wait_until log_has 'exec snitch-worker: Permission denied'
+	wait_until log_has 'exited with status 127; restarting it in 1\.0s'
+	run -0 cat "$T/notify.out"
+	assert_output ""
+	kill -TERM "$SNITCH_PID"
+	wait_until notified 1
+	run -0 cat "$T/notify.out"
+	assert_output "pid=$SNITCH_PID|STOPPING=1|STATUS=stopping: workers finish what they hold"
 }
 
 @test "sd_notify and socket activation together, abstract NOTIFY_SOCKET, no root" {
