@@ -504,7 +504,8 @@ conf_finish(struct conf_parse *cp)
 		conf_error(cp, cp->cp_default_line, "default backend '%s' is "
 		    "not defined", cp->cp_default);
 	if (cf->cf_nlisten == 0 && !(cp->cp_flags & CONF_LISTEN_PASSED))
-		conf_error(cp, 0, "no listen address in [snitch]");
+		conf_error(cp, 0, "no listen address in [snitch] (needed "
+		    "unless systemd passes the listening sockets)");
 	if (wc->wc_nbackends == 0)
 		conf_error(cp, 0, "no [backend NAME] section");
 	if (cf->cf_workers == 0) {

@@ -314,16 +314,21 @@ main(int argc, char **argv)
 	if (optind != argc)
 		main_usage();
 	log_init("snitch", 0, verbose);
-	/* Taken before the file is read: with them, listen is optional. */
+	/*
+	 * Taken before the file is read: with them, listen is optional.
+	 * -t cannot know whether systemd will pass sockets: it says so.
+	 */
 	if (!test && !query)
 		main_npassed = listen_passed_init();
-	if ((cf = conf_load_with(path, main_npassed ? CONF_LISTEN_PASSED : 0,
-	    err, sizeof(err))) == NULL) {
+	if ((cf = conf_load_with(path, main_npassed || test ?
+	    CONF_LISTEN_PASSED : 0, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	if (test) {
-		printf("configuration OK\n");
+		printf("configuration OK%s\n", cf->cf_nlisten > 0 ? "" :
+		    " (no listen: valid only when systemd passes the "
+		    "listening sockets)");
 		conf_free(cf);
 		return 0;
 	}

@@ -180,6 +180,15 @@ datagram() {
 	assert_line "backend=alpha"
 }
 
+@test "without listen: -t says it needs passed sockets, a plain start refuses" {
+	no_user_config
+	sed -i '/^listen = /d' "$T/snitch.ini"
+	run -0 "$SNITCH" -t -c "$T/snitch.ini"
+	assert_output "configuration OK (no listen: valid only when systemd passes the listening sockets)"
+	run -1 "${UNPRIVILEGED[@]}" "$SNITCH" -c "$T/snitch.ini"
+	assert_output "$T/snitch.ini: no listen address in [snitch] (needed unless systemd passes the listening sockets)"
+}
+
 @test "socket activation: a passed socket that is not in listen is refused" {
 	local port2
 	port2=$(free_port)
