@@ -163,8 +163,9 @@ listen_passed_init(void)
 	const char	*pid_env = getenv("LISTEN_PID");
 	const char	*fds_env = getenv("LISTEN_FDS");
 	const char	*names_env = getenv("LISTEN_FDNAMES");
-	char		*names = NULL, *name, *save = NULL;
+	char		*names = NULL, *rest, *name;
 	long		 pid, n = 0, i;
+	int		 fd, flags;
 
 	if (pid_env != NULL && fds_env != NULL) {
 		if ((pid = listen_number(pid_env, 1, LONG_MAX)) == -1)
@@ -179,20 +180,20 @@ listen_passed_init(void)
 		if (names_env != NULL && (names = strdup(names_env)) == NULL)
 			fatal("strdup");
 	}
-	name = names ? strtok_r(names, ":", &save) : NULL;
+	/* strsep, not strtok: an empty name keeps its place in the list */
+	rest = names;
 	for (i = 0; i < n; i++) {
 		listen_passed[i].lp_fd = LISTEN_FDS_START + (int)i;
-		if (name != NULL) {
+		if ((name = strsep(&rest, ":")) != NULL)
 			snprintf(listen_passed[i].lp_name,
 			    sizeof(listen_passed[i].lp_name), "%s", name);
-			name = strtok_r(NULL, ":", &save);
-		}
 		listen_describe(&listen_passed[i]);
 		/* As SNItch's own: workers accept from several processes. */
-		if (fcntl(LISTEN_FDS_START + (int)i, F_SETFD, FD_CLOEXEC) == -1 ||
-		    fcntl(LISTEN_FDS_START + (int)i, F_SETFL, O_NONBLOCK |
-		    fcntl(LISTEN_FDS_START + (int)i, F_GETFL)) == -1)
-			fatal("socket activation: fd %ld", LISTEN_FDS_START + i);
+		fd = listen_passed[i].lp_fd;
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 || (flags = fcntl(fd,
+		    F_GETFL)) == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) ==
+		    -1)
+			fatal("socket activation: fd %d", fd);
 	}
 	free(names);
 	unsetenv("LISTEN_PID");
