@@ -95,7 +95,7 @@ tests: all $(UNIT_BIN)
 BUILD_PKGS = gcc make libc6-dev libbsd-dev libinih-dev libssl-dev
 TEST_PKGS  = bats bats-assert bats-support openssl curl python3 procps \
 	     util-linux iproute2 gnutls-bin chromium clang \
-	     libclang-rt-14-dev stunnel4 nginx-light pkgconf mandoc
+	     libclang-rt-14-dev stunnel4 nginx-light pkgconf mandoc systemd
 deps:
 	@t/deps.sh $(BUILD_PKGS)
 deps-test:

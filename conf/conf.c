@@ -51,6 +51,7 @@ struct conf_parse {
 	unsigned		 cp_set;	/* [snitch] scalars set */
 	char			*cp_default;
 	int			 cp_default_line;
+	int			 cp_flags;	/* CONF_* of conf_load_with */
 	int			 cp_err_line;	/* INT_MAX: no error yet */
 	char			 cp_err[CONF_ERR_MAX];
 };
@@ -502,8 +503,9 @@ conf_finish(struct conf_parse *cp)
 	    (wc->wc_default = wconf_backend_index(wc, cp->cp_default)) == -1)
 		conf_error(cp, cp->cp_default_line, "default backend '%s' is "
 		    "not defined", cp->cp_default);
-	if (cf->cf_nlisten == 0)
-		conf_error(cp, 0, "no listen address in [snitch]");
+	if (cf->cf_nlisten == 0 && !(cp->cp_flags & CONF_LISTEN_PASSED))
+		conf_error(cp, 0, "no listen address in [snitch] (needed "
+		    "unless systemd passes the listening sockets)");
 	if (wc->wc_nbackends == 0)
 		conf_error(cp, 0, "no [backend NAME] section");
 	if (cf->cf_workers == 0) {
@@ -517,6 +519,16 @@ conf_finish(struct conf_parse *cp)
 struct conf *
 conf_load(const char *path, char *err, size_t errlen)
 {
+	return conf_load_with(path, 0, err, errlen);
+}
+
+/*
+ * conf_load_with - conf_load, with flags: CONF_LISTEN_PASSED lets
+ * `listen` be absent (the sockets come from a service manager).
+ */
+struct conf *
+conf_load_with(const char *path, int flags, char *err, size_t errlen)
+{
 	struct conf_parse	 cp;
 	struct conf		*cf;
 	size_t			 i;
@@ -524,6 +536,7 @@ conf_load(const char *path, char *err, size_t errlen)
 
 	memset(&cp, 0, sizeof(cp));
 	cp.cp_err_line = INT_MAX;
+	cp.cp_flags = flags;
 	if ((cf = calloc(1, sizeof(*cf))) == NULL ||
 	    (cf->cf_file = strdup(path)) == NULL ||
 	    wconf_init(&cf->cf_wconf) == -1) {

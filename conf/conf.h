@@ -34,7 +34,11 @@ struct conf {
 	struct wconf		 cf_wconf;
 };
 
+#define CONF_LISTEN_PASSED	0x1	/* listen may be absent: sockets passed */
+
 struct conf	*conf_load(const char *path, char *err, size_t errlen);
+struct conf	*conf_load_with(const char *path, int flags, char *err,
+		    size_t errlen);
 void		 conf_free(struct conf *);
 int		 conf_same_listeners(const struct conf *, const struct conf *);
 int		 conf_parse_duration(const char *text, unsigned *ms);

@@ -1,5 +1,6 @@
 /*
- * listen.h - the master's listening sockets.
+ * listen.h - the master's listening sockets: bound, or passed by a
+ * service manager.
  */
 #ifndef LISTEN_H
 #define LISTEN_H
@@ -7,5 +8,7 @@
 #include "conf.h"
 
 int	listen_open(const struct conf_listen *, unsigned defer_ms);
+size_t	listen_passed_init(void);
+int	*listen_setup(struct conf *);
 
 #endif

@@ -8,6 +8,10 @@
  *   SIGHUP           reload: new workers with the new routes, old ones retire
  *   SIGTERM, SIGINT  stop: workers finish what they hold, then exit
  *   SIGCHLD          reap, and restart workers that died
+ * A service manager is told (notify.c): READY=1 once every worker of
+ * the first generation runs, RELOADING=1 then READY=1 around each
+ * SIGHUP, STOPPING=1 at SIGTERM.  The listeners may come from it too
+ * (socket activation, listen.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +29,7 @@
 #include "conf.h"
 #include "listen.h"
 #include "log.h"
+#include "notify.h"
 #include "privdrop.h"
 #include "spawn.h"
 #include "stats.h"
@@ -33,6 +38,9 @@
 #define MAIN_STOP_GRACE_MS	2000	/* beyond the configured timeouts */
 
 static volatile sig_atomic_t	main_sighup, main_sigterm, main_sigchld;
+static size_t			main_npassed;	/* sockets passed to us */
+static size_t			main_nlisten;	/* as bound at start */
+static const char		*main_restart_note = "";
 
 /* main_signal - note which signal arrived; the loop acts on it */
 static void
@@ -120,31 +128,85 @@ main_same(const char *a, const char *b)
 	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* main_reload - re-read the config; keep everything if it is invalid */
+/* main_ready - READY=1 with what is being served */
 static void
+main_ready(const struct conf *cf)
+{
+	notify_send("READY=1", "serving %d workers, %zu backends, generation "
+	    "%u%s", cf->cf_workers, cf->cf_wconf.wc_nbackends,
+	    spawn_current_gen(), main_restart_note);
+}
+
+/*
+ * main_keep_listeners - a file without `listen`, read while the sockets
+ * are passed, means the ones we have: copy them from the running one
+ */
+static int
+main_keep_listeners(struct conf *cf, const struct conf *running)
+{
+	if (cf->cf_nlisten > 0)
+		return 0;
+	if ((cf->cf_listen = calloc(running->cf_nlisten,
+	    sizeof(*cf->cf_listen))) == NULL)
+		return -1;
+	memcpy(cf->cf_listen, running->cf_listen,
+	    running->cf_nlisten * sizeof(*cf->cf_listen));
+	cf->cf_nlisten = running->cf_nlisten;
+	return 0;
+}
+
+/*
+ * main_reload - re-read the config; keep everything if it is invalid.
+ * 1: a new generation is starting (READY=1 is due once it runs);
+ * 0: the running one stays, and READY=1 was sent with the reason.
+ */
+static int
 main_reload(struct conf **running, const char *path)
 {
 	char		 err[CONF_ERR_MAX];
 	struct conf	*cf;
 
-	if ((cf = conf_load(path, err, sizeof(err))) == NULL) {
+	notify_reloading();
+	if ((cf = conf_load_with(path, main_npassed ? CONF_LISTEN_PASSED : 0,
+	    err, sizeof(err))) == NULL) {
 		log_warnx("reload: %s; keeping the running configuration", err);
-		return;
+		notify_send("READY=1", "reload refused: %s; serving "
+		    "generation %u", err, spawn_current_gen());
+		return 0;
 	}
-	if (!conf_same_listeners(cf, *running))
+	if (main_keep_listeners(cf, *running) == -1) {
+		log_warn("reload: calloc; keeping the running configuration");
+		notify_send("READY=1", "reload failed: out of memory; "
+		    "serving generation %u", spawn_current_gen());
+		conf_free(cf);
+		return 0;
+	}
+	main_restart_note = "";
+	if (!conf_same_listeners(cf, *running)) {
 		log_warnx("reload: listen addresses changed; that needs a "
 		    "restart, keeping the current listeners");
-	if (cf->cf_defer_accept_ms != (*running)->cf_defer_accept_ms)
+		main_restart_note = "; listen changed, needs a restart";
+	}
+	if (cf->cf_defer_accept_ms != (*running)->cf_defer_accept_ms) {
 		log_warnx("reload: defer_accept changed; that needs a restart");
-	if (!main_same(cf->cf_user, (*running)->cf_user))
+		main_restart_note = "; defer_accept changed, needs a restart";
+	}
+	if (!main_same(cf->cf_user, (*running)->cf_user)) {
 		log_warnx("reload: user changed; that needs a restart");
-	if (!main_same(cf->cf_stats, (*running)->cf_stats))
+		main_restart_note = "; user changed, needs a restart";
+	}
+	if (!main_same(cf->cf_stats, (*running)->cf_stats)) {
 		log_warnx("reload: stats changed; that needs a restart");
+		main_restart_note = "; stats changed, needs a restart";
+	}
 	if (spawn_generation(cf) == -1) {
 		log_warn("reload: cannot pass the new configuration to workers;"
 		    " keeping the running configuration");
+		notify_send("READY=1", "reload failed: cannot pass the new "
+		    "configuration to workers; serving generation %u",
+		    spawn_current_gen());
 		conf_free(cf);
-		return;
+		return 0;
 	}
 	log_info("reload: configuration generation %u loaded from %s: "
 	    "%zu backends, %zu names, %d workers", spawn_current_gen(), path,
@@ -152,6 +214,7 @@ main_reload(struct conf **running, const char *path)
 	    cf->cf_workers);
 	conf_free(*running);
 	*running = cf;
+	return 1;
 }
 
 /* main_loop - act on signals and restart timers until stopped */
@@ -162,7 +225,7 @@ main_loop(struct conf *cf, const char *path, int *listen_fds, int stats_fd,
 	struct timespec	 ts, *tsp;
 	struct pollfd	 pfd = { .fd = stats_fd, .events = POLLIN };
 	uint64_t	 now, stop_deadline = 0;
-	int		 wait_ms;
+	int		 wait_ms, ready_due = 1;
 	size_t		 i;
 
 	for (;;) {
@@ -171,8 +234,11 @@ main_loop(struct conf *cf, const char *path, int *listen_fds, int stats_fd,
 		 * ends the workers, which must not be restarted then. */
 		if (main_sigterm && stop_deadline == 0) {
 			log_info("stopping: workers finish what they hold");
+			notify_send("STOPPING=1", "stopping: workers finish "
+			    "what they hold");
 			spawn_stop();
-			for (i = 0; i < cf->cf_nlisten; i++)
+			/* The count bound at start: a reload never rebinds. */
+			for (i = 0; i < main_nlisten; i++)
 				close(listen_fds[i]);
 			stop_deadline = now + cf->cf_wconf.wc_peek_timeout_ms +
 			    cf->cf_wconf.wc_handoff_timeout_ms +
@@ -193,7 +259,18 @@ main_loop(struct conf *cf, const char *path, int *listen_fds, int stats_fd,
 		}
 		if (main_sighup && stop_deadline == 0) {
 			main_sighup = 0;
-			main_reload(&cf, path);
+			ready_due = main_reload(&cf, path);
+		}
+		/*
+		 * READY=1 once every worker of the generation has been
+		 * forked and has exec'd snitch-worker: the listeners queue
+		 * clients from the start, and these workers take them as
+		 * soon as their loop runs.  A fork or exec that failed
+		 * holds it back until its retry (spawn_due) works.
+		 */
+		if (ready_due && stop_deadline == 0 && spawn_gen_started()) {
+			ready_due = 0;
+			main_ready(cf);
 		}
 		wait_ms = stop_deadline ? (int)(stop_deadline - now) :
 		    spawn_due(now);
@@ -222,7 +299,6 @@ main(int argc, char **argv)
 	int		 ch, test = 0, query = 0, daemonize = 0, verbose = 0;
 	int		 exe_fd, stats_fd = -1;
 	int		*listen_fds;
-	size_t		 i;
 
 	while ((ch = getopt(argc, argv, "c:tsdvV")) != -1) {
 		switch (ch) {
@@ -238,12 +314,21 @@ main(int argc, char **argv)
 	if (optind != argc)
 		main_usage();
 	log_init("snitch", 0, verbose);
-	if ((cf = conf_load(path, err, sizeof(err))) == NULL) {
+	/*
+	 * Taken before the file is read: with them, listen is optional.
+	 * -t cannot know whether systemd will pass sockets: it says so.
+	 */
+	if (!test && !query)
+		main_npassed = listen_passed_init();
+	if ((cf = conf_load_with(path, main_npassed || test ?
+	    CONF_LISTEN_PASSED : 0, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	if (test) {
-		printf("configuration OK\n");
+		printf("configuration OK%s\n", cf->cf_nlisten > 0 ? "" :
+		    " (no listen: valid only when systemd passes the "
+		    "listening sockets)");
 		conf_free(cf);
 		return 0;
 	}
@@ -259,11 +344,10 @@ main(int argc, char **argv)
 		fatalx("%s: started as root, so [snitch] needs user = (the "
 		    "unprivileged user SNItch runs as)", path);
 	exe_fd = main_worker_exe();
-	if ((listen_fds = calloc(cf->cf_nlisten, sizeof(int))) == NULL)
-		fatal("calloc");
-	for (i = 0; i < cf->cf_nlisten; i++)
-		listen_fds[i] = listen_open(&cf->cf_listen[i],
-		    cf->cf_defer_accept_ms);
+	listen_fds = listen_setup(cf);
+	main_nlisten = cf->cf_nlisten;
+	/* Connected before the drop: the socket may be root's only. */
+	notify_init();
 	if (cf->cf_stats != NULL)
 		stats_fd = stats_listen(cf->cf_stats, cf->cf_user);
 	main_nofile();

@@ -8,9 +8,12 @@
  *   3  the generation's worker configuration (a sealed memfd)
  *   4  the read end of a pipe only the master can write: EOF = master gone
  *   5+ the listening sockets
- * Every other master descriptor is close-on-exec.  A worker that dies
- * young is restarted with a growing delay, so a crash loop does not
- * become a fork loop.
+ * Every other master descriptor is close-on-exec.  The master waits
+ * until the child has exec'd (as posix_spawn does: a close-on-exec pipe
+ * reads EOF then, or the errno of a failed fexecve), so a started
+ * worker is running snitch-worker.  A worker that dies young is
+ * restarted with a growing delay, so a crash loop does not become a
+ * fork loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -114,16 +117,21 @@ spawn_fixed_fds(struct worker *wk, int ctl_read)
 	return src[n - 1];
 }
 
-/* spawn_exec - in the child: become snitch-worker */
+static void	spawn_died(struct worker *, int, uint64_t);
+
+/*
+ * spawn_exec - in the child: become snitch-worker; if that fails, write
+ * errno to exec_pipe for the master
+ */
 static void __attribute__((noreturn))
-spawn_exec(struct worker *wk, int ctl_read)
+spawn_exec(struct worker *wk, int ctl_read, int exec_pipe)
 {
 	char		 index[16], gen[16], nlisten[16];
 	char		*argv[] = { "snitch-worker", "-i", index, "-g", gen,
 			    "-l", nlisten, NULL, NULL, NULL };
 	extern char	**environ;
 	sigset_t	 none;
-	int		 argc = 7, exe;
+	int		 argc = 7, exe, err;
 
 	snprintf(index, sizeof(index), "%d", wk->wk_index);
 	snprintf(gen, sizeof(gen), "%u", wk->wk_gen->g_number);
@@ -132,19 +140,45 @@ spawn_exec(struct worker *wk, int ctl_read)
 		argv[argc++] = "-s";
 	if (spawn_verbose)
 		argv[argc++] = "-v";
+	/* Above the fixed range, where spawn_fixed_fds cannot overwrite it. */
+	exec_pipe = fcntl(exec_pipe, F_DUPFD_CLOEXEC, WCONF_LISTEN_FD +
+	    (int)spawn_nlisten);
 	exe = spawn_fixed_fds(wk, ctl_read);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	fexecve(exe, argv, environ);
+	err = errno;
 	log_warn("worker %d: exec snitch-worker", wk->wk_index);
+	(void)!write(exec_pipe, &err, sizeof(err));
 	_exit(127);
+}
+
+/*
+ * spawn_wait_exec - in the master: wait until the child pid exec'd (EOF)
+ * or failed to (its errno); a failure is reaped at once and handled as
+ * a death, so the worker is retried after its delay
+ */
+static void
+spawn_wait_exec(struct worker *wk, int exec_pipe, uint64_t now_ms)
+{
+	ssize_t	n;
+	int	err, status;
+
+	while ((n = read(exec_pipe, &err, sizeof(err))) == -1 && errno == EINTR)
+		continue;
+	close(exec_pipe);
+	if (n != (ssize_t)sizeof(err))
+		return;
+	while (waitpid(wk->wk_pid, &status, 0) == -1 && errno == EINTR)
+		continue;
+	spawn_died(wk, status, now_ms);
 }
 
 /* spawn_start - fork and exec one worker; on failure, retry later */
 static void
 spawn_start(struct worker *wk, uint64_t now_ms)
 {
-	int	ctl[2];
+	int	ctl[2], exec_pipe[2];
 	pid_t	pid;
 
 	if (pipe2(ctl, O_CLOEXEC) == -1) {
@@ -152,23 +186,34 @@ spawn_start(struct worker *wk, uint64_t now_ms)
 		wk->wk_respawn_ms = now_ms + 1000;
 		return;
 	}
-	if ((pid = fork()) == -1) {
-		log_warn("worker %d: fork", wk->wk_index);
+	if (pipe2(exec_pipe, O_CLOEXEC) == -1) {
+		log_warn("worker %d: pipe", wk->wk_index);
 		close(ctl[0]);
 		close(ctl[1]);
 		wk->wk_respawn_ms = now_ms + 1000;
 		return;
 	}
+	if ((pid = fork()) == -1) {
+		log_warn("worker %d: fork", wk->wk_index);
+		close(ctl[0]);
+		close(ctl[1]);
+		close(exec_pipe[0]);
+		close(exec_pipe[1]);
+		wk->wk_respawn_ms = now_ms + 1000;
+		return;
+	}
 	if (pid == 0) {
 		log_forked();
-		spawn_exec(wk, ctl[0]);
+		spawn_exec(wk, ctl[0], exec_pipe[1]);
 	}
 	close(ctl[0]);
+	close(exec_pipe[1]);
 	wk->wk_pid = pid;
 	wk->wk_ctl = ctl[1];
 	wk->wk_started_ms = now_ms;
 	log_debug("%s: worker %d gen %u is pid %ld", __func__, wk->wk_index,
 	    wk->wk_gen->g_number, (long)pid);
+	spawn_wait_exec(wk, exec_pipe[0], now_ms);
 }
 
 /* spawn_wconf - the sealed memfd holding a generation's configuration */
@@ -427,6 +472,23 @@ spawn_alive(void)
 	TAILQ_FOREACH(wk, &spawn_workers, wk_link)
 		n += wk->wk_pid > 0;
 	return n;
+}
+
+/*
+ * spawn_gen_started - whether every worker of the newest generation is
+ * running snitch-worker (forked and exec'd; a fork or exec that failed,
+ * or a worker waiting for its restart delay, is not started)
+ */
+int
+spawn_gen_started(void)
+{
+	struct gen	*g = TAILQ_LAST(&spawn_gens, gen_list);
+	struct worker	*wk;
+
+	TAILQ_FOREACH(wk, &spawn_workers, wk_link)
+		if (wk->wk_gen == g && wk->wk_pid == 0)
+			return 0;
+	return g != NULL;
 }
 
 /* spawn_current_gen - the configuration generation now being served */

@@ -18,6 +18,7 @@ int	spawn_due(uint64_t now_ms);
 void	spawn_stop(void);
 void	spawn_kill(void);
 size_t	spawn_alive(void);
+int	spawn_gen_started(void);
 unsigned spawn_current_gen(void);
 void	spawn_counters(void (*fn)(void *arg,
 	    const struct counters_worker *, size_t nbackends,

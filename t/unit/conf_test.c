@@ -197,10 +197,37 @@ test_durations(void)
 	    "overflow");
 }
 
+/* test_passed - without listen, only when the sockets are passed */
+static void
+test_passed(void)
+{
+	char		 err[CONF_ERR_MAX];
+	char		*path = conf_file("[snitch]\nworkers = 1\n" BACKEND);
+	struct conf	*cf;
+
+	cf = conf_load_with(path, CONF_LISTEN_PASSED, err, sizeof(err));
+	TAP_OK(cf != NULL && cf->cf_nlisten == 0,
+	    "no listen, sockets passed: accepted, no address (%s)",
+	    cf ? "" : err);
+	conf_free(cf);
+	cf = conf_load_with(path, 0, err, sizeof(err));
+	TAP_OK(cf == NULL && strstr(err, "no listen address") != NULL,
+	    "no listen, nothing passed: refused (%s)", err);
+	conf_free(cf);
+	unlink(path);
+	path = conf_file(HEAD BACKEND);
+	cf = conf_load_with(path, CONF_LISTEN_PASSED, err, sizeof(err));
+	TAP_OK(cf != NULL && cf->cf_nlisten == 1,
+	    "listen, sockets passed: the address kept");
+	conf_free(cf);
+	unlink(path);
+}
+
 int
 main(void)
 {
 	test_rows();
+	test_passed();
 	test_values();
 	test_durations();
 	return TAP_DONE();
