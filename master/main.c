@@ -129,6 +129,7 @@ main_reload(struct conf **running, const char *path)
 
 	if ((cf = conf_load(path, err, sizeof(err))) == NULL) {
 		log_warnx("reload: %s; keeping the running configuration", err);
+		stats_reloaded(0);
 		return;
 	}
 	if (!conf_same_listeners(cf, *running))
@@ -144,8 +145,10 @@ main_reload(struct conf **running, const char *path)
 		log_warn("reload: cannot pass the new configuration to workers;"
 		    " keeping the running configuration");
 		conf_free(cf);
+		stats_reloaded(0);
 		return;
 	}
+	stats_reloaded(1);
 	log_info("reload: configuration generation %u loaded from %s: "
 	    "%zu backends, %zu names, %d workers", spawn_current_gen(), path,
 	    cf->cf_wconf.wc_nbackends, names_count(cf->cf_wconf.wc_names),
@@ -250,8 +253,8 @@ main(int argc, char **argv)
 	if (query) {
 		if (cf->cf_stats == NULL)
 			fatalx("%s: no stats socket to ask: set stats = PATH "
-			    "in [snitch]", path);
-		ch = stats_query(cf->cf_stats);
+			    "or ADDRESS:PORT in [snitch]", path);
+		ch = stats_query(cf);
 		conf_free(cf);
 		return ch;
 	}
@@ -265,7 +268,7 @@ main(int argc, char **argv)
 		listen_fds[i] = listen_open(&cf->cf_listen[i],
 		    cf->cf_defer_accept_ms);
 	if (cf->cf_stats != NULL)
-		stats_fd = stats_listen(cf->cf_stats, cf->cf_user);
+		stats_fd = stats_listen(cf);
 	main_nofile();
 	privdrop(cf->cf_user);
 	if (daemonize) {
@@ -278,6 +281,7 @@ main(int argc, char **argv)
 	spawn_init(exe_fd, listen_fds, cf->cf_nlisten, daemonize, verbose);
 	if (spawn_generation(cf) == -1)
 		fatal("cannot pass the configuration to workers");
+	stats_reloaded(1);
 	log_info("started: %d workers, %zu backends, %zu names, uid %ld",
 	    cf->cf_workers, cf->cf_wconf.wc_nbackends,
 	    names_count(cf->cf_wconf.wc_names), (long)getuid());
