@@ -579,6 +579,24 @@ stats_write(int fd, const char *text, size_t len)
 	}
 }
 
+/*
+ * stats_drain - discard what a refused client still sends, until its FIN
+ * or STATS_IO_MS: closing with unread bytes would send a RST, which can
+ * destroy the answer before the client read it.
+ */
+static void
+stats_drain(int fd)
+{
+	uint64_t	deadline = clock_ms() + STATS_IO_MS;
+	char		discard[512];
+	ssize_t		n;
+
+	while (stats_wait(fd, POLLIN, deadline) == 0 &&
+	    ((n = recv(fd, discard, sizeof(discard), MSG_DONTWAIT)) > 0 ||
+	    (n == -1 && (errno == EAGAIN || errno == EINTR))))
+		;
+}
+
 /* stats_serve - answer one client: its request, then the figures */
 void
 stats_serve(int listen_fd)
@@ -614,6 +632,10 @@ stats_serve(int listen_fd)
 	stats_write(fd, head, (size_t)hlen);
 	if (text != NULL)
 		stats_write(fd, text, len);
+	if (status == 431) {
+		(void)shutdown(fd, SHUT_WR);
+		stats_drain(fd);
+	}
 done:
 	free(text);
 	(void)shutdown(fd, SHUT_WR);
