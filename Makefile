@@ -94,6 +94,7 @@ tests: all $(UNIT_BIN)
 # Debian packages: to build, and to run the tests and the demo.
 BUILD_PKGS = gcc make libc6-dev libbsd-dev libinih-dev libssl-dev
 TEST_PKGS  = bats bats-assert bats-support openssl curl python3 procps \
+	     python3-prometheus-client \
 	     util-linux iproute2 gnutls-bin chromium clang \
 	     libclang-rt-14-dev stunnel4 nginx-light pkgconf mandoc systemd
 deps:

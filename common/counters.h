@@ -15,6 +15,13 @@
  *
  * where lost counts the connections a worker held when it was killed (a
  * restarted worker moves its predecessor's pending there).
+ *
+ * Two histograms per slot, one increment per connection each: the time
+ * from accept to outcome (peek latency, in ms of the worker's coarse
+ * clock) and the bytes of a complete ClientHello.  A bucket counts what
+ * fell in it alone (not cumulative: one add, not several); the master
+ * sums them up for the exposition.  The last bucket is everything above
+ * the largest bound.
  */
 #ifndef COUNTERS_H
 #define COUNTERS_H
@@ -29,6 +36,19 @@ enum counters_alert {
 	COUNTERS_ALERT_UNRECOGNIZED,	/* 112 */
 	COUNTERS_ALERTS
 };
+
+/* why a handoff attempt failed (each attempt counts, also retries) */
+enum counters_fail {
+	COUNTERS_FAIL_CONNECT,		/* the backend's socket refused us */
+	COUNTERS_FAIL_QUEUE_FULL,	/* EAGAIN: its channel is full */
+	COUNTERS_FAIL_TOO_MANY_REFS,	/* ETOOMANYREFS: fds in flight */
+	COUNTERS_FAIL_NO_MEMORY,	/* ENOBUFS, ENOMEM */
+	COUNTERS_FAIL_LOST,		/* the channel broke (EPIPE...) */
+	COUNTERS_FAILS
+};
+
+#define COUNTERS_PEEK_BUCKETS	13	/* 12 bounds in ms, then the rest */
+#define COUNTERS_HELLO_BUCKETS	10	/* 9 bounds in bytes, then the rest */
 
 struct counters_backend {
 	uint64_t	cb_handoff;	/* handed to this backend */
@@ -48,6 +68,11 @@ struct counters_worker {
 	uint64_t		cw_error;
 	uint64_t		cw_lost;	/* held by this slot's dead worker */
 	uint64_t		cw_pending;	/* a level, not a count */
+	uint64_t		cw_fail[COUNTERS_FAILS];
+	uint64_t		cw_peek_ms[COUNTERS_PEEK_BUCKETS];
+	uint64_t		cw_peek_ms_sum;
+	uint64_t		cw_hello_bytes[COUNTERS_HELLO_BUCKETS];
+	uint64_t		cw_hello_bytes_sum;
 	struct counters_backend	cw_backends[];
 };
 
@@ -62,5 +87,10 @@ struct counters_worker *counters_slot(void *base, size_t nbackends,
 	    size_t index);
 int	counters_alert_index(uint8_t alert);
 uint8_t	counters_alert_code(int index);
+const char *counters_fail_name(int index);
+int	counters_peek_bucket(uint64_t ms);
+int	counters_hello_bucket(size_t bytes);
+const unsigned *counters_peek_bounds(void);
+const unsigned *counters_hello_bounds(void);
 
 #endif

@@ -283,10 +283,13 @@ conf_snitch_key(struct conf_parse *cp, const char *key, const char *value)
 		return 1;
 	}
 	if (strcmp(key, "stats") == 0) {
-		if (value[0] != '/' || strlen(value) > WCONF_PATH_MAX)
+		if (value[0] != '/' &&
+		    conf_parse_addr(value, &cf->cf_stats_addr) == 0)
+			cf->cf_stats_inet = 1;
+		else if (value[0] != '/' || strlen(value) > WCONF_PATH_MAX)
 			return conf_error(cp, cp->cp_line, "stats must be an "
-			    "absolute path of at most %zu bytes: '%s'",
-			    WCONF_PATH_MAX, value);
+			    "absolute path of at most %zu bytes, 1.2.3.4:port "
+			    "or [::1]:port: '%s'", WCONF_PATH_MAX, value);
 		if ((cf->cf_stats = strdup(value)) == NULL)
 			return conf_error(cp, cp->cp_line, "%s", strerror(errno));
 		return 1;

@@ -28,7 +28,9 @@ struct conf {
 	struct conf_listen	*cf_listen;
 	size_t			 cf_nlisten;
 	char			*cf_user;	/* NULL when not set */
-	char			*cf_stats;	/* stats socket path, or NULL */
+	char			*cf_stats;	/* stats path or address, or NULL */
+	int			 cf_stats_inet;	/* cf_stats is an address: */
+	struct conf_listen	 cf_stats_addr;
 	int			 cf_workers;
 	unsigned		 cf_defer_accept_ms; /* 0: off */
 	struct wconf		 cf_wconf;

@@ -170,6 +170,7 @@ main_reload(struct conf **running, const char *path)
 	if ((cf = conf_load_with(path, main_npassed ? CONF_LISTEN_PASSED : 0,
 	    err, sizeof(err))) == NULL) {
 		log_warnx("reload: %s; keeping the running configuration", err);
+		stats_reloaded(0);
 		notify_send("READY=1", "reload refused: %s; serving "
 		    "generation %u", err, spawn_current_gen());
 		return 0;
@@ -178,6 +179,7 @@ main_reload(struct conf **running, const char *path)
 		log_warn("reload: calloc; keeping the running configuration");
 		notify_send("READY=1", "reload failed: out of memory; "
 		    "serving generation %u", spawn_current_gen());
+		stats_reloaded(0);
 		conf_free(cf);
 		return 0;
 	}
@@ -206,8 +208,10 @@ main_reload(struct conf **running, const char *path)
 		    "configuration to workers; serving generation %u",
 		    spawn_current_gen());
 		conf_free(cf);
+		stats_reloaded(0);
 		return 0;
 	}
+	stats_reloaded(1);
 	log_info("reload: configuration generation %u loaded from %s: "
 	    "%zu backends, %zu names, %d workers", spawn_current_gen(), path,
 	    cf->cf_wconf.wc_nbackends, names_count(cf->cf_wconf.wc_names),
@@ -335,8 +339,8 @@ main(int argc, char **argv)
 	if (query) {
 		if (cf->cf_stats == NULL)
 			fatalx("%s: no stats socket to ask: set stats = PATH "
-			    "in [snitch]", path);
-		ch = stats_query(cf->cf_stats);
+			    "or ADDRESS:PORT in [snitch]", path);
+		ch = stats_query(cf);
 		conf_free(cf);
 		return ch;
 	}
@@ -349,7 +353,7 @@ main(int argc, char **argv)
 	/* Connected before the drop: the socket may be root's only. */
 	notify_init();
 	if (cf->cf_stats != NULL)
-		stats_fd = stats_listen(cf->cf_stats, cf->cf_user);
+		stats_fd = stats_listen(cf);
 	main_nofile();
 	privdrop(cf->cf_user);
 	if (daemonize) {
@@ -362,6 +366,7 @@ main(int argc, char **argv)
 	spawn_init(exe_fd, listen_fds, cf->cf_nlisten, daemonize, verbose);
 	if (spawn_generation(cf) == -1)
 		fatal("cannot pass the configuration to workers");
+	stats_reloaded(1);
 	log_info("started: %d workers, %zu backends, %zu names, uid %ld",
 	    cf->cf_workers, cf->cf_wconf.wc_nbackends,
 	    names_count(cf->cf_wconf.wc_names), (long)getuid());

@@ -498,16 +498,19 @@ spawn_current_gen(void)
 	return spawn_gen_number;
 }
 
-/* spawn_counters - call fn on every live worker slot of every generation */
+/*
+ * spawn_counters - call fn on every live worker slot of every generation,
+ * with the slot's worker index
+ */
 void
-spawn_counters(void (*fn)(void *, const struct counters_worker *, size_t,
-    const struct wconf_backend *), void *arg)
+spawn_counters(void (*fn)(void *, size_t, const struct counters_worker *,
+    size_t, const struct wconf_backend *), void *arg)
 {
 	struct gen	*g;
 	size_t		 i;
 
 	TAILQ_FOREACH(g, &spawn_gens, g_link)
 		for (i = 0; i < g->g_nworkers; i++)
-			fn(arg, counters_slot(g->g_counters, g->g_nbackends, i),
-			    g->g_nbackends, g->g_backends);
+			fn(arg, i, counters_slot(g->g_counters, g->g_nbackends,
+			    i), g->g_nbackends, g->g_backends);
 }

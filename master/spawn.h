@@ -20,7 +20,7 @@ void	spawn_kill(void);
 size_t	spawn_alive(void);
 int	spawn_gen_started(void);
 unsigned spawn_current_gen(void);
-void	spawn_counters(void (*fn)(void *arg,
+void	spawn_counters(void (*fn)(void *arg, size_t index,
 	    const struct counters_worker *, size_t nbackends,
 	    const struct wconf_backend *), void *arg);
 

@@ -1,5 +1,6 @@
 /*
- * stats.h - the master's view of the counters, and the stats socket.
+ * stats.h - the master's view of the counters, and the stats socket:
+ * Prometheus metrics over HTTP, and the table of `snitch -s`.
  */
 #ifndef STATS_H
 #define STATS_H
@@ -7,14 +8,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "conf.h"
 #include "counters.h"
 #include "wconf.h"
 
 void	stats_retired(const struct counters_worker *, size_t nbackends,
 	    const struct wconf_backend *);
 void	stats_restarted(void);
-int	stats_listen(const char *path, const char *user);
+void	stats_reloaded(int ok);
+int	stats_listen(const struct conf *);
 void	stats_serve(int listen_fd);
-int	stats_query(const char *path);
+int	stats_query(const struct conf *);
 
 #endif

@@ -89,6 +89,7 @@ backend_failed(struct worker *w, int b, int fd)
 	if (fd != -1)
 		close(fd);
 	COUNTERS_ADD(w->w_counters->cw_backends[b].cb_errors, 1);
+	COUNTERS_ADD(w->w_counters->cw_fail[COUNTERS_FAIL_CONNECT], 1);
 	errno = saved;
 	if (!be->be_down)
 		log_warn("backend %s: cannot connect to %s; clients get alert "
@@ -152,6 +153,27 @@ backend_is_busy(int error)
 	    error == ETOOMANYREFS || error == ENOMEM || error == EINTR;
 }
 
+/* backend_fail_cause - the counted cause of a failed sendmsg */
+static enum counters_fail
+backend_fail_cause(int error)
+{
+	switch (error) {
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+	case EINTR:
+		return COUNTERS_FAIL_QUEUE_FULL;
+	case ETOOMANYREFS:
+		return COUNTERS_FAIL_TOO_MANY_REFS;
+	case ENOBUFS:
+	case ENOMEM:
+		return COUNTERS_FAIL_NO_MEMORY;
+	default:
+		return COUNTERS_FAIL_LOST;
+	}
+}
+
 /* backend_send - pass c's socket with its header to backend b */
 enum backend_result
 backend_send(struct worker *w, int b, struct conn *c, const uint8_t *payload,
@@ -164,6 +186,8 @@ backend_send(struct worker *w, int b, struct conn *c, const uint8_t *payload,
 			return BACKEND_DOWN;
 		if (handoff_send(fd, c->cn_fd, payload, len) == 0)
 			return BACKEND_SENT;
+		COUNTERS_ADD(w->w_counters->cw_fail[backend_fail_cause(errno)],
+		    1);
 		if (backend_is_busy(errno)) {
 			/* Only a full queue ends with the channel writable;
 			 * waiting for EPOLLOUT on the others would spin. */

@@ -81,12 +81,22 @@ static const char *const peek_outcomes[] = {
 	[PEEK_ERROR] = "error",
 };
 
-/* peek_count - count an outcome in this worker's shared slot */
+/* peek_count - count an outcome, its latency and hello size */
 static void
-peek_count(struct worker *w, enum peek_outcome outcome, uint8_t alert)
+peek_count(struct worker *w, const struct conn *c, const struct hello *hl,
+    enum peek_outcome outcome, uint8_t alert)
 {
 	struct counters_worker	*cw = w->w_counters;
+	uint64_t		 ms = w->w_now - c->cn_accepted;
 	int			 i;
+
+	COUNTERS_ADD(cw->cw_peek_ms[counters_peek_bucket(ms)], 1);
+	COUNTERS_ADD(cw->cw_peek_ms_sum, ms);
+	if (hl != NULL) {
+		COUNTERS_ADD(cw->cw_hello_bytes[counters_hello_bucket(
+		    hl->hl_wire_len)], 1);
+		COUNTERS_ADD(cw->cw_hello_bytes_sum, hl->hl_wire_len);
+	}
 
 	switch (outcome) {
 	case PEEK_HANDOFF:
@@ -143,7 +153,7 @@ peek_log(struct worker *w, struct conn *c, const struct hello *hl,
 	char	name[4 * PEEK_LOG_NAME_MAX + 4] = "-";
 	size_t	len;
 
-	peek_count(w, outcome, alert);
+	peek_count(w, c, hl, outcome, alert);
 	if (hl != NULL && hl->hl_name != NULL) {
 		len = hl->hl_name_len > PEEK_LOG_NAME_MAX ? PEEK_LOG_NAME_MAX :
 		    hl->hl_name_len;
@@ -414,6 +424,7 @@ peek_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_listener = listener;
 	c->cn_backend = -1;
 	c->cn_peer = *peer;
+	c->cn_accepted = w->w_now;
 	w->w_pending++;
 	COUNTERS_ADD(w->w_counters->cw_accepted, 1);
 	COUNTERS_ADD(w->w_counters->cw_pending, 1);

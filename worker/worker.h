@@ -59,6 +59,7 @@ struct conn {
 	int			 cn_listener;
 	int			 cn_backend;	/* when CONN_QUEUED */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
+	uint64_t		 cn_accepted;	/* ms, clock_ms(), for latency */
 	int			 cn_watched;	/* in the epoll set */
 	union conn_addr		 cn_peer;
 	TAILQ_ENTRY(conn)	 cn_link;

@@ -85,6 +85,24 @@ static const struct conf_row conf_rows[] = {
 	    "fallback = a\nfallback = a\n", 9, "'fallback' is set twice" },
 	{ "relative stats", HEAD "stats = stats.sock\n" BACKEND, 3,
 	    "stats must be an absolute path" },
+	{ "stats on a Unix socket", HEAD "stats = /run/snitch/stats.sock\n"
+	    BACKEND, -1, NULL },
+	{ "stats on IPv4 loopback", HEAD "stats = 127.0.0.1:9443\n" BACKEND,
+	    -1, NULL },
+	{ "stats on IPv6 loopback", HEAD "stats = [::1]:9443\n" BACKEND, -1,
+	    NULL },
+	{ "stats address without port", HEAD "stats = 127.0.0.1\n" BACKEND,
+	    3, "stats must be an absolute path" },
+	{ "stats port zero", HEAD "stats = 127.0.0.1:0\n" BACKEND, 3,
+	    "stats must be" },
+	{ "stats port out of range", HEAD "stats = [::1]:65536\n" BACKEND, 3,
+	    "stats must be" },
+	{ "stats v6 without brackets", HEAD "stats = ::1:9443\n" BACKEND, 3,
+	    "stats must be" },
+	{ "stats host name", HEAD "stats = localhost:9443\n" BACKEND, 3,
+	    "stats must be" },
+	{ "stats set twice", HEAD "stats = 127.0.0.1:9443\n"
+	    "stats = /run/s.sock\n" BACKEND, 4, "'stats' is set twice" },
 	{ "no listen", "[snitch]\nworkers = 1\n" BACKEND, 0,
 	    "no listen address" },
 	{ "no backend", HEAD, 0, "no [backend NAME] section" },
@@ -181,6 +199,41 @@ test_values(void)
 	unlink(path);
 }
 
+/* test_stats - which form of stats a file gives */
+static void
+test_stats(void)
+{
+	static const struct {
+		const char	*value;
+		int		 inet;
+		int		 family;
+	} rows[] = {
+		{ "/run/snitch/stats.sock", 0, 0 },
+		{ "127.0.0.1:9443", 1, AF_INET },
+		{ "[::1]:9443", 1, AF_INET6 },
+	};
+	char		 err[CONF_ERR_MAX], text[256];
+	struct conf	*cf;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *path;
+
+		snprintf(text, sizeof(text), HEAD "stats = %s\n" BACKEND,
+		    rows[i].value);
+		path = conf_file(text);
+		cf = conf_load(path, err, sizeof(err));
+		TAP_OK(cf != NULL && strcmp(cf->cf_stats, rows[i].value) == 0 &&
+		    cf->cf_stats_inet == rows[i].inet && (!rows[i].inet ||
+		    (cf->cf_stats_addr.cl_addr.ss_family == rows[i].family &&
+		    strcmp(cf->cf_stats_addr.cl_text, rows[i].value) == 0)),
+		    "stats = %s: %s", rows[i].value,
+		    rows[i].inet ? "a TCP address" : "a Unix socket path");
+		conf_free(cf);
+		unlink(path);
+	}
+}
+
 static void
 test_durations(void)
 {
@@ -229,6 +282,7 @@ main(void)
 	test_rows();
 	test_passed();
 	test_values();
+	test_stats();
 	test_durations();
 	return TAP_DONE();
 }
