@@ -165,6 +165,7 @@ main(int argc, char **argv)
 	main_wconf(&w);
 	main_counters(&w);
 	main_listeners(&w);
+	access_init(&w);
 	main_pool(&w);
 	main_epoll(&w);
 	log_debug("worker %d gen %u: ready, %zu listeners, %zu backends",
