@@ -29,6 +29,7 @@ struct conf {
 	size_t			 cf_nlisten;
 	char			*cf_user;	/* NULL when not set */
 	char			*cf_stats;	/* stats socket path, or NULL */
+	char			*cf_access_path; /* access_log = /path, or NULL */
 	int			 cf_workers;
 	unsigned		 cf_defer_accept_ms; /* 0: off */
 	struct wconf		 cf_wconf;

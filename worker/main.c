@@ -7,6 +7,7 @@
  * the master tells it to stop or goes away.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,18 @@ main_epoll(struct worker *w)
 		fatal("backend_init");
 }
 
+/* main_logs - the log level and access log the configuration asks for */
+static void
+main_logs(struct worker *w)
+{
+	log_set_level(w->w_conf.wc_log_level);
+	if (w->w_conf.wc_access_log == LOG_ACCESS_FILE &&
+	    fcntl(WCONF_ACCESS_FD, F_GETFD) == -1)
+		fatal("access log fd %d", WCONF_ACCESS_FD);
+	log_access_init(w->w_conf.wc_access_log,
+	    w->w_conf.wc_access_log == LOG_ACCESS_FILE ? WCONF_ACCESS_FD : -1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -163,6 +176,7 @@ main(int argc, char **argv)
 		main_usage();
 	log_init("snitch-worker", use_syslog, verbose);
 	main_wconf(&w);
+	main_logs(&w);
 	main_counters(&w);
 	main_listeners(&w);
 	access_init(&w);
