@@ -11,7 +11,8 @@
  *   SIGCHLD          reap, and restart workers that died
  * The access log file is opened here, as `user` (after the privilege
  * drop, so a reopen can do whatever the first open did), and passed to
- * the workers, which cannot open it themselves.
+ * the workers, which cannot open it themselves.  The process title is
+ * "snitch: master" (proctitle.c, set up first thing in main).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@
 #include "listen.h"
 #include "log.h"
 #include "privdrop.h"
+#include "proctitle.h"
 #include "spawn.h"
 #include "stats.h"
 
@@ -280,6 +282,7 @@ main(int argc, char **argv)
 	int		*listen_fds;
 	size_t		 i;
 
+	proctitle_init(argc, argv);
 	while ((ch = getopt(argc, argv, "c:tsdvV")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
@@ -293,6 +296,9 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		main_usage();
+	/* proctitle_set will write over argv, where optarg points. */
+	if ((path = strdup(path)) == NULL)
+		fatal("strdup");
 	log_init("snitch", 0, verbose);
 	if ((cf = conf_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
@@ -335,6 +341,7 @@ main(int argc, char **argv)
 			fatal("daemon");
 		log_forked();
 	}
+	proctitle_set("snitch: master");
 	main_signals(&during_wait);
 	spawn_init(exe_fd, listen_fds, cf->cf_nlisten, daemonize, verbose);
 	if (access_fd != -1)

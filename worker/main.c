@@ -4,7 +4,8 @@
  * Started only by the master (fork + fexecve), already unprivileged,
  * with its descriptors at fixed numbers (see wconf.h).  It reads its
  * routes from the configuration memfd, then runs the event loop until
- * the master tells it to stop or goes away.
+ * the master tells it to stop or goes away.  Its process title is
+ * "snitch: worker N gen G" (proctitle.c; set up first thing in main).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proctitle.h"
 #include "worker.h"
 
 #define MAIN_FD_RESERVE	32	/* descriptors beyond the connection pool */
@@ -161,6 +163,7 @@ main(int argc, char **argv)
 	static struct worker	 w;	/* big buffers: not on the stack */
 	int			 ch, use_syslog = 0, verbose = 0;
 
+	proctitle_init(argc, argv);
 	w.w_index = -1;
 	while ((ch = getopt(argc, argv, "i:g:l:sv")) != -1) {
 		switch (ch) {
@@ -175,6 +178,7 @@ main(int argc, char **argv)
 	if (w.w_index < 0 || w.w_nlisteners == 0 || optind != argc)
 		main_usage();
 	log_init("snitch-worker", use_syslog, verbose);
+	proctitle_set("snitch: worker %d gen %u", w.w_index, w.w_gen);
 	main_wconf(&w);
 	main_logs(&w);
 	main_counters(&w);
