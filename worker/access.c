@@ -52,8 +52,8 @@ access_decimal(char *p, uint64_t v)
 	return p;
 }
 
-/* access_addr - "1.2.3.4:5" or "[::1]:5" at out (ADDR_TEXT_MAX); the end */
-char *
+/* access_addr - "1.2.3.4:5" or "[::1]:5" at out; the end */
+static char *
 access_addr(const union conn_addr *a, char *out)
 {
 	char		 host[INET6_ADDRSTRLEN];
@@ -63,9 +63,9 @@ access_addr(const union conn_addr *a, char *out)
 
 	if (a->sa.sa_family == AF_INET6) {
 		inet_ntop(AF_INET6, &a->sin6.sin6_addr, host, sizeof(host));
-		n = snprintf(out, ADDR_TEXT_MAX, "[%s]:%u", host,
+		n = snprintf(out, CONN_ADDR_TEXT_MAX, "[%s]:%u", host,
 		    ntohs(a->sin6.sin6_port));
-		return out + (n > 0 && n < ADDR_TEXT_MAX ? n : 0);
+		return out + (n > 0 && n < CONN_ADDR_TEXT_MAX ? n : 0);
 	}
 	/* Once per connection: a fifth of the log line's cost in snprintf
 	 * and inet_ntop. */

@@ -68,13 +68,13 @@ struct conn {
 };
 TAILQ_HEAD(conn_list, conn);
 
-#define ADDR_TEXT_MAX	(INET6_ADDRSTRLEN + 8)	/* "[v6]:port" */
+#define CONN_ADDR_TEXT_MAX	(INET6_ADDRSTRLEN + 8)	/* "[v6]:port" */
 
 struct listener {
 	int			 ls_fd;
 	int			 ls_wildcard;	/* local address needs getsockname */
 	union conn_addr		 ls_addr;
-	char			 ls_text[ADDR_TEXT_MAX]; /* for the access log */
+	char			 ls_text[CONN_ADDR_TEXT_MAX]; /* for the access log */
 };
 
 struct backend {
@@ -118,7 +118,7 @@ struct worker {
 	union conn_addr		 w_local;	/* a wildcard listener's */
 	const struct conn	*w_local_conn;	/* connection, for */
 	uint32_t		 w_local_use;	/* this use of it */
-	char			 w_access_head[48]; /* "worker=N gen=G " */
+	char			 w_access_head[64]; /* " worker=N gen=G listener=" */
 	size_t			 w_access_head_len;
 };
 
@@ -157,7 +157,6 @@ void	backend_close_all(struct worker *);
 
 /* access.c */
 void	access_init(struct worker *);
-char	*access_addr(const union conn_addr *, char *out);
 void	access_line(struct worker *, struct conn *, const struct hello *,
 	    int backend, const char *outcome, const char *detail);
 
