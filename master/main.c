@@ -296,9 +296,6 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		main_usage();
-	/* proctitle_set will write over argv, where optarg points. */
-	if ((path = strdup(path)) == NULL)
-		fatal("strdup");
 	log_init("snitch", 0, verbose);
 	if ((cf = conf_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
@@ -341,6 +338,9 @@ main(int argc, char **argv)
 			fatal("daemon");
 		log_forked();
 	}
+	/* The title is written over argv, where optarg points. */
+	if ((path = strdup(path)) == NULL)
+		fatal("strdup");
 	proctitle_set("snitch: master");
 	main_signals(&during_wait);
 	spawn_init(exe_fd, listen_fds, cf->cf_nlisten, daemonize, verbose);
