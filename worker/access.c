@@ -230,8 +230,11 @@ access_line(struct worker *w, struct conn *c, const struct hello *hl,
 {
 	char			 line[ACCESS_LINE_MAX], *p = line;
 	const union conn_addr	*local;
-	uint64_t		 now = clock_us();
+	uint64_t		 now;
 
+	if (w->w_conf.wc_access_log == LOG_ACCESS_OFF)
+		return;
+	now = clock_us();
 	ACCESS_PUT(p, "time=");
 	p = access_time(p);
 	memcpy(p, w->w_access_head, w->w_access_head_len);
