@@ -3,13 +3,18 @@
  *
  * Every process calls log_init once.  A line is written with a single
  * write(2) so that lines of concurrent workers sharing stderr do not
- * interleave.
+ * interleave.  Access lines to a file are written the same way to a
+ * descriptor opened O_APPEND: each write lands whole at the end, whatever
+ * the other workers write.  The workers cannot open that file themselves
+ * (they are unprivileged and its directory need not be theirs): the
+ * master opens it and passes the descriptor, again after each SIGUSR1.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -17,8 +22,22 @@
 static const char	*log_ident = "snitch";
 static int		 log_syslog;
 static int		 log_verbose;
+static int		 log_level = LOG_LEVEL_INFO;
+static int		 log_syslog_open;
+static enum log_access	 log_access_to = LOG_ACCESS_DEFAULT;
+static int		 log_access_fd = -1;
 static char		 log_head[64];	/* "ident[pid]: ", made once */
 static int		 log_head_len;
+
+/* log_openlog - connect to syslog once, for errors or access lines */
+static void
+log_openlog(void)
+{
+	if (log_syslog_open)
+		return;
+	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog_open = 1;
+}
 
 /* log_init - choose the destination; verbose > 0 enables debug lines */
 void
@@ -29,7 +48,7 @@ log_init(const char *ident, int use_syslog, int verbose)
 	log_verbose = verbose;
 	log_forked();
 	if (use_syslog)
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_openlog();
 }
 
 /* log_forked - a new process (fork, daemon) logs under its own pid */
@@ -50,6 +69,116 @@ log_set_verbose(int verbose)
 	log_verbose = verbose;
 }
 
+/* log_set_level - drop messages less urgent than level (LOG_LEVEL_*) */
+void
+log_set_level(int level)
+{
+	log_level = level;
+}
+
+_Static_assert(LOG_LEVEL_ERROR == LOG_ERR && LOG_LEVEL_WARNING == LOG_WARNING
+    && LOG_LEVEL_INFO == LOG_INFO && LOG_LEVEL_DEBUG == LOG_DEBUG,
+    "LOG_LEVEL_* are syslog priorities");
+
+/* log_threshold - the least urgent priority logged: -v means debug */
+static int
+log_threshold(void)
+{
+	return log_verbose > 0 ? LOG_DEBUG : log_level;
+}
+
+static const char *const log_level_names[] = {
+	[LOG_LEVEL_ERROR] = "error",
+	[LOG_LEVEL_WARNING] = "warning",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+/* log_level_parse - "error", "warning", "info" or "debug"; -1 if not */
+int
+log_level_parse(const char *text)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(log_level_names) / sizeof(log_level_names[0]);
+	    i++)
+		if (log_level_names[i] != NULL &&
+		    strcmp(text, log_level_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* log_level_name - the name of a LOG_LEVEL_* */
+const char *
+log_level_name(int level)
+{
+	if (level < 0 || (size_t)level >= sizeof(log_level_names) /
+	    sizeof(log_level_names[0]) || log_level_names[level] == NULL)
+		return "?";
+	return log_level_names[level];
+}
+
+/*
+ * log_access_init - where access lines go; fd is the file's descriptor
+ * for LOG_ACCESS_FILE, ignored otherwise
+ */
+void
+log_access_init(enum log_access to, int fd)
+{
+	if (to == LOG_ACCESS_DEFAULT)
+		to = log_syslog ? LOG_ACCESS_SYSLOG : LOG_ACCESS_STDERR;
+	log_access_to = to;
+	log_access_fd = fd;
+	if (to == LOG_ACCESS_SYSLOG)
+		log_openlog();
+}
+
+/* log_access_reopen - from now on write the access file to fd */
+void
+log_access_reopen(int fd)
+{
+	if (log_access_to != LOG_ACCESS_FILE) {
+		close(fd);
+		return;
+	}
+	/* Lines before this went whole to the old file: nothing is lost. */
+	if (log_access_fd != -1)
+		close(log_access_fd);
+	log_access_fd = fd;
+}
+
+/* log_access - one access line (without its newline), in one write */
+void
+log_access(const char *line, size_t len)
+{
+	struct iovec	 iov[3];
+	enum log_access	 to = log_access_to;
+	int		 n = 0;
+
+	if (to == LOG_ACCESS_DEFAULT)	/* log_access_init was not called */
+		to = log_syslog ? LOG_ACCESS_SYSLOG : LOG_ACCESS_STDERR;
+	switch (to) {
+	case LOG_ACCESS_OFF:
+		return;
+	case LOG_ACCESS_DEFAULT:
+	case LOG_ACCESS_SYSLOG:
+		syslog(LOG_INFO, "%.*s", (int)len, line);
+		return;
+	case LOG_ACCESS_STDERR:
+		iov[n].iov_base = log_head;
+		iov[n++].iov_len = (size_t)log_head_len;
+		break;
+	case LOG_ACCESS_FILE:
+		break;
+	}
+	iov[n].iov_base = (void *)line;
+	iov[n++].iov_len = len;
+	iov[n].iov_base = "\n";
+	iov[n++].iov_len = 1;
+	(void)!writev(to == LOG_ACCESS_FILE ? log_access_fd : STDERR_FILENO,
+	    iov, n);
+}
+
 /* log_emit - format one line, optionally with an errno text, and send it */
 static void
 log_emit(int prio, int saved_errno, const char *fmt, va_list ap)
@@ -57,6 +186,8 @@ log_emit(int prio, int saved_errno, const char *fmt, va_list ap)
 	char	 line[2048];
 	int	 n, head;
 
+	if (prio > log_threshold())
+		return;
 	head = log_syslog ? 0 : log_head_len;
 	memcpy(line, log_head, head);
 	n = vsnprintf(line + head, sizeof(line) - head, fmt, ap);
@@ -112,7 +243,7 @@ log_info(const char *fmt, ...)
 void
 log_debug(const char *fmt, ...)
 {
-	if (log_verbose > 0)
+	if (log_threshold() >= LOG_DEBUG)
 		LOG_BODY(LOG_DEBUG, 0);
 }
 

@@ -7,6 +7,7 @@
  *
  *   snitch-wconf-1
  *   peek_timeout_ms N | handoff_timeout_ms N | max_pending N
+ *   log_level N | access_log N	(LOG_LEVEL_*, enum log_access)
  *   backend NAME SOCKET		(all backends before what refers to them)
  *   fallback BACKEND-INDEX FALLBACK-INDEX
  *   default BACKEND-INDEX	(-1: none)
@@ -15,13 +16,18 @@
  *
  * The master writes it; a worker trusts its master, but decodes
  * strictly anyway so that a mismatch between binaries fails at start.
+ *
+ * wconf_ctl_send and wconf_ctl_recv are the control socket's one message.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include "log.h"
 
 #include "wconf.h"
 
@@ -36,6 +42,8 @@ wconf_init(struct wconf *wc)
 	wc->wc_handoff_timeout_ms = 2000;
 	wc->wc_max_pending = 4096;
 	wc->wc_default = -1;
+	wc->wc_log_level = LOG_LEVEL_INFO;
+	wc->wc_access_log = LOG_ACCESS_DEFAULT;
 	if ((wc->wc_names = names_new()) == NULL)
 		return -1;
 	return 0;
@@ -108,6 +116,8 @@ wconf_encode(const struct wconf *wc, int fd)
 	fprintf(f, "peek_timeout_ms%c%u%c", 0, wc->wc_peek_timeout_ms, 0);
 	fprintf(f, "handoff_timeout_ms%c%u%c", 0, wc->wc_handoff_timeout_ms, 0);
 	fprintf(f, "max_pending%c%u%c", 0, wc->wc_max_pending, 0);
+	fprintf(f, "log_level%c%d%c", 0, wc->wc_log_level, 0);
+	fprintf(f, "access_log%c%d%c", 0, wc->wc_access_log, 0);
 	for (i = 0; i < wc->wc_nbackends; i++)
 		fprintf(f, "backend%c%s%c%s%c", 0, wc->wc_backends[i].wb_name,
 		    0, wc->wc_backends[i].wb_socket, 0);
@@ -202,6 +212,19 @@ wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
 		wc->wc_default = (int)n;
 		return 0;
 	}
+	if (strcmp(key, "log_level") == 0) {
+		if (wconf_number(r, LOG_LEVEL_ERROR, LOG_LEVEL_DEBUG, &n) == -1 ||
+		    n == LOG_LEVEL_WARNING + 1)
+			return -1;
+		wc->wc_log_level = (int)n;
+		return 0;
+	}
+	if (strcmp(key, "access_log") == 0) {
+		if (wconf_number(r, LOG_ACCESS_DEFAULT, LOG_ACCESS_FILE, &n) == -1)
+			return -1;
+		wc->wc_access_log = (int)n;
+		return 0;
+	}
 	if (wconf_number(r, 1, UINT_MAX, &n) == -1)
 		return -1;
 	if (strcmp(key, "peek_timeout_ms") == 0)
@@ -239,4 +262,93 @@ bad:
 	wconf_clear(wc);
 	errno = EBADMSG;
 	return -1;
+}
+
+/* wconf_ctl_send - pass a new access log descriptor to a worker; 0 or -1 */
+int
+wconf_ctl_send(int sock, int fd)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}		 cm;
+	char		 cmd = WCONF_CTL_ACCESS_LOG;
+	struct iovec	 iov = { &cmd, 1 };
+	struct msghdr	 msg;
+	struct cmsghdr	*cmsg;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	/* A worker that does not read its socket must not hold the master. */
+	return sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+/*
+ * wconf_ctl_recv - the next control message: 1 with *fd the new access
+ * log descriptor (close-on-exec), 0 when the master is gone, -1 with
+ * errno (EAGAIN: nothing more now; EBADMSG: not a message we know, any
+ * descriptor in it closed).  Checked as nginx's ngx_read_channel does.
+ */
+int
+wconf_ctl_recv(int sock, int *fd)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}		 cm;
+	char		 cmd;
+	struct iovec	 iov = { &cmd, 1 };
+	struct msghdr	 msg;
+	struct cmsghdr	*cmsg;
+	ssize_t		 n;
+	size_t		 nfds, i, total = 0;
+	int		 got = -1, one;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return n == 0 ? 0 : -1;
+	/* Every descriptor that came is ours to close, unless it is the
+	 * only one. */
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL;
+	    cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfds; i++, total++) {
+			memcpy(&one, CMSG_DATA(cmsg) + i * sizeof(int),
+			    sizeof(int));
+			if (total == 0)
+				got = one;
+			else
+				close(one);
+		}
+	}
+	if (total > 1) {
+		close(got);
+		got = -1;
+	}
+	if (cmd != WCONF_CTL_ACCESS_LOG || got == -1 ||
+	    (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC))) {
+		if (got != -1)
+			close(got);
+		errno = EBADMSG;
+		return -1;
+	}
+	*fd = got;
+	return 1;
 }

@@ -17,9 +17,17 @@
 
 /* fixed descriptor numbers in a worker, set up by the master's spawn */
 #define WCONF_FD	3	/* the encoded worker configuration */
-#define WCONF_CTL_FD	4	/* pipe from the master: EOF means it is gone */
+#define WCONF_CTL_FD	4	/* socket from the master: EOF means it is gone */
 #define WCONF_COUNTERS_FD 5	/* the generation's shared counters memfd */
-#define WCONF_LISTEN_FD	6	/* first listening socket; -l says how many */
+#define WCONF_ACCESS_FD	6	/* the access log file, when it is a file */
+#define WCONF_LISTEN_FD	7	/* first listening socket; -l says how many */
+
+/*
+ * The control socket (SOCK_SEQPACKET; the worker's end cannot send) carries
+ * one kind of message: the byte WCONF_CTL_ACCESS_LOG with a descriptor
+ * (SCM_RIGHTS), the access log file the master reopened on SIGUSR1.
+ */
+#define WCONF_CTL_ACCESS_LOG	'A'
 
 #define WCONF_NAME_MAX	64
 #define WCONF_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
@@ -35,6 +43,8 @@ struct wconf {
 	unsigned		 wc_handoff_timeout_ms;
 	unsigned		 wc_max_pending;
 	int			 wc_default;	/* backend index, or -1 */
+	int			 wc_log_level;	/* LOG_LEVEL_* */
+	int			 wc_access_log;	/* enum log_access */
 	struct wconf_backend	*wc_backends;
 	size_t			 wc_nbackends;
 	struct names		*wc_names;
@@ -46,5 +56,7 @@ int	wconf_add_backend(struct wconf *, const char *name, const char *socket);
 int	wconf_backend_index(const struct wconf *, const char *name);
 int	wconf_encode(const struct wconf *, int fd);
 int	wconf_decode(const uint8_t *buf, size_t len, struct wconf *);
+int	wconf_ctl_send(int sock, int fd);
+int	wconf_ctl_recv(int sock, int *fd);
 
 #endif

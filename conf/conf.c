@@ -23,6 +23,7 @@
 #include <ini.h>
 
 #include "conf.h"
+#include "log.h"
 
 #define CONF_WORKERS_MAX	256
 #define CONF_PENDING_MAX	1000000
@@ -252,9 +253,35 @@ conf_duration(struct conf_parse *cp, const char *key, const char *value,
 	return 1;
 }
 
+/* conf_access_log - off, syslog, stderr or the absolute path of a file */
+static int
+conf_access_log(struct conf_parse *cp, const char *value)
+{
+	struct conf	*cf = cp->cp_conf;
+	struct wconf	*wc = &cf->cf_wconf;
+
+	if (strcmp(value, "off") == 0)
+		wc->wc_access_log = LOG_ACCESS_OFF;
+	else if (strcmp(value, "syslog") == 0)
+		wc->wc_access_log = LOG_ACCESS_SYSLOG;
+	else if (strcmp(value, "stderr") == 0)
+		wc->wc_access_log = LOG_ACCESS_STDERR;
+	else if (value[0] == '/' && strlen(value) < PATH_MAX &&
+	    value[strlen(value) - 1] != '/') {
+		wc->wc_access_log = LOG_ACCESS_FILE;
+		if ((cf->cf_access_path = strdup(value)) == NULL)
+			return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	} else
+		return conf_error(cp, cp->cp_line, "access_log must be off, "
+		    "syslog, stderr or the absolute path of a file, not '%s'",
+		    value);
+	return 1;
+}
+
 static const char *const conf_snitch_keys[] = {
 	"listen", "user", "workers", "peek_timeout", "handoff_timeout",
-	"default", "max_pending", "stats", "defer_accept", NULL
+	"default", "max_pending", "stats", "defer_accept", "access_log",
+	"log_level", NULL
 };
 
 /* conf_snitch_key - one key of [snitch] */
@@ -292,6 +319,14 @@ conf_snitch_key(struct conf_parse *cp, const char *key, const char *value)
 			    "or [::1]:port: '%s'", WCONF_PATH_MAX, value);
 		if ((cf->cf_stats = strdup(value)) == NULL)
 			return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+		return 1;
+	}
+	if (strcmp(key, "access_log") == 0)
+		return conf_access_log(cp, value);
+	if (strcmp(key, "log_level") == 0) {
+		if ((wc->wc_log_level = log_level_parse(value)) == -1)
+			return conf_error(cp, cp->cp_line, "log_level must be "
+			    "error, warning, info or debug, not '%s'", value);
 		return 1;
 	}
 	if (strcmp(key, "workers") == 0) {
@@ -586,6 +621,7 @@ conf_free(struct conf *cf)
 	free(cf->cf_listen);
 	free(cf->cf_user);
 	free(cf->cf_stats);
+	free(cf->cf_access_path);
 	free(cf->cf_file);
 	free(cf);
 }

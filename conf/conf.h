@@ -31,6 +31,7 @@ struct conf {
 	char			*cf_stats;	/* stats path or address, or NULL */
 	int			 cf_stats_inet;	/* cf_stats is an address: */
 	struct conf_listen	 cf_stats_addr;
+	char			*cf_access_path; /* access_log = /path, or NULL */
 	int			 cf_workers;
 	unsigned		 cf_defer_accept_ms; /* 0: off */
 	struct wconf		 cf_wconf;

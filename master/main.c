@@ -6,12 +6,17 @@
  * peeker processes running.  It never reads a byte from a client.
  * Signal handlers only set flags; the loop below acts on them:
  *   SIGHUP           reload: new workers with the new routes, old ones retire
+ *   SIGUSR1          reopen the access log file (after logrotate moved it)
  *   SIGTERM, SIGINT  stop: workers finish what they hold, then exit
  *   SIGCHLD          reap, and restart workers that died
  * A service manager is told (notify.c): READY=1 once every worker of
  * the first generation runs, RELOADING=1 then READY=1 around each
  * SIGHUP, STOPPING=1 at SIGTERM.  The listeners may come from it too
  * (socket activation, listen.c).
+ * The access log file is opened here, as `user` (after the privilege
+ * drop, so a reopen can do whatever the first open did), and passed to
+ * the workers, which cannot open it themselves.  The process title is
+ * "snitch: master" (proctitle.c, set up first thing in main).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +36,7 @@
 #include "log.h"
 #include "notify.h"
 #include "privdrop.h"
+#include "proctitle.h"
 #include "spawn.h"
 #include "stats.h"
 
@@ -38,6 +44,7 @@
 #define MAIN_STOP_GRACE_MS	2000	/* beyond the configured timeouts */
 
 static volatile sig_atomic_t	main_sighup, main_sigterm, main_sigchld;
+static volatile sig_atomic_t	main_sigusr1;
 static size_t			main_npassed;	/* sockets passed to us */
 static size_t			main_nlisten;	/* as bound at start */
 static const char		*main_restart_note = "";
@@ -50,6 +57,8 @@ main_signal(int sig)
 		main_sighup = 1;
 	else if (sig == SIGCHLD)
 		main_sigchld = 1;
+	else if (sig == SIGUSR1)
+		main_sigusr1 = 1;
 	else
 		main_sigterm = 1;
 }
@@ -86,7 +95,8 @@ main_signals(sigset_t *during_wait)
 {
 	struct sigaction	 sa;
 	sigset_t		 mask;
-	int			 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGCHLD };
+	int			 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGCHLD,
+				    SIGUSR1 };
 	size_t			 i;
 
 	sigemptyset(&mask);
@@ -105,6 +115,38 @@ main_signals(sigset_t *during_wait)
 	sigdelset(during_wait, SIGTERM);
 	sigdelset(during_wait, SIGINT);
 	sigdelset(during_wait, SIGCHLD);
+	sigdelset(during_wait, SIGUSR1);
+}
+
+/* main_access_open - open the access log file for appending; fd or -1 */
+static int
+main_access_open(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0640);
+}
+
+/*
+ * main_reopen - SIGUSR1: open the access log file again (logrotate moved
+ * it away) and pass it to the workers; if that fails, they keep the one
+ * they have.
+ */
+static void
+main_reopen(const struct conf *cf)
+{
+	int	fd;
+
+	if (cf->cf_access_path == NULL) {
+		log_info("reopen: the access log is not a file; nothing to do");
+		return;
+	}
+	if ((fd = main_access_open(cf->cf_access_path)) == -1) {
+		log_warn("reopen: cannot open %s, keeping the open one",
+		    cf->cf_access_path);
+		return;
+	}
+	spawn_access_log(fd);
+	log_info("reopen: access log %s", cf->cf_access_path);
 }
 
 /* main_nofile - raise the descriptor limit as far as allowed */
@@ -201,17 +243,35 @@ main_reload(struct conf **running, const char *path)
 		log_warnx("reload: stats changed; that needs a restart");
 		main_restart_note = "; stats changed, needs a restart";
 	}
+	if (cf->cf_wconf.wc_access_log != (*running)->cf_wconf.wc_access_log ||
+	    !main_same(cf->cf_access_path, (*running)->cf_access_path)) {
+		log_warnx("reload: access_log changed; that needs a restart, "
+		    "keeping the current one");
+		main_restart_note = "; access_log changed, needs a restart";
+		/* The workers of the new generation get the open one. */
+		cf->cf_wconf.wc_access_log =
+		    (*running)->cf_wconf.wc_access_log;
+		free(cf->cf_access_path);
+		cf->cf_access_path = (*running)->cf_access_path;
+		(*running)->cf_access_path = NULL;
+	}
 	if (spawn_generation(cf) == -1) {
 		log_warn("reload: cannot pass the new configuration to workers;"
 		    " keeping the running configuration");
 		notify_send("READY=1", "reload failed: cannot pass the new "
 		    "configuration to workers; serving generation %u",
 		    spawn_current_gen());
+		/* The access log's path may have moved to cf: back with it. */
+		if ((*running)->cf_access_path == NULL) {
+			(*running)->cf_access_path = cf->cf_access_path;
+			cf->cf_access_path = NULL;
+		}
 		conf_free(cf);
 		stats_reloaded(0);
 		return 0;
 	}
 	stats_reloaded(1);
+	log_set_level(cf->cf_wconf.wc_log_level);
 	log_info("reload: configuration generation %u loaded from %s: "
 	    "%zu backends, %zu names, %d workers", spawn_current_gen(), path,
 	    cf->cf_wconf.wc_nbackends, names_count(cf->cf_wconf.wc_names),
@@ -276,6 +336,10 @@ main_loop(struct conf *cf, const char *path, int *listen_fds, int stats_fd,
 			ready_due = 0;
 			main_ready(cf);
 		}
+		if (main_sigusr1) {
+			main_sigusr1 = 0;
+			main_reopen(cf);
+		}
 		wait_ms = stop_deadline ? (int)(stop_deadline - now) :
 		    spawn_due(now);
 		tsp = NULL;
@@ -301,9 +365,10 @@ main(int argc, char **argv)
 	struct conf	*cf;
 	sigset_t	 during_wait;
 	int		 ch, test = 0, query = 0, daemonize = 0, verbose = 0;
-	int		 exe_fd, stats_fd = -1;
+	int		 exe_fd, stats_fd = -1, access_fd = -1;
 	int		*listen_fds;
 
+	proctitle_init(argc, argv);
 	while ((ch = getopt(argc, argv, "c:tsdvV")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
@@ -356,14 +421,25 @@ main(int argc, char **argv)
 		stats_fd = stats_listen(cf);
 	main_nofile();
 	privdrop(cf->cf_user);
+	if (cf->cf_access_path != NULL &&
+	    (access_fd = main_access_open(cf->cf_access_path)) == -1)
+		fatal("access_log %s (opened as the user snitch runs as)",
+		    cf->cf_access_path);
+	log_set_level(cf->cf_wconf.wc_log_level);
 	if (daemonize) {
 		log_init("snitch", 1, verbose);
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
 		log_forked();
 	}
+	/* The title is written over argv, where optarg points. */
+	if ((path = strdup(path)) == NULL)
+		fatal("strdup");
+	proctitle_set("snitch: master");
 	main_signals(&during_wait);
 	spawn_init(exe_fd, listen_fds, cf->cf_nlisten, daemonize, verbose);
+	if (access_fd != -1)
+		spawn_access_log(access_fd);
 	if (spawn_generation(cf) == -1)
 		fatal("cannot pass the configuration to workers");
 	stats_reloaded(1);

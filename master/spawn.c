@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +70,7 @@ struct worker {
 static TAILQ_HEAD(, worker) spawn_workers = TAILQ_HEAD_INITIALIZER(spawn_workers);
 static TAILQ_HEAD(gen_list, gen) spawn_gens = TAILQ_HEAD_INITIALIZER(spawn_gens);
 static int		 spawn_exe_fd = -1;
+static int		 spawn_access_fd = -1;
 static const int	*spawn_listen_fds;
 static size_t		 spawn_nlisten;
 static int		 spawn_syslog;
@@ -89,21 +91,47 @@ spawn_init(int exe_fd, const int *listen_fds, size_t nlisten, int use_syslog,
 }
 
 /*
+ * spawn_access_log - the access log file is now fd (the master opened it
+ * again on SIGUSR1): pass it to every running worker, old generations'
+ * too, and to every worker started from now on.  A worker that misses it
+ * keeps writing to the file it had: no line is lost either way.
+ */
+void
+spawn_access_log(int fd)
+{
+	struct worker	*wk;
+
+	TAILQ_FOREACH(wk, &spawn_workers, wk_link)
+		if (wk->wk_pid > 0 && wk->wk_ctl != -1 &&
+		    wconf_ctl_send(wk->wk_ctl, fd) == -1)
+			log_warn("worker %d (pid %ld): cannot pass the reopened "
+			    "access log", wk->wk_index, (long)wk->wk_pid);
+	if (spawn_access_fd != -1)
+		close(spawn_access_fd);
+	spawn_access_fd = fd;
+}
+
+/*
  * spawn_fixed_fds - in the child: move descriptors to their fixed
  * numbers; returns where the executable's descriptor is now.
  */
 static int
 spawn_fixed_fds(struct worker *wk, int ctl_read)
 {
-	int	 src[4 + CONF_LISTEN_MAX], low = WCONF_LISTEN_FD + (int)spawn_nlisten;
+	int	 src[5 + CONF_LISTEN_MAX], dst[5 + CONF_LISTEN_MAX];
+	int	 low = WCONF_LISTEN_FD + (int)spawn_nlisten;
 	size_t	 i, n = 0;
 
-	src[n++] = wk->wk_gen->g_wconf_fd;
-	src[n++] = ctl_read;
-	src[n++] = wk->wk_gen->g_counters_fd;
+#define SPAWN_FD(from, to)	(src[n] = (from), dst[n++] = (to))
+	SPAWN_FD(wk->wk_gen->g_wconf_fd, WCONF_FD);
+	SPAWN_FD(ctl_read, WCONF_CTL_FD);
+	SPAWN_FD(wk->wk_gen->g_counters_fd, WCONF_COUNTERS_FD);
+	if (spawn_access_fd != -1)
+		SPAWN_FD(spawn_access_fd, WCONF_ACCESS_FD);
 	for (i = 0; i < spawn_nlisten; i++)
-		src[n++] = spawn_listen_fds[i];
-	src[n++] = spawn_exe_fd;
+		SPAWN_FD(spawn_listen_fds[i], WCONF_LISTEN_FD + (int)i);
+	SPAWN_FD(spawn_exe_fd, -1);	/* stays close-on-exec */
+#undef SPAWN_FD
 	/*
 	 * Any source may sit in the fixed range: first copy all of them
 	 * above it (close-on-exec copies), then dup2 into place.
@@ -111,8 +139,8 @@ spawn_fixed_fds(struct worker *wk, int ctl_read)
 	for (i = 0; i < n; i++)
 		if ((src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, low)) == -1)
 			_exit(127);
-	for (i = 0; i < n - 1; i++)
-		if (dup2(src[i], WCONF_FD + (int)i) == -1)
+	for (i = 0; i < n; i++)
+		if (dst[i] != -1 && dup2(src[i], dst[i]) == -1)
 			_exit(127);
 	return src[n - 1];
 }
@@ -178,11 +206,17 @@ spawn_wait_exec(struct worker *wk, int exec_pipe, uint64_t now_ms)
 static void
 spawn_start(struct worker *wk, uint64_t now_ms)
 {
-	int	ctl[2], exec_pipe[2];
+	int	ctl[2] = { -1, -1 }, exec_pipe[2];
 	pid_t	pid;
 
-	if (pipe2(ctl, O_CLOEXEC) == -1) {
-		log_warn("worker %d: pipe", wk->wk_index);
+	/* The worker's end cannot send: the master never reads it. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) == -1 ||
+	    shutdown(ctl[0], SHUT_WR) == -1) {
+		log_warn("worker %d: control socket", wk->wk_index);
+		if (ctl[0] != -1) {
+			close(ctl[0]);
+			close(ctl[1]);
+		}
 		wk->wk_respawn_ms = now_ms + 1000;
 		return;
 	}

@@ -16,6 +16,7 @@ int	spawn_generation(const struct conf *);
 void	spawn_reap(uint64_t now_ms);
 int	spawn_due(uint64_t now_ms);
 void	spawn_stop(void);
+void	spawn_access_log(int fd);
 void	spawn_kill(void);
 size_t	spawn_alive(void);
 int	spawn_gen_started(void);

@@ -47,7 +47,7 @@ ten_clients() {
 	start_snitch
 	run -0 faults clients --name alpha.localhost
 	assert_line "answer beta alpha.localhost"
-	assert log_has "name=alpha.localhost backend=beta outcome=handoff fallback_of=alpha$"
+	assert log_has "name=alpha.localhost backend=beta outcome=handoff fallback_of=alpha alpn="
 	run -0 get_https alpha.localhost
 	assert_line "backend=beta"
 	assert_line "server_name=alpha.localhost"
@@ -84,7 +84,7 @@ ten_clients() {
 	[ "$(($(backend_stat gamma errors) - errors))" -le 10 ]
 	assert_equal "$(log_count 'backend alpha: cannot connect')" 1
 	assert_equal "$(log_count 'backend gamma: cannot connect')" 1
-	assert_equal "$(log_count 'backend=beta outcome=handoff fallback_of=alpha$')" 10
+	assert_equal "$(log_count 'backend=beta outcome=handoff fallback_of=alpha alpn=')" 10
 	assert_equal "$(log_count 'name=gamma.localhost backend=gamma outcome=alert alert=80 reason=backend-down')" 60
 	assert_equal "$(backend_stat gamma down)" 60
 	# back: routed again within a few seconds, and that is logged once
@@ -159,7 +159,7 @@ ten_clients() {
 	FAULTS_LIMIT=40 faults_bg "$T/crowd.out" clients --name hung.localhost \
 	    --count 400 --timeout 10
 	local crowd=$FAULTS_PID
-	wait_for 10 log_has "name=hung\.localhost backend=alpha outcome=handoff fallback_of=hung$"
+	wait_for 10 log_has "name=hung\.localhost backend=alpha outcome=handoff fallback_of=hung alpn="
 	# the queue is full: each of these goes to alpha, and gets its answer
 	run -0 faults clients --name hung.localhost --count 20 --timeout 15
 	assert_line "done 20"
@@ -175,8 +175,8 @@ ten_clients() {
 	assert_equal "$(count_lines '^(answer alpha hung\.localhost|timeout)$' "$T/crowd.out")" 400
 	refute log_has "outcome=alert"
 	local fell
-	fell=$(log_count 'name=hung\.localhost backend=alpha outcome=handoff fallback_of=hung$')
+	fell=$(log_count 'name=hung\.localhost backend=alpha outcome=handoff fallback_of=hung alpn=')
 	assert_equal "$(backend_stat alpha fallback)" "$fell"
-	assert_equal "$(backend_stat hung handoff)" "$(log_count 'name=hung\.localhost backend=hung outcome=handoff$')"
+	assert_equal "$(backend_stat hung handoff)" "$(log_count 'name=hung\.localhost backend=hung outcome=handoff alpn=')"
 	assert_equal "$(backend_stat hung busy)" 0
 }

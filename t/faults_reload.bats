@@ -110,7 +110,7 @@ config_bad() {
 	run -0 cat "$T/slow.out"
 	assert_equal "$(count_lines '^answer alpha alpha\.localhost$' "$T/slow.out")" 10
 	assert_line "done 10"
-	assert_equal "$(log_count 'name=alpha\.localhost backend=alpha outcome=handoff$')" 10
+	assert_equal "$(log_count 'name=alpha\.localhost backend=alpha outcome=handoff alpn=')" 10
 	assert log_has "stopping; finishing [0-9]+ connections"
 	run -0 port_bindable "$PORT"
 }

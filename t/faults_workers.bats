@@ -23,12 +23,12 @@ setup() {
 	wait_until has_workers 2
 }
 
-# worker_index PID - the -i of a worker
+# worker_index PID - a worker's index, from its title "snitch: worker N gen G"
 worker_index() {
-	tr '\0' ' ' <"/proc/$1/cmdline" | sed -n 's/.* -i \([0-9]*\) .*/\1/p'
+	ps -o args= -p "$1" | sed -n 's/^snitch: worker \([0-9]*\) gen [0-9]*$/\1/p'
 }
 
-# worker_with_index I - the live worker with -i I, if any
+# worker_with_index I - the live worker with index I, if any
 worker_with_index() {
 	local pid
 	for pid in $(worker_pids); do

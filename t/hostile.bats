@@ -220,7 +220,8 @@ log_new() {
 	tail -c +$((LOG_MARK + 1)) "$T/snitch.log"
 }
 
-# logged TEXT [CASE] - $client's one log line ends with " TEXT"
+# logged TEXT [CASE] - $client's one log line has " TEXT" right before
+# its " alpn=" (the outcome and its detail, nothing more)
 logged() {
 	local line i
 	for ((i = 0; i < WAIT_STEPS; i++)); do
@@ -230,9 +231,9 @@ logged() {
 	[ -n "$line" ] || fail "no log line for $client (case:${2:-})"
 	[[ $line != *$'\n'* ]] ||
 	    fail "more than one log line for $client (case:${2:-}): $line"
-	[[ $line == *" $1" ]] || fail "case:${2:-}
+	[[ $line == *" $1 alpn="* ]] || fail "case:${2:-}
 log line: $line
-wanted it to end with: $1"
+wanted it to have: $1 alpn="
 }
 
 # logged_name NAME - $client's log line shows the server name as NAME

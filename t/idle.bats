@@ -35,7 +35,7 @@ setup() {
 
 # timeouts - the number of connections snitch logged as timed out
 timeouts() {
-	grep -c ' outcome=timeout$' "$T/snitch.log"
+	grep -c ' outcome=timeout alpn=' "$T/snitch.log"
 }
 
 @test "2,000 idle clients: 50 normal clients all route while they are held, then they time out" {

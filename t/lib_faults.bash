@@ -136,8 +136,8 @@ track_workers() {
 workers_of_gen() {
 	local pid
 	for pid in $(worker_pids); do
-		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
-		    grep -qE -- "-g $1( |$)" && echo "$pid"
+		ps -o args= -p "$pid" | grep -qE -- "^snitch: worker [0-9]+ gen $1\$" &&
+		    echo "$pid"
 	done
 	return 0
 }

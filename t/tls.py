@@ -26,6 +26,9 @@ What it prints and how it exits, so a test can assert exact outcomes:
 --raw-hex sends the given bytes instead of a hello and reports what came
 back.  --print-local prints "from=IP:PORT" (this client's own address)
 as the first line, so a test can check the backend saw it.
+--print-hello prints "hello_bytes=N records=K" before sending: the
+ClientHello's size on the wire, record headers included, and the number
+of records it went in, so a test can check what SNItch logged.
 """
 
 import argparse
@@ -61,6 +64,8 @@ def parse_args():
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--print-local", action="store_true",
                    help='print "from=IP:PORT", this client\'s address, first')
+    p.add_argument("--print-hello", action="store_true",
+                   help='print "hello_bytes=N records=K" of the hello sent')
     a = p.parse_args()
     if a.records < 0:
         p.error("--records must be at least 1")
@@ -180,6 +185,12 @@ def run_hello(a, sock):
                                            a.name)
     if a.records:
         flight = reframe(flight, a.records)
+    if a.print_hello:
+        recs = [r for r in tlshello.records_split(flight)
+                if r[0] == CT_HANDSHAKE]
+        print("hello_bytes=%d records=%d" % (
+            sum(RECORD_HDR + len(body) for _, _, body in recs), len(recs)),
+            flush=True)
     send_flight(sock, flight, a.split_bytes, a.split_delay)
 
     first = first_bytes(sock)

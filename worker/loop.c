@@ -161,7 +161,11 @@ loop_accept(struct worker *w, int li)
 	}
 }
 
-/* loop_stop - stop accepting; exit once every connection is done */
+/*
+ * loop_stop - stop accepting; exit once every connection is done.  The
+ * control socket stays watched: a stopping worker still writes access
+ * lines, so it must still follow a reopened access log.
+ */
 static void
 loop_stop(struct worker *w, const char *why)
 {
@@ -174,8 +178,26 @@ loop_stop(struct worker *w, const char *why)
 	loop_listen(w, 0);
 	for (i = 0; i < w->w_nlisteners; i++)
 		close(w->w_listeners[i].ls_fd);
-	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, w->w_ctl, NULL);
 	w->w_stopping = 1;
+}
+
+/* loop_ctl - the master wrote to the control socket, or went away */
+static void
+loop_ctl(struct worker *w)
+{
+	int	fd, r;
+
+	while ((r = wconf_ctl_recv(w->w_ctl, &fd)) == 1)
+		log_access_reopen(fd);
+	if (r == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r == -1 && errno == EBADMSG) {
+		log_warnx("%s: a control message we do not know", __func__);
+		return;
+	}
+	/* EOF (or an error: no message can come any more) */
+	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, w->w_ctl, NULL);
+	loop_stop(w, "master is gone");
 }
 
 /* loop_timeout - ms until the earliest deadline, for epoll_wait */
@@ -207,7 +229,7 @@ loop_dispatch(struct worker *w, const struct epoll_event *ev)
 			loop_accept(w, (int)i);
 		break;
 	case EV_CTL:
-		loop_stop(w, "master is gone");
+		loop_ctl(w);
 		break;
 	case EV_CHANNEL:
 		backend_event(w, (int)i, EV_USE(ev->data.u64), ev->events);
@@ -234,6 +256,7 @@ loop_signals(sigset_t *during_wait)
 	sigaction(SIGINT, &sa, NULL);
 	/* The master reloads; a terminal's SIGHUP must not end us. */
 	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);	/* the master's: it reopens the log */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -4,9 +4,11 @@
  * Started only by the master (fork + fexecve), already unprivileged,
  * with its descriptors at fixed numbers (see wconf.h).  It reads its
  * routes from the configuration memfd, then runs the event loop until
- * the master tells it to stop or goes away.
+ * the master tells it to stop or goes away.  Its process title is
+ * "snitch: worker N gen G" (proctitle.c; set up first thing in main).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proctitle.h"
 #include "worker.h"
 
 #define MAIN_FD_RESERVE	32	/* descriptors beyond the connection pool */
@@ -142,12 +145,25 @@ main_epoll(struct worker *w)
 		fatal("backend_init");
 }
 
+/* main_logs - the log level and access log the configuration asks for */
+static void
+main_logs(struct worker *w)
+{
+	log_set_level(w->w_conf.wc_log_level);
+	if (w->w_conf.wc_access_log == LOG_ACCESS_FILE &&
+	    fcntl(WCONF_ACCESS_FD, F_GETFD) == -1)
+		fatal("access log fd %d", WCONF_ACCESS_FD);
+	log_access_init(w->w_conf.wc_access_log,
+	    w->w_conf.wc_access_log == LOG_ACCESS_FILE ? WCONF_ACCESS_FD : -1);
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct worker	 w;	/* big buffers: not on the stack */
 	int			 ch, use_syslog = 0, verbose = 0;
 
+	proctitle_init(argc, argv);
 	w.w_index = -1;
 	while ((ch = getopt(argc, argv, "i:g:l:sv")) != -1) {
 		switch (ch) {
@@ -162,9 +178,12 @@ main(int argc, char **argv)
 	if (w.w_index < 0 || w.w_nlisteners == 0 || optind != argc)
 		main_usage();
 	log_init("snitch-worker", use_syslog, verbose);
+	proctitle_set("snitch: worker %d gen %u", w.w_index, w.w_gen);
 	main_wconf(&w);
+	main_logs(&w);
 	main_counters(&w);
 	main_listeners(&w);
+	access_init(&w);
 	main_pool(&w);
 	main_epoll(&w);
 	log_debug("worker %d gen %u: ready, %zu listeners, %zu backends",

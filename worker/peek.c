@@ -20,57 +20,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <bsd/string.h>
-#define LIBBSD_NETBSD_VIS	/* we use strnvisx only; silence the warning */
-#include <bsd/vis.h>
-
 #include "alert.h"
+#include "clock.h"
 #include "counters.h"
 #include "hostname.h"
 #include "log.h"
 #include "worker.h"
 
 #define PEEK_LINGER_MS		1000	/* wait for the FIN after an alert */
-#define PEEK_LOG_NAME_MAX	128	/* raw name bytes shown in a log */
-
-/* peek_decimal - v in decimal at p; returns the end */
-static char *
-peek_decimal(char *p, unsigned int v)
-{
-	char	digits[10];
-	int	n = 0;
-
-	do
-		digits[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	while (n > 0)
-		*p++ = digits[--n];
-	return p;
-}
-
-/* peek_addr - "1.2.3.4:5" or "[::1]:5" */
-static const char *
-peek_addr(const union conn_addr *a, char *buf, size_t size)
-{
-	char		 host[INET6_ADDRSTRLEN];
-	const uint8_t	*ip = (const uint8_t *)&a->sin.sin_addr;
-	char		*p = buf;
-	int		 i;
-
-	if (a->sa.sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &a->sin6.sin6_addr, host, sizeof(host));
-		snprintf(buf, size, "[%s]:%u", host, ntohs(a->sin6.sin6_port));
-		return buf;
-	}
-	/* Once per connection: a fifth of the log line's cost in snprintf
-	 * and inet_ntop.  size is always INET6_ADDRSTRLEN + 8 or more. */
-	for (i = 0; i < 4; i++) {
-		p = peek_decimal(p, ip[i]);
-		*p++ = i < 3 ? '.' : ':';
-	}
-	*peek_decimal(p, ntohs(a->sin.sin_port)) = '\0';
-	return buf;
-}
 
 static const char *const peek_outcomes[] = {
 	[PEEK_HANDOFF] = "handoff",
@@ -87,8 +44,10 @@ peek_count(struct worker *w, const struct conn *c, const struct hello *hl,
     enum peek_outcome outcome, uint8_t alert)
 {
 	struct counters_worker	*cw = w->w_counters;
-	uint64_t		 ms = w->w_now - c->cn_accepted;
+	uint64_t		 now = clock_us(), ms;
 	int			 i;
+
+	ms = now > c->cn_start_us ? (now - c->cn_start_us) / 1000 : 0;
 
 	COUNTERS_ADD(cw->cw_peek_ms[counters_peek_bucket(ms)], 1);
 	COUNTERS_ADD(cw->cw_peek_ms_sum, ms);
@@ -121,26 +80,6 @@ peek_count(struct worker *w, const struct conn *c, const struct hello *hl,
 	}
 }
 
-/* peek_log_name - client bytes, escaped: no control byte reaches a log */
-static void
-peek_log_name(const uint8_t *raw, size_t len, char *out, size_t size)
-{
-	size_t	i;
-
-	/* Real names are printable: strnvisx would copy them unchanged
-	 * at a third of the worker's user time (wide chars, malloc). */
-	for (i = 0; i < len; i++)
-		if (raw[i] <= ' ' || raw[i] >= 0x7f || raw[i] == '\\')
-			break;
-	if (i == len && len < size) {
-		memcpy(out, raw, len);
-		out[len] = '\0';
-		return;
-	}
-	strnvisx(out, size, (const char *)raw, len,
-	    VIS_CSTYLE | VIS_OCTAL | VIS_WHITE);
-}
-
 /*
  * peek_log - the one line that says what happened to a connection, and
  * the one place its outcome is counted; detail is more key=value pairs.
@@ -149,22 +88,8 @@ static void
 peek_log(struct worker *w, struct conn *c, const struct hello *hl,
     int backend, enum peek_outcome outcome, uint8_t alert, const char *detail)
 {
-	char	addr[INET6_ADDRSTRLEN + 8];
-	char	name[4 * PEEK_LOG_NAME_MAX + 4] = "-";
-	size_t	len;
-
 	peek_count(w, c, hl, outcome, alert);
-	if (hl != NULL && hl->hl_name != NULL) {
-		len = hl->hl_name_len > PEEK_LOG_NAME_MAX ? PEEK_LOG_NAME_MAX :
-		    hl->hl_name_len;
-		peek_log_name(hl->hl_name, len, name, sizeof(name) - 3);
-		if (len < hl->hl_name_len)
-			strlcat(name, "...", sizeof(name));
-	}
-	log_info("client=%s name=%s backend=%s outcome=%s%s%s",
-	    peek_addr(&c->cn_peer, addr, sizeof(addr)), name,
-	    backend >= 0 ? w->w_conf.wc_backends[backend].wb_name : "-",
-	    peek_outcomes[outcome], detail ? " " : "", detail ? detail : "");
+	access_line(w, c, hl, backend, peek_outcomes[outcome], detail);
 }
 
 /* peek_move - put c in another state, list and deadline */
@@ -219,21 +144,41 @@ peek_refuse_log(struct worker *w, struct conn *c, const struct hello *hl,
 	peek_refuse(w, c, alert);
 }
 
+/*
+ * peek_local - the local address c connected to, or NULL.  A wildcard
+ * listener's needs getsockname: asked once per connection, for both the
+ * PROXY header and the access log.
+ */
+const union conn_addr *
+peek_local(struct worker *w, struct conn *c)
+{
+	struct listener	*ls = &w->w_listeners[c->cn_listener];
+	socklen_t	 len = sizeof(w->w_local);
+
+	if (!ls->ls_wildcard)
+		return &ls->ls_addr;
+	if (w->w_local_conn == c && w->w_local_use == c->cn_use)
+		return &w->w_local;
+	w->w_local_conn = NULL;
+	if (getsockname(c->cn_fd, &w->w_local.sa, &len) == -1)
+		return NULL;
+	w->w_local_conn = c;
+	w->w_local_use = c->cn_use;
+	return &w->w_local;
+}
+
 /* peek_payload - the PROXY v2 header for c, from the parsed hello */
 static ssize_t
 peek_payload(struct worker *w, struct conn *c, const char *name, ssize_t nlen)
 {
-	struct proxy_info	 pi;
-	struct listener		*ls = &w->w_listeners[c->cn_listener];
-	socklen_t		 len = sizeof(pi.pi_dst);
+	struct proxy_info		 pi;
+	const union conn_addr		*local;
 
 	memset(&pi, 0, sizeof(pi));
 	memcpy(&pi.pi_src, &c->cn_peer, sizeof(c->cn_peer));
-	if (!ls->ls_wildcard)
-		memcpy(&pi.pi_dst, &ls->ls_addr, sizeof(ls->ls_addr));
-	else if (getsockname(c->cn_fd, (struct sockaddr *)&pi.pi_dst,
-	    &len) == -1)
+	if ((local = peek_local(w, c)) == NULL)
 		return -1;
+	memcpy(&pi.pi_dst, local, sizeof(*local));
 	if (nlen > 0) {
 		pi.pi_authority = name;
 		pi.pi_authority_len = (size_t)nlen;
@@ -352,6 +297,7 @@ peek_hello(struct worker *w, struct conn *c, ssize_t *got)
 	    MSG_PEEK | MSG_DONTWAIT);
 	if (*got <= 0)
 		return HELLO_NEED_MORE;
+	c->cn_peeked = (uint32_t)*got;
 	r = hello_parse(w->w_wire, (size_t)*got, hl);
 	if (r == HELLO_COMPLETE)
 		w->w_name_len = hl->hl_name == NULL ? -1 : hostname_normalize(
@@ -424,7 +370,8 @@ peek_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_listener = listener;
 	c->cn_backend = -1;
 	c->cn_peer = *peer;
-	c->cn_accepted = w->w_now;
+	c->cn_peeked = 0;
+	c->cn_start_us = clock_us();
 	w->w_pending++;
 	COUNTERS_ADD(w->w_counters->cw_accepted, 1);
 	COUNTERS_ADD(w->w_counters->cw_pending, 1);

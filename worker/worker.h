@@ -10,6 +10,7 @@
 #ifndef WORKER_H
 #define WORKER_H
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -59,17 +60,21 @@ struct conn {
 	int			 cn_listener;
 	int			 cn_backend;	/* when CONN_QUEUED */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
-	uint64_t		 cn_accepted;	/* ms, clock_ms(), for latency */
 	int			 cn_watched;	/* in the epoll set */
+	uint32_t		 cn_peeked;	/* bytes seen at the last peek */
+	uint64_t		 cn_start_us;	/* accepted, clock_us() */
 	union conn_addr		 cn_peer;
 	TAILQ_ENTRY(conn)	 cn_link;
 };
 TAILQ_HEAD(conn_list, conn);
 
+#define CONN_ADDR_TEXT_MAX	(INET6_ADDRSTRLEN + 8)	/* "[v6]:port" */
+
 struct listener {
 	int			 ls_fd;
 	int			 ls_wildcard;	/* local address needs getsockname */
 	union conn_addr		 ls_addr;
+	char			 ls_text[CONN_ADDR_TEXT_MAX]; /* for the access log */
 };
 
 struct backend {
@@ -110,6 +115,11 @@ struct worker {
 	char			 w_name[HOSTNAME_MAX + 1]; /* w_hello's, */
 	ssize_t			 w_name_len;	/* normalized, or -1 */
 	uint8_t			 w_payload[PROXY_MAX];
+	union conn_addr		 w_local;	/* a wildcard listener's */
+	const struct conn	*w_local_conn;	/* connection, for */
+	uint32_t		 w_local_use;	/* this use of it */
+	char			 w_access_head[64]; /* " worker=N gen=G listener=" */
+	size_t			 w_access_head_len;
 };
 
 /* peek.c */
@@ -124,6 +134,7 @@ enum peek_outcome {
 
 void	peek_start(struct worker *, int listener, int fd,
 	    const union conn_addr *);
+const union conn_addr *peek_local(struct worker *, struct conn *);
 void	peek_event(struct worker *, struct conn *, uint32_t events);
 int	peek_resume(struct worker *, struct conn *);
 void	peek_give_up(struct worker *, struct conn *);
@@ -143,6 +154,11 @@ void	backend_event(struct worker *, int backend, uint32_t use,
 void	backend_expire(struct worker *);
 uint64_t backend_next_deadline(const struct worker *);
 void	backend_close_all(struct worker *);
+
+/* access.c */
+void	access_init(struct worker *);
+void	access_line(struct worker *, struct conn *, const struct hello *,
+	    int backend, const char *outcome, const char *detail);
 
 /* loop.c */
 struct conn_list *loop_list(struct worker *, struct conn *);

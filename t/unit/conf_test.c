@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "log.h"
 #include "tap.h"
 
 #define HEAD	"[snitch]\nlisten = 127.0.0.1:8443\n"
@@ -103,6 +104,30 @@ static const struct conf_row conf_rows[] = {
 	    "stats must be" },
 	{ "stats set twice", HEAD "stats = 127.0.0.1:9443\n"
 	    "stats = /run/s.sock\n" BACKEND, 4, "'stats' is set twice" },
+	{ "relative access_log", HEAD "access_log = access.log\n" BACKEND, 3,
+	    "access_log must be off, syslog, stderr or the absolute path of "
+	    "a file, not 'access.log'" },
+	{ "access_log a directory", HEAD "access_log = /var/log/\n" BACKEND, 3,
+	    "access_log must be" },
+	{ "access_log empty", HEAD "access_log =\n" BACKEND, 3,
+	    "access_log must be" },
+	{ "access_log upper case", HEAD "access_log = OFF\n" BACKEND, 3,
+	    "access_log must be" },
+	{ "access_log twice", HEAD "access_log = off\naccess_log = stderr\n"
+	    BACKEND, 4, "'access_log' is set twice" },
+	{ "access_log off", HEAD "access_log = off\n" BACKEND, -1, NULL },
+	{ "access_log syslog", HEAD "access_log = syslog\n" BACKEND, -1, NULL },
+	{ "access_log stderr", HEAD "access_log = stderr\n" BACKEND, -1, NULL },
+	{ "unknown log_level", HEAD "log_level = verbose\n" BACKEND, 3,
+	    "log_level must be error, warning, info or debug, not 'verbose'" },
+	{ "log_level by number", HEAD "log_level = 7\n" BACKEND, 3,
+	    "log_level must be" },
+	{ "log_level warn", HEAD "log_level = warn\n" BACKEND, 3,
+	    "log_level must be" },
+	{ "log_level twice", HEAD "log_level = info\nlog_level = debug\n"
+	    BACKEND, 4, "'log_level' is set twice" },
+	{ "log_level error", HEAD "log_level = error\n" BACKEND, -1, NULL },
+	{ "log_level debug", HEAD "log_level = debug\n" BACKEND, -1, NULL },
 	{ "no listen", "[snitch]\nworkers = 1\n" BACKEND, 0,
 	    "no listen address" },
 	{ "no backend", HEAD, 0, "no [backend NAME] section" },
@@ -168,6 +193,7 @@ test_values(void)
 	    "user = nobody\nworkers = 3\npeek_timeout = 500ms\n"
 	    "handoff_timeout = 2\nmax_pending = 99\ndefault = web\n"
 	    "defer_accept = 1500ms\n"
+	    "access_log = /var/log/snitch/access.log\nlog_level = warning\n"
 	    "[backend web]\nsocket = /run/web.sock\n"
 	    "names = example.org *.example.org\n  also.example\n"
 	    "fallback = any\n"
@@ -189,6 +215,10 @@ test_values(void)
 	TAP_OK(wc->wc_max_pending == 99, "max_pending");
 	TAP_OK(cf->cf_defer_accept_ms == 1500, "defer_accept");
 	TAP_OK(wc->wc_default == 0, "default is backend 0");
+	TAP_OK(wc->wc_access_log == LOG_ACCESS_FILE && cf->cf_access_path &&
+	    strcmp(cf->cf_access_path, "/var/log/snitch/access.log") == 0,
+	    "access_log file");
+	TAP_OK(wc->wc_log_level == LOG_LEVEL_WARNING, "log_level warning");
 	TAP_OK(names_lookup(wc->wc_names, "also.example", 12) == 0,
 	    "names continue on indented lines");
 	TAP_OK(names_lookup(wc->wc_names, "x.example.org", 13) == 0 &&
@@ -232,6 +262,22 @@ test_stats(void)
 		conf_free(cf);
 		unlink(path);
 	}
+}
+
+/* test_log_defaults - without the keys: the error log's way, info */
+static void
+test_log_defaults(void)
+{
+	char		 err[CONF_ERR_MAX];
+	char		*path = conf_file(HEAD BACKEND);
+	struct conf	*cf = conf_load(path, err, sizeof(err));
+
+	TAP_OK(cf != NULL && cf->cf_wconf.wc_access_log == LOG_ACCESS_DEFAULT &&
+	    cf->cf_access_path == NULL, "access_log defaults to the error log's");
+	TAP_OK(cf != NULL && cf->cf_wconf.wc_log_level == LOG_LEVEL_INFO,
+	    "log_level defaults to info");
+	conf_free(cf);
+	unlink(path);
 }
 
 static void
@@ -283,6 +329,7 @@ main(void)
 	test_passed();
 	test_values();
 	test_stats();
+	test_log_defaults();
 	test_durations();
 	return TAP_DONE();
 }

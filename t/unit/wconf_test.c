@@ -1,13 +1,17 @@
 /*
  * wconf_test.c - the worker configuration survives encode and decode,
- * and a damaged blob is refused rather than half-read.
+ * and a damaged blob is refused rather than half-read; the control
+ * socket's message carries a descriptor, and nothing else is taken.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "tap.h"
 #include "wconf.h"
 
@@ -29,6 +33,89 @@ blob(const struct wconf *wc, size_t *len)
 	return buf;
 }
 
+/* send_raw - a message of len bytes with fds (n of them) on sock */
+static void
+send_raw(int sock, const char *bytes, size_t len, const int *fds, size_t n)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(2 * sizeof(int))];
+	}		 cm;
+	struct iovec	 iov = { (void *)bytes, len };
+	struct msghdr	 msg;
+	struct cmsghdr	*cmsg;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (n > 0) {
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(cmsg), fds, n * sizeof(int));
+	}
+	if (sendmsg(sock, &msg, 0) != (ssize_t)len)
+		abort();
+}
+
+/* open_fds - how many descriptors this process has open */
+static int
+open_fds(void)
+{
+	int	fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) != -1;
+	return n;
+}
+
+/* test_ctl - the control socket: a descriptor comes through, junk not */
+static void
+test_ctl(void)
+{
+	int	sv[2], fd = -1, pipefd[2], two[2], before;
+	char	byte;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1 ||
+	    pipe(pipefd) == -1)
+		abort();
+	before = open_fds();
+	TAP_OK(wconf_ctl_recv(sv[1], &fd) == -1 && errno == EAGAIN,
+	    "nothing sent: EAGAIN");
+	TAP_OK(wconf_ctl_send(sv[0], pipefd[1]) == 0, "a descriptor is sent");
+	TAP_OK(wconf_ctl_recv(sv[1], &fd) == 1 && fd != pipefd[1] &&
+	    write(fd, "x", 1) == 1 && read(pipefd[0], &byte, 1) == 1 &&
+	    byte == 'x', "it arrives, a working copy");
+	TAP_OK((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0, "close-on-exec");
+	close(fd);
+
+	send_raw(sv[0], "A", 1, NULL, 0);
+	TAP_OK(wconf_ctl_recv(sv[1], &fd) == -1 && errno == EBADMSG,
+	    "the byte without a descriptor: refused");
+	send_raw(sv[0], "Z", 1, &pipefd[1], 1);
+	TAP_OK(wconf_ctl_recv(sv[1], &fd) == -1 && errno == EBADMSG,
+	    "another byte with a descriptor: refused");
+	two[0] = pipefd[0];
+	two[1] = pipefd[1];
+	send_raw(sv[0], "A", 1, two, 2);
+	TAP_OK(wconf_ctl_recv(sv[1], &fd) == -1 && errno == EBADMSG,
+	    "two descriptors (truncated): refused");
+	send_raw(sv[0], "AA", 2, &pipefd[1], 1);
+	TAP_OK(wconf_ctl_recv(sv[1], &fd) == -1 && errno == EBADMSG,
+	    "a longer message: refused");
+	TAP_OK(open_fds() == before, "no descriptor left from refused "
+	    "messages (%d, was %d)", open_fds(), before);
+	close(sv[0]);
+	TAP_OK(wconf_ctl_recv(sv[1], &fd) == 0, "the master gone: 0");
+	close(sv[1]);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 int
 main(void)
 {
@@ -40,6 +127,8 @@ main(void)
 	in.wc_peek_timeout_ms = 1234;
 	in.wc_handoff_timeout_ms = 567;
 	in.wc_max_pending = 89;
+	in.wc_log_level = LOG_LEVEL_DEBUG;
+	in.wc_access_log = LOG_ACCESS_FILE;
 	wconf_add_backend(&in, "web", "/run/web.sock");
 	wconf_add_backend(&in, "mail", "/run/mail sock with spaces");
 	in.wc_default = 1;
@@ -51,8 +140,9 @@ main(void)
 	b = blob(&in, &len);
 	TAP_OK(wconf_decode(b, len, &out) == 0, "decodes what it encoded");
 	TAP_OK(out.wc_peek_timeout_ms == 1234 && out.wc_handoff_timeout_ms ==
-	    567 && out.wc_max_pending == 89 && out.wc_default == 1,
-	    "settings survive");
+	    567 && out.wc_max_pending == 89 && out.wc_default == 1 &&
+	    out.wc_log_level == LOG_LEVEL_DEBUG &&
+	    out.wc_access_log == LOG_ACCESS_FILE, "settings survive");
 	TAP_OK(out.wc_nbackends == 2 && strcmp(out.wc_backends[1].wb_socket,
 	    "/run/mail sock with spaces") == 0, "backends survive");
 	TAP_OK(out.wc_backends[0].wb_fallback == 1 &&
@@ -77,5 +167,6 @@ main(void)
 	TAP_OK(wconf_decode(b, len, &out) == -1, "bad backend index refused");
 	free(b);
 	wconf_clear(&in);
+	test_ctl();
 	return TAP_DONE();
 }
