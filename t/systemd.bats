@@ -338,13 +338,14 @@ datagram() {
 	mkdir "$T/units"
 	cp "$SNITCH_ROOT"/systemd/*.service "$SNITCH_ROOT"/systemd/*.socket \
 	    "$T/units/"
-	sed -i "s|/usr/local/sbin/|$(realpath "$BUILD")/|g" "$T"/units/*
+	sed -i -e "s|@sbindir@|$(realpath "$BUILD")|g" \
+	    -e "s|@sysconfdir@|/etc|g" "$T"/units/*
 	for f in snitch.service snitch.socket snitch-relay@alpha.service; do
 		run systemd-analyze verify --man=no "$T/units/$f"
 		assert_success
 		assert_output ""
 	done
-	run -0 grep -c '^ExecStart=/usr/local/sbin/' \
+	run -0 grep -c '^ExecStart=@sbindir@/' \
 	    "$SNITCH_ROOT/systemd/snitch.service" \
 	    "$SNITCH_ROOT/systemd/snitch-relay@.service"
 }
