@@ -379,7 +379,8 @@ process_role() {
 	local cmd
 	cmd=$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null)
 	case $1:$cmd in
-	snitch:snitch-worker*) echo worker ;;
+	# a worker's title ("snitch: worker N gen G") replaces its argv
+	snitch:"snitch: worker"* | snitch:snitch-worker*) echo worker ;;
 	snitch:*) echo master ;;
 	nginx:*worker*) echo worker ;;
 	nginx:*) echo master ;;
