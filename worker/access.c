@@ -24,7 +24,6 @@
 #define LIBBSD_NETBSD_VIS	/* we use strnvisx only; silence the warning */
 #include <bsd/vis.h>
 
-#include "clock.h"
 #include "log.h"
 #include "worker.h"
 
@@ -222,19 +221,18 @@ access_init(struct worker *w)
 /*
  * access_line - log what happened to c: outcome (a word of the table in
  * peek.c), detail (more key=value pairs, or NULL), and what the hello
- * said (hl NULL when there was no whole hello).
+ * said (hl NULL when there was no whole hello); peek_us is the time
+ * from accept to this outcome.
  */
 void
 access_line(struct worker *w, struct conn *c, const struct hello *hl,
-    int backend, const char *outcome, const char *detail)
+    int backend, const char *outcome, const char *detail, uint64_t peek_us)
 {
 	char			 line[ACCESS_LINE_MAX], *p = line;
 	const union conn_addr	*local;
-	uint64_t		 now;
 
 	if (w->w_conf.wc_access_log == LOG_ACCESS_OFF)
 		return;
-	now = clock_us();
 	ACCESS_PUT(p, "time=");
 	p = access_time(p);
 	memcpy(p, w->w_access_head, w->w_access_head_len);
@@ -261,7 +259,7 @@ access_line(struct worker *w, struct conn *c, const struct hello *hl,
 	ACCESS_PUT(p, " alpn=");
 	p = access_alpn(p, hl);
 	ACCESS_PUT(p, " peek_us=");
-	p = access_decimal(p, now > c->cn_start_us ? now - c->cn_start_us : 0);
+	p = access_decimal(p, peek_us);
 	ACCESS_PUT(p, " hello_bytes=");
 	p = access_decimal(p, hl != NULL ? hl->hl_wire_len : c->cn_peeked);
 	ACCESS_PUT(p, " records=");

@@ -38,16 +38,14 @@ static const char *const peek_outcomes[] = {
 	[PEEK_ERROR] = "error",
 };
 
-/* peek_count - count an outcome, its latency and hello size */
+/* peek_count - count an outcome, its latency (peek_us) and hello size */
 static void
-peek_count(struct worker *w, const struct conn *c, const struct hello *hl,
+peek_count(struct worker *w, uint64_t peek_us, const struct hello *hl,
     enum peek_outcome outcome, uint8_t alert)
 {
 	struct counters_worker	*cw = w->w_counters;
-	uint64_t		 now = clock_us(), ms;
+	uint64_t		 ms = peek_us / 1000;
 	int			 i;
-
-	ms = now > c->cn_start_us ? (now - c->cn_start_us) / 1000 : 0;
 
 	COUNTERS_ADD(cw->cw_peek_ms[counters_peek_bucket(ms)], 1);
 	COUNTERS_ADD(cw->cw_peek_ms_sum, ms);
@@ -88,8 +86,13 @@ static void
 peek_log(struct worker *w, struct conn *c, const struct hello *hl,
     int backend, enum peek_outcome outcome, uint8_t alert, const char *detail)
 {
-	peek_count(w, c, hl, outcome, alert);
-	access_line(w, c, hl, backend, peek_outcomes[outcome], detail);
+	uint64_t	now = clock_us();
+	uint64_t	peek_us = now > c->cn_start_us ? now - c->cn_start_us : 0;
+
+	/* One clock read for the histogram and the access line. */
+	peek_count(w, peek_us, hl, outcome, alert);
+	access_line(w, c, hl, backend, peek_outcomes[outcome], detail,
+	    peek_us);
 }
 
 /* peek_move - put c in another state, list and deadline */

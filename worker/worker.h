@@ -158,7 +158,8 @@ void	backend_close_all(struct worker *);
 /* access.c */
 void	access_init(struct worker *);
 void	access_line(struct worker *, struct conn *, const struct hello *,
-	    int backend, const char *outcome, const char *detail);
+	    int backend, const char *outcome, const char *detail,
+	    uint64_t peek_us);
 
 /* loop.c */
 struct conn_list *loop_list(struct worker *, struct conn *);
