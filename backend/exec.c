@@ -33,7 +33,6 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -41,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alert.h"
@@ -187,34 +185,6 @@ exec_refuse(struct exec *ex, int fd, const char *client, const char *name,
 	exec_linger_add(ex, fd);
 }
 
-/* exec_addr - ss's address and port as text, without brackets */
-static int
-exec_addr(const struct sockaddr_storage *ss, char *ip, size_t ip_size,
-    char *port, size_t port_size)
-{
-	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)ss;
-	unsigned int			 p;
-
-	switch (ss->ss_family) {
-	case AF_INET:
-		if (inet_ntop(AF_INET, &sin->sin_addr, ip, ip_size) == NULL)
-			return -1;
-		p = ntohs(sin->sin_port);
-		break;
-	case AF_INET6:
-		if (inet_ntop(AF_INET6, &sin6->sin6_addr, ip, ip_size) == NULL)
-			return -1;
-		p = ntohs(sin6->sin6_port);
-		break;
-	default:
-		errno = EAFNOSUPPORT;
-		return -1;
-	}
-	(void)snprintf(port, port_size, "%u", p);
-	return 0;
-}
-
 /*
  * exec_alpn - the client's ALPN protocols, comma-separated, into out
  * ("" when none is left).  A protocol with a comma would forge two list
@@ -260,11 +230,11 @@ exec_env(const struct snitch_conn *conn)
 
 	if (setenv("PROTO", "TCP", 1) < 0)
 		return -1;
-	if (exec_addr(&conn->sc_client, ip, sizeof(ip), port,
+	if (service_addr(&conn->sc_client, ip, sizeof(ip), port,
 	    sizeof(port)) < 0 || setenv("TCPREMOTEIP", ip, 1) < 0 ||
 	    setenv("TCPREMOTEPORT", port, 1) < 0)
 		return -1;
-	if (exec_addr(&conn->sc_local, ip, sizeof(ip), port,
+	if (service_addr(&conn->sc_local, ip, sizeof(ip), port,
 	    sizeof(port)) < 0 || setenv("TCPLOCALIP", ip, 1) < 0 ||
 	    setenv("TCPLOCALPORT", port, 1) < 0)
 		return -1;

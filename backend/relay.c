@@ -51,7 +51,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alert.h"
@@ -277,30 +276,20 @@ relay_refuse(struct relay *rl, struct relay_conn *rc, const char *end)
 static size_t
 relay_proxy_v1(const struct snitch_conn *conn, char *buf, size_t size)
 {
-	const struct sockaddr_in	*s4, *d4;
-	const struct sockaddr_in6	*s6, *d6;
-	char				 src[INET6_ADDRSTRLEN];
-	char				 dst[INET6_ADDRSTRLEN];
-	int				 n;
+	char	src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	char	sport[8], dport[8];
+	int	n;
 
 	/* Spec 2.1: what cannot be said as TCP4/TCP6 is UNKNOWN. */
-	if (conn->sc_client.ss_family == AF_INET &&
-	    conn->sc_local.ss_family == AF_INET) {
-		s4 = (const struct sockaddr_in *)&conn->sc_client;
-		d4 = (const struct sockaddr_in *)&conn->sc_local;
-		(void)inet_ntop(AF_INET, &s4->sin_addr, src, sizeof(src));
-		(void)inet_ntop(AF_INET, &d4->sin_addr, dst, sizeof(dst));
-		n = snprintf(buf, size, "PROXY TCP4 %s %s %u %u\r\n", src, dst,
-		    ntohs(s4->sin_port), ntohs(d4->sin_port));
-	} else if (conn->sc_client.ss_family == AF_INET6 &&
-	    conn->sc_local.ss_family == AF_INET6) {
-		s6 = (const struct sockaddr_in6 *)&conn->sc_client;
-		d6 = (const struct sockaddr_in6 *)&conn->sc_local;
-		(void)inet_ntop(AF_INET6, &s6->sin6_addr, src, sizeof(src));
-		(void)inet_ntop(AF_INET6, &d6->sin6_addr, dst, sizeof(dst));
-		n = snprintf(buf, size, "PROXY TCP6 %s %s %u %u\r\n", src, dst,
-		    ntohs(s6->sin6_port), ntohs(d6->sin6_port));
-	} else
+	if (conn->sc_client.ss_family == conn->sc_local.ss_family &&
+	    service_addr(&conn->sc_client, src, sizeof(src), sport,
+	    sizeof(sport)) == 0 &&
+	    service_addr(&conn->sc_local, dst, sizeof(dst), dport,
+	    sizeof(dport)) == 0)
+		n = snprintf(buf, size, "PROXY TCP%c %s %s %s %s\r\n",
+		    conn->sc_client.ss_family == AF_INET ? '4' : '6', src, dst,
+		    sport, dport);
+	else
 		n = snprintf(buf, size, "PROXY UNKNOWN\r\n");
 	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
 }
@@ -479,16 +468,24 @@ relay_target_up(struct relay_target *tg)
 	tg->tg_down_until = 0;
 }
 
-/* relay_connected - the target's connect completed, or failed */
-static void
-relay_connected(struct relay *rl, struct relay_conn *rc)
+/* relay_socket_error - a socket's pending error, 0 for none */
+static int
+relay_socket_error(int fd)
 {
 	socklen_t	len = sizeof(int);
 	int		err = 0;
 
-	if (getsockopt(rc->rc_target.h_fd, SOL_SOCKET, SO_ERROR, &err,
-	    &len) < 0)
-		err = errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return errno;
+	return err;
+}
+
+/* relay_connected - the target's connect completed, or failed */
+static void
+relay_connected(struct relay *rl, struct relay_conn *rc)
+{
+	int	err = relay_socket_error(rc->rc_target.h_fd);
+
 	if (err == EINPROGRESS || err == EALREADY)
 		return;
 	if (err != 0) {
@@ -500,18 +497,6 @@ relay_connected(struct relay *rl, struct relay_conn *rc)
 	rc->rc_active = service_now_ms();
 	rl->rl_served++;
 	relay_pump(rl, rc);
-}
-
-/* relay_socket_error - the pending error of a socket that reported one */
-static int
-relay_socket_error(int fd)
-{
-	socklen_t	len = sizeof(int);
-	int		err = 0;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		return errno;
-	return err;
 }
 
 /* relay_event - an event on a connection's client or target socket */

@@ -1,7 +1,8 @@
 /*
  * service.c - the handoff side of snitch-exec and snitch-relay: listen
  * where SNItch's workers connect, accept their channels, receive the
- * connections they send, and the process set-up both programs need.
+ * connections they send, the process set-up both programs need, and
+ * addresses as text.
  *
  * Runs in an unprivileged backend process.  Before changing it, know
  * that the listener and the channels are non-blocking (the callers'
@@ -12,6 +13,9 @@
  */
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -226,4 +230,32 @@ service_recv(struct service *sv, int channel)
 			return SERVICE_CLOSE;
 		}
 	}
+}
+
+/* service_addr - ss's address and port as text, without brackets */
+int
+service_addr(const struct sockaddr_storage *ss, char *ip, size_t ip_size,
+    char *port, size_t port_size)
+{
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)ss;
+	unsigned int			 p;
+
+	switch (ss->ss_family) {
+	case AF_INET:
+		if (inet_ntop(AF_INET, &sin->sin_addr, ip, ip_size) == NULL)
+			return -1;
+		p = ntohs(sin->sin_port);
+		break;
+	case AF_INET6:
+		if (inet_ntop(AF_INET6, &sin6->sin6_addr, ip, ip_size) == NULL)
+			return -1;
+		p = ntohs(sin6->sin6_port);
+		break;
+	default:
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	(void)snprintf(port, port_size, "%u", p);
+	return 0;
 }

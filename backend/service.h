@@ -38,6 +38,8 @@ uint64_t service_now_ms(void);
 int	service_nonblock(int fd);
 int	service_number(const char *arg, int base, unsigned long lo,
 	    unsigned long hi, unsigned long *value);
+int	service_addr(const struct sockaddr_storage *ss, char *ip,
+	    size_t ip_size, char *port, size_t port_size);
 void	service_stdio(const char *progname);
 int	service_signals(int with_sigchld);
 void	service_listen(struct service *sv, const char *path, mode_t mode);
