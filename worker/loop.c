@@ -87,9 +87,7 @@ loop_release(struct worker *w, struct conn *c)
 		(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, c->cn_fd, NULL);
 	c->cn_watched = 0;
 	close(c->cn_fd);
-	/* a lingering connection left the pending count when refused */
-	if (c->cn_state != CONN_LINGER)
-		COUNTERS_SUB(w->w_counters->cw_pending, 1);
+	/* cw_pending: peek_count took it out with the outcome */
 	TAILQ_REMOVE(loop_list(w, c), c, cn_link);
 	c->cn_state = CONN_FREE;
 	c->cn_fd = -1;

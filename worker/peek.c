@@ -76,6 +76,12 @@ peek_count(struct worker *w, uint64_t peek_us, const struct hello *hl,
 		COUNTERS_ADD(cw->cw_error, 1);
 		break;
 	}
+	/*
+	 * Out of pending right beside its outcome: a worker killed between
+	 * the two (a log write used to lie there) would have its connection
+	 * counted twice, as this outcome and as lost.
+	 */
+	COUNTERS_SUB(cw->cw_pending, 1);
 }
 
 /*
@@ -130,8 +136,6 @@ peek_refuse(struct worker *w, struct conn *c, uint8_t alert)
 		loop_release(w, c);
 		return;
 	}
-	/* Its outcome is counted: lingering is no longer pending. */
-	COUNTERS_SUB(w->w_counters->cw_pending, 1);
 	peek_move(w, c, CONN_LINGER, w->w_now + PEEK_LINGER_MS);
 }
 
