@@ -455,11 +455,14 @@ names_get(const struct names *nm, const struct names_table *t,
 }
 
 /*
- * names_lookup - the backend for a normalized host name (see
- * hostname_normalize), or -1 when nothing matches.
+ * names_match - the backend for a normalized host name (see
+ * hostname_normalize), or -1 when nothing matches; *suffix says which
+ * pattern did: len for the exact name, the length of the wildcard's
+ * suffix ("example.org" of "*.example.org"), or 0 for "*".
  */
 int
-names_lookup(const struct names *nm, const char *name, size_t len)
+names_match(const struct names *nm, const char *name, size_t len,
+    size_t *suffix)
 {
 	struct names_suffix	 wild[HOSTNAME_MAX];
 	size_t			 n;
@@ -467,6 +470,7 @@ names_lookup(const struct names *nm, const char *name, size_t len)
 	int			 backend;
 
 	hash = names_suffixes(nm, name, len, wild, &n);
+	*suffix = len;
 	if ((backend = names_get(nm, &nm->nm_exact, name, len, hash)) != -1)
 		return backend;
 	/* The last candidate is the longest suffix, the best match. */
@@ -474,10 +478,25 @@ names_lookup(const struct names *nm, const char *name, size_t len)
 		backend = names_get(nm, &nm->nm_wild,
 		    name + len - wild[n].sf_len, wild[n].sf_len,
 		    wild[n].sf_hash);
-		if (backend != -1)
+		if (backend != -1) {
+			*suffix = wild[n].sf_len;
 			return backend;
+		}
 	}
+	*suffix = 0;
 	return nm->nm_any;
+}
+
+/*
+ * names_lookup - the backend for a normalized host name (see
+ * hostname_normalize), or -1 when nothing matches.
+ */
+int
+names_lookup(const struct names *nm, const char *name, size_t len)
+{
+	size_t	suffix;
+
+	return names_match(nm, name, len, &suffix);
 }
 
 /* names_count - how many patterns the table holds */
@@ -522,4 +541,35 @@ names_walk(const struct names *nm,
 	if (nm->nm_any != -1)
 		return fn(arg, "*", nm->nm_any);
 	return 0;
+}
+
+/* names_under - whether name is a name under domain: "a.b.c" is under "b.c" */
+static int
+names_under(const char *name, const char *domain)
+{
+	size_t	nlen = strlen(name), dlen = strlen(domain);
+
+	return nlen > dlen && name[nlen - dlen - 1] == '.' &&
+	    strcmp(name + nlen - dlen, domain) == 0;
+}
+
+/*
+ * names_overlap - whether some host name matches both patterns (each
+ * "name", "*.name" or "*", normalized): "*" overlaps everything, two
+ * wildcards when one's domain is the other's or under it, a name and
+ * a wildcard when the name is under its domain.
+ */
+int
+names_overlap(const char *a, const char *b)
+{
+	int	wa = strncmp(a, "*.", 2) == 0, wb = strncmp(b, "*.", 2) == 0;
+
+	if (strcmp(a, "*") == 0 || strcmp(b, "*") == 0)
+		return 1;
+	if (!wa && !wb)
+		return strcmp(a, b) == 0;
+	if (wa && wb)
+		return strcmp(a + 2, b + 2) == 0 || names_under(a + 2, b + 2) ||
+		    names_under(b + 2, a + 2);
+	return wa ? names_under(b, a + 2) : names_under(a, b + 2);
 }

@@ -19,6 +19,9 @@ void		 names_free(struct names *);
 int		 names_add(struct names *, const char *pattern, int backend,
 		    int *other);
 int		 names_lookup(const struct names *, const char *name, size_t len);
+int		 names_match(const struct names *, const char *name, size_t len,
+		    size_t *suffix);
+int		 names_overlap(const char *a, const char *b);
 size_t		 names_count(const struct names *);
 int		 names_walk(const struct names *,
 		    int (*fn)(void *arg, const char *pattern, int backend),
