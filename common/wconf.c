@@ -12,6 +12,9 @@
  *   fallback BACKEND-INDEX FALLBACK-INDEX
  *   default BACKEND-INDEX	(-1: none)
  *   route PATTERN BACKEND-INDEX
+ *   owner BACKEND-INDEX UID GID	(-1: not checked)
+ *   tenant NAME UID DIR		(all tenants before their routes)
+ *   tenant_route PATTERN TENANT-INDEX
  *   end
  *
  * The master writes it; a worker trusts its master, but decodes
@@ -46,6 +49,11 @@ wconf_init(struct wconf *wc)
 	wc->wc_access_log = LOG_ACCESS_DEFAULT;
 	if ((wc->wc_names = names_new()) == NULL)
 		return -1;
+	if ((wc->wc_tenant_names = names_new()) == NULL) {
+		names_free(wc->wc_names);
+		wc->wc_names = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -55,6 +63,8 @@ wconf_clear(struct wconf *wc)
 {
 	free(wc->wc_backends);
 	names_free(wc->wc_names);
+	free(wc->wc_tenants);
+	names_free(wc->wc_tenant_names);
 	memset(wc, 0, sizeof(*wc));
 	wc->wc_default = -1;
 }
@@ -78,6 +88,7 @@ wconf_add_backend(struct wconf *wc, const char *name, const char *socket)
 	strcpy(b->wb_name, name);
 	strcpy(b->wb_socket, socket);
 	b->wb_fallback = -1;
+	b->wb_owner_uid = b->wb_owner_gid = -1;
 	return (int)wc->wc_nbackends++;
 }
 
@@ -93,12 +104,99 @@ wconf_backend_index(const struct wconf *wc, const char *name)
 	return -1;
 }
 
+/* wconf_add_tenant - append a tenant; its index, or -1 (EINVAL, ENOMEM) */
+int
+wconf_add_tenant(struct wconf *wc, const char *name, int64_t uid,
+    const char *dir)
+{
+	struct wconf_tenant	*t;
+
+	if (strlen(name) > WCONF_TENANT_NAME_MAX ||
+	    strlen(dir) > WCONF_PATH_MAX || wc->wc_ntenants >= INT_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	t = reallocarray(wc->wc_tenants, wc->wc_ntenants + 1, sizeof(*t));
+	if (t == NULL)
+		return -1;
+	wc->wc_tenants = t;
+	t += wc->wc_ntenants;
+	strcpy(t->wt_name, name);
+	strcpy(t->wt_dir, dir);
+	t->wt_uid = uid;
+	return (int)wc->wc_ntenants++;
+}
+
+/* wconf_tenant_index - the index of the tenant called name, or -1 */
+int
+wconf_tenant_index(const struct wconf *wc, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < wc->wc_ntenants; i++)
+		if (strcmp(wc->wc_tenants[i].wt_name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * wconf_counted - how many entries the counters have per worker: the
+ * backends, then the tenants (counted per tenant, not per socket)
+ */
+size_t
+wconf_counted(const struct wconf *wc)
+{
+	return wc->wc_nbackends + wc->wc_ntenants;
+}
+
+/* wconf_counted_name - the name of counted entry i: "web", "tenant:alice" */
+void
+wconf_counted_name(const struct wconf *wc, size_t i, char *name, size_t size)
+{
+	if (i < wc->wc_nbackends)
+		snprintf(name, size, "%s", wc->wc_backends[i].wb_name);
+	else
+		snprintf(name, size, "%s%s", WCONF_TENANT_PREFIX,
+		    wc->wc_tenants[i - wc->wc_nbackends].wt_name);
+}
+
 /* wconf_put_route - names_walk callback writing one route record */
 static int
 wconf_put_route(void *arg, const char *pattern, int backend)
 {
 	return fprintf(arg, "route%c%s%c%d%c", 0, pattern, 0, backend, 0) < 0 ?
 	    -1 : 0;
+}
+
+/* wconf_put_tenant_route - names_walk callback: one tenant_route record */
+static int
+wconf_put_tenant_route(void *arg, const char *pattern, int tenant)
+{
+	return fprintf(arg, "tenant_route%c%s%c%d%c", 0, pattern, 0, tenant,
+	    0) < 0 ? -1 : 0;
+}
+
+/* wconf_put_tenancy - the owner, tenant and tenant_route records */
+static int
+wconf_put_tenancy(const struct wconf *wc, FILE *f)
+{
+	const struct wconf_backend	*b;
+	const struct wconf_tenant	*t;
+	size_t				 i;
+
+	for (i = 0; i < wc->wc_nbackends; i++) {
+		b = &wc->wc_backends[i];
+		if (b->wb_owner_uid != -1)
+			fprintf(f, "owner%c%zu%c%lld%c%lld%c", 0, i, 0,
+			    (long long)b->wb_owner_uid, 0,
+			    (long long)b->wb_owner_gid, 0);
+	}
+	for (i = 0; i < wc->wc_ntenants; i++) {
+		t = &wc->wc_tenants[i];
+		fprintf(f, "tenant%c%s%c%lld%c%s%c", 0, t->wt_name, 0,
+		    (long long)t->wt_uid, 0, t->wt_dir, 0);
+	}
+	return names_walk(wc->wc_tenant_names, wconf_put_tenant_route, f);
 }
 
 /* wconf_encode - write the whole configuration to fd; 0 or -1 */
@@ -126,7 +224,8 @@ wconf_encode(const struct wconf *wc, int fd)
 			fprintf(f, "fallback%c%zu%c%d%c", 0, i, 0,
 			    wc->wc_backends[i].wb_fallback, 0);
 	fprintf(f, "default%c%d%c", 0, wc->wc_default, 0);
-	if (names_walk(wc->wc_names, wconf_put_route, f) == -1)
+	if (names_walk(wc->wc_names, wconf_put_route, f) == -1 ||
+	    wconf_put_tenancy(wc, f) == -1)
 		goto out;
 	fprintf(f, "end%c", 0);
 	if (fflush(f) == EOF || ferror(f))
@@ -178,6 +277,36 @@ wconf_number(struct wconf_reader *r, long min, long max, long *out)
 	return 0;
 }
 
+/* wconf_tenancy_record - decode an owner, tenant or tenant_route record */
+static int
+wconf_tenancy_record(struct wconf_reader *r, const char *key,
+    struct wconf *wc)
+{
+	const char	*a, *b;
+	long		 n, uid, gid;
+
+	if (strcmp(key, "owner") == 0) {
+		if (wconf_number(r, 0, (long)wc->wc_nbackends - 1, &n) == -1 ||
+		    wconf_number(r, 0, UINT32_MAX - 1, &uid) == -1 ||
+		    wconf_number(r, -1, UINT32_MAX - 1, &gid) == -1)
+			return -1;
+		wc->wc_backends[n].wb_owner_uid = uid;
+		wc->wc_backends[n].wb_owner_gid = gid;
+		return 0;
+	}
+	if (strcmp(key, "tenant") == 0) {
+		if ((a = wconf_token(r)) == NULL ||
+		    wconf_number(r, 0, UINT32_MAX - 1, &uid) == -1 ||
+		    (b = wconf_token(r)) == NULL)
+			return -1;
+		return wconf_add_tenant(wc, a, uid, b) == -1 ? -1 : 0;
+	}
+	if ((a = wconf_token(r)) == NULL ||
+	    wconf_number(r, 0, (long)wc->wc_ntenants - 1, &n) == -1)
+		return -1;
+	return names_add(wc->wc_tenant_names, a, (int)n, NULL);
+}
+
 /* wconf_record - decode the record whose first token is key */
 static int
 wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
@@ -185,6 +314,9 @@ wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
 	const char	*a, *b;
 	long		 n;
 
+	if (strcmp(key, "owner") == 0 || strcmp(key, "tenant") == 0 ||
+	    strcmp(key, "tenant_route") == 0)
+		return wconf_tenancy_record(r, key, wc);
 	if (strcmp(key, "backend") == 0) {
 		a = wconf_token(r);
 		b = wconf_token(r);

@@ -36,6 +36,23 @@ struct wconf_backend {
 	char	wb_name[WCONF_NAME_MAX + 1];
 	char	wb_socket[WCONF_PATH_MAX + 1];
 	int	wb_fallback;	/* backend index, or -1 */
+	int64_t	wb_owner_uid;	/* the listener's uid must be, or -1 */
+	int64_t	wb_owner_gid;	/* and its gid, or -1 */
+};
+
+/*
+ * A tenant serves the names of her patterns (wc_tenant_names) from
+ * sockets she creates in her directory, <dir>/<name>.sock or
+ * <dir>/_.<suffix>.sock, whose listener must be her uid.  Her name is
+ * shorter than a backend's: counters show it as "tenant:NAME".
+ */
+#define WCONF_TENANT_NAME_MAX	(WCONF_NAME_MAX - 7)
+#define WCONF_TENANT_PREFIX	"tenant:"
+
+struct wconf_tenant {
+	char	wt_name[WCONF_TENANT_NAME_MAX + 1];
+	int64_t	wt_uid;
+	char	wt_dir[WCONF_PATH_MAX + 1];
 };
 
 struct wconf {
@@ -48,12 +65,21 @@ struct wconf {
 	struct wconf_backend	*wc_backends;
 	size_t			 wc_nbackends;
 	struct names		*wc_names;
+	struct wconf_tenant	*wc_tenants;
+	size_t			 wc_ntenants;
+	struct names		*wc_tenant_names; /* pattern to tenant index */
 };
 
 int	wconf_init(struct wconf *);
 void	wconf_clear(struct wconf *);
 int	wconf_add_backend(struct wconf *, const char *name, const char *socket);
 int	wconf_backend_index(const struct wconf *, const char *name);
+int	wconf_add_tenant(struct wconf *, const char *name, int64_t uid,
+	    const char *dir);
+int	wconf_tenant_index(const struct wconf *, const char *name);
+size_t	wconf_counted(const struct wconf *);
+void	wconf_counted_name(const struct wconf *, size_t i, char *name,
+	    size_t size);
 int	wconf_encode(const struct wconf *, int fd);
 int	wconf_decode(const uint8_t *buf, size_t len, struct wconf *);
 int	wconf_ctl_send(int sock, int fd);

@@ -12,8 +12,10 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,19 +25,29 @@
 #include <ini.h>
 
 #include "conf.h"
+#include "hostname.h"
 #include "log.h"
 
 #define CONF_WORKERS_MAX	256
 #define CONF_PENDING_MAX	1000000
 #define CONF_DURATION_MAX	3600000		/* one hour, in ms */
 
-enum conf_section { SECTION_NONE, SECTION_SNITCH, SECTION_BACKEND };
+enum conf_section { SECTION_NONE, SECTION_SNITCH, SECTION_BACKEND,
+    SECTION_TENANT };
 
 struct conf_backend_meta {
 	int	 bm_line;	/* of its [backend x] header */
 	int	 bm_has_socket;
 	char	*bm_fallback;	/* resolved when the whole file is read */
 	int	 bm_fallback_line;
+	int	 bm_has_owner;
+};
+
+struct conf_tenant_meta {
+	int	 tm_line;	/* of its [tenant x] header */
+	int	 tm_has_uid;
+	int	 tm_has_dir;
+	int	 tm_names_line;	/* 0: no names yet */
 };
 
 struct conf_parse {
@@ -49,6 +61,8 @@ struct conf_parse {
 	int			 cp_seen_snitch;
 	struct conf_backend_meta *cp_meta;
 	size_t			 cp_nmeta;
+	int			 cp_tenant;	/* index, in SECTION_TENANT */
+	struct conf_tenant_meta	*cp_tmeta;
 	unsigned		 cp_set;	/* [snitch] scalars set */
 	char			*cp_default;
 	int			 cp_default_line;
@@ -359,6 +373,176 @@ conf_snitch_key(struct conf_parse *cp, const char *key, const char *value)
 	return conf_duration(cp, key, value, &wc->wc_handoff_timeout_ms);
 }
 
+/*
+ * conf_id - a user or group: a decimal number, or a name the system
+ * knows (is_group: the group database); 0, or -1 when it is neither
+ */
+static int
+conf_id(const char *text, int is_group, int64_t *id)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	unsigned long	 n;
+	char		*end;
+
+	if (isdigit((unsigned char)*text)) {
+		errno = 0;
+		n = strtoul(text, &end, 10);
+		/* (uid_t)-1 means "no change" to the kernel: never an id */
+		if (errno || *end != '\0' || n >= UINT32_MAX)
+			return -1;
+		*id = (int64_t)n;
+		return 0;
+	}
+	if (*text == '\0')
+		return -1;
+	if (is_group) {
+		if ((gr = getgrnam(text)) == NULL)
+			return -1;
+		*id = gr->gr_gid;
+	} else {
+		if ((pw = getpwnam(text)) == NULL)
+			return -1;
+		*id = pw->pw_uid;
+	}
+	return 0;
+}
+
+/* conf_owner - owner = USER[:GROUP] of the current backend */
+static int
+conf_owner(struct conf_parse *cp, const char *value)
+{
+	struct conf_backend_meta *bm = &cp->cp_meta[cp->cp_backend];
+	struct wconf_backend	 *b;
+	char			 user[256], *group;
+	int64_t			 uid, gid = -1;
+
+	if (bm->bm_has_owner)
+		return conf_error(cp, cp->cp_line, "'owner' is set twice");
+	if (strlen(value) >= sizeof(user))
+		return conf_error(cp, cp->cp_line, "owner is too long");
+	strcpy(user, value);
+	if ((group = strchr(user, ':')) != NULL)
+		*group++ = '\0';
+	if (conf_id(user, 0, &uid) == -1)
+		return conf_error(cp, cp->cp_line, "owner: unknown user '%s' "
+		    "(want USER[:GROUP], names or numbers)", user);
+	if (group != NULL && conf_id(group, 1, &gid) == -1)
+		return conf_error(cp, cp->cp_line, "owner: unknown group '%s' "
+		    "(want USER[:GROUP], names or numbers)", group);
+	b = &cp->cp_conf->cf_wconf.wc_backends[cp->cp_backend];
+	b->wb_owner_uid = uid;
+	b->wb_owner_gid = gid;
+	bm->bm_has_owner = 1;
+	return 1;
+}
+
+/* what conf_tenant_clash looks for, and what it found */
+struct conf_clash {
+	const char	*cc_pattern;	/* the one being added, normalized */
+	int		 cc_tenant;	/* whose */
+	const char	*cc_found;	/* out: the pattern it overlaps */
+	int		 cc_other;	/* out: that one's tenant */
+	char		 cc_copy[2 + 253 + 1];
+};
+
+/* conf_tenant_clash - stop at a pattern of another tenant that overlaps */
+static int
+conf_tenant_clash(void *arg, const char *pattern, int tenant)
+{
+	struct conf_clash	*cc = arg;
+
+	if (tenant == cc->cc_tenant || !names_overlap(cc->cc_pattern, pattern))
+		return 0;
+	snprintf(cc->cc_copy, sizeof(cc->cc_copy), "%s", pattern);
+	cc->cc_found = cc->cc_copy;
+	cc->cc_other = tenant;
+	return -1;
+}
+
+/* conf_tenant_pattern - "name" or "*.name", normalized into out; 0 or -1 */
+static int
+conf_tenant_pattern(const char *pattern, char *out)
+{
+	int	wild = strncmp(pattern, "*.", 2) == 0;
+	ssize_t	len;
+
+	len = hostname_normalize((const uint8_t *)pattern + 2 * wild,
+	    strlen(pattern) - 2 * (size_t)wild, out + 2 * wild);
+	if (len == -1)
+		return -1;
+	if (wild)
+		memcpy(out, "*.", 2);
+	out[2 * wild + len] = '\0';
+	return 0;
+}
+
+/* conf_add_tenant_name - one name pattern for the current tenant */
+static int
+conf_add_tenant_name(struct conf_parse *cp, const char *pattern)
+{
+	struct wconf		*wc = &cp->cp_conf->cf_wconf;
+	struct conf_clash	 cc;
+	char			 norm[2 + HOSTNAME_MAX + 1];
+	int			 other;
+
+	/* Not "*": a tenant owns her names, not everyone's. */
+	if (conf_tenant_pattern(pattern, norm) == -1)
+		return conf_error(cp, cp->cp_line, "'%s' is not a host name "
+		    "or *.name (a tenant cannot have *)", pattern);
+	memset(&cc, 0, sizeof(cc));
+	cc.cc_pattern = norm;
+	cc.cc_tenant = cp->cp_tenant;
+	if (names_walk(wc->wc_tenant_names, conf_tenant_clash, &cc) == -1 &&
+	    cc.cc_found != NULL)
+		return conf_error(cp, cp->cp_line, "name '%s' overlaps '%s' "
+		    "of tenant '%s'", pattern, cc.cc_found,
+		    wc->wc_tenants[cc.cc_other].wt_name);
+	if (names_add(wc->wc_tenant_names, norm, cp->cp_tenant, &other) == 0)
+		return 1;
+	if (errno == EEXIST)
+		return conf_error(cp, cp->cp_line, "name '%s' is listed twice "
+		    "in tenant '%s'", pattern, wc->wc_tenants[other].wt_name);
+	return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+}
+
+/* conf_tenant_key - one key of a [tenant x] section */
+static int
+conf_tenant_key(struct conf_parse *cp, const char *key, const char *value)
+{
+	struct conf_tenant_meta	*tm = &cp->cp_tmeta[cp->cp_tenant];
+	struct wconf_tenant	*t;
+	size_t			 len = strlen(value);
+
+	t = &cp->cp_conf->cf_wconf.wc_tenants[cp->cp_tenant];
+	if (strcmp(key, "names") == 0) {
+		if (tm->tm_names_line == 0)
+			tm->tm_names_line = cp->cp_line;
+		return conf_each_word(cp, value, conf_add_tenant_name);
+	}
+	if (strcmp(key, "uid") == 0) {
+		if (tm->tm_has_uid++)
+			return conf_error(cp, cp->cp_line, "'uid' is set twice");
+		if (conf_id(value, 0, &t->wt_uid) == -1)
+			return conf_error(cp, cp->cp_line, "uid: unknown user "
+			    "'%s' (want a name or a number)", value);
+		return 1;
+	}
+	if (strcmp(key, "dir") != 0)
+		return conf_error(cp, cp->cp_line, "unknown key '%s' in "
+		    "[tenant]", key);
+	if (tm->tm_has_dir++)
+		return conf_error(cp, cp->cp_line, "'dir' is set twice");
+	/* Room for "/x.sock" at least: each name's own check is at the end. */
+	if (value[0] != '/' || len < 2 || value[len - 1] == '/' ||
+	    len > WCONF_PATH_MAX - 7)
+		return conf_error(cp, cp->cp_line, "dir must be an absolute "
+		    "path without a trailing / of at most %zu bytes: '%s'",
+		    WCONF_PATH_MAX - 7, value);
+	strcpy(t->wt_dir, value);
+	return 1;
+}
+
 /* conf_backend_key - one key of a [backend x] section */
 static int
 conf_backend_key(struct conf_parse *cp, const char *key, const char *value)
@@ -368,6 +552,8 @@ conf_backend_key(struct conf_parse *cp, const char *key, const char *value)
 
 	if (strcmp(key, "names") == 0)
 		return conf_each_word(cp, value, conf_add_name);
+	if (strcmp(key, "owner") == 0)
+		return conf_owner(cp, value);
 	if (strcmp(key, "fallback") == 0) {
 		if (bm->bm_fallback != NULL)
 			return conf_error(cp, cp->cp_line, "'fallback' is set "
@@ -406,6 +592,8 @@ conf_handler(void *arg, const char *section, const char *key,
 		return conf_snitch_key(cp, key, value);
 	case SECTION_BACKEND:
 		return conf_backend_key(cp, key, value);
+	case SECTION_TENANT:
+		return conf_tenant_key(cp, key, value);
 	default:
 		return conf_error(cp, cp->cp_line, "'%s' is outside of any "
 		    "section", key);
@@ -448,6 +636,32 @@ conf_enter_backend(struct conf_parse *cp, const char *name)
 	return 1;
 }
 
+/* conf_enter_tenant - start a [tenant NAME] section */
+static int
+conf_enter_tenant(struct conf_parse *cp, const char *name)
+{
+	struct wconf		*wc = &cp->cp_conf->cf_wconf;
+	struct conf_tenant_meta	*meta;
+	int			 i;
+
+	if (!conf_backend_name_ok(name) || strlen(name) > WCONF_TENANT_NAME_MAX)
+		return conf_error(cp, cp->cp_line, "bad tenant name '%s' "
+		    "(letters, digits, _.-, at most %d)", name,
+		    (int)WCONF_TENANT_NAME_MAX);
+	if (wconf_tenant_index(wc, name) != -1)
+		return conf_error(cp, cp->cp_line, "tenant '%s' is defined "
+		    "twice", name);
+	if ((i = wconf_add_tenant(wc, name, -1, "")) == -1 ||
+	    (meta = reallocarray(cp->cp_tmeta, i + 1, sizeof(*meta))) == NULL)
+		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	cp->cp_tmeta = meta;
+	memset(&meta[i], 0, sizeof(meta[i]));
+	meta[i].tm_line = cp->cp_line;
+	cp->cp_section = SECTION_TENANT;
+	cp->cp_tenant = i;
+	return 1;
+}
+
 /* conf_enter - a section header line: "[snitch]" or "[backend NAME]" */
 static void
 conf_enter(struct conf_parse *cp, char *line)
@@ -470,9 +684,12 @@ conf_enter(struct conf_parse *cp, char *line)
 		cp->cp_section = SECTION_SNITCH;
 	} else if (strcmp(name, "backend") == 0)
 		conf_enter_backend(cp, arg);
+	else if (strcmp(name, "tenant") == 0)
+		conf_enter_tenant(cp, arg);
 	else
 		conf_error(cp, cp->cp_line, "unknown section [%s%s%s] (want "
-		    "[snitch] or [backend NAME])", name, *arg ? " " : "", arg);
+		    "[snitch], [backend NAME] or [tenant NAME])", name,
+		    *arg ? " " : "", arg);
 }
 
 /* conf_reader - inih's line reader: counts lines, sees section headers */
@@ -523,6 +740,48 @@ conf_fallback(struct conf_parse *cp, size_t i)
 		wc->wc_backends[i].wb_fallback = f;
 }
 
+/* conf_tenant_fits - names_walk callback: a pattern's socket path fits */
+static int
+conf_tenant_fits(void *arg, const char *pattern, int tenant)
+{
+	struct conf_parse	*cp = arg;
+	struct wconf		*wc = &cp->cp_conf->cf_wconf;
+	const char		*dir = wc->wc_tenants[tenant].wt_dir;
+
+	/* <dir>/<name>.sock, and <dir>/_.<suffix>.sock for "*.<suffix>" */
+	if (strlen(dir) + 1 + strlen(pattern) + strlen(".sock") <=
+	    WCONF_PATH_MAX)
+		return 0;
+	conf_error(cp, cp->cp_tmeta[tenant].tm_names_line, "tenant '%s': "
+	    "the socket path for '%s' in %s would be longer than %zu bytes",
+	    wc->wc_tenants[tenant].wt_name, pattern, dir, WCONF_PATH_MAX);
+	return -1;
+}
+
+/* conf_finish_tenants - every tenant has uid, dir and names that fit */
+static void
+conf_finish_tenants(struct conf_parse *cp)
+{
+	struct wconf		*wc = &cp->cp_conf->cf_wconf;
+	struct conf_tenant_meta	*tm;
+	size_t			 i;
+
+	for (i = 0; i < wc->wc_ntenants; i++) {
+		tm = &cp->cp_tmeta[i];
+		if (!tm->tm_has_uid)
+			conf_error(cp, tm->tm_line, "tenant '%s' has no uid",
+			    wc->wc_tenants[i].wt_name);
+		else if (!tm->tm_has_dir)
+			conf_error(cp, tm->tm_line, "tenant '%s' has no dir",
+			    wc->wc_tenants[i].wt_name);
+		else if (tm->tm_names_line == 0)
+			conf_error(cp, tm->tm_line, "tenant '%s' has no names",
+			    wc->wc_tenants[i].wt_name);
+	}
+	if (cp->cp_err[0] == '\0')
+		(void)names_walk(wc->wc_tenant_names, conf_tenant_fits, cp);
+}
+
 /* conf_finish - checks that need the whole file */
 static void
 conf_finish(struct conf_parse *cp)
@@ -537,6 +796,7 @@ conf_finish(struct conf_parse *cp)
 			    "has no socket", wc->wc_backends[i].wb_name);
 		conf_fallback(cp, i);
 	}
+	conf_finish_tenants(cp);
 	if (cp->cp_default != NULL &&
 	    (wc->wc_default = wconf_backend_index(wc, cp->cp_default)) == -1)
 		conf_error(cp, cp->cp_default_line, "default backend '%s' is "
@@ -544,7 +804,7 @@ conf_finish(struct conf_parse *cp)
 	if (cf->cf_nlisten == 0 && !(cp->cp_flags & CONF_LISTEN_PASSED))
 		conf_error(cp, 0, "no listen address in [snitch] (needed "
 		    "unless systemd passes the listening sockets)");
-	if (wc->wc_nbackends == 0)
+	if (wc->wc_nbackends == 0 && wc->wc_ntenants == 0)
 		conf_error(cp, 0, "no [backend NAME] section");
 	if (cf->cf_workers == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -602,6 +862,7 @@ conf_load_with(const char *path, int flags, char *err, size_t errlen)
 	for (i = 0; i < cp.cp_nmeta; i++)
 		free(cp.cp_meta[i].bm_fallback);
 	free(cp.cp_meta);
+	free(cp.cp_tmeta);
 	free(cp.cp_default);
 	if (cp.cp_err[0] != '\0') {
 		snprintf(err, errlen, "%s", cp.cp_err);
