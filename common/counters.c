@@ -64,6 +64,7 @@ static const char *const counters_fails[COUNTERS_FAILS] = {
 	[COUNTERS_FAIL_TOO_MANY_REFS] = "too_many_refs",
 	[COUNTERS_FAIL_NO_MEMORY] = "no_memory",
 	[COUNTERS_FAIL_LOST] = "channel_lost",
+	[COUNTERS_FAIL_OWNER] = "owner",
 };
 
 /* counters_fail_name - the name of a handoff failure cause */

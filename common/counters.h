@@ -44,12 +44,14 @@ enum counters_fail {
 	COUNTERS_FAIL_TOO_MANY_REFS,	/* ETOOMANYREFS: fds in flight */
 	COUNTERS_FAIL_NO_MEMORY,	/* ENOBUFS, ENOMEM */
 	COUNTERS_FAIL_LOST,		/* the channel broke (EPIPE...) */
+	COUNTERS_FAIL_OWNER,		/* its listener is not the owner */
 	COUNTERS_FAILS
 };
 
 #define COUNTERS_PEEK_BUCKETS	13	/* 12 bounds in ms, then the rest */
 #define COUNTERS_HELLO_BUCKETS	10	/* 9 bounds in bytes, then the rest */
 
+/* per backend, then per tenant (wconf_counted): all of a tenant's sockets */
 struct counters_backend {
 	uint64_t	cb_handoff;	/* handed to this backend */
 	uint64_t	cb_fallback;	/* of those, as another's fallback */

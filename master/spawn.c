@@ -289,18 +289,22 @@ spawn_gen_new(const struct conf *cf)
 {
 	const struct wconf	*wc = &cf->cf_wconf;
 	struct gen		*g;
+	size_t			 i;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return NULL;
 	g->g_wconf_fd = g->g_counters_fd = -1;
 	g->g_nworkers = (size_t)cf->cf_workers;
-	g->g_nbackends = wc->wc_nbackends;
+	/* Backends, then tenants: each tenant is counted as one entry. */
+	g->g_nbackends = wconf_counted(wc);
 	g->g_counters_size = counters_size(g->g_nworkers, g->g_nbackends);
-	if ((g->g_backends = calloc(g->g_nbackends, sizeof(*g->g_backends))) ==
-	    NULL || (g->g_wconf_fd = spawn_wconf(cf)) == -1)
+	if ((g->g_backends = calloc(g->g_nbackends ? g->g_nbackends : 1,
+	    sizeof(*g->g_backends))) == NULL ||
+	    (g->g_wconf_fd = spawn_wconf(cf)) == -1)
 		goto fail;
-	memcpy(g->g_backends, wc->wc_backends,
-	    g->g_nbackends * sizeof(*g->g_backends));
+	for (i = 0; i < g->g_nbackends; i++)
+		wconf_counted_name(wc, i, g->g_backends[i].wb_name,
+		    sizeof(g->g_backends[i].wb_name));
 	g->g_counters_fd = memfd_create("snitch-counters", MFD_CLOEXEC);
 	if (g->g_counters_fd == -1 ||
 	    ftruncate(g->g_counters_fd, (off_t)g->g_counters_size) == -1)

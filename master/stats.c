@@ -60,6 +60,23 @@ static uint64_t		stats_restarts;
 static int		stats_reload_ok = 1;	/* the last load of the file */
 static time_t		stats_reload_time;	/* when it was; 0: not yet */
 
+/*
+ * stats_kind - "backend" or "tenant", and the name without its
+ * WCONF_TENANT_PREFIX (a backend name has no ':', so no clash)
+ */
+static const char *
+stats_kind(const char *counted, const char **name)
+{
+	size_t	plen = strlen(WCONF_TENANT_PREFIX);
+
+	if (strncmp(counted, WCONF_TENANT_PREFIX, plen) == 0) {
+		*name = counted + plen;
+		return "tenant";
+	}
+	*name = counted;
+	return "backend";
+}
+
 /* stats_backend - the totals of the backend called name in sum */
 static struct counters_backend *
 stats_backend(struct stats_sum *sum, const char *name)
@@ -243,8 +260,11 @@ stats_summary(FILE *f, const struct stats_sum *sum)
 	    (unsigned long long)sum->ss_w.cw_pending);
 	for (i = 0; i < sum->ss_nbackends; i++) {
 		const struct counters_backend *cb = &sum->ss_backends[i].sb_counts;
-		fprintf(f, "backend %s handoff %llu fallback %llu down %llu "
-		    "busy %llu errors %llu\n", sum->ss_backends[i].sb_name,
+		const char *kind, *bname;
+
+		kind = stats_kind(sum->ss_backends[i].sb_name, &bname);
+		fprintf(f, "%s %s handoff %llu fallback %llu down %llu "
+		    "busy %llu errors %llu\n", kind, bname,
 		    (unsigned long long)cb->cb_handoff,
 		    (unsigned long long)cb->cb_fallback,
 		    (unsigned long long)cb->cb_down,
@@ -302,19 +322,21 @@ stats_prom_histogram(FILE *f, const char *name, const char *help,
 	    (unsigned long long)total);
 }
 
-/* stats_prom_backends - one per-backend counter family */
+/* stats_prom_backends - one per-backend (and per-tenant) counter family */
 static void
 stats_prom_backends(FILE *f, const struct stats_sum *sum, const char *name,
     const char *help, size_t offset)
 {
-	size_t	i;
+	const char	*bname, *kind;
+	size_t		 i;
 
 	stats_family(f, name, "counter", help);
-	for (i = 0; i < sum->ss_nbackends; i++)
-		fprintf(f, "%s{backend=\"%s\"} %llu\n", name,
-		    sum->ss_backends[i].sb_name, (unsigned long long)
-		    *(const uint64_t *)((const char *)
+	for (i = 0; i < sum->ss_nbackends; i++) {
+		kind = stats_kind(sum->ss_backends[i].sb_name, &bname);
+		fprintf(f, "%s{%s=\"%s\"} %llu\n", name, kind, bname,
+		    (unsigned long long)*(const uint64_t *)((const char *)
 		    &sum->ss_backends[i].sb_counts + offset));
+	}
 }
 
 /*
