@@ -247,8 +247,7 @@ access_line(struct worker *w, struct conn *c, const struct hello *hl,
 	ACCESS_PUT(p, " name=");
 	p = access_name(p, hl);
 	ACCESS_PUT(p, " backend=");
-	p = stpcpy(p, backend >= 0 ? w->w_conf.wc_backends[backend].wb_name :
-	    "-");
+	p = stpcpy(p, backend >= 0 ? backend_name(w, backend) : "-");
 	ACCESS_PUT(p, " outcome=");
 	p = stpcpy(p, outcome);
 	if (detail != NULL) {

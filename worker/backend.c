@@ -11,8 +11,15 @@
  * "Busy" (the backend does not receive fast enough) is not "down": the
  * connection waits in the backend's queue, in order, until the channel
  * is writable or handoff_timeout passes.
+ *
+ * A backend with an owner, and every tenant socket, must be listened on
+ * by that uid (SO_PEERCRED, the listener's credentials at listen(2)):
+ * another user who bound the path while the real backend was stopped
+ * gets no client.  A mismatch is an outage like a refused connect, with
+ * its own cause, checked again at every reconnect.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -31,21 +38,88 @@
 #define BACKEND_BACKOFF_MAX	1000
 #define BACKEND_BUSY_RETRY	20	/* ms, when no EPOLLOUT will come */
 
+/* backend_channels - how many channels a worker with wc may hold */
+size_t
+backend_channels(const struct wconf *wc)
+{
+	return wc->wc_nbackends + (wc->wc_ntenants > 0 ? TENANT_SLOTS : 0);
+}
+
 /* backend_init - no channel is connected yet */
 int
 backend_init(struct worker *w)
 {
 	size_t	i;
 
-	w->w_backends = calloc(w->w_conf.wc_nbackends ? w->w_conf.wc_nbackends :
-	    1, sizeof(*w->w_backends));
+	w->w_nchannels = backend_channels(&w->w_conf);
+	w->w_backends = calloc(w->w_nchannels ? w->w_nchannels : 1,
+	    sizeof(*w->w_backends));
 	if (w->w_backends == NULL)
 		return -1;
-	for (i = 0; i < w->w_conf.wc_nbackends; i++) {
+	for (i = 0; i < w->w_nchannels; i++) {
 		w->w_backends[i].be_fd = -1;
+		w->w_backends[i].be_tenant = -1;
 		TAILQ_INIT(&w->w_backends[i].be_queue);
 	}
 	return 0;
+}
+
+/* backend_name - what logs call channel b: "web", "tenant:alice" */
+const char *
+backend_name(const struct worker *w, int b)
+{
+	if ((size_t)b < w->w_conf.wc_nbackends)
+		return w->w_conf.wc_backends[b].wb_name;
+	return w->w_backends[b].be_label;
+}
+
+/* backend_path - the socket of channel b */
+static const char *
+backend_path(const struct worker *w, int b)
+{
+	if ((size_t)b < w->w_conf.wc_nbackends)
+		return w->w_conf.wc_backends[b].wb_socket;
+	return w->w_backends[b].be_path;
+}
+
+/* backend_counts - where b's outcomes count: its backend's, its tenant's */
+struct counters_backend *
+backend_counts(struct worker *w, int b)
+{
+	if ((size_t)b < w->w_conf.wc_nbackends)
+		return &w->w_counters->cw_backends[b];
+	return &w->w_counters->cw_backends[w->w_conf.wc_nbackends +
+	    (size_t)w->w_backends[b].be_tenant];
+}
+
+/* backend_fallback - b's fallback backend, or -1 (tenants have none) */
+int
+backend_fallback(const struct worker *w, int b)
+{
+	if ((size_t)b < w->w_conf.wc_nbackends)
+		return w->w_conf.wc_backends[b].wb_fallback;
+	return -1;
+}
+
+/* backend_down_reason - the access log's reason= for a refusal by b */
+const char *
+backend_down_reason(const struct worker *w, int b)
+{
+	return w->w_backends[b].be_down == BACKEND_DOWN_OWNER ?
+	    "backend-owner" : "backend-down";
+}
+
+/* backend_owner - the uid and gid b's listener must have (-1: any) */
+static void
+backend_owner(const struct worker *w, int b, int64_t *uid, int64_t *gid)
+{
+	if ((size_t)b < w->w_conf.wc_nbackends) {
+		*uid = w->w_conf.wc_backends[b].wb_owner_uid;
+		*gid = w->w_conf.wc_backends[b].wb_owner_gid;
+		return;
+	}
+	*uid = w->w_conf.wc_tenants[w->w_backends[b].be_tenant].wt_uid;
+	*gid = -1;
 }
 
 /* backend_watch - set the epoll interest of a channel */
@@ -69,14 +143,28 @@ backend_lost(struct worker *w, int b, const char *why)
 {
 	struct backend	*be = &w->w_backends[b];
 
-	COUNTERS_ADD(w->w_counters->cw_backends[b].cb_errors, 1);
+	COUNTERS_ADD(backend_counts(w, b)->cb_errors, 1);
 	log_warnx("backend %s: channel closed (%s); reconnecting when needed",
-	    w->w_conf.wc_backends[b].wb_name, why);
+	    backend_name(w, b), why);
 	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, be->be_fd, NULL);
 	close(be->be_fd);
 	be->be_fd = -1;
 	be->be_want_out = 0;
 	be->be_retry = 0;
+}
+
+/* backend_backoff - b is down for cause: wait longer before the next try */
+static void
+backend_backoff(struct worker *w, int b, enum backend_down cause)
+{
+	struct backend	*be = &w->w_backends[b];
+
+	be->be_down = cause;
+	be->be_backoff = be->be_backoff ? be->be_backoff * 2 :
+	    BACKEND_BACKOFF_MIN;
+	if (be->be_backoff > BACKEND_BACKOFF_MAX)
+		be->be_backoff = BACKEND_BACKOFF_MAX;
+	be->be_retry = w->w_now + be->be_backoff;
 }
 
 /* backend_failed - a connect attempt failed: log once, back off */
@@ -88,19 +176,52 @@ backend_failed(struct worker *w, int b, int fd)
 
 	if (fd != -1)
 		close(fd);
-	COUNTERS_ADD(w->w_counters->cw_backends[b].cb_errors, 1);
+	COUNTERS_ADD(backend_counts(w, b)->cb_errors, 1);
 	COUNTERS_ADD(w->w_counters->cw_fail[COUNTERS_FAIL_CONNECT], 1);
 	errno = saved;
-	if (!be->be_down)
+	if (be->be_down != BACKEND_DOWN_CONNECT)
 		log_warn("backend %s: cannot connect to %s; clients get alert "
-		    "%u until it is back", w->w_conf.wc_backends[b].wb_name,
-		    w->w_conf.wc_backends[b].wb_socket, ALERT_INTERNAL_ERROR);
-	be->be_down = 1;
-	be->be_backoff = be->be_backoff ? be->be_backoff * 2 :
-	    BACKEND_BACKOFF_MIN;
-	if (be->be_backoff > BACKEND_BACKOFF_MAX)
-		be->be_backoff = BACKEND_BACKOFF_MAX;
-	be->be_retry = w->w_now + be->be_backoff;
+		    "%u until it is back", backend_name(w, b),
+		    backend_path(w, b), ALERT_INTERNAL_ERROR);
+	backend_backoff(w, b, BACKEND_DOWN_CONNECT);
+}
+
+/*
+ * backend_owned - whether the listener at the other end of fd is b's
+ * owner; if not, fd is closed and the outage logged once with both uids.
+ */
+static int
+backend_owned(struct worker *w, int b, int fd)
+{
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	int64_t		 uid, gid;
+	char		 want_gid[32] = "";
+
+	backend_owner(w, b, &uid, &gid);
+	if (uid == -1)
+		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		backend_failed(w, b, fd);
+		return 0;
+	}
+	if ((int64_t)cred.uid == uid && (gid == -1 || (int64_t)cred.gid == gid))
+		return 1;
+	close(fd);
+	COUNTERS_ADD(backend_counts(w, b)->cb_errors, 1);
+	COUNTERS_ADD(w->w_counters->cw_fail[COUNTERS_FAIL_OWNER], 1);
+	if (gid != -1)
+		snprintf(want_gid, sizeof(want_gid), " gid %lld",
+		    (long long)gid);
+	if (w->w_backends[b].be_down != BACKEND_DOWN_OWNER)
+		log_warnx("backend %s: %s is listened on by uid %lu gid %lu, "
+		    "not by its owner uid %lld%s; clients get alert %u until "
+		    "the owner's listener replaces it", backend_name(w, b),
+		    backend_path(w, b), (unsigned long)cred.uid,
+		    (unsigned long)cred.gid, (long long)uid, want_gid,
+		    ALERT_INTERNAL_ERROR);
+	backend_backoff(w, b, BACKEND_DOWN_OWNER);
+	return 0;
 }
 
 /* backend_connect - the backend's channel, connecting it if needed */
@@ -118,13 +239,14 @@ backend_connect(struct worker *w, int b)
 		return -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	strlcpy(sun.sun_path, w->w_conf.wc_backends[b].wb_socket,
-	    sizeof(sun.sun_path));
+	strlcpy(sun.sun_path, backend_path(w, b), sizeof(sun.sun_path));
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		backend_failed(w, b, fd);
 		return -1;
 	}
+	if (!backend_owned(w, b, fd))
+		return -1;
 	be->be_use = (be->be_use + 1) & 0xffffff;
 	ev.events = EPOLLRDHUP;
 	ev.data.u64 = EV_MAKE(EV_CHANNEL, be->be_use, b);
@@ -132,11 +254,10 @@ backend_connect(struct worker *w, int b)
 		backend_failed(w, b, fd);
 		return -1;
 	}
-	if (be->be_down)
-		log_info("backend %s: connected again",
-		    w->w_conf.wc_backends[b].wb_name);
+	if (be->be_down != BACKEND_UP)
+		log_info("backend %s: connected again", backend_name(w, b));
 	be->be_fd = fd;
-	be->be_down = 0;
+	be->be_down = BACKEND_UP;
 	be->be_backoff = 0;
 	return fd;
 }
@@ -268,7 +389,7 @@ backend_expire(struct worker *w)
 	struct conn	*c;
 	size_t		 b;
 
-	for (b = 0; b < w->w_conf.wc_nbackends; b++) {
+	for (b = 0; b < w->w_nchannels; b++) {
 		if (TAILQ_EMPTY(&w->w_backends[b].be_queue))
 			continue;
 		backend_flush(w, (int)b);
@@ -286,7 +407,7 @@ backend_next_deadline(const struct worker *w)
 	uint64_t		 next = UINT64_MAX;
 	size_t			 b;
 
-	for (b = 0; b < w->w_conf.wc_nbackends; b++) {
+	for (b = 0; b < w->w_nchannels; b++) {
 		if ((c = TAILQ_FIRST(&w->w_backends[b].be_queue)) == NULL)
 			continue;
 		if (c->cn_deadline < next)
@@ -298,13 +419,38 @@ backend_next_deadline(const struct worker *w)
 	return next;
 }
 
+/*
+ * backend_forget - make tenant slot b free for another socket: close its
+ * channel (out of epoll first) and forget its outage; its use count
+ * goes on, so events of the old channel are recognised as stale
+ */
+void
+backend_forget(struct worker *w, int b)
+{
+	struct backend	*be = &w->w_backends[b];
+
+	if (be->be_fd != -1) {
+		(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, be->be_fd, NULL);
+		close(be->be_fd);
+	}
+	be->be_fd = -1;
+	be->be_retry = 0;
+	be->be_backoff = 0;
+	be->be_down = BACKEND_UP;
+	be->be_want_out = 0;
+	be->be_out_helps = 0;
+	be->be_tenant = -1;
+	be->be_path[0] = '\0';
+	be->be_label[0] = '\0';
+}
+
 /* backend_close_all - close every channel, at exit */
 void
 backend_close_all(struct worker *w)
 {
 	size_t	b;
 
-	for (b = 0; b < w->w_conf.wc_nbackends; b++)
+	for (b = 0; b < w->w_nchannels; b++)
 		if (w->w_backends[b].be_fd != -1)
 			close(w->w_backends[b].be_fd);
 	free(w->w_backends);

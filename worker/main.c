@@ -59,7 +59,7 @@ main_counters(struct worker *w)
 {
 	struct stat	 st;
 	void		*base;
-	size_t		 nb = w->w_conf.wc_nbackends;
+	size_t		 nb = wconf_counted(&w->w_conf);
 	uint64_t	 pending;
 
 	if (fstat(WCONF_COUNTERS_FD, &st) == -1 || (size_t)st.st_size <
@@ -110,8 +110,9 @@ main_pool(struct worker *w)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		fit = rl.rlim_cur > MAIN_FD_RESERVE + w->w_nlisteners +
-		    w->w_conf.wc_nbackends ? rl.rlim_cur - MAIN_FD_RESERVE -
-		    w->w_nlisteners - w->w_conf.wc_nbackends : 1;
+		    backend_channels(&w->w_conf) ? rl.rlim_cur -
+		    MAIN_FD_RESERVE - w->w_nlisteners -
+		    backend_channels(&w->w_conf) : 1;
 		if (n > fit) {
 			log_warnx("max_pending %zu does not fit in %llu "
 			    "descriptors: using %zu", n,
@@ -143,6 +144,8 @@ main_epoll(struct worker *w)
 		fatal("epoll_ctl control pipe");
 	if (backend_init(w) == -1)
 		fatal("backend_init");
+	if (tenant_init(w) == -1)
+		fatal("tenant_init");
 }
 
 /* main_logs - the log level and access log the configuration asks for */
@@ -190,6 +193,7 @@ main(int argc, char **argv)
 	    w.w_index, w.w_gen, w.w_nlisteners, w.w_conf.wc_nbackends);
 	loop_run(&w);
 	backend_close_all(&w);
+	tenant_free(&w);
 	wconf_clear(&w.w_conf);
 	free(w.w_conns);
 	free(w.w_listeners);

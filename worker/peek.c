@@ -200,14 +200,14 @@ peek_payload(struct worker *w, struct conn *c, const char *name, ssize_t nlen)
 static void
 peek_handed(struct worker *w, struct conn *c, int b, int fallback_of)
 {
-	struct counters_backend	*cb = &w->w_counters->cw_backends[b];
+	struct counters_backend	*cb = backend_counts(w, b);
 	char			 detail[16 + WCONF_NAME_MAX];
 
 	COUNTERS_ADD(cb->cb_handoff, 1);
 	if (fallback_of != -1) {
 		COUNTERS_ADD(cb->cb_fallback, 1);
 		snprintf(detail, sizeof(detail), "fallback_of=%s",
-		    w->w_conf.wc_backends[fallback_of].wb_name);
+		    backend_name(w, fallback_of));
 	}
 	peek_log(w, c, &w->w_hello, b, PEEK_HANDOFF, 0,
 	    fallback_of != -1 ? detail : NULL);
@@ -221,8 +221,7 @@ peek_try(struct worker *w, struct conn *c, int b)
 	ssize_t	len;
 
 	if ((len = peek_payload(w, c, w->w_name, w->w_name_len)) == -1) {
-		log_warn("%s: backend %s", __func__,
-		    w->w_conf.wc_backends[b].wb_name);
+		log_warn("%s: backend %s", __func__, backend_name(w, b));
 		return BACKEND_DOWN;
 	}
 	return backend_send(w, b, c, w->w_payload, (size_t)len);
@@ -236,8 +235,8 @@ peek_try(struct worker *w, struct conn *c, int b)
 static void
 peek_fallback(struct worker *w, struct conn *c, int b, int busy)
 {
-	struct counters_backend	*cb = &w->w_counters->cw_backends[b];
-	int			 f = w->w_conf.wc_backends[b].wb_fallback;
+	struct counters_backend	*cb = backend_counts(w, b);
+	int			 f = backend_fallback(w, b);
 
 	if (f != -1 && peek_try(w, c, f) == BACKEND_SENT) {
 		peek_handed(w, c, f, b);
@@ -245,7 +244,7 @@ peek_fallback(struct worker *w, struct conn *c, int b, int busy)
 	}
 	COUNTERS_ADD(*(busy ? &cb->cb_busy : &cb->cb_down), 1);
 	peek_refuse_log(w, c, &w->w_hello, b, ALERT_INTERNAL_ERROR,
-	    busy ? "backend-busy" : "backend-down");
+	    busy ? "backend-busy" : backend_down_reason(w, b));
 }
 
 /*
@@ -269,17 +268,44 @@ peek_send(struct worker *w, struct conn *c, int b)
 	}
 }
 
+/*
+ * peek_pick - the channel for the name in w_name: a backend's exact or
+ * wildcard name, else a tenant's socket (tenant.c), else the backend of
+ * "*", else default; -1: none, TENANT_FULL: no tenant slot is free
+ */
+static int
+peek_pick(struct worker *w)
+{
+	size_t	suffix;
+	int	b = -1, any = -1;
+
+	if (w->w_name_len > 0) {
+		b = names_match(w->w_conf.wc_names, w->w_name,
+		    (size_t)w->w_name_len, &suffix);
+		/* Matched by "*" alone: tenants come first. */
+		if (b != -1 && suffix == 0 && w->w_conf.wc_ntenants > 0) {
+			any = b;
+			b = -1;
+		}
+		if (b == -1 && w->w_conf.wc_ntenants > 0 &&
+		    (b = tenant_route(w, w->w_name,
+		    (size_t)w->w_name_len)) == TENANT_NONE)
+			b = any;
+	}
+	return b == -1 ? w->w_conf.wc_default : b;
+}
+
 /* peek_route - pick the backend for a complete hello and hand off */
 static void
 peek_route(struct worker *w, struct conn *c)
 {
-	int	b = -1;
+	int	b = peek_pick(w);
 
-	if (w->w_name_len > 0)
-		b = names_lookup(w->w_conf.wc_names, w->w_name,
-		    (size_t)w->w_name_len);
-	if (b == -1)
-		b = w->w_conf.wc_default;
+	if (b == TENANT_FULL) {
+		peek_refuse_log(w, c, &w->w_hello, -1, ALERT_INTERNAL_ERROR,
+		    "backend-busy");
+		return;
+	}
 	if (b == -1) {
 		peek_refuse_log(w, c, &w->w_hello, -1, ALERT_UNRECOGNIZED_NAME,
 		    "no-route");

@@ -77,12 +77,28 @@ struct listener {
 	char			 ls_text[CONN_ADDR_TEXT_MAX]; /* for the access log */
 };
 
+/* why a backend is down, logged once per outage and cause */
+enum backend_down {
+	BACKEND_UP,
+	BACKEND_DOWN_CONNECT,	/* its socket refused us, or is missing */
+	BACKEND_DOWN_OWNER,	/* its listener is not the owner's */
+};
+
+/*
+ * A channel: w_backends[0 .. wc_nbackends - 1] are the configured
+ * backends; after them, when there are tenants, TENANT_SLOTS dynamic
+ * ones for tenant sockets (tenant.c), reused least recently used first.
+ */
 struct backend {
 	int			 be_fd;		/* channel, or -1 */
 	uint32_t		 be_use;	/* bumped per channel */
 	uint64_t		 be_retry;	/* no connect attempt before */
 	unsigned		 be_backoff;	/* ms */
-	int			 be_down;	/* outage logged */
+	enum backend_down	 be_down;	/* outage logged, with its cause */
+	int			 be_tenant;	/* tenant index, or -1 */
+	uint64_t		 be_used;	/* a tenant slot's last route */
+	char			 be_path[WCONF_PATH_MAX + 1]; /* tenant's */
+	char			 be_label[WCONF_NAME_MAX + 1]; /* "tenant:x" */
 	int			 be_want_out;	/* EPOLLOUT registered */
 	int			 be_out_helps;	/* last busy was a full queue */
 	struct conn_list	 be_queue;	/* CONN_QUEUED, oldest first */
@@ -101,6 +117,8 @@ struct worker {
 	unsigned int		 w_fd_pauses;	/* in this shortage */
 	int			 w_stopping;
 	struct backend		*w_backends;
+	size_t			 w_nchannels;	/* backends, then tenant slots */
+	struct tenant_cache	*w_tenant_cache; /* NULL without tenants */
 	struct conn		*w_conns;	/* the pool, max_pending slots */
 	size_t			 w_nconns;
 	size_t			 w_fresh;	/* slots from here never used */
@@ -144,7 +162,13 @@ uint64_t peek_next_deadline(const struct worker *);
 /* backend.c */
 enum backend_result { BACKEND_SENT, BACKEND_BUSY, BACKEND_DOWN };
 
+size_t	backend_channels(const struct wconf *);
 int	backend_init(struct worker *);
+const char *backend_name(const struct worker *, int backend);
+struct counters_backend *backend_counts(struct worker *, int backend);
+int	backend_fallback(const struct worker *, int backend);
+const char *backend_down_reason(const struct worker *, int backend);
+void	backend_forget(struct worker *, int backend);
 enum backend_result backend_send(struct worker *, int backend,
 	    struct conn *, const uint8_t *payload, size_t len);
 int	backend_has_queue(const struct worker *, int backend);
@@ -154,6 +178,15 @@ void	backend_event(struct worker *, int backend, uint32_t use,
 void	backend_expire(struct worker *);
 uint64_t backend_next_deadline(const struct worker *);
 void	backend_close_all(struct worker *);
+
+/* tenant.c */
+#define TENANT_SLOTS	64	/* tenant channels per worker */
+#define TENANT_NONE	(-1)	/* no tenant socket: not the tenant's route */
+#define TENANT_FULL	(-2)	/* every slot has connections waiting */
+
+int	tenant_init(struct worker *);
+int	tenant_route(struct worker *, const char *name, size_t len);
+void	tenant_free(struct worker *);
 
 /* access.c */
 void	access_init(struct worker *);

@@ -1,0 +1,207 @@
+/*
+ * tenant.c - routes a tenant sets up herself: a socket file in her
+ * directory, found without a reload.
+ *
+ * Runs in the worker, unprivileged, once per connection whose name
+ * matched no backend's exact or wildcard pattern.  A name under one of
+ * tenant T's patterns goes to <T's dir>/<name>.sock if it exists, else,
+ * when a wildcard "*.<suffix>" of hers matched, to <dir>/_.<suffix>.sock;
+ * backend.c then connects it as a channel like a backend's and checks
+ * that the listener is T's uid.  A name outside her patterns is never
+ * looked up in her directory.
+ *
+ * What the directory holds is cached per name for TENANT_TTL_MS, found
+ * or not, in a direct-mapped table of TENANT_CACHE entries (a collision
+ * replaces the older one), so a busy name costs one stat a second, not
+ * one per connection.  Channels live in TENANT_SLOTS slots after the
+ * configured backends; a socket without a slot takes a free one, or the
+ * least recently used one that has no connection waiting.
+ *
+ * The names come from hostname_normalize: lowercase letters, digits,
+ * hyphens and dots, never "/" nor a leading "."; checked again here all
+ * the same, since they become file names.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "worker.h"
+
+#define TENANT_CACHE	512	/* names remembered, a power of two */
+#define TENANT_TTL_MS	1000	/* how long a stat's answer is believed */
+
+enum tenant_found {
+	TENANT_FOUND_NONE,	/* neither socket exists */
+	TENANT_FOUND_EXACT,	/* <dir>/<name>.sock */
+	TENANT_FOUND_WILD,	/* <dir>/_.<suffix>.sock */
+};
+
+struct tenant_entry {
+	uint64_t		 te_expires;	/* ms; 0: empty */
+	enum tenant_found	 te_found;
+	int			 te_tenant;
+	size_t			 te_suffix;	/* the wildcard's, for _WILD */
+	size_t			 te_len;
+	char			 te_name[HOSTNAME_MAX + 1];
+};
+
+struct tenant_cache {
+	struct tenant_entry	tc_entries[TENANT_CACHE];
+};
+
+/* tenant_init - the cache, when there are tenants */
+int
+tenant_init(struct worker *w)
+{
+	w->w_tenant_cache = NULL;
+	if (w->w_conf.wc_ntenants == 0)
+		return 0;
+	if ((w->w_tenant_cache = calloc(1, sizeof(*w->w_tenant_cache))) == NULL)
+		return -1;
+	return 0;
+}
+
+/* tenant_free - release the cache */
+void
+tenant_free(struct worker *w)
+{
+	free(w->w_tenant_cache);
+	w->w_tenant_cache = NULL;
+}
+
+/* tenant_hash - FNV-1a of name: which cache entry it uses */
+static size_t
+tenant_hash(const char *name, size_t len)
+{
+	uint32_t	h = 2166136261u;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	return h & (TENANT_CACHE - 1);
+}
+
+/*
+ * tenant_path - <dir>/<name>.sock, or with wild <dir>/_.<suffix>.sock
+ * (suffix: the last suffix bytes of name); 0, or -1 when it does not
+ * fit a socket address or the name is not a safe file name
+ */
+static int
+tenant_path(const struct worker *w, int t, const char *name, size_t len,
+    size_t suffix, int wild, char *path)
+{
+	const char	*file = wild ? name + len - suffix : name;
+	int		 n;
+
+	if (memchr(name, '/', len) != NULL || name[0] == '.')
+		return -1;
+	n = snprintf(path, WCONF_PATH_MAX + 1, "%s/%s%.*s.sock",
+	    w->w_conf.wc_tenants[t].wt_dir, wild ? "_." : "",
+	    (int)(wild ? suffix : len), file);
+	return n > 0 && (size_t)n <= WCONF_PATH_MAX ? 0 : -1;
+}
+
+/* tenant_is_socket - whether path is a socket file (following links) */
+static int
+tenant_is_socket(const char *path)
+{
+	struct stat	st;
+
+	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* tenant_look - which of tenant t's sockets for name exists, and cache it */
+static struct tenant_entry *
+tenant_look(struct worker *w, int t, const char *name, size_t len,
+    size_t suffix)
+{
+	struct tenant_entry	*te;
+	char			 path[WCONF_PATH_MAX + 1];
+
+	te = &w->w_tenant_cache->tc_entries[tenant_hash(name, len)];
+	if (te->te_expires > w->w_now && te->te_len == len &&
+	    te->te_tenant == t && memcmp(te->te_name, name, len) == 0)
+		return te;
+	te->te_found = TENANT_FOUND_NONE;
+	/* A name too long for its own file may still have the wildcard's. */
+	if (tenant_path(w, t, name, len, suffix, 0, path) == 0 &&
+	    tenant_is_socket(path))
+		te->te_found = TENANT_FOUND_EXACT;
+	else if (suffix < len &&
+	    tenant_path(w, t, name, len, suffix, 1, path) == 0 &&
+	    tenant_is_socket(path))
+		te->te_found = TENANT_FOUND_WILD;
+	te->te_tenant = t;
+	te->te_suffix = suffix;
+	te->te_len = len;
+	memcpy(te->te_name, name, len);
+	te->te_expires = w->w_now + TENANT_TTL_MS;
+	return te;
+}
+
+/*
+ * tenant_slot - the channel slot for path of tenant t: the one it has,
+ * else a free one, else the least recently used one without waiting
+ * connections (its channel closed); TENANT_FULL when there is none
+ */
+static int
+tenant_slot(struct worker *w, int t, const char *path)
+{
+	struct backend	*be;
+	size_t		 i, first = w->w_conf.wc_nbackends;
+	int		 pick = -1;
+
+	for (i = first; i < w->w_nchannels; i++) {
+		be = &w->w_backends[i];
+		if (be->be_tenant == t && strcmp(be->be_path, path) == 0)
+			return (int)i;
+		if (!TAILQ_EMPTY(&be->be_queue))
+			continue;
+		if (pick == -1 || (w->w_backends[pick].be_tenant != -1 &&
+		    (be->be_tenant == -1 ||
+		    be->be_used < w->w_backends[pick].be_used)))
+			pick = (int)i;
+	}
+	if (pick == -1) {
+		log_warnx("tenant %s: all %d tenant channels have clients "
+		    "waiting; refusing %s", w->w_conf.wc_tenants[t].wt_name,
+		    TENANT_SLOTS, path);
+		return TENANT_FULL;
+	}
+	backend_forget(w, pick);
+	be = &w->w_backends[pick];
+	be->be_tenant = t;
+	strcpy(be->be_path, path);
+	snprintf(be->be_label, sizeof(be->be_label), "%s%s",
+	    WCONF_TENANT_PREFIX, w->w_conf.wc_tenants[t].wt_name);
+	return pick;
+}
+
+/*
+ * tenant_route - the channel for a normalized name that no backend's
+ * exact or wildcard pattern has: TENANT_NONE when no tenant claims it
+ * or her directory has no socket for it, TENANT_FULL, or the slot.
+ */
+int
+tenant_route(struct worker *w, const char *name, size_t len)
+{
+	struct tenant_entry	*te;
+	char			 path[WCONF_PATH_MAX + 1];
+	size_t			 suffix;
+	int			 t, b;
+
+	t = names_match(w->w_conf.wc_tenant_names, name, len, &suffix);
+	/* A tenant never has "*" (conf.c): suffix 0 cannot happen. */
+	if (t == -1 || suffix == 0)
+		return TENANT_NONE;
+	te = tenant_look(w, t, name, len, suffix);
+	if (te->te_found == TENANT_FOUND_NONE ||
+	    tenant_path(w, t, name, len, suffix,
+	    te->te_found == TENANT_FOUND_WILD, path) == -1)
+		return TENANT_NONE;
+	if ((b = tenant_slot(w, t, path)) >= 0)
+		w->w_backends[b].be_used = w->w_now;
+	return b;
+}
