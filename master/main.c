@@ -36,6 +36,7 @@
 #include "log.h"
 #include "notify.h"
 #include "privdrop.h"
+#include "sockdir.h"
 #include "proctitle.h"
 #include "spawn.h"
 #include "stats.h"
@@ -272,6 +273,7 @@ main_reload(struct conf **running, const char *path)
 	}
 	stats_reloaded(1);
 	log_set_level(cf->cf_wconf.wc_log_level);
+	sockdir_check(cf);
 	log_info("reload: configuration generation %u loaded from %s: "
 	    "%zu backends, %zu names, %d workers", spawn_current_gen(), path,
 	    cf->cf_wconf.wc_nbackends, names_count(cf->cf_wconf.wc_names),
@@ -413,6 +415,8 @@ main(int argc, char **argv)
 		fatalx("%s: started as root, so [snitch] needs user = (the "
 		    "unprivileged user SNItch runs as)", path);
 	exe_fd = main_worker_exe();
+	/* As root, before the drop: every directory can be looked at. */
+	sockdir_check(cf);
 	listen_fds = listen_setup(cf);
 	main_nlisten = cf->cf_nlisten;
 	/* Connected before the drop: the socket may be root's only. */
