@@ -369,7 +369,7 @@ static void __attribute__((noreturn))
 demo_usage(void)
 {
 	(void)fprintf(stderr, "usage: snitch-demo -s SOCKET -n NAME "
-	    "-c CERT.pem -k KEY.pem [-m MODE]\n");
+	    "-c CERT.pem -k KEY.pem [-m MODE] [-u USER]\n");
 	exit(1);
 }
 
@@ -385,10 +385,11 @@ main(int argc, char *argv[])
 	const char		*p;
 	char			*end;
 	unsigned long		 mode = 0;
+	uid_t			 peer = SNITCH_PEER_ANY;
 	pid_t			 pid;
 	int			 ch;
 
-	while ((ch = getopt(argc, argv, "s:n:c:k:m:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:n:c:k:m:u:")) != -1) {
 		switch (ch) {
 		case 's':
 			sock = optarg;
@@ -401,6 +402,10 @@ main(int argc, char *argv[])
 			break;
 		case 'k':
 			key = optarg;
+			break;
+		case 'u':
+			if (snitch_peer_uid(optarg, &peer) < 0)
+				demo_usage();
 			break;
 		case 'm':
 			errno = 0;
@@ -444,7 +449,7 @@ main(int argc, char *argv[])
 		    ERR_error_string(ERR_get_error(), NULL));
 		return 1;
 	}
-	if ((srv = snitch_open(sock, (mode_t)mode)) == NULL) {
+	if ((srv = snitch_open_peer(sock, (mode_t)mode, peer)) == NULL) {
 		demo_log("%s: %s", sock, strerror(errno));
 		SSL_CTX_free(ctx);
 		return 1;

@@ -594,8 +594,8 @@ exec_loop(struct exec *ex)
 static void __attribute__((noreturn))
 exec_usage(void)
 {
-	(void)fprintf(stderr, "usage: snitch-exec [-c MAX] [-m MODE] [-v] "
-	    "-s SOCKET -- PROGRAM [ARGS...]\n");
+	(void)fprintf(stderr, "usage: snitch-exec [-c MAX] [-m MODE] [-u USER] "
+	    "[-v] -s SOCKET -- PROGRAM [ARGS...]\n");
 	exit(1);
 }
 
@@ -616,14 +616,14 @@ main(int argc, char *argv[])
 {
 	static struct exec	 ex;
 	unsigned long		 mode = EXEC_MODE_DEFAULT;
-	const char		*path = NULL;
+	const char		*path = NULL, *user = NULL;
 	size_t			 i;
 	int			 ch, verbose = 0;
 
 	service_stdio("snitch-exec");
 	ex.ex_max = EXEC_MAX_DEFAULT;
 	/* "+": the options end at PROGRAM, even without "--". */
-	while ((ch = getopt(argc, argv, "+c:m:s:v")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:m:s:u:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			ex.ex_max = exec_number(optarg, 10, 1, EXEC_MAX_LIMIT);
@@ -633,6 +633,9 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			path = optarg;
+			break;
+		case 'u':
+			user = optarg;
 			break;
 		case 'v':
 			verbose++;
@@ -652,6 +655,8 @@ main(int argc, char *argv[])
 		fatal("calloc");
 	for (i = 0; i < EXEC_LINGER_MAX; i++)
 		ex.ex_linger[i].lg_fd = -1;
+	if (user != NULL)
+		service_peer(&ex.ex_sv, user);
 	service_listen(&ex.ex_sv, path, (mode_t)mode);
 	log_info("listening on %s: %s for each connection, at most %zu at "
 	    "once", path, ex.ex_argv[0], ex.ex_max);

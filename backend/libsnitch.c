@@ -8,7 +8,9 @@
  *
  * Anyone who can connect to the socket can send messages: the socket's
  * mode and its directory are the access control, and every message is
- * still checked as untrusted input.  Every fd that arrives with a message
+ * still checked as untrusted input.  A backend may also require that
+ * channels come from one uid, SNItch's (SO_PEERCRED of the channel):
+ * another user who can connect then gets the channel closed at once.  Every fd that arrives with a message
  * either reaches the caller in sc_fd or is closed here, whatever else is
  * wrong with the message: a backend that leaked one fd per bad message
  * would run out of fds under a buggy sender.
@@ -23,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +56,86 @@ struct snitch_server {
 	size_t		 ss_cursor;	/* next unserved ss_pfd */
 	int		 ss_paused;	/* listener out of poll until: */
 	struct timespec	 ss_resume;
+	uid_t		 ss_peer;	/* channels only from, or _ANY */
 };
+
+/* snitch_peer_uid - the uid of a user name or decimal number */
+int
+snitch_peer_uid(const char *user, uid_t *uid)
+{
+	struct passwd	 pw, *found = NULL;
+	char		 buf[4096], *end;
+	unsigned long	 n;
+
+	if (user == NULL || *user == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (*user >= '0' && *user <= '9') {
+		errno = 0;
+		n = strtoul(user, &end, 10);
+		if (errno || *end != '\0' || n >= (unsigned long)SNITCH_PEER_ANY) {
+			errno = EINVAL;
+			return -1;
+		}
+		*uid = (uid_t)n;
+		return 0;
+	}
+	/* getpwnam_r: no static buffer shared with the caller's threads */
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 ||
+	    found == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	*uid = pw.pw_uid;
+	return 0;
+}
+
+/*
+ * snitch_peer_wanted - the uid channels must come from: uid, else the
+ * environment's; 1 with *want set, 0 when anyone may, -1 with EINVAL
+ * when SNITCH_PEER_UID names no user
+ */
+static int
+snitch_peer_wanted(uid_t uid, uid_t *want)
+{
+	const char	*env;
+
+	if (uid != SNITCH_PEER_ANY) {
+		*want = uid;
+		return 1;
+	}
+	if ((env = getenv(SNITCH_PEER_ENV)) == NULL || *env == '\0')
+		return 0;
+	return snitch_peer_uid(env, want) == 0 ? 1 : -1;
+}
+
+/*
+ * snitch_peer_check - keep channel fd only if its peer is the uid
+ * wanted; otherwise close it: -1 with EACCES (EINVAL: a bad variable)
+ */
+static int
+snitch_peer_check(int fd, uid_t uid)
+{
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	uid_t		 want;
+	int		 r, saved;
+
+	if ((r = snitch_peer_wanted(uid, &want)) == 0)
+		return fd;
+	saved = EINVAL;
+	if (r == 1) {
+		saved = EACCES;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+			saved = errno;
+		else if (cred.uid == want)
+			return fd;
+	}
+	(void)close(fd);
+	errno = saved;
+	return -1;
+}
 
 /* snitch_unlink_stale - remove a socket at path that nobody listens on */
 static int
@@ -107,9 +189,12 @@ snitch_listen(const char *path, mode_t mode)
 	struct sockaddr_un	 sun;
 	size_t			 len;
 	int			 fd = -1, bound = 0, saved;
+	uid_t			 want;
 
-	if (path == NULL || *path == '\0') {
-		/* An empty name would autobind to an abstract address. */
+	if (path == NULL || *path == '\0' ||
+	    snitch_peer_wanted(SNITCH_PEER_ANY, &want) == -1) {
+		/* An empty name would autobind to an abstract address; a
+		 * bad SNITCH_PEER_UID would refuse every channel later. */
 		errno = EINVAL;
 		return -1;
 	}
@@ -153,7 +238,18 @@ fail:
 int
 snitch_accept(int listen_fd)
 {
-	return accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	return snitch_accept_peer(listen_fd, SNITCH_PEER_ANY);
+}
+
+/* snitch_accept_peer - accept a channel if it comes from uid; fd or -1 */
+int
+snitch_accept_peer(int listen_fd, uid_t uid)
+{
+	int	fd;
+
+	if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		return -1;
+	return snitch_peer_check(fd, uid);
 }
 
 /* snitch_alpn_walk - one ProtocolName of list at *off; 1, 0 at the end, -1 */
@@ -456,6 +552,8 @@ snitch_server_accept(struct snitch_server *srv)
 		/* Non-blocking: snitch_next must not wait on one channel. */
 		fd = accept4(srv->ss_listen, NULL, NULL,
 		    SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd >= 0 && snitch_peer_check(fd, srv->ss_peer) < 0)
+			continue;	/* another user's channel: closed */
 		if (fd < 0) {
 			switch (errno) {
 			case EAGAIN:
@@ -488,12 +586,20 @@ snitch_server_accept(struct snitch_server *srv)
 struct snitch_server *
 snitch_open(const char *path, mode_t mode)
 {
+	return snitch_open_peer(path, mode, SNITCH_PEER_ANY);
+}
+
+/* snitch_open_peer - snitch_open, keeping only channels from uid */
+struct snitch_server *
+snitch_open_peer(const char *path, mode_t mode, uid_t uid)
+{
 	struct snitch_server	*srv;
 	int			 fl, saved;
 
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return NULL;
 	srv->ss_listen = -1;
+	srv->ss_peer = uid;
 	srv->ss_cap = SNITCH_CHANNELS_INIT;
 	if ((srv->ss_pfd = calloc(srv->ss_cap, sizeof(*srv->ss_pfd))) == NULL)
 		goto fail;

@@ -864,7 +864,8 @@ static void __attribute__((noreturn))
 relay_usage(void)
 {
 	(void)fprintf(stderr, "usage: snitch-relay [-v] [-m MODE] [-p v1|v2] "
-	    "[-t IDLE] [-T CONNECT_TIMEOUT] [-D DOWN] -s SOCKET TARGET...\n");
+	    "[-t IDLE] [-T CONNECT_TIMEOUT] [-D DOWN] [-u USER] -s SOCKET "
+	    "TARGET...\n");
 	exit(1);
 }
 
@@ -949,7 +950,7 @@ relay_options(struct relay *rl, int argc, char *argv[], const char **path,
 	rl->rl_idle_ms = RELAY_IDLE_DEFAULT * 1000;
 	rl->rl_connect_ms = RELAY_CONNECT_DEFAULT * 1000;
 	rl->rl_down_ms = RELAY_DOWN_DEFAULT * 1000;
-	while ((ch = getopt(argc, argv, "D:m:p:s:t:T:v")) != -1) {
+	while ((ch = getopt(argc, argv, "D:m:p:s:t:T:u:v")) != -1) {
 		switch (ch) {
 		case 'D':
 			rl->rl_down_ms = 1000 * (uint64_t)relay_number(optarg,
@@ -977,6 +978,9 @@ relay_options(struct relay *rl, int argc, char *argv[], const char **path,
 			rl->rl_connect_ms = 1000 *
 			    (uint64_t)relay_number(optarg, 10, 1,
 			    RELAY_TIMEOUT_LIMIT);
+			break;
+		case 'u':
+			service_peer(&rl->rl_sv, optarg);
 			break;
 		case 'v':
 			(*verbose)++;

@@ -29,6 +29,8 @@
 #include "log.h"
 #include "service.h"
 
+#define SERVICE_STRANGERS_BURST	16	/* refused channels per accept */
+
 /* service_now_ms - monotonic milliseconds, precise enough for durations */
 uint64_t
 service_now_ms(void)
@@ -123,6 +125,15 @@ service_signals(int with_sigchld)
 	return fd;
 }
 
+/* service_peer - -u USER: accept channels from USER's uid only; fatal */
+void
+service_peer(struct service *sv, const char *user)
+{
+	if (snitch_peer_uid(user, &sv->sv_peer) < 0)
+		fatalx("-u %s: no such user", user);
+	sv->sv_peer_set = 1;
+}
+
 /* service_listen - the handoff socket at path, non-blocking; fatal */
 void
 service_listen(struct service *sv, const char *path, mode_t mode)
@@ -175,9 +186,21 @@ service_close(struct service *sv)
 int
 service_accept(struct service *sv)
 {
-	int	fd;
+	uid_t	peer = sv->sv_peer_set ? sv->sv_peer : SNITCH_PEER_ANY;
+	int	fd, n = 0;
 
-	if ((fd = snitch_accept(sv->sv_listen)) < 0) {
+	/* Another user's channels are closed by libsnitch; a few in a row
+	 * still leave room for the loop's other work. */
+	while ((fd = snitch_accept_peer(sv->sv_listen, peer)) < 0 &&
+	    errno == EACCES) {
+		log_warnx("%s: a channel not from SNItch's uid was refused "
+		    "(%lu so far)", __func__, ++sv->sv_strangers);
+		if (++n == SERVICE_STRANGERS_BURST) {
+			errno = EAGAIN;
+			break;
+		}
+	}
+	if (fd < 0) {
 		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
 			return -1;
 		if (!sv->sv_failing)

@@ -26,6 +26,9 @@ struct service {
 	uint64_t		 sv_resume;	/* listener paused until, or 0 */
 	int			 sv_failing;	/* accept failure logged, not over */
 	unsigned long		 sv_bad;	/* handoff messages refused */
+	int			 sv_peer_set;	/* -u: channels only from */
+	uid_t			 sv_peer;	/* this uid */
+	unsigned long		 sv_strangers;	/* channels refused for it */
 	struct snitch_conn	 sv_conn;	/* the one service_recv filled */
 };
 
@@ -42,6 +45,7 @@ int	service_addr(const struct sockaddr_storage *ss, char *ip,
 	    size_t ip_size, char *port, size_t port_size);
 void	service_stdio(const char *progname);
 int	service_signals(int with_sigchld);
+void	service_peer(struct service *sv, const char *user);
 void	service_listen(struct service *sv, const char *path, mode_t mode);
 void	service_close(struct service *sv);
 int	service_accept(struct service *sv);

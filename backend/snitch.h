@@ -20,8 +20,10 @@
  * threads.
  *
  * Access control is the socket file's mode and its directory: anyone who
- * can connect can send connections.  Received messages are checked all
- * the same (see snitch_recv).
+ * can connect can send connections, unless the backend requires that
+ * channels come from SNItch's uid (snitch_accept_peer, snitch_open_peer,
+ * or SNITCH_PEER_UID in the environment).  Received messages are checked
+ * all the same (see snitch_recv).
  *
  * A backend that forks per connection calls snitch_close(srv) in the
  * child: a child holding the listener and the channels keeps the socket
@@ -47,6 +49,14 @@ struct snitch_conn {
 	unsigned char		 sc_alpn[SNITCH_ALPN_MAX]; /* ProtocolNameList body */
 };
 
+/*
+ * SNITCH_PEER_UID=USER (a name or a number) in the environment makes
+ * snitch_accept, snitch_accept_peer(fd, SNITCH_PEER_ANY), snitch_open
+ * and snitch_next refuse every channel whose other end is not that uid.
+ */
+#define SNITCH_PEER_ENV	"SNITCH_PEER_UID"
+#define SNITCH_PEER_ANY	((uid_t)-1)	/* no uid given: the environment's */
+
 /* "[" INET6_ADDRSTRLEN "]:65535": room for any snitch_addr_format result */
 #define SNITCH_ADDR_MAX	(46 + 8)
 
@@ -61,7 +71,16 @@ struct snitch_conn {
  * file is not removed on close: unlink it when the backend stops for good.
  *
  * snitch_accept - accept a worker's channel (close on exec, blocking);
- * the channel fd, or -1.
+ * the channel fd, or -1.  With SNITCH_PEER_UID set, a channel whose
+ * peer (SO_PEERCRED) is another uid is closed at once: -1 with EACCES
+ * (accept the next one: the listener is fine).  snitch_listen checks
+ * the variable and fails with EINVAL when it names no user.
+ *
+ * snitch_accept_peer - snitch_accept, requiring channels from uid (the
+ * uid SNItch runs as); SNITCH_PEER_ANY: as snitch_accept.
+ *
+ * snitch_peer_uid - the uid of user, a name or a decimal number; 0, or
+ * -1 with EINVAL when there is no such user.
  *
  * snitch_recv - receive one connection from a channel:
  *   1  conn filled; sc_fd is the caller's to close (close on exec,
@@ -76,6 +95,8 @@ struct snitch_conn {
  */
 int	snitch_listen(const char *path, mode_t mode);
 int	snitch_accept(int listen_fd);
+int	snitch_accept_peer(int listen_fd, uid_t uid);
+int	snitch_peer_uid(const char *user, uid_t *uid);
 int	snitch_recv(int channel_fd, struct snitch_conn *conn);
 
 /*
@@ -100,9 +121,13 @@ int	snitch_addr_format(const struct sockaddr_storage *ss, char *buf,
  * snitch_open - snitch_listen, and a server keeping every worker's
  * channel; the server, or NULL with errno.
  *
+ * snitch_open_peer - snitch_open, accepting channels from uid only
+ * (SNITCH_PEER_ANY: as snitch_open).
+ *
  * snitch_next - block until a connection arrives on any channel,
  * accepting new channels and dropping closed ones meanwhile; refused
- * messages are skipped silently.  0 with conn filled, or -1: EINTR when
+ * messages, and channels from a uid that is not the one required, are
+ * skipped silently.  0 with conn filled, or -1: EINTR when
  * a signal interrupted the wait (check your flags and call again),
  * anything else is fatal.
  *
@@ -112,6 +137,8 @@ int	snitch_addr_format(const struct sockaddr_storage *ss, char *buf,
 struct snitch_server;
 
 struct snitch_server *snitch_open(const char *path, mode_t mode);
+struct snitch_server *snitch_open_peer(const char *path, mode_t mode,
+	    uid_t uid);
 int	snitch_next(struct snitch_server *srv, struct snitch_conn *conn);
 void	snitch_close(struct snitch_server *srv);
 
