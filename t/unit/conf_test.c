@@ -13,6 +13,10 @@
 
 #define HEAD	"[snitch]\nlisten = 127.0.0.1:8443\n"
 #define BACKEND	"[backend a]\nsocket = /run/a.sock\nnames = a.test\n"
+#define TENANT(name, names) "[tenant " name "]\nuid = 0\nnames = " names \
+	"\ndir = /run/t/" name "\n"
+#define LONG_DIR "/run/tenants/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"aaaaaaaaaaaaaaaaaaaaaaa"
 
 struct conf_row {
 	const char	*label;
@@ -136,6 +140,82 @@ static const struct conf_row conf_rows[] = {
 	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.test "
 	    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccc.test "
 	    "dddddddddd.test\n", 5, "line longer than" },
+	{ "owner by name and group", HEAD BACKEND "owner = root:root\n", -1,
+	    NULL },
+	{ "owner by numbers", HEAD BACKEND "owner = 1000:1000\n", -1, NULL },
+	{ "owner user only", HEAD BACKEND "owner = 0\n", -1, NULL },
+	{ "owner unknown user", HEAD BACKEND "owner = no-such-user-x\n", 6,
+	    "owner: unknown user 'no-such-user-x'" },
+	{ "owner unknown group", HEAD BACKEND "owner = root:no-such-group-x\n",
+	    6, "owner: unknown group 'no-such-group-x'" },
+	{ "owner empty group", HEAD BACKEND "owner = root:\n", 6,
+	    "owner: unknown group ''" },
+	{ "owner uid -1", HEAD BACKEND "owner = 4294967295\n", 6,
+	    "owner: unknown user '4294967295'" },
+	{ "owner twice", HEAD BACKEND "owner = 0\nowner = 0\n", 7,
+	    "'owner' is set twice" },
+	{ "tenant", HEAD BACKEND TENANT("alice", "*.alice.test alice.test"),
+	    -1, NULL },
+	{ "tenant without any backend", HEAD TENANT("alice", "alice.test"),
+	    -1, NULL },
+	{ "tenant name also a backend's", HEAD BACKEND TENANT("alice",
+	    "a.test *.a.test"), -1, NULL },
+	{ "two tenants, a bare domain and a wildcard", HEAD BACKEND
+	    TENANT("alice", "*.alice.test") TENANT("bob", "alice.test"), -1,
+	    NULL },
+	{ "tenant unknown uid", HEAD BACKEND "[tenant a]\nuid = no-such-user-x\n",
+	    7, "uid: unknown user 'no-such-user-x'" },
+	{ "tenant uid twice", HEAD BACKEND "[tenant a]\nuid = 0\nuid = 0\n", 8,
+	    "'uid' is set twice" },
+	{ "tenant without uid", HEAD BACKEND "[tenant a]\nnames = a.x\n"
+	    "dir = /t\n", 6, "tenant 'a' has no uid" },
+	{ "tenant without dir", HEAD BACKEND "[tenant a]\nnames = a.x\n"
+	    "uid = 0\n", 6, "tenant 'a' has no dir" },
+	{ "tenant without names", HEAD BACKEND "[tenant a]\nuid = 0\n"
+	    "dir = /t\n", 6, "tenant 'a' has no names" },
+	{ "tenant with *", HEAD BACKEND TENANT("a", "*"), 8,
+	    "'*' is not a host name or *.name (a tenant cannot have *)" },
+	{ "tenant bad pattern", HEAD BACKEND TENANT("a", "a_b.test"), 8,
+	    "'a_b.test' is not a host name" },
+	{ "tenant name twice", HEAD BACKEND TENANT("a", "x.test X.test."), 8,
+	    "name 'X.test.' is listed twice in tenant 'a'" },
+	{ "tenants with one name", HEAD BACKEND TENANT("alice", "x.test")
+	    TENANT("bob", "x.test"), 12,
+	    "name 'x.test' overlaps 'x.test' of tenant 'alice'" },
+	{ "tenant wildcard under another's", HEAD BACKEND TENANT("alice",
+	    "*.alice.test") TENANT("bob", "*.x.alice.test"), 12,
+	    "name '*.x.alice.test' overlaps '*.alice.test' of tenant 'alice'" },
+	{ "tenant wildcard over another's", HEAD BACKEND TENANT("alice",
+	    "*.x.alice.test") TENANT("bob", "*.alice.test"), 12,
+	    "overlaps '*.x.alice.test' of tenant 'alice'" },
+	{ "tenant name under another's wildcard", HEAD BACKEND TENANT("alice",
+	    "*.alice.test") TENANT("bob", "www.alice.test"), 12,
+	    "name 'www.alice.test' overlaps '*.alice.test'" },
+	{ "tenant wildcard over another's name", HEAD BACKEND TENANT("alice",
+	    "www.alice.test") TENANT("bob", "*.alice.test"), 12,
+	    "name '*.alice.test' overlaps 'www.alice.test'" },
+	{ "tenant dir relative", HEAD BACKEND "[tenant a]\ndir = run/a\n", 7,
+	    "dir must be an absolute path" },
+	{ "tenant dir trailing slash", HEAD BACKEND "[tenant a]\ndir = /run/\n",
+	    7, "dir must be an absolute path without a trailing /" },
+	{ "tenant dir too long", HEAD BACKEND "[tenant a]\ndir = " LONG_DIR
+	    "aaaaaaaaaaaaaaaaaaaaaaaa\n", 7, "dir must be an absolute path" },
+	{ "tenant dir twice", HEAD BACKEND "[tenant a]\ndir = /a\ndir = /b\n", 8,
+	    "'dir' is set twice" },
+	{ "tenant socket path too long", HEAD BACKEND "[tenant a]\nuid = 0\n"
+	    "dir = " LONG_DIR "\nnames = short.test\n  "
+	    "a-rather-long-name.test\n", 9, "tenant 'a': the socket path for "
+	    "'a-rather-long-name.test'" },
+	{ "tenant unknown key", HEAD BACKEND "[tenant a]\nsocket = /a\n", 7,
+	    "unknown key 'socket' in [tenant]" },
+	{ "tenant defined twice", HEAD BACKEND TENANT("a", "a.x")
+	    "[tenant a]\n", 10, "tenant 'a' is defined twice" },
+	{ "bad tenant name", HEAD BACKEND "[tenant a/b]\n", 6,
+	    "bad tenant name 'a/b'" },
+	{ "tenant name too long", HEAD BACKEND "[tenant "
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n", 6,
+	    "bad tenant name" },
+
 };
 
 /* conf_file - write text to a temporary file; its path */

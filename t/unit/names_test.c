@@ -375,10 +375,71 @@ test_many(void)
 	names_free(nm);
 }
 
+/* test_match - which pattern matched: the exact name, a suffix, or "*" */
+static void
+test_match(void)
+{
+	static const struct {
+		const char	*name;
+		int		 backend;
+		size_t		 suffix;
+	} rows[] = {
+		{ "example.org", 0, 11 },
+		{ "a.example.org", 2, 11 },
+		{ "x.deep.example.org", 3, 16 },
+		{ "unrelated.net", 4, 0 },
+	};
+	struct names	*nm = routes(1);
+	size_t		 i, suffix;
+	int		 got;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		got = names_match(nm, rows[i].name, strlen(rows[i].name),
+		    &suffix);
+		TAP_OK(got == rows[i].backend && suffix == rows[i].suffix,
+		    "match %s -> %d suffix %zu (got %d, %zu)", rows[i].name,
+		    rows[i].backend, rows[i].suffix, got, suffix);
+	}
+	names_free(nm);
+}
+
+/* test_overlap - whether two patterns can match one name */
+static void
+test_overlap(void)
+{
+	static const struct {
+		const char	*a, *b;
+		int		 overlap;
+	} rows[] = {
+		{ "a.test", "a.test", 1 },
+		{ "a.test", "b.test", 0 },
+		{ "*.a.test", "a.test", 0 },
+		{ "a.test", "*.a.test", 0 },
+		{ "*.a.test", "www.a.test", 1 },
+		{ "www.a.test", "*.a.test", 1 },
+		{ "*.a.test", "*.a.test", 1 },
+		{ "*.a.test", "*.x.a.test", 1 },
+		{ "*.x.a.test", "*.a.test", 1 },
+		{ "*.a.test", "*.xa.test", 0 },
+		{ "*.a.test", "xa.test", 0 },
+		{ "*.test", "*.a.test", 1 },
+		{ "*", "a.test", 1 },
+		{ "*.a.test", "*", 1 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		TAP_OK(names_overlap(rows[i].a, rows[i].b) == rows[i].overlap,
+		    "%s and %s %s", rows[i].a, rows[i].b,
+		    rows[i].overlap ? "overlap" : "do not overlap");
+}
+
 int
 main(void)
 {
 	test_routes();
+	test_match();
+	test_overlap();
 	test_add_errors();
 	test_depths();
 	test_lengths();

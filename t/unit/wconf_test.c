@@ -136,6 +136,12 @@ main(void)
 	names_add(in.wc_names, "example.org", 0, NULL);
 	names_add(in.wc_names, "*.example.org", 1, NULL);
 	names_add(in.wc_names, "*", 0, NULL);
+	in.wc_backends[1].wb_owner_uid = 1001;
+	in.wc_backends[1].wb_owner_gid = 1002;
+	wconf_add_tenant(&in, "alice", 2001, "/run/t/alice");
+	wconf_add_tenant(&in, "bob", 2002, "/run/t/bob dir");
+	names_add(in.wc_tenant_names, "*.alice.test", 0, NULL);
+	names_add(in.wc_tenant_names, "bob.test", 1, NULL);
 
 	b = blob(&in, &len);
 	TAP_OK(wconf_decode(b, len, &out) == 0, "decodes what it encoded");
@@ -151,6 +157,18 @@ main(void)
 	    names_lookup(out.wc_names, "a.example.org", 13) == 1 &&
 	    names_lookup(out.wc_names, "example.org", 11) == 0 &&
 	    names_lookup(out.wc_names, "x.net", 5) == 0, "routes survive");
+	TAP_OK(out.wc_backends[0].wb_owner_uid == -1 &&
+	    out.wc_backends[0].wb_owner_gid == -1 &&
+	    out.wc_backends[1].wb_owner_uid == 1001 &&
+	    out.wc_backends[1].wb_owner_gid == 1002, "owners survive");
+	TAP_OK(out.wc_ntenants == 2 && out.wc_tenants[0].wt_uid == 2001 &&
+	    strcmp(out.wc_tenants[1].wt_dir, "/run/t/bob dir") == 0 &&
+	    strcmp(out.wc_tenants[1].wt_name, "bob") == 0 &&
+	    names_lookup(out.wc_tenant_names, "www.alice.test", 14) == 0 &&
+	    names_lookup(out.wc_tenant_names, "bob.test", 8) == 1 &&
+	    names_lookup(out.wc_tenant_names, "alice.test", 10) == -1,
+	    "tenants and their names survive");
+	TAP_OK(wconf_counted(&out) == 4, "counted: 2 backends, 2 tenants");
 	wconf_clear(&out);
 
 	for (cut = 0; cut < len; cut++)
