@@ -497,3 +497,69 @@ print(got.hex(" "))
 print(end)
 EOF
 }
+
+# --- added for t/owner.bats and t/tenant.bats ---------------------------
+
+# add_test_user VAR - create a fresh user with its own group, named at
+# random (tests may run in parallel), and set VAR to its name; root only.
+# remove_test_users deletes every one made, also after a failure.
+TEST_USERS=()
+add_test_user() {
+	local name i
+	name="snt$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+	# a parallel useradd holds /etc/passwd's lock for a moment: retry
+	for ((i = 0; i < WAIT_STEPS; i++)); do
+		if useradd -M -U -d /nonexistent -s /usr/sbin/nologin "$name" \
+		    2>/dev/null; then
+			TEST_USERS+=("$name")
+			printf -v "$1" '%s' "$name"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "add_test_user: useradd $name failed" >&2
+	return 1
+}
+
+# remove_test_users - userdel every user add_test_user made
+remove_test_users() {
+	local name i
+	for name in "${TEST_USERS[@]}"; do
+		for ((i = 0; i < WAIT_STEPS; i++)); do
+			userdel "$name" 2>/dev/null && break
+			id "$name" >/dev/null 2>&1 || break
+			sleep 0.1
+		done
+	done
+	TEST_USERS=()
+}
+
+# start_demo_as USER NAME SOCK [ARGS...] - a demo backend run as USER
+# listening on SOCK (mode 0666: snitch's user must connect to it), its
+# log in $T/demo-NAME.log; waits until SOCK listens (at most 5 s)
+start_demo_as() {
+	local user=$1 name=$2 sock=$3 pid i
+	shift 3
+	setpriv --reuid="$user" --regid="$user" --clear-groups \
+	    "$SNITCH_DEMO" -s "$sock" -n "$name" -c "$T/cert.pem" \
+	    -k "$T/key.pem" -m 0666 "$@" </dev/null \
+	    >>"$T/demo-$name.log" 2>&1 3>&- &
+	pid=$!
+	DEMO_PIDS[$name]=$pid
+	for ((i = 0; i < START_STEPS; i++)); do
+		if ! alive "$pid"; then
+			echo "start_demo_as $user $name: exited:" \
+			    "$(cat "$T/demo-$name.log")" >&2
+			return 1
+		fi
+		unix_listening "$sock" && return 0
+		sleep 0.02
+	done
+	echo "start_demo_as $user $name: $sock not listening after 5 s" >&2
+	return 1
+}
+
+# routes_to NAME BACKEND - a client for NAME gets BACKEND's answer
+routes_to() {
+	tls --name "$1" 2>/dev/null | grep -qx "backend=$2"
+}
