@@ -166,7 +166,7 @@ assert_routed_some() {
 	assert_line "client_gone $(metric "$c"'{outcome="client_gone"}')"
 	assert_line "backend alpha handoff 3 fallback 0 down 0 busy 0 errors 0"
 	assert_line "worker 0 pending 0"
-	assert_line "handoff_failures connect 0 queue_full 0 too_many_refs 0 no_memory 0 channel_lost 0"
+	assert_line "handoff_failures connect 0 queue_full 0 too_many_refs 0 no_memory 0 channel_lost 0 owner 0"
 	assert_line --regexp '^last_reload ok [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$'
 	assert_line --regexp "^peek_seconds count $(metric snitch_peek_duration_seconds_count) sum [0-9.]+ <=0.001 [0-9]+ .* <=2.5 $(metric snitch_peek_duration_seconds_count) .* \\+Inf [0-9]+\$"
 	assert_line --regexp "^hello_bytes count 5 sum $((5 * HELLO_BYTES)) <=256 0 <=512 0 <=768 5 .* \\+Inf 5\$"
