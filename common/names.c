@@ -480,6 +480,42 @@ names_lookup(const struct names *nm, const char *name, size_t len)
 	return nm->nm_any;
 }
 
+/*
+ * names_match - names_lookup, also saying which kind of pattern matched
+ * (*kind) and, for a wildcard, the length of its suffix (*suffix), so
+ * that the ALPN routes (routes.c) can rank matches from several tables.
+ * names_lookup stays as it is: it is the path of every connection when
+ * no ALPN route is configured.
+ */
+int
+names_match(const struct names *nm, const char *name, size_t len,
+    enum names_kind *kind, size_t *suffix)
+{
+	struct names_suffix	 wild[HOSTNAME_MAX];
+	size_t			 n;
+	uint32_t		 hash;
+	int			 backend;
+
+	*suffix = 0;
+	hash = names_suffixes(nm, name, len, wild, &n);
+	if ((backend = names_get(nm, &nm->nm_exact, name, len, hash)) != -1) {
+		*kind = NAMES_EXACT;
+		return backend;
+	}
+	while (n-- > 0) {
+		backend = names_get(nm, &nm->nm_wild,
+		    name + len - wild[n].sf_len, wild[n].sf_len,
+		    wild[n].sf_hash);
+		if (backend != -1) {
+			*kind = NAMES_WILD;
+			*suffix = wild[n].sf_len;
+			return backend;
+		}
+	}
+	*kind = nm->nm_any != -1 ? NAMES_ANY : NAMES_NONE;
+	return nm->nm_any;
+}
+
 /* names_count - how many patterns the table holds */
 size_t
 names_count(const struct names *nm)
