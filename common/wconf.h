@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include "names.h"
+#include "routes.h"
 
 /* fixed descriptor numbers in a worker, set up by the master's spawn */
 #define WCONF_FD	3	/* the encoded worker configuration */
@@ -48,12 +49,15 @@ struct wconf {
 	struct wconf_backend	*wc_backends;
 	size_t			 wc_nbackends;
 	struct names		*wc_names;
+	struct routes		*wc_routes;	/* ALPN routes; NULL: none */
 };
 
 int	wconf_init(struct wconf *);
 void	wconf_clear(struct wconf *);
 int	wconf_add_backend(struct wconf *, const char *name, const char *socket);
 int	wconf_backend_index(const struct wconf *, const char *name);
+int	wconf_add_alpn_route(struct wconf *, const char *protocol,
+	    const char *pattern, int backend, int *other);
 int	wconf_encode(const struct wconf *, int fd);
 int	wconf_decode(const uint8_t *buf, size_t len, struct wconf *);
 int	wconf_ctl_send(int sock, int fd);
