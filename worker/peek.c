@@ -87,6 +87,7 @@ peek_count(struct worker *w, uint64_t peek_us, const struct hello *hl,
 /*
  * peek_log - the one line that says what happened to a connection, and
  * the one place its outcome is counted; detail is more key=value pairs.
+ * A connection an ALPN route took says which protocol's, after them.
  */
 static void
 peek_log(struct worker *w, struct conn *c, const struct hello *hl,
@@ -94,6 +95,15 @@ peek_log(struct worker *w, struct conn *c, const struct hello *hl,
 {
 	uint64_t	now = clock_us();
 	uint64_t	peek_us = now > c->cn_start_us ? now - c->cn_start_us : 0;
+	char		more[128 + ROUTES_PROTOCOL_MAX];
+
+	if (c->cn_alpn_route != -1) {
+		/* The protocol is from the config: printable, no spaces. */
+		snprintf(more, sizeof(more), "%s%salpn_route=%s",
+		    detail != NULL ? detail : "", detail != NULL ? " " : "",
+		    routes_protocol(w->w_conf.wc_routes, c->cn_alpn_route));
+		detail = more;
+	}
 
 	/* One clock read for the histogram and the access line. */
 	peek_count(w, peek_us, hl, outcome, alert);
@@ -269,17 +279,28 @@ peek_send(struct worker *w, struct conn *c, int b)
 	}
 }
 
-/* peek_route - pick the backend for a complete hello and hand off */
+/*
+ * peek_route - pick the backend for a complete hello and hand off.
+ * Without ALPN routes this is the name table and the default, as it
+ * always was; with them, routes_lookup ranks both (routes.h).
+ */
 static void
 peek_route(struct worker *w, struct conn *c)
 {
 	int	b = -1;
 
-	if (w->w_name_len > 0)
-		b = names_lookup(w->w_conf.wc_names, w->w_name,
-		    (size_t)w->w_name_len);
-	if (b == -1)
-		b = w->w_conf.wc_default;
+	if (w->w_conf.wc_routes != NULL)
+		b = routes_lookup(w->w_conf.wc_names, w->w_conf.wc_routes,
+		    w->w_conf.wc_default, w->w_name, w->w_name_len,
+		    w->w_hello.hl_alpn, w->w_hello.hl_alpn_len,
+		    &c->cn_alpn_route);
+	else {
+		if (w->w_name_len > 0)
+			b = names_lookup(w->w_conf.wc_names, w->w_name,
+			    (size_t)w->w_name_len);
+		if (b == -1)
+			b = w->w_conf.wc_default;
+	}
 	if (b == -1) {
 		peek_refuse_log(w, c, &w->w_hello, -1, ALERT_UNRECOGNIZED_NAME,
 		    "no-route");
@@ -376,6 +397,7 @@ peek_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_use = (c->cn_use + 1) & 0xffffff;
 	c->cn_listener = listener;
 	c->cn_backend = -1;
+	c->cn_alpn_route = -1;
 	c->cn_peer = *peer;
 	c->cn_peeked = 0;
 	c->cn_start_us = clock_us();
