@@ -44,6 +44,7 @@ struct conf_backend_meta {
 	int	 bm_fallback_line;
 	struct conf_names_line *bm_names;	/* until the section ends */
 	size_t	 bm_nnames;
+	size_t	 bm_names_cap;
 	char	**bm_alpn;	/* its protocols, when it has `alpn` */
 	size_t	 bm_nalpn;
 	int	 bm_alpn_line;	/* 0: no alpn key */
@@ -104,7 +105,7 @@ conf_backend_meta_clear(struct conf_backend_meta *bm)
 		free(bm->bm_names[i].nl_value);
 	free(bm->bm_names);
 	bm->bm_names = NULL;
-	bm->bm_nnames = 0;
+	bm->bm_nnames = bm->bm_names_cap = 0;
 	for (i = 0; i < bm->bm_nalpn; i++)
 		free(bm->bm_alpn[i]);
 	free(bm->bm_alpn);
@@ -446,14 +447,21 @@ conf_defer_names(struct conf_parse *cp, const char *value)
 {
 	struct conf_backend_meta *bm = &cp->cp_meta[cp->cp_backend];
 	struct conf_names_line	 *grown;
+	size_t			  cap;
 
-	grown = reallocarray(bm->bm_names, bm->bm_nnames + 1, sizeof(*grown));
-	if (grown == NULL)
+	/* Doubling: a million names come in a hundred thousand lines. */
+	if (bm->bm_nnames == bm->bm_names_cap) {
+		cap = bm->bm_names_cap ? bm->bm_names_cap * 2 : 16;
+		if ((grown = reallocarray(bm->bm_names, cap,
+		    sizeof(*grown))) == NULL)
+			return conf_error(cp, cp->cp_line, "%s",
+			    strerror(errno));
+		bm->bm_names = grown;
+		bm->bm_names_cap = cap;
+	}
+	if ((bm->bm_names[bm->bm_nnames].nl_value = strdup(value)) == NULL)
 		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
-	bm->bm_names = grown;
-	if ((grown[bm->bm_nnames].nl_value = strdup(value)) == NULL)
-		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
-	grown[bm->bm_nnames++].nl_line = cp->cp_line;
+	bm->bm_names[bm->bm_nnames++].nl_line = cp->cp_line;
 	return 1;
 }
 
