@@ -298,9 +298,10 @@ main_reload(struct conf **running, const char *path)
 	stats_reloaded(1);
 	log_set_level(cf->cf_wconf.wc_log_level);
 	log_info("reload: configuration generation %u loaded from %s: "
-	    "%zu backends, %zu names, %d workers", spawn_current_gen(), path,
-	    cf->cf_wconf.wc_nbackends, names_count(cf->cf_wconf.wc_names),
-	    cf->cf_workers);
+	    "%zu backends, %zu names, %zu alpn routes, %d workers",
+	    spawn_current_gen(), path, cf->cf_wconf.wc_nbackends,
+	    names_count(cf->cf_wconf.wc_names),
+	    routes_count(cf->cf_wconf.wc_routes), cf->cf_workers);
 	conf_free(*running);
 	*running = cf;
 	return 1;
@@ -472,8 +473,9 @@ main(int argc, char **argv)
 	if (spawn_generation(cf) == -1)
 		fatal("cannot pass the configuration to workers");
 	stats_reloaded(1);
-	log_info("started: %d workers, %zu backends, %zu names, uid %ld",
-	    cf->cf_workers, cf->cf_wconf.wc_nbackends,
-	    names_count(cf->cf_wconf.wc_names), (long)getuid());
+	log_info("started: %d workers, %zu backends, %zu names, %zu alpn "
+	    "routes, uid %ld", cf->cf_workers, cf->cf_wconf.wc_nbackends,
+	    names_count(cf->cf_wconf.wc_names),
+	    routes_count(cf->cf_wconf.wc_routes), (long)getuid());
 	main_loop(cf, path, listen_fds, stats_fd, &during_wait);
 }

@@ -105,11 +105,12 @@ EOF
 	add_backend fallback fallback.localhost
 	add_backend acme acme.localhost
 	start_snitch
+	wait_until log_has "started: 2 workers, 3 backends, 4 names, 0 alpn routes, "
 	run -0 s_client www.alpn.localhost -alpn acme-tls/1
 	assert_line "backend=web"
 	alpn_config
 	kill -HUP "$SNITCH_PID"
-	wait_until log_has "reload: configuration generation 2 loaded"
+	wait_until log_has "reload: configuration generation 2 loaded from .*: 3 backends, 3 names, 1 alpn routes, "
 	# the old generation may still take a client for a moment
 	wait_until eval 's_client www.alpn.localhost -alpn acme-tls/1 | grep -qx backend=acme'
 	write_config "default = fallback"
