@@ -246,11 +246,12 @@ FUZZ_HDRS	= $(wildcard common/*.h conf/*.h)
 .PHONY: fuzz fuzz-check fuzz-build
 
 $(FUZZ_B)/clienthello_fuzz: t/fuzz/clienthello_fuzz.c common/clienthello.c \
-    common/hostname.c $(FUZZ_HDRS)
+    common/hostname.c common/names.c common/routes.c $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -o $@ $(filter %.c,$^)
 $(FUZZ_B)/conf_fuzz: t/fuzz/conf_fuzz.c conf/conf.c common/wconf.c \
-    common/names.c common/hostname.c common/log.c $(FUZZ_HDRS)
+    common/names.c common/routes.c common/hostname.c common/log.c \
+    $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -Iconf -o $@ $(filter %.c,$^) -linih
 

@@ -336,11 +336,16 @@ demo_child(struct snitch_server *srv, SSL_CTX *ctx,
 	if (snitch_addr_format(&conn->sc_client, client, sizeof(client)) < 0)
 		(void)snprintf(client, sizeof(client), "-");
 	name = conn->sc_server_name[0] != '\0' ? conn->sc_server_name : "-";
+	/* ech= too: a hello with ECH (or a test's fake one) may never
+	 * finish its handshake here, and the log is then all that shows
+	 * what the handoff said. */
 	if (demo_serve(ctx, conn, err, sizeof(err)) < 0) {
-		demo_log("client=%s server_name=%s: %s", client, name, err);
+		demo_log("client=%s server_name=%s ech=%d: %s", client, name,
+		    conn->sc_ech ? 1 : 0, err);
 		_exit(1);
 	}
-	demo_log("client=%s server_name=%s done", client, name);
+	demo_log("client=%s server_name=%s ech=%d done", client, name,
+	    conn->sc_ech ? 1 : 0);
 	_exit(0);
 }
 

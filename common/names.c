@@ -456,34 +456,38 @@ names_get(const struct names *nm, const struct names_table *t,
 
 /*
  * names_match - the backend for a normalized host name (see
- * hostname_normalize), or -1 when nothing matches; *suffix says which
- * pattern did: len for the exact name, the length of the wildcard's
- * suffix ("example.org" of "*.example.org"), or 0 for "*".
+ * hostname_normalize), or -1 when nothing matches; *kind says which kind
+ * of pattern matched and *suffix, for a wildcard, the length of its
+ * suffix ("example.org" of "*.example.org"), so that the ALPN routes
+ * (routes.c) and the tenants can rank matches from several tables.
  */
 int
 names_match(const struct names *nm, const char *name, size_t len,
-    size_t *suffix)
+    enum names_kind *kind, size_t *suffix)
 {
 	struct names_suffix	 wild[HOSTNAME_MAX];
 	size_t			 n;
 	uint32_t		 hash;
 	int			 backend;
 
+	*suffix = 0;
 	hash = names_suffixes(nm, name, len, wild, &n);
-	*suffix = len;
-	if ((backend = names_get(nm, &nm->nm_exact, name, len, hash)) != -1)
+	if ((backend = names_get(nm, &nm->nm_exact, name, len, hash)) != -1) {
+		*kind = NAMES_EXACT;
 		return backend;
+	}
 	/* The last candidate is the longest suffix, the best match. */
 	while (n-- > 0) {
 		backend = names_get(nm, &nm->nm_wild,
 		    name + len - wild[n].sf_len, wild[n].sf_len,
 		    wild[n].sf_hash);
 		if (backend != -1) {
+			*kind = NAMES_WILD;
 			*suffix = wild[n].sf_len;
 			return backend;
 		}
 	}
-	*suffix = 0;
+	*kind = nm->nm_any != -1 ? NAMES_ANY : NAMES_NONE;
 	return nm->nm_any;
 }
 
@@ -494,9 +498,10 @@ names_match(const struct names *nm, const char *name, size_t len,
 int
 names_lookup(const struct names *nm, const char *name, size_t len)
 {
-	size_t	suffix;
+	enum names_kind	kind;
+	size_t		suffix;
 
-	return names_match(nm, name, len, &suffix);
+	return names_match(nm, name, len, &kind, &suffix);
 }
 
 /* names_count - how many patterns the table holds */

@@ -14,13 +14,21 @@
 
 struct names;
 
+/* Which kind of pattern names_match found. */
+enum names_kind {
+	NAMES_NONE,
+	NAMES_EXACT,	/* "example.org" */
+	NAMES_WILD,	/* "*.example.org" */
+	NAMES_ANY,	/* "*" */
+};
+
 struct names	*names_new(void);
 void		 names_free(struct names *);
 int		 names_add(struct names *, const char *pattern, int backend,
 		    int *other);
 int		 names_lookup(const struct names *, const char *name, size_t len);
 int		 names_match(const struct names *, const char *name, size_t len,
-		    size_t *suffix);
+		    enum names_kind *kind, size_t *suffix);
 int		 names_overlap(const char *a, const char *b);
 size_t		 names_count(const struct names *);
 int		 names_walk(const struct names *,

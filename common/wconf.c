@@ -15,6 +15,7 @@
  *   owner BACKEND-INDEX UID GID	(-1: not checked)
  *   tenant NAME UID DIR		(all tenants before their routes)
  *   tenant_route PATTERN TENANT-INDEX
+ *   alpn_route PROTOCOL PATTERN BACKEND-INDEX
  *   end
  *
  * The master writes it; a worker trusts its master, but decodes
@@ -65,6 +66,7 @@ wconf_clear(struct wconf *wc)
 	names_free(wc->wc_names);
 	free(wc->wc_tenants);
 	names_free(wc->wc_tenant_names);
+	routes_free(wc->wc_routes);
 	memset(wc, 0, sizeof(*wc));
 	wc->wc_default = -1;
 }
@@ -160,6 +162,30 @@ wconf_counted_name(const struct wconf *wc, size_t i, char *name, size_t size)
 		    wc->wc_tenants[i - wc->wc_nbackends].wt_name);
 }
 
+/*
+ * wconf_add_alpn_route - route pattern to backend for clients offering
+ * protocol (routes_add, whose errors it returns).  The ALPN tables are
+ * only made for the first such route: without one wc_routes stays NULL,
+ * and the worker routes exactly as it did before ALPN routes existed.
+ */
+int
+wconf_add_alpn_route(struct wconf *wc, const char *protocol,
+    const char *pattern, int backend, int *other)
+{
+	if (wc->wc_routes == NULL && (wc->wc_routes = routes_new()) == NULL)
+		return -1;
+	return routes_add(wc->wc_routes, protocol, pattern, backend, other);
+}
+
+/* wconf_put_alpn_route - routes_walk callback writing one alpn_route record */
+static int
+wconf_put_alpn_route(void *arg, const char *protocol, const char *pattern,
+    int backend)
+{
+	return fprintf(arg, "alpn_route%c%s%c%s%c%d%c", 0, protocol, 0,
+	    pattern, 0, backend, 0) < 0 ? -1 : 0;
+}
+
 /* wconf_put_route - names_walk callback writing one route record */
 static int
 wconf_put_route(void *arg, const char *pattern, int backend)
@@ -225,7 +251,8 @@ wconf_encode(const struct wconf *wc, int fd)
 			    wc->wc_backends[i].wb_fallback, 0);
 	fprintf(f, "default%c%d%c", 0, wc->wc_default, 0);
 	if (names_walk(wc->wc_names, wconf_put_route, f) == -1 ||
-	    wconf_put_tenancy(wc, f) == -1)
+	    wconf_put_tenancy(wc, f) == -1 ||
+	    routes_walk(wc->wc_routes, wconf_put_alpn_route, f) == -1)
 		goto out;
 	fprintf(f, "end%c", 0);
 	if (fflush(f) == EOF || ferror(f))
@@ -327,6 +354,12 @@ wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
 		    wconf_number(r, 0, (long)wc->wc_nbackends - 1, &n) == -1)
 			return -1;
 		return names_add(wc->wc_names, a, (int)n, NULL);
+	}
+	if (strcmp(key, "alpn_route") == 0) {
+		if ((a = wconf_token(r)) == NULL || (b = wconf_token(r)) == NULL ||
+		    wconf_number(r, 0, (long)wc->wc_nbackends - 1, &n) == -1)
+			return -1;
+		return wconf_add_alpn_route(wc, a, b, (int)n, NULL);
 	}
 	if (strcmp(key, "fallback") == 0) {
 		long f;

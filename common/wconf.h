@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include "names.h"
+#include "routes.h"
 
 /* fixed descriptor numbers in a worker, set up by the master's spawn */
 #define WCONF_FD	3	/* the encoded worker configuration */
@@ -68,6 +69,7 @@ struct wconf {
 	struct wconf_tenant	*wc_tenants;
 	size_t			 wc_ntenants;
 	struct names		*wc_tenant_names; /* pattern to tenant index */
+	struct routes		*wc_routes;	/* ALPN routes; NULL: none */
 };
 
 int	wconf_init(struct wconf *);
@@ -80,6 +82,8 @@ int	wconf_tenant_index(const struct wconf *, const char *name);
 size_t	wconf_counted(const struct wconf *);
 void	wconf_counted_name(const struct wconf *, size_t i, char *name,
 	    size_t size);
+int	wconf_add_alpn_route(struct wconf *, const char *protocol,
+	    const char *pattern, int backend, int *other);
 int	wconf_encode(const struct wconf *, int fd);
 int	wconf_decode(const uint8_t *buf, size_t len, struct wconf *);
 int	wconf_ctl_send(int sock, int fd);

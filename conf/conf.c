@@ -35,12 +35,24 @@
 enum conf_section { SECTION_NONE, SECTION_SNITCH, SECTION_BACKEND,
     SECTION_TENANT };
 
+/* A `names` line, kept until its section ends (see conf_backend_done). */
+struct conf_names_line {
+	char	*nl_value;
+	int	 nl_line;
+};
+
 struct conf_backend_meta {
 	int	 bm_line;	/* of its [backend x] header */
 	int	 bm_has_socket;
 	char	*bm_fallback;	/* resolved when the whole file is read */
 	int	 bm_fallback_line;
 	int	 bm_has_owner;
+	struct conf_names_line *bm_names;	/* until the section ends */
+	size_t	 bm_nnames;
+	size_t	 bm_names_cap;
+	char	**bm_alpn;	/* its protocols, when it has `alpn` */
+	size_t	 bm_nalpn;
+	int	 bm_alpn_line;	/* 0: no alpn key */
 };
 
 struct conf_tenant_meta {
@@ -71,6 +83,8 @@ struct conf_parse {
 	char			 cp_err[CONF_ERR_MAX];
 };
 
+static int	conf_name_error(struct conf_parse *, const char *, int);
+
 /* conf_error - record the first error, with its line (0: none) */
 static int __attribute__((format(printf, 3, 4)))
 conf_error(struct conf_parse *cp, int line, const char *fmt, ...)
@@ -93,6 +107,24 @@ conf_error(struct conf_parse *cp, int line, const char *fmt, ...)
 	}
 	cp->cp_err_line = line > 0 ? line : INT_MAX;
 	return 0;
+}
+
+/* conf_backend_meta_clear - free what a section's parse kept */
+static void
+conf_backend_meta_clear(struct conf_backend_meta *bm)
+{
+	size_t	i;
+
+	for (i = 0; i < bm->bm_nnames; i++)
+		free(bm->bm_names[i].nl_value);
+	free(bm->bm_names);
+	bm->bm_names = NULL;
+	bm->bm_nnames = bm->bm_names_cap = 0;
+	for (i = 0; i < bm->bm_nalpn; i++)
+		free(bm->bm_alpn[i]);
+	free(bm->bm_alpn);
+	bm->bm_alpn = NULL;
+	bm->bm_nalpn = 0;
 }
 
 /* conf_parse_duration - "10s", "500ms", "2m" or bare seconds, in ms */
@@ -208,6 +240,40 @@ conf_add_name(struct conf_parse *cp, const char *pattern)
 
 	if (names_add(wc->wc_names, pattern, cp->cp_backend, &other) == 0)
 		return 1;
+	return conf_name_error(cp, pattern, other);
+}
+
+/* conf_add_alpn_name - one name pattern for each protocol of an ALPN backend */
+static int
+conf_add_alpn_name(struct conf_parse *cp, const char *pattern)
+{
+	struct conf_backend_meta *bm = &cp->cp_meta[cp->cp_backend];
+	struct wconf		 *wc = &cp->cp_conf->cf_wconf;
+	size_t			  i;
+	int			  other;
+
+	for (i = 0; i < bm->bm_nalpn; i++) {
+		if (wconf_add_alpn_route(wc, bm->bm_alpn[i], pattern,
+		    cp->cp_backend, &other) == 0)
+			continue;
+		if (errno == ENOSPC)
+			return conf_error(cp, bm->bm_alpn_line, "more than %d "
+			    "different alpn protocols", ROUTES_PROTOCOLS_MAX);
+		if (errno == EEXIST && other != cp->cp_backend)
+			return conf_error(cp, cp->cp_line, "name '%s' with alpn "
+			    "'%s' is already claimed by backend '%s'", pattern,
+			    bm->bm_alpn[i], wc->wc_backends[other].wb_name);
+		return conf_name_error(cp, pattern, other);
+	}
+	return 1;
+}
+
+/* conf_name_error - why names_add or routes_add refused pattern */
+static int
+conf_name_error(struct conf_parse *cp, const char *pattern, int other)
+{
+	struct wconf	*wc = &cp->cp_conf->cf_wconf;
+
 	if (errno == EINVAL)
 		return conf_error(cp, cp->cp_line, "'%s' is not a host name, "
 		    "*.name or *", pattern);
@@ -543,6 +609,111 @@ conf_tenant_key(struct conf_parse *cp, const char *key, const char *value)
 	return 1;
 }
 
+/*
+ * conf_continuation - whether the line being handled continues the
+ * previous key's value: inih hands an indented line over as the same
+ * key again, which is a longer list, not the key set twice.
+ */
+static int
+conf_continuation(const struct conf_parse *cp)
+{
+	return cp->cp_buf != NULL && (cp->cp_buf[0] == ' ' ||
+	    cp->cp_buf[0] == '\t');
+}
+
+/*
+ * conf_defer_names - keep a `names` line until its section ends: only
+ * then is it known whether the backend has `alpn`, which decides the
+ * table its patterns go to, wherever in the section `alpn` is written.
+ */
+static int
+conf_defer_names(struct conf_parse *cp, const char *value)
+{
+	struct conf_backend_meta *bm = &cp->cp_meta[cp->cp_backend];
+	struct conf_names_line	 *grown;
+	size_t			  cap;
+
+	/* Doubling: a million names come in a hundred thousand lines. */
+	if (bm->bm_nnames == bm->bm_names_cap) {
+		cap = bm->bm_names_cap ? bm->bm_names_cap * 2 : 16;
+		if ((grown = reallocarray(bm->bm_names, cap,
+		    sizeof(*grown))) == NULL)
+			return conf_error(cp, cp->cp_line, "%s",
+			    strerror(errno));
+		bm->bm_names = grown;
+		bm->bm_names_cap = cap;
+	}
+	if ((bm->bm_names[bm->bm_nnames].nl_value = strdup(value)) == NULL)
+		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	bm->bm_names[bm->bm_nnames++].nl_line = cp->cp_line;
+	return 1;
+}
+
+/* conf_alpn_protocol - one protocol of the current backend's alpn */
+static int
+conf_alpn_protocol(struct conf_parse *cp, const char *protocol)
+{
+	struct conf_backend_meta *bm = &cp->cp_meta[cp->cp_backend];
+	char			**grown;
+	size_t			  i;
+
+	if (!routes_protocol_ok(protocol))
+		return conf_error(cp, cp->cp_line, "alpn protocol '%s' must be "
+		    "1 to %d bytes of printable ASCII", protocol,
+		    ROUTES_PROTOCOL_MAX);
+	for (i = 0; i < bm->bm_nalpn; i++)
+		if (strcmp(bm->bm_alpn[i], protocol) == 0)
+			return conf_error(cp, cp->cp_line, "alpn protocol '%s' "
+			    "is listed twice", protocol);
+	grown = reallocarray(bm->bm_alpn, bm->bm_nalpn + 1, sizeof(*grown));
+	if (grown == NULL)
+		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	bm->bm_alpn = grown;
+	if ((grown[bm->bm_nalpn] = strdup(protocol)) == NULL)
+		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	bm->bm_nalpn++;
+	return 1;
+}
+
+/* conf_alpn - the `alpn` key: the protocols this backend's names need */
+static int
+conf_alpn(struct conf_parse *cp, const char *value)
+{
+	struct conf_backend_meta *bm = &cp->cp_meta[cp->cp_backend];
+
+	if (bm->bm_alpn_line != 0 && !conf_continuation(cp))
+		return conf_error(cp, cp->cp_line, "'alpn' is set twice");
+	if (bm->bm_alpn_line == 0)
+		bm->bm_alpn_line = cp->cp_line;
+	return conf_each_word(cp, value, conf_alpn_protocol);
+}
+
+/*
+ * conf_backend_done - the end of a [backend x] section: its names go to
+ * the ordinary table, or with `alpn` to each protocol's.  Errors name
+ * the line of the pattern.  An alpn backend without names is refused:
+ * "every name" is `names = *`, written out.
+ */
+static void
+conf_backend_done(struct conf_parse *cp)
+{
+	struct conf_backend_meta *bm = &cp->cp_meta[cp->cp_backend];
+	int			  line = cp->cp_line;
+	size_t			  i;
+
+	for (i = 0; i < bm->bm_nnames && cp->cp_err[0] == '\0'; i++) {
+		cp->cp_line = bm->bm_names[i].nl_line;
+		(void)conf_each_word(cp, bm->bm_names[i].nl_value,
+		    bm->bm_nalpn > 0 ? conf_add_alpn_name : conf_add_name);
+	}
+	cp->cp_line = line;
+	if (bm->bm_nalpn > 0 && bm->bm_nnames == 0)
+		conf_error(cp, bm->bm_alpn_line, "backend '%s' has alpn but no "
+		    "names (for every name: names = *)",
+		    cp->cp_conf->cf_wconf.wc_backends[cp->cp_backend].wb_name);
+	conf_backend_meta_clear(bm);
+}
+
 /* conf_backend_key - one key of a [backend x] section */
 static int
 conf_backend_key(struct conf_parse *cp, const char *key, const char *value)
@@ -551,9 +722,11 @@ conf_backend_key(struct conf_parse *cp, const char *key, const char *value)
 	struct wconf_backend	 *b;
 
 	if (strcmp(key, "names") == 0)
-		return conf_each_word(cp, value, conf_add_name);
+		return conf_defer_names(cp, value);
 	if (strcmp(key, "owner") == 0)
 		return conf_owner(cp, value);
+	if (strcmp(key, "alpn") == 0)
+		return conf_alpn(cp, value);
 	if (strcmp(key, "fallback") == 0) {
 		if (bm->bm_fallback != NULL)
 			return conf_error(cp, cp->cp_line, "'fallback' is set "
@@ -668,6 +841,8 @@ conf_enter(struct conf_parse *cp, char *line)
 {
 	char	*name = line + 1, *end = strchr(name, ']'), *arg;
 
+	if (cp->cp_section == SECTION_BACKEND)
+		conf_backend_done(cp);
 	cp->cp_section = SECTION_NONE;
 	if (end == NULL)
 		return;		/* inih reports the syntax error */
@@ -856,11 +1031,15 @@ conf_load_with(const char *path, int flags, char *err, size_t errlen)
 			conf_error(&cp, 0, "cannot parse: %s", strerror(ENOMEM));
 		fclose(cp.cp_file);
 	}
+	if (cp.cp_err[0] == '\0' && cp.cp_section == SECTION_BACKEND)
+		conf_backend_done(&cp);
 	if (cp.cp_err[0] == '\0')
 		conf_finish(&cp);
 	free(cp.cp_buf);
-	for (i = 0; i < cp.cp_nmeta; i++)
+	for (i = 0; i < cp.cp_nmeta; i++) {
 		free(cp.cp_meta[i].bm_fallback);
+		conf_backend_meta_clear(&cp.cp_meta[i]);
+	}
 	free(cp.cp_meta);
 	free(cp.cp_tmeta);
 	free(cp.cp_default);

@@ -40,6 +40,7 @@
 #include "proctitle.h"
 #include "spawn.h"
 #include "stats.h"
+#include "table.h"
 
 #define MAIN_CONF_DEFAULT	"/etc/snitch/snitch.ini"
 #define MAIN_STOP_GRACE_MS	2000	/* beyond the configured timeouts */
@@ -68,8 +69,32 @@ main_signal(int sig)
 static void __attribute__((noreturn))
 main_usage(void)
 {
-	fprintf(stderr, "usage: snitch [-c file] [-t | -s] [-d] [-v] [-V]\n");
+	fprintf(stderr, "usage: snitch [-c file] [-t | -T | -s] [-d] [-v] [-V]\n");
 	exit(1);
+}
+
+/*
+ * main_table - -T: the routing table on stdout, for a program to read;
+ * the verdict -t prints goes to stderr then, as nginx -T does.
+ */
+static int
+main_table(struct conf *cf)
+{
+	int	rc = 0;
+
+	fprintf(stderr, "configuration OK%s\n", cf->cf_nlisten > 0 ? "" :
+	    " (no listen: valid only when systemd passes the listening "
+	    "sockets)");
+	if (table_print(cf, stdout) == -1) {
+		fprintf(stderr, "snitch: -T: %s\n", strerror(errno));
+		rc = 1;
+	}
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "snitch: -T: stdout: %s\n", strerror(errno));
+		rc = 1;
+	}
+	conf_free(cf);
+	return rc;
 }
 
 /* main_worker_exe - open snitch-worker, found next to this program */
@@ -275,9 +300,10 @@ main_reload(struct conf **running, const char *path)
 	log_set_level(cf->cf_wconf.wc_log_level);
 	sockdir_check(cf);
 	log_info("reload: configuration generation %u loaded from %s: "
-	    "%zu backends, %zu names, %d workers", spawn_current_gen(), path,
-	    cf->cf_wconf.wc_nbackends, names_count(cf->cf_wconf.wc_names),
-	    cf->cf_workers);
+	    "%zu backends, %zu names, %zu alpn routes, %d workers",
+	    spawn_current_gen(), path, cf->cf_wconf.wc_nbackends,
+	    names_count(cf->cf_wconf.wc_names),
+	    routes_count(cf->cf_wconf.wc_routes), cf->cf_workers);
 	conf_free(*running);
 	*running = cf;
 	return 1;
@@ -366,15 +392,17 @@ main(int argc, char **argv)
 	char		 err[CONF_ERR_MAX];
 	struct conf	*cf;
 	sigset_t	 during_wait;
-	int		 ch, test = 0, query = 0, daemonize = 0, verbose = 0;
+	int		 ch, test = 0, table = 0, query = 0, daemonize = 0;
+	int		 verbose = 0;
 	int		 exe_fd, stats_fd = -1, access_fd = -1;
 	int		*listen_fds;
 
 	proctitle_init(argc, argv);
-	while ((ch = getopt(argc, argv, "c:tsdvV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:tTsdvV")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
 		case 't': test = 1; break;
+		case 'T': test = table = 1; break;
 		case 's': query = 1; break;
 		case 'd': daemonize = 1; break;
 		case 'v': verbose++; break;
@@ -396,6 +424,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	if (table)
+		return main_table(cf);
 	if (test) {
 		printf("configuration OK%s\n", cf->cf_nlisten > 0 ? "" :
 		    " (no listen: valid only when systemd passes the "
@@ -447,8 +477,9 @@ main(int argc, char **argv)
 	if (spawn_generation(cf) == -1)
 		fatal("cannot pass the configuration to workers");
 	stats_reloaded(1);
-	log_info("started: %d workers, %zu backends, %zu names, uid %ld",
-	    cf->cf_workers, cf->cf_wconf.wc_nbackends,
-	    names_count(cf->cf_wconf.wc_names), (long)getuid());
+	log_info("started: %d workers, %zu backends, %zu names, %zu alpn "
+	    "routes, uid %ld", cf->cf_workers, cf->cf_wconf.wc_nbackends,
+	    names_count(cf->cf_wconf.wc_names),
+	    routes_count(cf->cf_wconf.wc_routes), (long)getuid());
 	main_loop(cf, path, listen_fds, stats_fd, &during_wait);
 }

@@ -11,8 +11,9 @@
  *   client=203.0.113.7:51234 name=www.example.org backend=web
  *   outcome=handoff alpn=h2,http/1.1 peek_us=153 hello_bytes=517 records=1
  *
- * (one line), with the outcome's detail (alert= reason=, fallback_of=)
- * right after outcome=.  Keys are always present, in this order; a value
+ * (one line), with the outcome's detail (alert= reason=, fallback_of=,
+ * then alpn_route= when an ALPN route chose the backend) right after
+ * outcome=.  Keys are always present, in this order; a value
  * that does not apply is "-".  log_access sends it where access_log says.
  */
 #include <arpa/inet.h>

@@ -87,6 +87,7 @@ peek_count(struct worker *w, uint64_t peek_us, const struct hello *hl,
 /*
  * peek_log - the one line that says what happened to a connection, and
  * the one place its outcome is counted; detail is more key=value pairs.
+ * A connection an ALPN route took says which protocol's, after them.
  */
 static void
 peek_log(struct worker *w, struct conn *c, const struct hello *hl,
@@ -94,6 +95,15 @@ peek_log(struct worker *w, struct conn *c, const struct hello *hl,
 {
 	uint64_t	now = clock_us();
 	uint64_t	peek_us = now > c->cn_start_us ? now - c->cn_start_us : 0;
+	char		more[128 + ROUTES_PROTOCOL_MAX];
+
+	if (c->cn_alpn_route != -1) {
+		/* The protocol is from the config: printable, no spaces. */
+		snprintf(more, sizeof(more), "%s%salpn_route=%s",
+		    detail != NULL ? detail : "", detail != NULL ? " " : "",
+		    routes_protocol(w->w_conf.wc_routes, c->cn_alpn_route));
+		detail = more;
+	}
 
 	/* One clock read for the histogram and the access line. */
 	peek_count(w, peek_us, hl, outcome, alert);
@@ -269,37 +279,35 @@ peek_send(struct worker *w, struct conn *c, int b)
 }
 
 /*
- * peek_pick - the channel for the name in w_name: a backend's exact or
- * wildcard name, else a tenant's socket (tenant.c), else the backend of
- * "*", else default; -1: none, TENANT_FULL: no tenant slot is free
+ * peek_pick - the channel for c's complete hello: routes_rank's order
+ * (routes.h), with a tenant's socket (tenant.c) between the wildcards
+ * and "*"; -1: none, TENANT_FULL: no tenant slot is free
  */
 static int
-peek_pick(struct worker *w)
+peek_pick(struct worker *w, struct conn *c)
 {
-	size_t	suffix;
-	int	b = -1, any = -1;
+	enum routes_level	level;
+	int			b, t;
 
-	if (w->w_name_len > 0) {
-		b = names_match(w->w_conf.wc_names, w->w_name,
-		    (size_t)w->w_name_len, &suffix);
-		/* Matched by "*" alone: tenants come first. */
-		if (b != -1 && suffix == 0 && w->w_conf.wc_ntenants > 0) {
-			any = b;
-			b = -1;
-		}
-		if (b == -1 && w->w_conf.wc_ntenants > 0 &&
-		    (b = tenant_route(w, w->w_name,
-		    (size_t)w->w_name_len)) == TENANT_NONE)
-			b = any;
-	}
-	return b == -1 ? w->w_conf.wc_default : b;
+	b = routes_rank(w->w_conf.wc_names, w->w_conf.wc_routes,
+	    w->w_conf.wc_default, w->w_name, w->w_name_len,
+	    w->w_hello.hl_alpn, w->w_hello.hl_alpn_len, &c->cn_alpn_route,
+	    &level);
+	if (w->w_conf.wc_ntenants == 0 || level < ROUTES_ANY_ALPN ||
+	    w->w_name_len <= 0)
+		return b;
+	if ((t = tenant_route(w, w->w_name, (size_t)w->w_name_len)) ==
+	    TENANT_NONE)
+		return b;
+	c->cn_alpn_route = -1;
+	return t;
 }
 
 /* peek_route - pick the backend for a complete hello and hand off */
 static void
 peek_route(struct worker *w, struct conn *c)
 {
-	int	b = peek_pick(w);
+	int	b = peek_pick(w, c);
 
 	if (b == TENANT_FULL) {
 		peek_refuse_log(w, c, &w->w_hello, -1, ALERT_INTERNAL_ERROR,
@@ -402,6 +410,7 @@ peek_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_use = (c->cn_use + 1) & 0xffffff;
 	c->cn_listener = listener;
 	c->cn_backend = -1;
+	c->cn_alpn_route = -1;
 	c->cn_peer = *peer;
 	c->cn_peeked = 0;
 	c->cn_start_us = clock_us();

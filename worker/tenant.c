@@ -189,13 +189,17 @@ tenant_route(struct worker *w, const char *name, size_t len)
 {
 	struct tenant_entry	*te;
 	char			 path[WCONF_PATH_MAX + 1];
+	enum names_kind		 kind;
 	size_t			 suffix;
 	int			 t, b;
 
-	t = names_match(w->w_conf.wc_tenant_names, name, len, &suffix);
-	/* A tenant never has "*" (conf.c): suffix 0 cannot happen. */
-	if (t == -1 || suffix == 0)
+	t = names_match(w->w_conf.wc_tenant_names, name, len, &kind, &suffix);
+	/* A tenant never has "*" (conf.c): NAMES_ANY cannot happen. */
+	if (t == -1 || kind == NAMES_ANY)
 		return TENANT_NONE;
+	/* tenant_look tries the wildcard's socket only for a shorter suffix */
+	if (kind == NAMES_EXACT)
+		suffix = len;
 	te = tenant_look(w, t, name, len, suffix);
 	if (te->te_found == TENANT_FOUND_NONE ||
 	    tenant_path(w, t, name, len, suffix,

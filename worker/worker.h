@@ -59,6 +59,8 @@ struct conn {
 	enum conn_state		 cn_state;
 	int			 cn_listener;
 	int			 cn_backend;	/* when CONN_QUEUED */
+	int			 cn_alpn_route;	/* protocol of the ALPN route
+						   taken (routes.h), or -1 */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
 	int			 cn_watched;	/* in the epoll set */
 	uint32_t		 cn_peeked;	/* bytes seen at the last peek */

@@ -19,7 +19,11 @@
  *     wire length); a prefix short of a complete hello answers
  *     HELLO_NEED_MORE with an hl_need that does not overshoot its end;
  *   - hostname_normalize on a found name returns -1 or a lowercase LDH
- *     name of that length, and normalizing it again changes nothing.
+ *     name of that length, and normalizing it again changes nothing;
+ *   - routes_lookup on the name and ALPN list found, against a table
+ *     with every kind of route, answers a backend of the table or the
+ *     default, and an ALPN route only for a protocol among the first
+ *     ROUTES_OFFERED_MAX the hello offers.
  *
  * Built and run by `make fuzz` and `make fuzz-check` (t/fuzz/run.sh);
  * the seed corpus is t/fuzz/corpus/clienthello/ (t/fuzz/capture.sh).
@@ -31,6 +35,7 @@
 
 #include "clienthello.h"
 #include "hostname.h"
+#include "routes.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -169,6 +174,75 @@ hello_fuzz_name(const struct fuzz_answer *fa)
 	FUZZ_CHECK(m == n && memcmp(out, again, (size_t)n + 1) == 0);
 }
 
+#define FUZZ_BACKENDS	6	/* 0 .. 5 in the table; 6 is the default */
+
+/* hello_fuzz_tables - the route table hello_fuzz_route asks, made once */
+static void
+hello_fuzz_tables(struct names **nm, struct routes **rt)
+{
+	static struct names	*names;
+	static struct routes	*routes;
+
+	if (names == NULL) {
+		if ((names = names_new()) == NULL ||
+		    (routes = routes_new()) == NULL ||
+		    names_add(names, "example.org", 0, NULL) == -1 ||
+		    names_add(names, "*.example.org", 1, NULL) == -1 ||
+		    names_add(names, "*", 2, NULL) == -1 ||
+		    routes_add(routes, "h2", "example.org", 3, NULL) == -1 ||
+		    routes_add(routes, "acme-tls/1", "*.example.org", 4,
+		    NULL) == -1 ||
+		    routes_add(routes, "acme-tls/1", "*", 4, NULL) == -1 ||
+		    routes_add(routes, "http/1.1", "*", 5, NULL) == -1)
+			abort();
+	}
+	*nm = names;
+	*rt = routes;
+}
+
+/* hello_fuzz_offered - whether protocol is among the first offered ones */
+static int
+hello_fuzz_offered(const struct fuzz_answer *fa, const char *protocol)
+{
+	size_t	pos = 0, len, n, plen = strlen(protocol);
+
+	for (n = 0; n < ROUTES_OFFERED_MAX && pos < fa->fa_alpn_len; n++) {
+		len = fa->fa_alpn[pos++];
+		if (len > fa->fa_alpn_len - pos)
+			return 0;
+		if (len == plen && memcmp(fa->fa_alpn + pos, protocol, len) == 0)
+			return 1;
+		pos += len;
+	}
+	return 0;
+}
+
+/* hello_fuzz_route - routes_lookup on what a complete hello offered */
+static void
+hello_fuzz_route(const struct fuzz_answer *fa)
+{
+	struct names	*nm;
+	struct routes	*rt;
+	char		 name[HOSTNAME_MAX + 1] = "";
+	ssize_t		 len = -1;
+	int		 b, protocol;
+
+	if (fa->fa_result != HELLO_COMPLETE)
+		return;
+	hello_fuzz_tables(&nm, &rt);
+	if (fa->fa_has_name)
+		len = hostname_normalize(fa->fa_name, fa->fa_name_len, name);
+	b = routes_lookup(nm, rt, FUZZ_BACKENDS, name, len,
+	    fa->fa_has_alpn ? fa->fa_alpn : NULL, fa->fa_alpn_len, &protocol);
+	FUZZ_CHECK(b >= 0 && b <= FUZZ_BACKENDS);
+	FUZZ_CHECK(len > 0 || (b == FUZZ_BACKENDS && protocol == -1));
+	if (protocol != -1) {
+		FUZZ_CHECK(routes_protocol(rt, protocol) != NULL);
+		FUZZ_CHECK(hello_fuzz_offered(fa, routes_protocol(rt,
+		    protocol)));
+	}
+}
+
 /*
  * hello_fuzz_prefix - parse the first len bytes alone, from a buffer of
  * exactly that size, and compare with the answer for the whole input.
@@ -222,6 +296,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = hello_parse(data, size, &hl);
 	hello_fuzz_check(data, size, &hl, r, &whole);
 	hello_fuzz_name(&whole);
+	hello_fuzz_route(&whole);
 	if (size == 0)
 		return 0;
 	hello_fuzz_prefix(data, size - 1, &whole);

@@ -132,6 +132,42 @@ static const struct conf_row conf_rows[] = {
 	    BACKEND, 4, "'log_level' is set twice" },
 	{ "log_level error", HEAD "log_level = error\n" BACKEND, -1, NULL },
 	{ "log_level debug", HEAD "log_level = debug\n" BACKEND, -1, NULL },
+	{ "alpn backend, alpn after names", HEAD BACKEND "[backend b]\n"
+	    "socket = /b\nnames = a.test\nalpn = acme-tls/1\n", -1, NULL },
+	{ "alpn backend, alpn first, continued", HEAD BACKEND "[backend b]\n"
+	    "socket = /b\nalpn = acme-tls/1\n  x-other\nnames = *\n", -1,
+	    NULL },
+	{ "alpn set twice", HEAD "[backend b]\nsocket = /b\nnames = *\n"
+	    "alpn = h2\nalpn = h3\n", 7, "'alpn' is set twice" },
+	{ "alpn protocol with a control byte", HEAD "[backend b]\nsocket = /b\n"
+	    "names = *\nalpn = h\x01\n", 6, "alpn protocol 'h\x01' must be 1 "
+	    "to 255 bytes of printable ASCII" },
+	{ "alpn protocol in UTF-8", HEAD "[backend b]\nsocket = /b\n"
+	    "names = *\nalpn = caf\xc3\xa9\n", 6, "must be 1 to 255 bytes" },
+	{ "alpn protocol listed twice", HEAD "[backend b]\nsocket = /b\n"
+	    "names = *\nalpn = h2\n  http/1.1 h2\n", 7,
+	    "alpn protocol 'h2' is listed twice" },
+	{ "alpn empty", HEAD "[backend b]\nsocket = /b\nnames = *\nalpn =\n",
+	    6, "empty value" },
+	{ "alpn without names", HEAD BACKEND "[backend b]\nsocket = /b\n"
+	    "alpn = acme-tls/1\n", 8, "backend 'b' has alpn but no names" },
+	{ "alpn without names, at the end of a section", HEAD "[backend b]\n"
+	    "alpn = acme-tls/1\nsocket = /b\n" BACKEND, 4,
+	    "backend 'b' has alpn but no names" },
+	{ "two alpn backends claim a pair", HEAD BACKEND "[backend b]\n"
+	    "socket = /b\nalpn = h2 acme-tls/1\nnames = a.test\n"
+	    "[backend c]\nnames = x.test\n  A.test.\nsocket = /c\n"
+	    "alpn = acme-tls/1\n", 12, "name 'A.test.' with alpn 'acme-tls/1' "
+	    "is already claimed by backend 'b'" },
+	{ "two alpn backends, other protocols", HEAD BACKEND "[backend b]\n"
+	    "socket = /b\nalpn = h2\nnames = a.test *\n[backend c]\n"
+	    "names = a.test *\nsocket = /c\nalpn = acme-tls/1\n", -1, NULL },
+	{ "name twice in an alpn backend", HEAD "[backend b]\nsocket = /b\n"
+	    "alpn = h2\nnames = a.test\n  a.test\n", 7,
+	    "name 'a.test' is listed twice in backend 'b'" },
+	{ "not a host name in an alpn backend", HEAD "[backend b]\n"
+	    "socket = /b\nalpn = h2\nnames = a.test bad_name!\n", 6,
+	    "'bad_name!' is not a host name" },
 	{ "no listen", "[snitch]\nworkers = 1\n" BACKEND, 0,
 	    "no listen address" },
 	{ "no backend", HEAD, 0, "no [backend NAME] section" },
@@ -309,6 +345,68 @@ test_values(void)
 	unlink(path);
 }
 
+/* test_alpn - ALPN routes load into their tables, names where they were */
+static void
+test_alpn(void)
+{
+	char		 err[CONF_ERR_MAX];
+	char		*path = conf_file(HEAD "default = web\n"
+	    "[backend acme]\nnames = www.example.org *\nsocket = /acme\n"
+	    "alpn = acme-tls/1\n"
+	    "[backend web]\nsocket = /web\nnames = www.example.org\n");
+	struct conf	*cf = conf_load(path, err, sizeof(err));
+	struct wconf	*wc;
+	int		 protocol = -1;
+
+	TAP_OK(cf != NULL, "alpn example loads (%s)", cf ? "" : err);
+	if (cf == NULL)
+		return;
+	wc = &cf->cf_wconf;
+	TAP_OK(routes_count(wc->wc_routes) == 2 && names_count(wc->wc_names) == 1,
+	    "2 ALPN routes, 1 name");
+	TAP_OK(routes_lookup(wc->wc_names, wc->wc_routes, wc->wc_default,
+	    "www.example.org", 15, (const uint8_t *)"\x0a" "acme-tls/1", 11,
+	    &protocol) == 0 && strcmp(routes_protocol(wc->wc_routes, protocol),
+	    "acme-tls/1") == 0, "acme-tls/1 -> acme");
+	TAP_OK(routes_lookup(wc->wc_names, wc->wc_routes, wc->wc_default,
+	    "www.example.org", 15, (const uint8_t *)"\x02" "h2", 3,
+	    &protocol) == 1 && protocol == -1, "h2 -> web");
+	conf_free(cf);
+	unlink(path);
+	path = conf_file(HEAD BACKEND);
+	cf = conf_load(path, err, sizeof(err));
+	TAP_OK(cf != NULL && cf->cf_wconf.wc_routes == NULL,
+	    "no alpn key: no ALPN tables at all");
+	conf_free(cf);
+	unlink(path);
+}
+
+/* test_alpn_limit - the protocol past ROUTES_PROTOCOLS_MAX is refused */
+static void
+test_alpn_limit(void)
+{
+	char		 err[CONF_ERR_MAX], text[4096], want[CONF_ERR_MAX];
+	char		*path;
+	struct conf	*cf;
+	size_t		 len;
+	int		 i, line;
+
+	len = (size_t)snprintf(text, sizeof(text), HEAD BACKEND);
+	for (i = 0; i < ROUTES_PROTOCOLS_MAX + 1; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		    "[backend p%d]\nsocket = /p\nnames = *\nalpn = p%d\n", i, i);
+	path = conf_file(text);
+	cf = conf_load(path, err, sizeof(err));
+	/* HEAD and BACKEND are 5 lines; alpn is each section's 4th. */
+	line = 5 + ROUTES_PROTOCOLS_MAX * 4 + 4;
+	snprintf(want, sizeof(want), "%s:%d: more than %d different alpn "
+	    "protocols", path, line, ROUTES_PROTOCOLS_MAX);
+	TAP_OK(cf == NULL && strcmp(err, want) == 0, "refused: '%s' (got '%s')",
+	    want, err);
+	conf_free(cf);
+	unlink(path);
+}
+
 /* test_stats - which form of stats a file gives */
 static void
 test_stats(void)
@@ -408,6 +506,8 @@ main(void)
 	test_rows();
 	test_passed();
 	test_values();
+	test_alpn();
+	test_alpn_limit();
 	test_stats();
 	test_log_defaults();
 	test_durations();

@@ -54,7 +54,8 @@ static void
 test_routes(void)
 {
 	struct names	*nm = routes(1), *none = routes(0);
-	size_t		 i;
+	enum names_kind	 kind;
+	size_t		 i, suffix;
 	int		 got;
 
 	for (i = 0; i < sizeof(route_rows) / sizeof(route_rows[0]); i++) {
@@ -62,7 +63,18 @@ test_routes(void)
 		got = names_lookup(nm, r->name, strlen(r->name));
 		TAP_OK(got == r->backend, "lookup %s: %s -> %d (got %d)",
 		    r->label, r->name, r->backend, got);
+		TAP_OK(names_match(nm, r->name, strlen(r->name), &kind,
+		    &suffix) == got, "names_match agrees: %s", r->name);
 	}
+	TAP_OK(names_match(nm, "www.example.org", 15, &kind, &suffix) == 1 &&
+	    kind == NAMES_EXACT && suffix == 0, "names_match: exact");
+	TAP_OK(names_match(nm, "x.deep.example.org", 18, &kind, &suffix) == 3 &&
+	    kind == NAMES_WILD && suffix == 16, "names_match: wildcard, suffix "
+	    "length 16 (got %zu)", suffix);
+	TAP_OK(names_match(nm, "unrelated.net", 13, &kind, &suffix) == 4 &&
+	    kind == NAMES_ANY, "names_match: *");
+	TAP_OK(names_match(none, "unrelated.net", 13, &kind, &suffix) == -1 &&
+	    kind == NAMES_NONE, "names_match: nothing");
 	TAP_OK(names_lookup(none, "unrelated.net", 13) == -1,
 	    "no catch-all: unknown name has no route");
 	TAP_OK(names_count(nm) == 6, "count includes * (got %zu)",
@@ -382,23 +394,27 @@ test_match(void)
 	static const struct {
 		const char	*name;
 		int		 backend;
+		enum names_kind	 kind;
 		size_t		 suffix;
 	} rows[] = {
-		{ "example.org", 0, 11 },
-		{ "a.example.org", 2, 11 },
-		{ "x.deep.example.org", 3, 16 },
-		{ "unrelated.net", 4, 0 },
+		{ "example.org", 0, NAMES_EXACT, 0 },
+		{ "a.example.org", 2, NAMES_WILD, 11 },
+		{ "x.deep.example.org", 3, NAMES_WILD, 16 },
+		{ "unrelated.net", 4, NAMES_ANY, 0 },
 	};
 	struct names	*nm = routes(1);
+	enum names_kind	 kind;
 	size_t		 i, suffix;
 	int		 got;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		got = names_match(nm, rows[i].name, strlen(rows[i].name),
-		    &suffix);
-		TAP_OK(got == rows[i].backend && suffix == rows[i].suffix,
-		    "match %s -> %d suffix %zu (got %d, %zu)", rows[i].name,
-		    rows[i].backend, rows[i].suffix, got, suffix);
+		    &kind, &suffix);
+		TAP_OK(got == rows[i].backend && kind == rows[i].kind &&
+		    suffix == rows[i].suffix,
+		    "match %s -> %d kind %d suffix %zu (got %d, %d, %zu)",
+		    rows[i].name, rows[i].backend, (int)rows[i].kind,
+		    rows[i].suffix, got, (int)kind, suffix);
 	}
 	names_free(nm);
 }

@@ -122,6 +122,7 @@ main(void)
 	struct wconf	 in, out;
 	uint8_t		*b;
 	size_t		 len, cut, refused = 0;
+	int		 protocol = -1;
 
 	wconf_init(&in);
 	in.wc_peek_timeout_ms = 1234;
@@ -142,6 +143,14 @@ main(void)
 	wconf_add_tenant(&in, "bob", 2002, "/run/t/bob dir");
 	names_add(in.wc_tenant_names, "*.alice.test", 0, NULL);
 	names_add(in.wc_tenant_names, "bob.test", 1, NULL);
+	b = blob(&in, &len);
+	TAP_OK(wconf_decode(b, len, &out) == 0 && out.wc_routes == NULL,
+	    "no ALPN route: none decoded, no tables");
+	wconf_clear(&out);
+	free(b);
+	wconf_add_alpn_route(&in, "acme-tls/1", "example.org", 1, NULL);
+	wconf_add_alpn_route(&in, "acme-tls/1", "*", 1, NULL);
+	wconf_add_alpn_route(&in, "h2", "*.example.org", 0, NULL);
 
 	b = blob(&in, &len);
 	TAP_OK(wconf_decode(b, len, &out) == 0, "decodes what it encoded");
@@ -169,6 +178,16 @@ main(void)
 	    names_lookup(out.wc_tenant_names, "alice.test", 10) == -1,
 	    "tenants and their names survive");
 	TAP_OK(wconf_counted(&out) == 4, "counted: 2 backends, 2 tenants");
+	TAP_OK(routes_count(out.wc_routes) == 3 &&
+	    routes_lookup(out.wc_names, out.wc_routes, -1, "example.org", 11,
+	    (const uint8_t *)"\x0a" "acme-tls/1", 11, &protocol) == 1 &&
+	    strcmp(routes_protocol(out.wc_routes, protocol), "acme-tls/1") == 0 &&
+	    routes_lookup(out.wc_names, out.wc_routes, -1, "x.net", 5,
+	    (const uint8_t *)"\x0a" "acme-tls/1", 11, &protocol) == 1 &&
+	    routes_lookup(out.wc_names, out.wc_routes, -1, "a.example.org", 13,
+	    (const uint8_t *)"\x02" "h2", 3, &protocol) == 0 &&
+	    strcmp(routes_protocol(out.wc_routes, protocol), "h2") == 0,
+	    "ALPN routes survive");
 	wconf_clear(&out);
 
 	for (cut = 0; cut < len; cut++)
