@@ -144,3 +144,16 @@ teardown() {
 	log_has "tenant bob: dir $B: directory $B \(mode 0777, no sticky bit\): every user can write to it"
 	run ! log_has "directory $A \("
 }
+
+@test "snitch -T lists the tenants' patterns between the wildcards and *" {
+	run -0 --separate-stderr "$SNITCH" -T -c "$T/snitch.ini"
+	# KIND PATTERN ALPN -> BACKEND, in precedence order
+	run -0 awk '{ print $1, $2, $5 }' <<<"$output"
+	assert_output "$(printf '%s\n' \
+	    'exact alpha.localhost alpha' \
+	    'exact www.a.test alpha' \
+	    'tenant a.test tenant:alice' \
+	    'tenant *.a.test tenant:alice' \
+	    'tenant *.b.test tenant:bob' \
+	    'any * any')"
+}
