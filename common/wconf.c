@@ -12,6 +12,8 @@
  *   fallback BACKEND-INDEX FALLBACK-INDEX
  *   default BACKEND-INDEX	(-1: none)
  *   route PATTERN BACKEND-INDEX
+ *   non_tls BACKEND-INDEX | silent BACKEND-INDEX	(-1: none)
+ *   silent_timeout_ms N
  *   end
  *
  * The master writes it; a worker trusts its master, but decodes
@@ -33,6 +35,15 @@
 
 #define WCONF_MAGIC	"snitch-wconf-1"
 
+/* wconf_init_clients - no backend for non-TLS and silent clients */
+static void
+wconf_init_clients(struct wconf *wc)
+{
+	wc->wc_non_tls = -1;
+	wc->wc_silent = -1;
+	wc->wc_silent_timeout_ms = 2000;
+}
+
 /* wconf_init - an empty configuration with the defaults */
 int
 wconf_init(struct wconf *wc)
@@ -44,6 +55,7 @@ wconf_init(struct wconf *wc)
 	wc->wc_default = -1;
 	wc->wc_log_level = LOG_LEVEL_INFO;
 	wc->wc_access_log = LOG_ACCESS_DEFAULT;
+	wconf_init_clients(wc);
 	if ((wc->wc_names = names_new()) == NULL)
 		return -1;
 	return 0;
@@ -57,6 +69,7 @@ wconf_clear(struct wconf *wc)
 	names_free(wc->wc_names);
 	memset(wc, 0, sizeof(*wc));
 	wc->wc_default = -1;
+	wconf_init_clients(wc);
 }
 
 /* wconf_add_backend - append a backend; its index, or -1 (EINVAL, ENOMEM) */
@@ -101,6 +114,15 @@ wconf_put_route(void *arg, const char *pattern, int backend)
 	    -1 : 0;
 }
 
+/* wconf_put_clients - the records for non-TLS and silent clients */
+static void
+wconf_put_clients(FILE *f, const struct wconf *wc)
+{
+	fprintf(f, "non_tls%c%d%c", 0, wc->wc_non_tls, 0);
+	fprintf(f, "silent%c%d%c", 0, wc->wc_silent, 0);
+	fprintf(f, "silent_timeout_ms%c%u%c", 0, wc->wc_silent_timeout_ms, 0);
+}
+
 /* wconf_encode - write the whole configuration to fd; 0 or -1 */
 int
 wconf_encode(const struct wconf *wc, int fd)
@@ -128,6 +150,7 @@ wconf_encode(const struct wconf *wc, int fd)
 	fprintf(f, "default%c%d%c", 0, wc->wc_default, 0);
 	if (names_walk(wc->wc_names, wconf_put_route, f) == -1)
 		goto out;
+	wconf_put_clients(f, wc);
 	fprintf(f, "end%c", 0);
 	if (fflush(f) == EOF || ferror(f))
 		goto out;
@@ -178,13 +201,41 @@ wconf_number(struct wconf_reader *r, long min, long max, long *out)
 	return 0;
 }
 
+/*
+ * wconf_record_clients - decode a non_tls, silent or silent_timeout_ms
+ * record; 1 when key is none of them
+ */
+static int
+wconf_record_clients(struct wconf_reader *r, const char *key,
+    struct wconf *wc)
+{
+	long	n;
+
+	if (strcmp(key, "non_tls") == 0 || strcmp(key, "silent") == 0) {
+		if (wconf_number(r, -1, (long)wc->wc_nbackends - 1, &n) == -1)
+			return -1;
+		*(key[0] == 'n' ? &wc->wc_non_tls : &wc->wc_silent) = (int)n;
+		return 0;
+	}
+	if (strcmp(key, "silent_timeout_ms") == 0) {
+		if (wconf_number(r, 1, UINT_MAX, &n) == -1)
+			return -1;
+		wc->wc_silent_timeout_ms = (unsigned)n;
+		return 0;
+	}
+	return 1;
+}
+
 /* wconf_record - decode the record whose first token is key */
 static int
 wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
 {
 	const char	*a, *b;
 	long		 n;
+	int		 rc;
 
+	if ((rc = wconf_record_clients(r, key, wc)) != 1)
+		return rc;
 	if (strcmp(key, "backend") == 0) {
 		a = wconf_token(r);
 		b = wconf_token(r);

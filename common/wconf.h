@@ -48,6 +48,9 @@ struct wconf {
 	struct wconf_backend	*wc_backends;
 	size_t			 wc_nbackends;
 	struct names		*wc_names;
+	int			 wc_non_tls;	/* backend index, or -1 */
+	int			 wc_silent;	/* backend index, or -1 */
+	unsigned		 wc_silent_timeout_ms;
 };
 
 int	wconf_init(struct wconf *);
