@@ -47,6 +47,13 @@ enum conn_state {
 	CONN_LINGER,	/* refused: alert sent, waiting for the client's FIN */
 };
 
+/* What a connection is routed by (access line, header, refusal). */
+enum conn_route {
+	CONN_ROUTE_HELLO,	/* its ClientHello: name, ALPN */
+	CONN_ROUTE_NON_TLS,	/* first bytes of another protocol: non_tls */
+	CONN_ROUTE_SILENT,	/* nothing within silent_timeout: silent */
+};
+
 union conn_addr {
 	struct sockaddr		sa;
 	struct sockaddr_in	sin;
@@ -65,6 +72,10 @@ struct conn {
 	uint64_t		 cn_start_us;	/* accepted, clock_us() */
 	union conn_addr		 cn_peer;
 	TAILQ_ENTRY(conn)	 cn_link;
+	enum conn_route		 cn_route;
+	int			 cn_silent_listed; /* in w_silent */
+	uint64_t		 cn_silent_deadline; /* ms, clock_ms() */
+	TAILQ_ENTRY(conn)	 cn_silent_link;
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -108,6 +119,12 @@ struct worker {
 	struct conn_list	 w_free;
 	struct conn_list	 w_peeking;
 	struct conn_list	 w_lingering;
+	/*
+	 * Peeking connections that have sent nothing yet, when `silent` is
+	 * set: a second list beside w_peeking (cn_silent_link), ordered by
+	 * cn_silent_deadline since all got the same silent_timeout.
+	 */
+	struct conn_list	 w_silent;
 	uint64_t		 w_now;
 	struct counters_worker	*w_counters;	/* this worker's shared slot */
 	uint8_t			 w_wire[HELLO_WIRE_MAX];	/* peeked bytes */
