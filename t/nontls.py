@@ -6,8 +6,9 @@ Connects to 127.0.0.1:PORT (or --host), then does its steps in order:
   --send TEXT     write TEXT (\\r, \\n, \\t, \\\\ and \\xHH escapes)
   --expect TEXT   read until what came so far holds TEXT (escapes too)
   --shut          shut down writing (a FIN), keep reading
+  --close         close now, without waiting for the server (end=closed)
 
-and at the end reads until the server closes.  It prints "from=IP:PORT"
+and at the end, unless it closed, reads until the server closes.  It prints "from=IP:PORT"
 (its own address, to find its line in snitch's log), then every byte
 that came, line by line, with \\r and bytes outside printable ASCII
 escaped (\\r, \\xHH), then how the connection ended:
@@ -15,6 +16,7 @@ escaped (\\r, \\xHH), then how the connection ended:
   end=fin         the server closed (EOF)
   end=reset       ECONNRESET
   end=timeout     nothing for --timeout seconds (default 10)
+  end=closed      --close
 
 Exit status 0, or 6 when an --expect was not met (then end=... says
 why), 1 for bad arguments.  Standard library only; loopback only.
@@ -84,6 +86,8 @@ def main():
                    type=lambda t: ("expect", unescape(t)))
     p.add_argument("--shut", action="append_const", dest="steps",
                    const=("shut", None))
+    p.add_argument("--close", action="append_const", dest="steps",
+                   const=("close", None))
     args = p.parse_args()
 
     sock = socket.create_connection((args.host, args.port),
@@ -95,6 +99,9 @@ def main():
             sock.sendall(arg)
         elif what == "shut":
             sock.shutdown(socket.SHUT_WR)
+        elif what == "close":
+            end = "closed"
+            break
         else:
             while arg not in got:
                 chunk = read_more(sock)
