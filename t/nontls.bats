@@ -55,10 +55,10 @@ EOF
 	chmod 755 "$T/echo.sh" "$T/http.sh" "$T/greet.sh"
 }
 
-# start_exec NAME SCRIPT - snitch-exec on $T/NAME.sock running $T/SCRIPT,
-# as nobody when root, its stderr in $T/exec-NAME.log
+# start_exec NAME SCRIPT [OPTION...] - snitch-exec on $T/NAME.sock
+# running $T/SCRIPT, as nobody when root, its stderr in $T/exec-NAME.log
 start_exec() {
-	start_backend "$T/$1.sock" "$T/exec-$1.log" "$SNITCH_EXEC" \
+	start_backend "$T/$1.sock" "$T/exec-$1.log" "$SNITCH_EXEC" "${@:3}" \
 	    -s "$T/$1.sock" -- "$T/$2" || return 1
 	track_pid "$BACKEND_PID"
 }
@@ -280,4 +280,23 @@ end=fin"
 	    "name=- backend=greet outcome=timeout route=silent reason=backend-down"
 	assert_equal "$(backend_stat greet down)" 1
 	assert_equal "$(counter timeout)" 1
+}
+
+@test "snitch-exec busy: a non-TLS client gets a FIN, not an alert" {
+	programs
+	start_exec plain echo.sh -c 1 -v
+	write_config "non_tls = plain"
+	add_backend plain plain.localhost
+	start_snitch
+
+	# the one program slot: a client that holds it for up to 10 s
+	nontls --send 'one\r\n' --expect one --timeout 10 >"$T/first.out" &
+	track_pid $!
+	wait_until grep -qE 'name=- pid=[0-9]+ started' "$T/exec-plain.log"
+	run -0 nontls --send 'SSH-2.0-two\r\n'
+	from=$(sed -n 's/^from=//p' <<<"$output")
+	assert_equal "$(sed 1d <<<"$output")" "end=fin"
+	logged "$from" "name=- backend=plain outcome=handoff route=non_tls"
+	wait_until grep -qF "client=$from name=- outcome=closed reason=busy " \
+	    "$T/exec-plain.log"
 }
