@@ -463,7 +463,6 @@ peek_watch(struct worker *w, struct conn *c)
 static void
 peek_listen_silent(struct worker *w, struct conn *c)
 {
-	c->cn_silent_deadline = w->w_now + w->w_conf.wc_silent_timeout_ms;
 	c->cn_silent_listed = 1;
 	TAILQ_INSERT_TAIL(&w->w_silent, c, cn_silent_link);
 }
@@ -561,6 +560,18 @@ peek_give_up(struct worker *w, struct conn *c)
 }
 
 /*
+ * peek_silent_deadline - when c, accepted silent, goes to `silent`: its
+ * peek deadline (accept + peek_timeout) less the difference, which the
+ * configuration keeps positive
+ */
+static uint64_t
+peek_silent_deadline(const struct worker *w, const struct conn *c)
+{
+	return c->cn_deadline - w->w_conf.wc_peek_timeout_ms +
+	    w->w_conf.wc_silent_timeout_ms;
+}
+
+/*
  * peek_silent - c sent nothing in silent_timeout: to the silent backend.
  * Bytes may have come since epoll last said so: peek once more first,
  * and a client that spoke after all is peeked as any other.
@@ -581,7 +592,7 @@ peek_expire(struct worker *w)
 	struct conn	*c;
 
 	while ((c = TAILQ_FIRST(&w->w_silent)) != NULL &&
-	    c->cn_silent_deadline <= w->w_now)
+	    peek_silent_deadline(w, c) <= w->w_now)
 		peek_silent(w, c);
 	while ((c = TAILQ_FIRST(&w->w_peeking)) != NULL &&
 	    c->cn_deadline <= w->w_now) {
@@ -604,8 +615,8 @@ peek_next_deadline(const struct worker *w)
 
 	if (p != NULL)
 		next = p->cn_deadline;
-	if (s != NULL && s->cn_silent_deadline < next)
-		next = s->cn_silent_deadline;
+	if (s != NULL && peek_silent_deadline(w, s) < next)
+		next = peek_silent_deadline(w, s);
 	if (l != NULL && l->cn_deadline < next)
 		next = l->cn_deadline;
 	return next;

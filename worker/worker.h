@@ -66,15 +66,14 @@ struct conn {
 	enum conn_state		 cn_state;
 	int			 cn_listener;
 	int			 cn_backend;	/* when CONN_QUEUED */
+	uint8_t			 cn_route;	/* enum conn_route */
+	uint8_t			 cn_silent_listed; /* in w_silent */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
 	int			 cn_watched;	/* in the epoll set */
 	uint32_t		 cn_peeked;	/* bytes seen at the last peek */
 	uint64_t		 cn_start_us;	/* accepted, clock_us() */
 	union conn_addr		 cn_peer;
 	TAILQ_ENTRY(conn)	 cn_link;
-	enum conn_route		 cn_route;
-	int			 cn_silent_listed; /* in w_silent */
-	uint64_t		 cn_silent_deadline; /* ms, clock_ms() */
 	TAILQ_ENTRY(conn)	 cn_silent_link;
 };
 TAILQ_HEAD(conn_list, conn);
@@ -121,8 +120,10 @@ struct worker {
 	struct conn_list	 w_lingering;
 	/*
 	 * Peeking connections that have sent nothing yet, when `silent` is
-	 * set: a second list beside w_peeking (cn_silent_link), ordered by
-	 * cn_silent_deadline since all got the same silent_timeout.
+	 * set: a second list beside w_peeking (cn_silent_link), in the same
+	 * order.  A member is still peeking, so its cn_deadline is accept +
+	 * peek_timeout, and its silent deadline is derived from it (a conn
+	 * slot is kept small: max_pending of them).
 	 */
 	struct conn_list	 w_silent;
 	uint64_t		 w_now;
