@@ -300,3 +300,55 @@ end=fin"
 	wait_until grep -qF "client=$from name=- outcome=closed reason=busy " \
 	    "$T/exec-plain.log"
 }
+
+# crowd N - N clients that wait for a greeting and N that reset before
+# silent_timeout, all at once; prints "greeted G reset R"
+crowd() {
+	timeout 60 "$PYTHON" - "$PORT" "$1" <<'PY'
+import socket, struct, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+quiet = [socket.create_connection(("127.0.0.1", port), timeout=20)
+         for _ in range(n)]
+gone = [socket.create_connection(("127.0.0.1", port), timeout=20)
+        for _ in range(n)]
+time.sleep(0.1)
+for s in gone:
+    # SO_LINGER 0: close sends a RST
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+greeted = 0
+for s in quiet:
+    got = b""
+    try:
+        while b"\n" not in got:
+            chunk = s.recv(100)
+            if not chunk:
+                break
+            got += chunk
+    except OSError:
+        pass
+    greeted += got.startswith(b"220 ")
+    s.close()
+print("greeted %d reset %d" % (greeted, n))
+PY
+}
+
+@test "silent: a crowd of silent clients and resets, twice: each greeted or gone" {
+	programs
+	start_exec greet greet.sh
+	write_config "silent = greet" "silent_timeout = 300ms" \
+	    "stats = $T/stats.sock"
+	add_backend greet greet.localhost
+	start_snitch
+
+	run -0 crowd 20
+	assert_output "greeted 20 reset 20"
+	run -0 crowd 20
+	assert_output "greeted 20 reset 20"
+	wait_until [ "$(backend_stat greet handoff)" = 40 ]
+	wait_until [ "$(counter pending)" = 0 ]
+	# start_snitch's probe connections are client-gone too
+	[ "$(counter client_gone)" -ge 40 ]
+	assert_equal "$(counter timeout)" 0
+	stats_add_up "$(snitch_stats)"
+}
