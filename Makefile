@@ -96,7 +96,8 @@ BUILD_PKGS = gcc make libc6-dev libbsd-dev libinih-dev libssl-dev
 TEST_PKGS  = bats bats-assert bats-support openssl curl python3 procps \
 	     python3-prometheus-client \
 	     util-linux iproute2 gnutls-bin chromium clang \
-	     libclang-rt-14-dev stunnel4 nginx-light pkgconf mandoc systemd
+	     libclang-rt-14-dev stunnel4 nginx-light pkgconf mandoc systemd \
+	     openssh-server openssh-client
 deps:
 	@t/deps.sh $(BUILD_PKGS)
 deps-test:

@@ -166,18 +166,29 @@ exec_linger_expire(struct exec *ex, uint64_t now)
  * The ClientHello is still unread: closing now would send a RST, which
  * can destroy the alert before the client reads it.  So discard what
  * came, send the alert, shut down writing, and keep the socket until the
- * client's FIN (alert_send, as the workers refuse).
+ * client's FIN (alert_send, as the workers refuse).  A client SNItch's
+ * non_tls or silent route handed over speaks no TLS: it gets the FIN
+ * without the alert (alert_refuse), logged as outcome=closed.
  */
 static void
 exec_refuse(struct exec *ex, int fd, const char *client, const char *name,
     const char *reason)
 {
+	int	alerted, gone;
+
 	ex->ex_refused++;
-	log_info("client=%s name=%s outcome=alert alert=%d reason=%s "
-	    "running=%zu refused=%lu", client, name, ALERT_INTERNAL_ERROR,
-	    reason, ex->ex_running, ex->ex_refused);
-	if (alert_send(fd, ALERT_INTERNAL_ERROR, exec_discard,
-	    sizeof(exec_discard)) != 0) {
+	gone = alert_refuse(fd, ALERT_INTERNAL_ERROR, exec_discard,
+	    sizeof(exec_discard), &alerted);
+	if (alerted)
+		log_info("client=%s name=%s outcome=alert alert=%d reason=%s "
+		    "running=%zu refused=%lu", client, name,
+		    ALERT_INTERNAL_ERROR, reason, ex->ex_running,
+		    ex->ex_refused);
+	else
+		log_info("client=%s name=%s outcome=closed reason=%s "
+		    "running=%zu refused=%lu", client, name, reason,
+		    ex->ex_running, ex->ex_refused);
+	if (gone != 0) {
 		/* It closed or failed already: no FIN to wait for. */
 		(void)close(fd);
 		return;

@@ -256,15 +256,19 @@ relay_reap(struct relay *rl)
 /*
  * relay_refuse - the target cannot be reached: alert 80, then linger
  * until the client's FIN (or RELAY_LINGER_MS), as the workers refuse.
+ * A client that does not speak TLS (SNItch's non_tls and silent routes)
+ * gets the FIN alone.
  */
 static void
 relay_refuse(struct relay *rl, struct relay_conn *rc, const char *end)
 {
+	int	alerted;
+
 	rl->rl_failed++;
 	rc->rc_end = end;
 	relay_unwatch_close(rl, &rc->rc_target);
-	if (alert_send(rc->rc_client.h_fd, ALERT_INTERNAL_ERROR, relay_discard,
-	    sizeof(relay_discard)) != 0) {
+	if (alert_refuse(rc->rc_client.h_fd, ALERT_INTERNAL_ERROR,
+	    relay_discard, sizeof(relay_discard), &alerted) != 0) {
 		relay_release(rl, rc, end);
 		return;
 	}

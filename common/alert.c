@@ -13,6 +13,7 @@
 #define ALERT_DRAIN_ROUNDS	8	/* recv calls per drain, at most */
 
 #define ALERT_CT_ALERT		21	/* RFC 8446 5.1 ContentType */
+#define ALERT_CT_HANDSHAKE	22
 #define ALERT_LEVEL_FATAL	2	/* RFC 8446 6 AlertLevel */
 
 /*
@@ -88,6 +89,30 @@ alert_send(int fd, uint8_t description, void *scratch, size_t size)
 	alert_record(rec, description);
 	(void)send(fd, rec, sizeof(rec), MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (eof != 0)
+		return 1;
+	(void)shutdown(fd, SHUT_WR);
+	return 0;
+}
+
+/*
+ * alert_refuse - alert_send, for a backend that cannot tell whether its
+ * client speaks TLS: SNItch's non_tls and silent routes hand over
+ * clients of other protocols, or ones that sent nothing, and an alert
+ * is garbage to them.  Only a client whose first byte starts a TLS
+ * handshake record gets the alert; the others get the same drain and
+ * FIN without it.  *alerted says which; returns as alert_send does.
+ */
+int
+alert_refuse(int fd, uint8_t description, void *scratch, size_t size,
+    int *alerted)
+{
+	uint8_t	first;
+
+	*alerted = recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT) == 1 &&
+	    first == ALERT_CT_HANDSHAKE;
+	if (*alerted)
+		return alert_send(fd, description, scratch, size);
+	if (alert_drain(fd, scratch, size) != 0)
 		return 1;
 	(void)shutdown(fd, SHUT_WR);
 	return 0;

@@ -549,3 +549,48 @@ hello_result_name(enum hello_result r)
 	}
 	return "unknown";
 }
+
+/*
+ * hello_foreign - whether a client whose first bytes are not a TLS
+ * ClientHello speaks another protocol (SSH, HTTP, SMTP...) or is a TLS
+ * client all the same, broken or ancient, that no other protocol's
+ * server should get.
+ *
+ * A TLS client's first byte is a TLS record type (20..24, RFC 8446
+ * section 5.1), whatever follows it.  An SSL 2.0 compatible ClientHello
+ * (RFC 5246 appendix E.2; RFC 6101 appendix E) is a TLS client too:
+ *
+ *	uint8 msg_length[2];	high bit of the first byte set: a 2-byte
+ *				record header, 15 bits of length
+ *	uint8 msg_type;		1 = CLIENT-HELLO
+ *	Version version;	0x0002 (SSL 2.0), or 0x03xx (SSL 3.0, TLS)
+ *
+ * Any other first byte is another protocol, and so is a byte with its
+ * high bit set not followed by that layout.  Like hello_parse, an answer
+ * other than HELLO_FOREIGN_MORE never changes with more bytes: one byte
+ * decides unless its high bit is set, then at most five do.
+ */
+enum hello_foreign
+hello_foreign(const uint8_t *wire, size_t len)
+{
+	if (len == 0)
+		return HELLO_FOREIGN_MORE;
+	if (wire[0] >= HELLO_CT_CHANGE_CIPHER_SPEC &&
+	    wire[0] <= HELLO_CT_HEARTBEAT)
+		return HELLO_FOREIGN_TLS;
+	if (!(wire[0] & 0x80))
+		return HELLO_FOREIGN_OTHER;
+	if (len < 3)
+		return HELLO_FOREIGN_MORE;
+	if (wire[2] != HELLO_CLIENT_HELLO)
+		return HELLO_FOREIGN_OTHER;
+	if (len < 4)
+		return HELLO_FOREIGN_MORE;
+	if (wire[3] == 3)
+		return HELLO_FOREIGN_TLS;
+	if (wire[3] != 0)
+		return HELLO_FOREIGN_OTHER;
+	if (len < 5)
+		return HELLO_FOREIGN_MORE;
+	return wire[4] == 2 ? HELLO_FOREIGN_TLS : HELLO_FOREIGN_OTHER;
+}

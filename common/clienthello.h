@@ -57,4 +57,17 @@ struct hello {
 enum hello_result hello_parse(const uint8_t *wire, size_t len, struct hello *hl);
 const char	*hello_result_name(enum hello_result);
 
+/*
+ * For a client hello_parse answered HELLO_NOT_TLS: does it speak another
+ * protocol (to the `non_tls` backend), or is it a TLS client all the
+ * same (closed as before)?  Pure, over the bytes peeked so far.
+ */
+enum hello_foreign {
+	HELLO_FOREIGN_MORE,	/* cannot tell yet: at most 5 bytes decide */
+	HELLO_FOREIGN_TLS,	/* a TLS record type, an SSL 2.0 hello */
+	HELLO_FOREIGN_OTHER,	/* another protocol */
+};
+
+enum hello_foreign hello_foreign(const uint8_t *wire, size_t len);
+
 #endif

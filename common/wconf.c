@@ -16,6 +16,8 @@
  *   tenant NAME UID DIR		(all tenants before their routes)
  *   tenant_route PATTERN TENANT-INDEX
  *   alpn_route PROTOCOL PATTERN BACKEND-INDEX
+ *   non_tls BACKEND-INDEX | silent BACKEND-INDEX	(-1: none)
+ *   silent_timeout_ms N
  *   end
  *
  * The master writes it; a worker trusts its master, but decodes
@@ -37,6 +39,15 @@
 
 #define WCONF_MAGIC	"snitch-wconf-1"
 
+/* wconf_init_clients - no backend for non-TLS and silent clients */
+static void
+wconf_init_clients(struct wconf *wc)
+{
+	wc->wc_non_tls = -1;
+	wc->wc_silent = -1;
+	wc->wc_silent_timeout_ms = 2000;
+}
+
 /* wconf_init - an empty configuration with the defaults */
 int
 wconf_init(struct wconf *wc)
@@ -48,6 +59,7 @@ wconf_init(struct wconf *wc)
 	wc->wc_default = -1;
 	wc->wc_log_level = LOG_LEVEL_INFO;
 	wc->wc_access_log = LOG_ACCESS_DEFAULT;
+	wconf_init_clients(wc);
 	if ((wc->wc_names = names_new()) == NULL)
 		return -1;
 	if ((wc->wc_tenant_names = names_new()) == NULL) {
@@ -69,6 +81,7 @@ wconf_clear(struct wconf *wc)
 	routes_free(wc->wc_routes);
 	memset(wc, 0, sizeof(*wc));
 	wc->wc_default = -1;
+	wconf_init_clients(wc);
 }
 
 /* wconf_add_backend - append a backend; its index, or -1 (EINVAL, ENOMEM) */
@@ -225,6 +238,15 @@ wconf_put_tenancy(const struct wconf *wc, FILE *f)
 	return names_walk(wc->wc_tenant_names, wconf_put_tenant_route, f);
 }
 
+/* wconf_put_clients - the records for non-TLS and silent clients */
+static void
+wconf_put_clients(FILE *f, const struct wconf *wc)
+{
+	fprintf(f, "non_tls%c%d%c", 0, wc->wc_non_tls, 0);
+	fprintf(f, "silent%c%d%c", 0, wc->wc_silent, 0);
+	fprintf(f, "silent_timeout_ms%c%u%c", 0, wc->wc_silent_timeout_ms, 0);
+}
+
 /* wconf_encode - write the whole configuration to fd; 0 or -1 */
 int
 wconf_encode(const struct wconf *wc, int fd)
@@ -254,6 +276,7 @@ wconf_encode(const struct wconf *wc, int fd)
 	    wconf_put_tenancy(wc, f) == -1 ||
 	    routes_walk(wc->wc_routes, wconf_put_alpn_route, f) == -1)
 		goto out;
+	wconf_put_clients(f, wc);
 	fprintf(f, "end%c", 0);
 	if (fflush(f) == EOF || ferror(f))
 		goto out;
@@ -334,16 +357,44 @@ wconf_tenancy_record(struct wconf_reader *r, const char *key,
 	return names_add(wc->wc_tenant_names, a, (int)n, NULL);
 }
 
+/*
+ * wconf_record_clients - decode a non_tls, silent or silent_timeout_ms
+ * record; 1 when key is none of them
+ */
+static int
+wconf_record_clients(struct wconf_reader *r, const char *key,
+    struct wconf *wc)
+{
+	long	n;
+
+	if (strcmp(key, "non_tls") == 0 || strcmp(key, "silent") == 0) {
+		if (wconf_number(r, -1, (long)wc->wc_nbackends - 1, &n) == -1)
+			return -1;
+		*(key[0] == 'n' ? &wc->wc_non_tls : &wc->wc_silent) = (int)n;
+		return 0;
+	}
+	if (strcmp(key, "silent_timeout_ms") == 0) {
+		if (wconf_number(r, 1, UINT_MAX, &n) == -1)
+			return -1;
+		wc->wc_silent_timeout_ms = (unsigned)n;
+		return 0;
+	}
+	return 1;
+}
+
 /* wconf_record - decode the record whose first token is key */
 static int
 wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
 {
 	const char	*a, *b;
 	long		 n;
+	int		 rc;
 
 	if (strcmp(key, "owner") == 0 || strcmp(key, "tenant") == 0 ||
 	    strcmp(key, "tenant_route") == 0)
 		return wconf_tenancy_record(r, key, wc);
+	if ((rc = wconf_record_clients(r, key, wc)) != 1)
+		return rc;
 	if (strcmp(key, "backend") == 0) {
 		a = wconf_token(r);
 		b = wconf_token(r);

@@ -70,6 +70,9 @@ struct wconf {
 	size_t			 wc_ntenants;
 	struct names		*wc_tenant_names; /* pattern to tenant index */
 	struct routes		*wc_routes;	/* ALPN routes; NULL: none */
+	int			 wc_non_tls;	/* backend index, or -1 */
+	int			 wc_silent;	/* backend index, or -1 */
+	unsigned		 wc_silent_timeout_ms;
 };
 
 int	wconf_init(struct wconf *);

@@ -14,7 +14,8 @@
  * rows in the order routes_lookup ranks them (routes.h): exact names
  * with ALPN, exact names, wildcards with ALPN, wildcards (longest suffix
  * first), a tenant's sockets for her names (exact, then wildcards),
- * "*" with ALPN, "*", then the default.  A tenant's row names her as
+ * "*" with ALPN, "*", the default, then the backends of clients that
+ * send no hello: non_tls, silent.  A tenant's row names her as
  * "tenant:NAME", the way logs and counters do.  Rows of one rank are
  * sorted by pattern, then protocol (their real tie-break, the client's
  * order of protocols, is per connection).  Each kind of row has its own
@@ -264,6 +265,24 @@ table_default(const struct table *tb)
 		    table_backend(tb, tb->tb_wconf->wc_default));
 }
 
+/* table_non_tls - the backend of clients that do not speak TLS */
+static void
+table_non_tls(const struct table *tb)
+{
+	if (tb->tb_wconf->wc_non_tls != -1)
+		table_row(tb, "non_tls", "-", NULL,
+		    table_backend(tb, tb->tb_wconf->wc_non_tls));
+}
+
+/* table_silent - the backend of clients that send nothing */
+static void
+table_silent(const struct table *tb)
+{
+	if (tb->tb_wconf->wc_silent != -1)
+		table_row(tb, "silent", "-", NULL,
+		    table_backend(tb, tb->tb_wconf->wc_silent));
+}
+
 /* The kinds of rows, in precedence order: one function each. */
 static void (*const table_kinds[])(const struct table *) = {
 	table_exact_alpn,
@@ -274,6 +293,8 @@ static void (*const table_kinds[])(const struct table *) = {
 	table_any_alpn,
 	table_any,
 	table_default,
+	table_non_tls,
+	table_silent,
 };
 
 /* table_print - print cf's routing table to out; 0, or -1 (no memory) */

@@ -2,9 +2,10 @@
 # deps.sh - install the Debian packages named as arguments that are missing.
 # As root it runs apt-get; otherwise it prints the command to run.
 #
-# Some packages (nginx-light, stunnel4, haproxy) would start their own
-# daemon on its default port: for the install a policy-rc.d that forbids
-# it is put in place when there is none, then removed.  SNItch's tests and
+# Some packages (nginx-light, stunnel4, haproxy, openssh-server) would
+# start their own daemon on its default port: for the install a
+# policy-rc.d that forbids it is put in place when there is none, then
+# removed.  SNItch's tests and
 # benchmark start their own instances on loopback ports.
 POLICY=/usr/sbin/policy-rc.d
 missing=""

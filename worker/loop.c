@@ -89,6 +89,11 @@ loop_release(struct worker *w, struct conn *c)
 	close(c->cn_fd);
 	/* cw_pending: peek_count took it out with the outcome */
 	TAILQ_REMOVE(loop_list(w, c), c, cn_link);
+	/* Gone before silent_timeout (a reset, a FIN): the slot is reused. */
+	if (c->cn_silent_listed) {
+		TAILQ_REMOVE(&w->w_silent, c, cn_silent_link);
+		c->cn_silent_listed = 0;
+	}
 	c->cn_state = CONN_FREE;
 	c->cn_fd = -1;
 	TAILQ_INSERT_HEAD(&w->w_free, c, cn_link);

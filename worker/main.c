@@ -127,6 +127,7 @@ main_pool(struct worker *w)
 	TAILQ_INIT(&w->w_free);
 	TAILQ_INIT(&w->w_peeking);
 	TAILQ_INIT(&w->w_lingering);
+	TAILQ_INIT(&w->w_silent);
 }
 
 /* main_epoll - the epoll set, with the master's control pipe in it */

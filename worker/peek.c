@@ -7,7 +7,11 @@
  * registered edge-triggered: each arriving segment wakes us once.
  *
  * Every connection ends in exactly one logged outcome: handoff, alert,
- * not-tls, timeout or client-gone.  A refusal discards the peeked bytes
+ * not-tls, timeout or client-gone.  A client that speaks another protocol
+ * (`non_tls`) or nothing at all (`silent`) may be handed off too, as it
+ * is; when its backend cannot take it, it is closed as it would have
+ * been without that key (not-tls, timeout): a TLS alert would mean
+ * nothing to it.  A refusal discards the peeked bytes
  * first (closing with unread data would send a RST that can destroy the
  * alert in flight), sends the alert, shuts down writing, and lingers
  * briefly for the client's FIN.
@@ -28,6 +32,12 @@
 #include "worker.h"
 
 #define PEEK_LINGER_MS		1000	/* wait for the FIN after an alert */
+
+static const char *const peek_routes[] = {
+	[CONN_ROUTE_HELLO] = "hello",
+	[CONN_ROUTE_NON_TLS] = "non_tls",
+	[CONN_ROUTE_SILENT] = "silent",
+};
 
 static const char *const peek_outcomes[] = {
 	[PEEK_HANDOFF] = "handoff",
@@ -196,6 +206,9 @@ peek_payload(struct worker *w, struct conn *c, const char *name, ssize_t nlen)
 	if ((local = peek_local(w, c)) == NULL)
 		return -1;
 	memcpy(&pi.pi_dst, local, sizeof(*local));
+	/* Not TLS, or silent: the addresses, and nothing of a hello. */
+	if (c->cn_route != CONN_ROUTE_HELLO)
+		return proxy_encode(&pi, w->w_payload, sizeof(w->w_payload));
 	if (nlen > 0) {
 		pi.pi_authority = name;
 		pi.pi_authority_len = (size_t)nlen;
@@ -211,16 +224,21 @@ static void
 peek_handed(struct worker *w, struct conn *c, int b, int fallback_of)
 {
 	struct counters_backend	*cb = backend_counts(w, b);
-	char			 detail[16 + WCONF_NAME_MAX];
+	char			 detail[32 + WCONF_NAME_MAX];
+	int			 n = 0;
 
 	COUNTERS_ADD(cb->cb_handoff, 1);
+	if (c->cn_route != CONN_ROUTE_HELLO)
+		n = snprintf(detail, sizeof(detail), "route=%s",
+		    peek_routes[c->cn_route]);
 	if (fallback_of != -1) {
 		COUNTERS_ADD(cb->cb_fallback, 1);
-		snprintf(detail, sizeof(detail), "fallback_of=%s",
+		snprintf(detail + n, sizeof(detail) - (size_t)n,
+		    "%sfallback_of=%s", n > 0 ? " " : "",
 		    backend_name(w, fallback_of));
 	}
-	peek_log(w, c, &w->w_hello, b, PEEK_HANDOFF, 0,
-	    fallback_of != -1 ? detail : NULL);
+	peek_log(w, c, c->cn_route == CONN_ROUTE_HELLO ? &w->w_hello : NULL,
+	    b, PEEK_HANDOFF, 0, n > 0 || fallback_of != -1 ? detail : NULL);
 	loop_release(w, c);
 }
 
@@ -235,6 +253,23 @@ peek_try(struct worker *w, struct conn *c, int b)
 		return BACKEND_DOWN;
 	}
 	return backend_send(w, b, c, w->w_payload, (size_t)len);
+}
+
+/*
+ * peek_other_close - no backend takes a non-TLS or silent client: close
+ * it as it would have been closed without non_tls or silent (outcome
+ * not-tls or timeout), with a FIN; it speaks no TLS, so no alert.
+ */
+static void
+peek_other_close(struct worker *w, struct conn *c, int b, const char *reason)
+{
+	char	detail[64];
+
+	snprintf(detail, sizeof(detail), "route=%s reason=%s",
+	    peek_routes[c->cn_route], reason);
+	peek_log(w, c, NULL, b, c->cn_route == CONN_ROUTE_NON_TLS ?
+	    PEEK_NOT_TLS : PEEK_TIMEOUT, 0, detail);
+	peek_close(w, c);
 }
 
 /*
@@ -253,6 +288,11 @@ peek_fallback(struct worker *w, struct conn *c, int b, int busy)
 		return;
 	}
 	COUNTERS_ADD(*(busy ? &cb->cb_busy : &cb->cb_down), 1);
+	if (c->cn_route != CONN_ROUTE_HELLO) {
+		peek_other_close(w, c, b, busy ? "backend-busy" :
+		    backend_down_reason(w, b));
+		return;
+	}
 	peek_refuse_log(w, c, &w->w_hello, b, ALERT_INTERNAL_ERROR,
 	    busy ? "backend-busy" : backend_down_reason(w, b));
 }
@@ -327,6 +367,60 @@ peek_route(struct worker *w, struct conn *c)
 	(void)peek_send(w, c, b);
 }
 
+/*
+ * peek_other - hand a client that is not TLS, or silent, to the backend
+ * for it, as it is: nothing has been read, the backend reads its first
+ * byte (if any came) first.
+ */
+static void
+peek_other(struct worker *w, struct conn *c, enum conn_route route)
+{
+	int	b = route == CONN_ROUTE_NON_TLS ? w->w_conf.wc_non_tls :
+		    w->w_conf.wc_silent;
+
+	c->cn_route = route;
+	if (backend_has_queue(w, b)) {
+		backend_enqueue(w, b, c);
+		return;
+	}
+	(void)peek_send(w, c, b);
+}
+
+/*
+ * peek_not_tls - the first bytes are not a TLS hello: with non_tls set,
+ * a client of another protocol goes there; a TLS client all the same
+ * (hello_foreign) is closed as before, so that no TLS client ever
+ * reaches another protocol's server.  events: epoll's, 0 at accept.
+ */
+static void
+peek_not_tls(struct worker *w, struct conn *c, uint32_t events)
+{
+	enum hello_foreign	f = HELLO_FOREIGN_TLS;
+
+	if (w->w_conf.wc_non_tls != -1)
+		f = hello_foreign(w->w_wire, c->cn_peeked);
+	if (f == HELLO_FOREIGN_OTHER) {
+		peek_other(w, c, CONN_ROUTE_NON_TLS);
+		return;
+	}
+	/* Up to 5 bytes decide; the client may still be sending them. */
+	if (f == HELLO_FOREIGN_MORE &&
+	    !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
+	peek_log(w, c, NULL, -1, PEEK_NOT_TLS, 0, NULL);
+	peek_close(w, c);
+}
+
+/* peek_heard - c sent something: it can no longer be silent */
+static void
+peek_heard(struct worker *w, struct conn *c)
+{
+	if (!c->cn_silent_listed)
+		return;
+	TAILQ_REMOVE(&w->w_silent, c, cn_silent_link);
+	c->cn_silent_listed = 0;
+}
+
 /* peek_hello - peek at everything received, parse it, normalize the name */
 static enum hello_result
 peek_hello(struct worker *w, struct conn *c, ssize_t *got)
@@ -339,6 +433,7 @@ peek_hello(struct worker *w, struct conn *c, ssize_t *got)
 	if (*got <= 0)
 		return HELLO_NEED_MORE;
 	c->cn_peeked = (uint32_t)*got;
+	peek_heard(w, c);
 	r = hello_parse(w->w_wire, (size_t)*got, hl);
 	if (r == HELLO_COMPLETE)
 		w->w_name_len = hl->hl_name == NULL ? -1 : hostname_normalize(
@@ -368,8 +463,7 @@ peek_read(struct worker *w, struct conn *c, uint32_t events)
 		peek_close(w, c);
 		return;
 	case HELLO_NOT_TLS:
-		peek_log(w, c, NULL, -1, PEEK_NOT_TLS, 0, NULL);
-		peek_close(w, c);
+		peek_not_tls(w, c, events);
 		return;
 	case HELLO_UNEXPECTED:
 		peek_refuse_log(w, c, NULL, -1, ALERT_UNEXPECTED_MESSAGE,
@@ -397,6 +491,17 @@ peek_watch(struct worker *w, struct conn *c)
 }
 
 /*
+ * peek_listen_silent - c has sent nothing yet: if it still has not in
+ * silent_timeout, counted from accept, it goes to the silent backend.
+ */
+static void
+peek_listen_silent(struct worker *w, struct conn *c)
+{
+	c->cn_silent_listed = 1;
+	TAILQ_INSERT_TAIL(&w->w_silent, c, cn_silent_link);
+}
+
+/*
  * peek_start - a new connection: its hello is often here already (the
  * listener defers accept until data comes), so peek first and ask epoll
  * only when the connection is still open after that.
@@ -413,12 +518,16 @@ peek_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_alpn_route = -1;
 	c->cn_peer = *peer;
 	c->cn_peeked = 0;
+	c->cn_route = CONN_ROUTE_HELLO;
 	c->cn_start_us = clock_us();
 	w->w_pending++;
 	COUNTERS_ADD(w->w_counters->cw_accepted, 1);
 	COUNTERS_ADD(w->w_counters->cw_pending, 1);
 	peek_move(w, c, CONN_PEEK, w->w_now + w->w_conf.wc_peek_timeout_ms);
 	peek_read(w, c, 0);
+	if (c->cn_state == CONN_PEEK && c->cn_peeked == 0 &&
+	    w->w_conf.wc_silent != -1)
+		peek_listen_silent(w, c);
 	if (c->cn_state == CONN_FREE || peek_watch(w, c) == 0)
 		return;
 	log_warn("%s: epoll_ctl", __func__);
@@ -457,6 +566,9 @@ peek_resume(struct worker *w, struct conn *c)
 {
 	ssize_t	got;
 
+	/* Not a hello: nothing to peek again; the backend gets it as is. */
+	if (c->cn_route != CONN_ROUTE_HELLO)
+		return !peek_send(w, c, c->cn_backend);
 	if (peek_hello(w, c, &got) != HELLO_COMPLETE) {
 		/* The bytes were there before: the client reset. */
 		peek_log(w, c, NULL, c->cn_backend, PEEK_CLIENT_GONE, 0, NULL);
@@ -473,12 +585,39 @@ peek_give_up(struct worker *w, struct conn *c)
 	ssize_t	got;
 
 	/* The hello is still unread in the socket: peek it again. */
-	if (peek_hello(w, c, &got) != HELLO_COMPLETE) {
+	if (c->cn_route == CONN_ROUTE_HELLO &&
+	    peek_hello(w, c, &got) != HELLO_COMPLETE) {
 		peek_log(w, c, NULL, c->cn_backend, PEEK_CLIENT_GONE, 0, NULL);
 		loop_release(w, c);
 		return;
 	}
 	peek_fallback(w, c, c->cn_backend, 1);
+}
+
+/*
+ * peek_silent_deadline - when c, accepted silent, goes to `silent`: its
+ * peek deadline (accept + peek_timeout) less the difference, which the
+ * configuration keeps positive
+ */
+static uint64_t
+peek_silent_deadline(const struct worker *w, const struct conn *c)
+{
+	return c->cn_deadline - w->w_conf.wc_peek_timeout_ms +
+	    w->w_conf.wc_silent_timeout_ms;
+}
+
+/*
+ * peek_silent - c sent nothing in silent_timeout: to the silent backend.
+ * Bytes may have come since epoll last said so: peek once more first,
+ * and a client that spoke after all is peeked as any other.
+ */
+static void
+peek_silent(struct worker *w, struct conn *c)
+{
+	peek_heard(w, c);
+	peek_read(w, c, 0);
+	if (c->cn_state == CONN_PEEK && c->cn_peeked == 0)
+		peek_other(w, c, CONN_ROUTE_SILENT);
 }
 
 /* peek_expire - end the connections whose time is up */
@@ -487,6 +626,9 @@ peek_expire(struct worker *w)
 {
 	struct conn	*c;
 
+	while ((c = TAILQ_FIRST(&w->w_silent)) != NULL &&
+	    peek_silent_deadline(w, c) <= w->w_now)
+		peek_silent(w, c);
 	while ((c = TAILQ_FIRST(&w->w_peeking)) != NULL &&
 	    c->cn_deadline <= w->w_now) {
 		peek_log(w, c, NULL, -1, PEEK_TIMEOUT, 0, NULL);
@@ -497,16 +639,19 @@ peek_expire(struct worker *w)
 		loop_release(w, c);
 }
 
-/* peek_next_deadline - the earliest deadline of peeking and lingering */
+/* peek_next_deadline - the earliest deadline of peeking, silent, lingering */
 uint64_t
 peek_next_deadline(const struct worker *w)
 {
 	const struct conn	*p = TAILQ_FIRST(&w->w_peeking);
 	const struct conn	*l = TAILQ_FIRST(&w->w_lingering);
+	const struct conn	*s = TAILQ_FIRST(&w->w_silent);
 	uint64_t		 next = UINT64_MAX;
 
 	if (p != NULL)
 		next = p->cn_deadline;
+	if (s != NULL && peek_silent_deadline(w, s) < next)
+		next = peek_silent_deadline(w, s);
 	if (l != NULL && l->cn_deadline < next)
 		next = l->cn_deadline;
 	return next;

@@ -47,6 +47,13 @@ enum conn_state {
 	CONN_LINGER,	/* refused: alert sent, waiting for the client's FIN */
 };
 
+/* What a connection is routed by (access line, header, refusal). */
+enum conn_route {
+	CONN_ROUTE_HELLO,	/* its ClientHello: name, ALPN */
+	CONN_ROUTE_NON_TLS,	/* first bytes of another protocol: non_tls */
+	CONN_ROUTE_SILENT,	/* nothing within silent_timeout: silent */
+};
+
 union conn_addr {
 	struct sockaddr		sa;
 	struct sockaddr_in	sin;
@@ -61,12 +68,15 @@ struct conn {
 	int			 cn_backend;	/* when CONN_QUEUED */
 	int			 cn_alpn_route;	/* protocol of the ALPN route
 						   taken (routes.h), or -1 */
+	uint8_t			 cn_route;	/* enum conn_route */
+	uint8_t			 cn_silent_listed; /* in w_silent */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
 	int			 cn_watched;	/* in the epoll set */
 	uint32_t		 cn_peeked;	/* bytes seen at the last peek */
 	uint64_t		 cn_start_us;	/* accepted, clock_us() */
 	union conn_addr		 cn_peer;
 	TAILQ_ENTRY(conn)	 cn_link;
+	TAILQ_ENTRY(conn)	 cn_silent_link;
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -128,6 +138,14 @@ struct worker {
 	struct conn_list	 w_free;
 	struct conn_list	 w_peeking;
 	struct conn_list	 w_lingering;
+	/*
+	 * Peeking connections that have sent nothing yet, when `silent` is
+	 * set: a second list beside w_peeking (cn_silent_link), in the same
+	 * order.  A member is still peeking, so its cn_deadline is accept +
+	 * peek_timeout, and its silent deadline is derived from it (a conn
+	 * slot is kept small: max_pending of them).
+	 */
+	struct conn_list	 w_silent;
 	uint64_t		 w_now;
 	struct counters_worker	*w_counters;	/* this worker's shared slot */
 	uint8_t			 w_wire[HELLO_WIRE_MAX];	/* peeked bytes */

@@ -24,6 +24,9 @@
  *     with every kind of route, answers a backend of the table or the
  *     default, and an ALPN route only for a protocol among the first
  *     ROUTES_OFFERED_MAX the hello offers.
+ *   - hello_foreign (the non_tls decision) calls nothing another
+ *     protocol that hello_parse would take for TLS, and its prefixes
+ *     answer HELLO_FOREIGN_MORE or the same as the whole.
  *
  * Built and run by `make fuzz` and `make fuzz-check` (t/fuzz/run.sh);
  * the seed corpus is t/fuzz/corpus/clienthello/ (t/fuzz/capture.sh).
@@ -284,6 +287,23 @@ hello_fuzz_prefix(const uint8_t *data, size_t len,
 }
 
 /* LLVMFuzzerTestOneInput - one input: the whole, then some prefixes */
+/* hello_fuzz_foreign - hello_foreign's promises on data, parsed as r */
+static void
+hello_fuzz_foreign(const uint8_t *data, size_t size, enum hello_result r)
+{
+	enum hello_foreign	f = hello_foreign(data, size), p;
+	size_t			n;
+
+	FUZZ_CHECK(f == HELLO_FOREIGN_MORE || f == HELLO_FOREIGN_TLS ||
+	    f == HELLO_FOREIGN_OTHER);
+	FUZZ_CHECK(f != HELLO_FOREIGN_OTHER || r == HELLO_NOT_TLS);
+	for (n = 0; n < size && n <= 5; n++) {
+		p = hello_foreign(data, n);
+		FUZZ_CHECK(p == HELLO_FOREIGN_MORE || p == f);
+	}
+	FUZZ_CHECK(size < 5 || f != HELLO_FOREIGN_MORE);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -297,6 +317,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hello_fuzz_check(data, size, &hl, r, &whole);
 	hello_fuzz_name(&whole);
 	hello_fuzz_route(&whole);
+	hello_fuzz_foreign(data, size, r);
 	if (size == 0)
 		return 0;
 	hello_fuzz_prefix(data, size - 1, &whole);

@@ -841,6 +841,83 @@ test_result_names(void)
 }
 
 /* main - every row, then the generated and damaged hellos */
+/*
+ * The non_tls decision: another protocol, a TLS client all the same, or
+ * not yet known.  Each row is also checked byte by byte: every prefix
+ * answers "more" or the row's answer, never another.
+ */
+static const struct foreign_case {
+	const char		*label;
+	const char		*bytes;
+	size_t			 len;
+	enum hello_foreign	 want;
+} foreign_cases[] = {
+	{ "nothing yet", "", 0, HELLO_FOREIGN_MORE },
+	{ "SSH", "SSH-2.0-OpenSSH_9.2p1\r\n", 23, HELLO_FOREIGN_OTHER },
+	{ "HTTP", "GET / HTTP/1.0\r\n\r\n", 18, HELLO_FOREIGN_OTHER },
+	{ "SMTP client, one byte", "E", 1, HELLO_FOREIGN_OTHER },
+	{ "NUL", "\x00\x01", 2, HELLO_FOREIGN_OTHER },
+	{ "handshake record, bad version", "\x16\x02\x00\x00\x10", 5,
+	    HELLO_FOREIGN_TLS },
+	{ "handshake type alone", "\x16", 1, HELLO_FOREIGN_TLS },
+	{ "change_cipher_spec", "\x14\x03\x03", 3, HELLO_FOREIGN_TLS },
+	{ "alert, version 2", "\x15\x02", 2, HELLO_FOREIGN_TLS },
+	{ "application_data", "\x17\x03\x03", 3, HELLO_FOREIGN_TLS },
+	{ "heartbeat", "\x18", 1, HELLO_FOREIGN_TLS },
+	{ "byte 19", "\x13\x03\x03", 3, HELLO_FOREIGN_OTHER },
+	{ "byte 25", "\x19\x03\x03", 3, HELLO_FOREIGN_OTHER },
+	{ "SSL 2.0 hello, TLS 1.0", "\x80\x2e\x01\x03\x01\x00\x15", 7,
+	    HELLO_FOREIGN_TLS },
+	{ "SSL 2.0 hello, SSL 3.0", "\x80\x2e\x01\x03\x00", 5,
+	    HELLO_FOREIGN_TLS },
+	{ "SSL 2.0 hello, SSL 2.0", "\x80\x2e\x01\x00\x02", 5,
+	    HELLO_FOREIGN_TLS },
+	{ "SSL 2.0 header, 4 bytes", "\x80\x2e\x01\x00", 4,
+	    HELLO_FOREIGN_MORE },
+	{ "SSL 2.0 header, 2 bytes", "\x80\x2e", 2, HELLO_FOREIGN_MORE },
+	{ "high bit, not CLIENT-HELLO", "\x80\x2e\x02\x03\x01", 5,
+	    HELLO_FOREIGN_OTHER },
+	{ "high bit, version 1.x", "\x80\x2e\x01\x01\x00", 5,
+	    HELLO_FOREIGN_OTHER },
+	{ "high bit, version 0.3", "\x80\x2e\x01\x00\x03", 5,
+	    HELLO_FOREIGN_OTHER },
+	{ "0xff then text", "\xff\xfd\x18\xff\xfd", 5, HELLO_FOREIGN_OTHER },
+};
+
+/* test_foreign - the rows, their prefixes, and agreement with hello_parse */
+static void
+test_foreign(void)
+{
+	static struct hello	hl;
+	const struct foreign_case *fc;
+	enum hello_foreign	 got;
+	uint8_t			 one[HELLO_RECORD_HDR];
+	size_t			 i, n, bad;
+	unsigned		 b;
+
+	for (i = 0; i < sizeof(foreign_cases) / sizeof(foreign_cases[0]); i++) {
+		fc = &foreign_cases[i];
+		got = hello_foreign((const uint8_t *)fc->bytes, fc->len);
+		for (n = 0, bad = 0; n < fc->len; n++) {
+			enum hello_foreign p = hello_foreign(
+			    (const uint8_t *)fc->bytes, n);
+			bad += p != HELLO_FOREIGN_MORE && p != fc->want;
+		}
+		TAP_OK(got == fc->want && bad == 0, "foreign: %s: %d (got %d, "
+		    "%zu prefixes disagree)", fc->label, fc->want, got, bad);
+	}
+	/* "Another protocol" must never be something the parser takes. */
+	for (b = 0, bad = 0; b < 256; b++) {
+		memset(one, 0x03, sizeof(one));
+		one[0] = (uint8_t)b;
+		if (hello_foreign(one, 1) == HELLO_FOREIGN_OTHER &&
+		    hello_parse(one, sizeof(one), &hl) != HELLO_NOT_TLS)
+			bad++;
+	}
+	TAP_OK(bad == 0, "foreign: no first byte is both another protocol "
+	    "and TLS to the parser (%zu are)", bad);
+}
+
 int
 main(void)
 {
@@ -851,5 +928,6 @@ main(void)
 	test_every_split();
 	test_mutations();
 	test_result_names();
+	test_foreign();
 	return TAP_DONE();
 }

@@ -168,6 +168,30 @@ static const struct conf_row conf_rows[] = {
 	{ "not a host name in an alpn backend", HEAD "[backend b]\n"
 	    "socket = /b\nalpn = h2\nnames = a.test bad_name!\n", 6,
 	    "'bad_name!' is not a host name" },
+	{ "non_tls to a backend", HEAD "non_tls = a\n" BACKEND, -1, NULL },
+	{ "unknown non_tls", HEAD "non_tls = ssh\n" BACKEND, 3,
+	    "non_tls backend 'ssh' is not defined" },
+	{ "non_tls twice", HEAD "non_tls = a\nnon_tls = a\n" BACKEND, 4,
+	    "'non_tls' is set twice" },
+	{ "silent to a backend", HEAD "silent = a\n" BACKEND, -1, NULL },
+	{ "unknown silent", HEAD "silent = smtp\n" BACKEND, 3,
+	    "silent backend 'smtp' is not defined" },
+	{ "silent twice", HEAD "silent = a\nsilent = a\n" BACKEND, 4,
+	    "'silent' is set twice" },
+	{ "silent_timeout with silent", HEAD "silent = a\n"
+	    "silent_timeout = 500ms\n" BACKEND, -1, NULL },
+	{ "silent_timeout without silent", HEAD "silent_timeout = 1s\n"
+	    BACKEND, 3, "silent_timeout is set but silent is not" },
+	{ "silent_timeout not a duration", HEAD "silent = a\n"
+	    "silent_timeout = soon\n" BACKEND, 4,
+	    "silent_timeout: bad duration 'soon'" },
+	{ "silent_timeout as long as peek_timeout", HEAD "silent = a\n"
+	    "silent_timeout = 3s\npeek_timeout = 3s\n" BACKEND, 4,
+	    "silent_timeout (3000ms) must be shorter than peek_timeout "
+	    "(3000ms)" },
+	{ "default silent_timeout over peek_timeout", HEAD
+	    "peek_timeout = 1s\nsilent = a\n" BACKEND, 4,
+	    "silent_timeout (2000ms) must be shorter than peek_timeout" },
 	{ "no listen", "[snitch]\nworkers = 1\n" BACKEND, 0,
 	    "no listen address" },
 	{ "no backend", HEAD, 0, "no [backend NAME] section" },
@@ -407,6 +431,47 @@ test_alpn_limit(void)
 	unlink(path);
 }
 
+/*
+ * test_clients - non_tls and silent resolve to their backends; without
+ * them, nobody; with silent, defer_accept is off unless it is set
+ */
+static void
+test_clients(void)
+{
+	static const struct {
+		const char	*text;
+		int		 non_tls, silent;
+		unsigned	 silent_ms, defer_ms;
+	} rows[] = {
+		{ HEAD BACKEND, -1, -1, 2000, CONF_DEFER_ACCEPT_MS },
+		{ HEAD "non_tls = b\n" BACKEND "[backend b]\nsocket = /b\n",
+		    1, -1, 2000, CONF_DEFER_ACCEPT_MS },
+		{ HEAD "silent = a\nsilent_timeout = 750ms\n" BACKEND, -1, 0,
+		    750, 0 },
+		{ HEAD "silent = a\ndefer_accept = 2s\nnon_tls = a\n"
+		    BACKEND, 0, 0, 2000, 2000 },
+	};
+	char		 err[CONF_ERR_MAX];
+	struct conf	*cf;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *path = conf_file(rows[i].text);
+
+		cf = conf_load(path, err, sizeof(err));
+		TAP_OK(cf != NULL && cf->cf_wconf.wc_non_tls == rows[i].non_tls &&
+		    cf->cf_wconf.wc_silent == rows[i].silent &&
+		    cf->cf_wconf.wc_silent_timeout_ms == rows[i].silent_ms &&
+		    cf->cf_defer_accept_ms == rows[i].defer_ms,
+		    "clients row %zu: non_tls %d, silent %d after %u ms, "
+		    "defer_accept %u ms (%s)", i, rows[i].non_tls,
+		    rows[i].silent, rows[i].silent_ms, rows[i].defer_ms,
+		    cf ? "" : err);
+		conf_free(cf);
+		unlink(path);
+	}
+}
+
 /* test_stats - which form of stats a file gives */
 static void
 test_stats(void)
@@ -509,6 +574,7 @@ main(void)
 	test_alpn();
 	test_alpn_limit();
 	test_stats();
+	test_clients();
 	test_log_defaults();
 	test_durations();
 	return TAP_DONE();

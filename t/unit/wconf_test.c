@@ -134,6 +134,9 @@ main(void)
 	wconf_add_backend(&in, "mail", "/run/mail sock with spaces");
 	in.wc_default = 1;
 	in.wc_backends[0].wb_fallback = 1;
+	in.wc_non_tls = 1;
+	in.wc_silent = 0;
+	in.wc_silent_timeout_ms = 750;
 	names_add(in.wc_names, "example.org", 0, NULL);
 	names_add(in.wc_names, "*.example.org", 1, NULL);
 	names_add(in.wc_names, "*", 0, NULL);
@@ -162,6 +165,9 @@ main(void)
 	    "/run/mail sock with spaces") == 0, "backends survive");
 	TAP_OK(out.wc_backends[0].wb_fallback == 1 &&
 	    out.wc_backends[1].wb_fallback == -1, "fallbacks survive");
+	TAP_OK(out.wc_non_tls == 1 && out.wc_silent == 0 &&
+	    out.wc_silent_timeout_ms == 750, "non_tls, silent and "
+	    "silent_timeout survive");
 	TAP_OK(names_count(out.wc_names) == 3 &&
 	    names_lookup(out.wc_names, "a.example.org", 13) == 1 &&
 	    names_lookup(out.wc_names, "example.org", 11) == 0 &&
@@ -202,6 +208,18 @@ main(void)
 	in.wc_default = 5;	/* no such backend */
 	b = blob(&in, &len);
 	TAP_OK(wconf_decode(b, len, &out) == -1, "bad backend index refused");
+	free(b);
+	in.wc_default = 1;
+	in.wc_non_tls = 2;
+	b = blob(&in, &len);
+	TAP_OK(wconf_decode(b, len, &out) == -1, "bad non_tls index refused");
+	free(b);
+	in.wc_non_tls = -1;
+	in.wc_silent = -1;
+	b = blob(&in, &len);
+	TAP_OK(wconf_decode(b, len, &out) == 0 && out.wc_non_tls == -1 &&
+	    out.wc_silent == -1, "no non_tls, no silent: -1 both");
+	wconf_clear(&out);
 	free(b);
 	wconf_clear(&in);
 	test_ctl();
