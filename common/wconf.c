@@ -12,6 +12,7 @@
  *   fallback BACKEND-INDEX FALLBACK-INDEX
  *   default BACKEND-INDEX	(-1: none)
  *   route PATTERN BACKEND-INDEX
+ *   sandbox 0|1 | chroot DIR	(chroot only when set)
  *   end
  *
  * The master writes it; a worker trusts its master, but decodes
@@ -44,6 +45,7 @@ wconf_init(struct wconf *wc)
 	wc->wc_default = -1;
 	wc->wc_log_level = LOG_LEVEL_INFO;
 	wc->wc_access_log = LOG_ACCESS_DEFAULT;
+	wc->wc_sandbox = 1;
 	if ((wc->wc_names = names_new()) == NULL)
 		return -1;
 	return 0;
@@ -55,6 +57,7 @@ wconf_clear(struct wconf *wc)
 {
 	free(wc->wc_backends);
 	names_free(wc->wc_names);
+	free(wc->wc_chroot);
 	memset(wc, 0, sizeof(*wc));
 	wc->wc_default = -1;
 }
@@ -93,6 +96,19 @@ wconf_backend_index(const struct wconf *wc, const char *name)
 	return -1;
 }
 
+/* wconf_set_chroot - the directory workers chroot to; 0, or -1 (ENOMEM) */
+int
+wconf_set_chroot(struct wconf *wc, const char *dir)
+{
+	char	*copy;
+
+	if ((copy = strdup(dir)) == NULL)
+		return -1;
+	free(wc->wc_chroot);
+	wc->wc_chroot = copy;
+	return 0;
+}
+
 /* wconf_put_route - names_walk callback writing one route record */
 static int
 wconf_put_route(void *arg, const char *pattern, int backend)
@@ -128,6 +144,9 @@ wconf_encode(const struct wconf *wc, int fd)
 	fprintf(f, "default%c%d%c", 0, wc->wc_default, 0);
 	if (names_walk(wc->wc_names, wconf_put_route, f) == -1)
 		goto out;
+	fprintf(f, "sandbox%c%d%c", 0, wc->wc_sandbox ? 1 : 0, 0);
+	if (wc->wc_chroot != NULL)
+		fprintf(f, "chroot%c%s%c", 0, wc->wc_chroot, 0);
 	fprintf(f, "end%c", 0);
 	if (fflush(f) == EOF || ferror(f))
 		goto out;
@@ -178,13 +197,42 @@ wconf_number(struct wconf_reader *r, long min, long max, long *out)
 	return 0;
 }
 
+/*
+ * wconf_sandbox_record - decode a sandbox or chroot record; 0, -1 when
+ * bad, 1 when key is neither
+ */
+static int
+wconf_sandbox_record(struct wconf_reader *r, const char *key,
+    struct wconf *wc)
+{
+	const char	*dir;
+	long		 n;
+
+	if (strcmp(key, "sandbox") == 0) {
+		if (wconf_number(r, 0, 1, &n) == -1)
+			return -1;
+		wc->wc_sandbox = (int)n;
+		return 0;
+	}
+	if (strcmp(key, "chroot") == 0) {
+		if ((dir = wconf_token(r)) == NULL || dir[0] != '/' ||
+		    wc->wc_chroot != NULL)
+			return -1;
+		return wconf_set_chroot(wc, dir);
+	}
+	return 1;
+}
+
 /* wconf_record - decode the record whose first token is key */
 static int
 wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
 {
 	const char	*a, *b;
 	long		 n;
+	int		 rc;
 
+	if ((rc = wconf_sandbox_record(r, key, wc)) != 1)
+		return rc;
 	if (strcmp(key, "backend") == 0) {
 		a = wconf_token(r);
 		b = wconf_token(r);

@@ -48,12 +48,15 @@ struct wconf {
 	struct wconf_backend	*wc_backends;
 	size_t			 wc_nbackends;
 	struct names		*wc_names;
+	int			 wc_sandbox;	/* 0: sandbox = off */
+	char			*wc_chroot;	/* chroot = DIR, or NULL */
 };
 
 int	wconf_init(struct wconf *);
 void	wconf_clear(struct wconf *);
 int	wconf_add_backend(struct wconf *, const char *name, const char *socket);
 int	wconf_backend_index(const struct wconf *, const char *name);
+int	wconf_set_chroot(struct wconf *, const char *dir);
 int	wconf_encode(const struct wconf *, int fd);
 int	wconf_decode(const uint8_t *buf, size_t len, struct wconf *);
 int	wconf_ctl_send(int sock, int fd);
