@@ -25,6 +25,7 @@
 #include "counters.h"
 #include "hostname.h"
 #include "log.h"
+#include "sandbox.h"
 #include "worker.h"
 
 #define PEEK_LINGER_MS		1000	/* wait for the FIN after an alert */
@@ -275,6 +276,9 @@ peek_route(struct worker *w, struct conn *c)
 {
 	int	b = -1;
 
+#ifdef SNITCH_SANDBOX_PROBE
+	sandbox_probe(w->w_name, w->w_name_len);
+#endif
 	if (w->w_name_len > 0)
 		b = names_lookup(w->w_conf.wc_names, w->w_name,
 		    (size_t)w->w_name_len);
