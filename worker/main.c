@@ -184,8 +184,9 @@ main(int argc, char **argv)
 	log_init("snitch-worker", use_syslog, verbose);
 	proctitle_set("snitch: worker %d gen %u", w.w_index, w.w_gen);
 	main_wconf(&w);
-	sandbox_chroot(&w.w_conf);
+	/* syslog, if used, is connected before /dev/log is out of reach */
 	main_logs(&w);
+	sandbox_chroot(&w.w_conf);
 	main_counters(&w);
 	main_listeners(&w);
 	access_init(&w);
