@@ -108,5 +108,5 @@ options() {
 		grep -qE "^\.It Ic $key( |$)" "$SNITCH_ROOT/man/snitch.ini.5" ||
 		    { echo "$key: not in snitch.ini.5"; return 1; }
 	done
-	[ "$n" -eq 14 ]
+	[ "$n" -eq 16 ]
 }

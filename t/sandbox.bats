@@ -85,6 +85,12 @@ count_lines() {
 	grep -cE -- "$1" "$T/snitch.log" || true
 }
 
+# lines_are N PATTERN - snitch.log has exactly N lines matching PATTERN
+# (a function, so that wait_until counts again at each try)
+lines_are() {
+	[ "$(count_lines "$2")" -eq "$1" ]
+}
+
 # one_replaced OLD1 OLD2 - two workers run: one of OLD1 and OLD2, and a new one
 one_replaced() {
 	local -a now
@@ -174,7 +180,7 @@ chroot_config() {
 	for pid in $(worker_pids); do
 		status_is "$pid" Seccomp 2
 	done
-	[ "$(count_lines 'killed by its sandbox')" -eq 1 ]
+	lines_are 1 'killed by its sandbox'
 }
 
 @test "another signal keeps its plain log line" {
@@ -205,14 +211,14 @@ chroot_config() {
 		no_caps "$pid"
 	done
 	log_has "snitch\[$SNITCH_PID\]: SANDBOX OFF: sandbox = off in $T/snitch.ini"
-	wait_until test "$(count_lines 'snitch-worker\[[0-9]+\]: SANDBOX OFF: this worker runs without its system call filter')" -eq 2
+	wait_until lines_are 2 'snitch-worker\[[0-9]+\]: SANDBOX OFF: this worker runs without its system call filter'
 	probe
 	wait_until log_has 'sandbox_probe: still alive: no sandbox stopped it'
 	run -0 worker_pids
 	assert_output "$(printf '%s\n' "${before[@]}")"
 	run ! log_has 'killed by'
 	kill -HUP "$SNITCH_PID"
-	wait_until test "$(count_lines "snitch\[$SNITCH_PID\]: SANDBOX OFF")" -eq 2
+	wait_until lines_are 2 "snitch\[$SNITCH_PID\]: SANDBOX OFF"
 	run -0 get_https alpha.localhost
 	assert_line "backend=alpha"
 }
