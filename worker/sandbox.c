@@ -253,7 +253,11 @@ sandbox_filter(void)
 
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		fatalx("%s: seccomp_init failed", __func__);
-	rc = sandbox_io_calls(ctx);
+	/* A call through another ABI (int 0x80, x32) ends it the same way. */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+	    SCMP_ACT_KILL_PROCESS);
+	if (rc == 0)
+		rc = sandbox_io_calls(ctx);
 	if (rc == 0)
 		rc = sandbox_process_calls(ctx);
 #if defined(__SANITIZE_ADDRESS__)
