@@ -38,7 +38,8 @@ static int	privdrop_keep_chroot;
 static int
 privdrop_caps(uint64_t keep)
 {
-	struct __user_cap_header_struct	hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct	hdr = {
+		_LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
 
 	memset(data, 0, sizeof(data));
@@ -51,7 +52,8 @@ privdrop_caps(uint64_t keep)
 static uint64_t
 privdrop_permitted(void)
 {
-	struct __user_cap_header_struct	hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct	hdr = {
+		_LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
 
 	if (syscall(SYS_capget, &hdr, data) == -1)
@@ -82,8 +84,10 @@ privdrop_chroot(void)
 static void
 privdrop_capabilities(void)
 {
-	uint64_t	keep = privdrop_keep_chroot ? 1ULL << CAP_SYS_CHROOT : 0;
+	uint64_t	keep = 0;
 
+	if (privdrop_keep_chroot)
+		keep = 1ULL << CAP_SYS_CHROOT;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
 		fatal("PR_CAP_AMBIENT_CLEAR_ALL");
 	if (privdrop_caps(keep) == -1)

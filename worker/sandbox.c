@@ -54,7 +54,8 @@
 static int
 sandbox_capset(uint64_t set)
 {
-	struct __user_cap_header_struct	hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct	hdr = {
+		_LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
 
 	memset(data, 0, sizeof(data));
@@ -69,7 +70,8 @@ sandbox_capset(uint64_t set)
 static int
 sandbox_caps_left(void)
 {
-	struct __user_cap_header_struct	hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct	hdr = {
+		_LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
 	size_t				i;
 
@@ -144,10 +146,12 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 	/* Backend channels (SOCK_SEQPACKET) and syslog's socket (SOCK_DGRAM,
 	 * made again by glibc if syslogd restarted); no network socket. */
 	if (rc == 0)
-		rc = SANDBOX_ALLOW(ctx, socket, 2, SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
+		rc = SANDBOX_ALLOW(ctx, socket, 2,
+		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
 		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_SEQPACKET));
 	if (rc == 0)
-		rc = SANDBOX_ALLOW(ctx, socket, 2, SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
+		rc = SANDBOX_ALLOW(ctx, socket, 2,
+		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
 		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM));
 	/* SO_PEERCRED of a backend, SO_ERROR: socket-level options only */
 	if (rc == 0)
