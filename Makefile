@@ -15,6 +15,11 @@ LDLIBS_SSL = -lssl -lcrypto
 ifeq ($(SAN),1)
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
+# Debug only: a worker given the server name sandbox-probe.invalid makes
+# a system call its sandbox forbids (t/sandbox.bats builds this apart)
+ifeq ($(SANDBOX_PROBE),1)
+DEFS	+= -DSNITCH_SANDBOX_PROBE
+endif
 
 B	= build
 
@@ -22,7 +27,7 @@ COMMON_SRC	= $(wildcard common/*.c)
 CONF_SRC	= $(wildcard conf/*.c)
 MASTER_SRC	= $(wildcard master/*.c)
 WORKER_SRC	= $(wildcard worker/*.c)
-WORKER_LIB_SRC	= $(filter-out worker/main.c,$(WORKER_SRC))
+WORKER_LIB_SRC	= $(filter-out worker/main.c worker/sandbox.c,$(WORKER_SRC))
 UNIT_SRC	= $(wildcard t/unit/*_test.c)
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
@@ -73,8 +78,9 @@ $(B)/libsnitch.so.1: $(LIBSNITCH_OBJ)
 
 $(B)/snitch: $(MASTER_OBJ) $(CONF_OBJ) $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -linih -lbsd
+# only the worker links libseccomp: its sandbox (worker/sandbox.c)
 $(B)/snitch-worker: $(WORKER_OBJ) $(B)/libcommon.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd -lseccomp
 $(B)/snitch-demo: $(B)/backend/demo.o $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_SSL)
 # the backend programs share service.c and name the common/ objects they
@@ -92,7 +98,8 @@ $(B)/t/%: $(B)/t/%.o $(CONF_OBJ) $(WORKER_LIB_OBJ) $(B)/libsnitch.a $(B)/libcomm
 tests: all $(UNIT_BIN)
 
 # Debian packages: to build, and to run the tests and the demo.
-BUILD_PKGS = gcc make libc6-dev libbsd-dev libinih-dev libssl-dev
+BUILD_PKGS = gcc make libc6-dev libbsd-dev libinih-dev libssl-dev \
+	     libseccomp-dev
 TEST_PKGS  = bats bats-assert bats-support openssl curl python3 procps \
 	     python3-prometheus-client \
 	     util-linux iproute2 gnutls-bin chromium clang \

@@ -18,6 +18,7 @@
  *   alpn_route PROTOCOL PATTERN BACKEND-INDEX
  *   non_tls BACKEND-INDEX | silent BACKEND-INDEX	(-1: none)
  *   silent_timeout_ms N
+ *   sandbox 0|1 | chroot DIR	(chroot only when set)
  *   end
  *
  * The master writes it; a worker trusts its master, but decodes
@@ -60,6 +61,7 @@ wconf_init(struct wconf *wc)
 	wc->wc_log_level = LOG_LEVEL_INFO;
 	wc->wc_access_log = LOG_ACCESS_DEFAULT;
 	wconf_init_clients(wc);
+	wc->wc_sandbox = 1;
 	if ((wc->wc_names = names_new()) == NULL)
 		return -1;
 	if ((wc->wc_tenant_names = names_new()) == NULL) {
@@ -79,6 +81,7 @@ wconf_clear(struct wconf *wc)
 	free(wc->wc_tenants);
 	names_free(wc->wc_tenant_names);
 	routes_free(wc->wc_routes);
+	free(wc->wc_chroot);
 	memset(wc, 0, sizeof(*wc));
 	wc->wc_default = -1;
 	wconf_init_clients(wc);
@@ -199,6 +202,19 @@ wconf_put_alpn_route(void *arg, const char *protocol, const char *pattern,
 	    pattern, 0, backend, 0) < 0 ? -1 : 0;
 }
 
+/* wconf_set_chroot - the directory workers chroot to; 0, or -1 (ENOMEM) */
+int
+wconf_set_chroot(struct wconf *wc, const char *dir)
+{
+	char	*copy;
+
+	if ((copy = strdup(dir)) == NULL)
+		return -1;
+	free(wc->wc_chroot);
+	wc->wc_chroot = copy;
+	return 0;
+}
+
 /* wconf_put_route - names_walk callback writing one route record */
 static int
 wconf_put_route(void *arg, const char *pattern, int backend)
@@ -277,6 +293,9 @@ wconf_encode(const struct wconf *wc, int fd)
 	    routes_walk(wc->wc_routes, wconf_put_alpn_route, f) == -1)
 		goto out;
 	wconf_put_clients(f, wc);
+	fprintf(f, "sandbox%c%d%c", 0, wc->wc_sandbox ? 1 : 0, 0);
+	if (wc->wc_chroot != NULL)
+		fprintf(f, "chroot%c%s%c", 0, wc->wc_chroot, 0);
 	fprintf(f, "end%c", 0);
 	if (fflush(f) == EOF || ferror(f))
 		goto out;
@@ -382,6 +401,32 @@ wconf_record_clients(struct wconf_reader *r, const char *key,
 	return 1;
 }
 
+/*
+ * wconf_sandbox_record - decode a sandbox or chroot record; 0, -1 when
+ * bad, 1 when key is neither
+ */
+static int
+wconf_sandbox_record(struct wconf_reader *r, const char *key,
+    struct wconf *wc)
+{
+	const char	*dir;
+	long		 n;
+
+	if (strcmp(key, "sandbox") == 0) {
+		if (wconf_number(r, 0, 1, &n) == -1)
+			return -1;
+		wc->wc_sandbox = (int)n;
+		return 0;
+	}
+	if (strcmp(key, "chroot") == 0) {
+		if ((dir = wconf_token(r)) == NULL || dir[0] != '/' ||
+		    wc->wc_chroot != NULL)
+			return -1;
+		return wconf_set_chroot(wc, dir);
+	}
+	return 1;
+}
+
 /* wconf_record - decode the record whose first token is key */
 static int
 wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
@@ -394,6 +439,8 @@ wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
 	    strcmp(key, "tenant_route") == 0)
 		return wconf_tenancy_record(r, key, wc);
 	if ((rc = wconf_record_clients(r, key, wc)) != 1)
+		return rc;
+	if ((rc = wconf_sandbox_record(r, key, wc)) != 1)
 		return rc;
 	if (strcmp(key, "backend") == 0) {
 		a = wconf_token(r);

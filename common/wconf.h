@@ -73,6 +73,8 @@ struct wconf {
 	int			 wc_non_tls;	/* backend index, or -1 */
 	int			 wc_silent;	/* backend index, or -1 */
 	unsigned		 wc_silent_timeout_ms;
+	int			 wc_sandbox;	/* 0: sandbox = off */
+	char			*wc_chroot;	/* chroot = DIR, or NULL */
 };
 
 int	wconf_init(struct wconf *);
@@ -87,6 +89,7 @@ void	wconf_counted_name(const struct wconf *, size_t i, char *name,
 	    size_t size);
 int	wconf_add_alpn_route(struct wconf *, const char *protocol,
 	    const char *pattern, int backend, int *other);
+int	wconf_set_chroot(struct wconf *, const char *dir);
 int	wconf_encode(const struct wconf *, int fd);
 int	wconf_decode(const uint8_t *buf, size_t len, struct wconf *);
 int	wconf_ctl_send(int sock, int fd);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ini.h>
@@ -84,6 +85,7 @@ struct conf_parse {
 	char			*cp_silent;
 	int			 cp_silent_line;
 	int			 cp_silent_timeout_line; /* 0: the default */
+	int			 cp_chroot_line;
 	int			 cp_err_line;	/* INT_MAX: no error yet */
 	char			 cp_err[CONF_ERR_MAX];
 };
@@ -366,7 +368,8 @@ conf_access_log(struct conf_parse *cp, const char *value)
 static const char *const conf_snitch_keys[] = {
 	"listen", "user", "workers", "peek_timeout", "handoff_timeout",
 	"default", "max_pending", "stats", "defer_accept", "access_log",
-	"log_level", "non_tls", "silent", "silent_timeout", NULL
+	"log_level", "non_tls", "silent", "silent_timeout", "sandbox",
+	"chroot", NULL
 };
 
 /*
@@ -400,6 +403,29 @@ conf_snitch_set(const struct conf_parse *cp, const char *key)
 		if (strcmp(key, conf_snitch_keys[bit]) == 0)
 			return (cp->cp_set & (1u << bit)) != 0;
 	return 0;
+}
+
+
+/* conf_sandbox_key - sandbox = on|off, chroot = DIR (checked at the end) */
+static int
+conf_sandbox_key(struct conf_parse *cp, const char *key, const char *value)
+{
+	struct wconf	*wc = &cp->cp_conf->cf_wconf;
+
+	if (strcmp(key, "sandbox") == 0) {
+		if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
+			return conf_error(cp, cp->cp_line, "sandbox must be on "
+			    "or off, not '%s'", value);
+		wc->wc_sandbox = strcmp(value, "on") == 0;
+		return 1;
+	}
+	if (value[0] != '/' || strlen(value) >= PATH_MAX)
+		return conf_error(cp, cp->cp_line, "chroot must be the "
+		    "absolute path of a directory, not '%s'", value);
+	if (wconf_set_chroot(wc, value) == -1)
+		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	cp->cp_chroot_line = cp->cp_line;
+	return 1;
 }
 
 /* conf_snitch_key - one key of [snitch] */
@@ -444,6 +470,8 @@ conf_snitch_key(struct conf_parse *cp, const char *key, const char *value)
 	}
 	if (strcmp(key, "access_log") == 0)
 		return conf_access_log(cp, value);
+	if (strcmp(key, "sandbox") == 0 || strcmp(key, "chroot") == 0)
+		return conf_sandbox_key(cp, key, value);
 	if (strcmp(key, "log_level") == 0) {
 		if ((wc->wc_log_level = log_level_parse(value)) == -1)
 			return conf_error(cp, cp->cp_line, "log_level must be "
@@ -1044,6 +1072,57 @@ conf_finish_clients(struct conf_parse *cp)
 		cf->cf_defer_accept_ms = 0;
 }
 
+/* conf_chroot_dir - one directory on the chroot's path is fit; 1 or 0 */
+static int
+conf_chroot_dir(struct conf_parse *cp, const char *path)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == -1)
+		return conf_error(cp, cp->cp_chroot_line, "chroot %s: %s", path,
+		    strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return conf_error(cp, cp->cp_chroot_line, "chroot %s is not a "
+		    "directory", path);
+	if (st.st_uid != 0)
+		return conf_error(cp, cp->cp_chroot_line, "chroot %s is owned "
+		    "by uid %ld, not root", path, (long)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return conf_error(cp, cp->cp_chroot_line, "chroot %s is "
+		    "writable by its group or others (mode %04o): only root "
+		    "may write there", path, (unsigned)(st.st_mode & 07777));
+	return 1;
+}
+
+/*
+ * conf_chroot_check - the chroot directory and every directory above it
+ * exist, are owned by root and writable by nobody else, as sshd wants
+ * its ChrootDirectory: whoever could write on that path could swap in a
+ * tree of their own, with sockets of their own for the workers to use.
+ */
+static void
+conf_chroot_check(struct conf_parse *cp)
+{
+	const char	*dir = cp->cp_conf->cf_wconf.wc_chroot;
+	char		 path[PATH_MAX];
+	size_t		 len, i, n;
+
+	if (dir == NULL)
+		return;
+	len = strlen(dir);
+	/* "/", then the path up to each "/", then all of it */
+	for (i = 0; i <= len; i++) {
+		if (i > 0 && ((dir[i] != '/' && dir[i] != '\0') ||
+		    dir[i - 1] == '/'))
+			continue;
+		n = i == 0 ? 1 : i;
+		memcpy(path, dir, n);
+		path[n] = '\0';
+		if (!conf_chroot_dir(cp, path))
+			return;
+	}
+}
+
 /* conf_finish - checks that need the whole file */
 static void
 conf_finish(struct conf_parse *cp)
@@ -1069,6 +1148,7 @@ conf_finish(struct conf_parse *cp)
 		    "unless systemd passes the listening sockets)");
 	if (wc->wc_nbackends == 0 && wc->wc_ntenants == 0)
 		conf_error(cp, 0, "no [backend NAME] section");
+	conf_chroot_check(cp);
 	if (cf->cf_workers == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		cf->cf_workers = n < 1 ? 1 : n > CONF_WORKERS_MAX ?

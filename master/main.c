@@ -196,6 +196,41 @@ main_same(const char *a, const char *b)
 	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/*
+ * main_sandbox_note - say loudly that workers will run unconfined, at
+ * start and at every reload that keeps it so
+ */
+static void
+main_sandbox_note(const struct conf *cf)
+{
+	if (!cf->cf_wconf.wc_sandbox)
+		log_warnx("SANDBOX OFF: sandbox = off in %s: workers run "
+		    "without their system call filter and limits (for "
+		    "debugging only)", cf->cf_file);
+}
+
+/*
+ * main_reload_chroot - chroot cannot change without a restart: the
+ * master kept CAP_SYS_CHROOT, or not, at start.  cf gets a copy of the
+ * running directory; 0, or -1 (ENOMEM).
+ */
+static int
+main_reload_chroot(struct conf *cf, const struct conf *running)
+{
+	const char	*keep = running->cf_wconf.wc_chroot;
+
+	if (main_same(cf->cf_wconf.wc_chroot, keep))
+		return 0;
+	log_warnx("reload: chroot changed; that needs a restart, keeping "
+	    "the current one (%s)", keep ? keep : "none");
+	main_restart_note = "; chroot changed, needs a restart";
+	if (keep != NULL)
+		return wconf_set_chroot(&cf->cf_wconf, keep);
+	free(cf->cf_wconf.wc_chroot);
+	cf->cf_wconf.wc_chroot = NULL;
+	return 0;
+}
+
 /* main_ready - READY=1 with what is being served */
 static void
 main_ready(const struct conf *cf)
@@ -243,15 +278,17 @@ main_reload(struct conf **running, const char *path)
 		    "generation %u", err, spawn_current_gen());
 		return 0;
 	}
-	if (main_keep_listeners(cf, *running) == -1) {
-		log_warn("reload: calloc; keeping the running configuration");
+	main_restart_note = "";
+	if (main_keep_listeners(cf, *running) == -1 ||
+	    main_reload_chroot(cf, *running) == -1) {
+		log_warn("reload: out of memory; keeping the running "
+		    "configuration");
 		notify_send("READY=1", "reload failed: out of memory; "
 		    "serving generation %u", spawn_current_gen());
 		stats_reloaded(0);
 		conf_free(cf);
 		return 0;
 	}
-	main_restart_note = "";
 	if (!conf_same_listeners(cf, *running)) {
 		log_warnx("reload: listen addresses changed; that needs a "
 		    "restart, keeping the current listeners");
@@ -299,6 +336,7 @@ main_reload(struct conf **running, const char *path)
 	stats_reloaded(1);
 	log_set_level(cf->cf_wconf.wc_log_level);
 	sockdir_check(cf);
+	main_sandbox_note(cf);
 	log_info("reload: configuration generation %u loaded from %s: "
 	    "%zu backends, %zu names, %zu alpn routes, %d workers",
 	    spawn_current_gen(), path, cf->cf_wconf.wc_nbackends,
@@ -454,6 +492,9 @@ main(int argc, char **argv)
 	if (cf->cf_stats != NULL)
 		stats_fd = stats_listen(cf);
 	main_nofile();
+	/* Workers chroot themselves, at every start: see privdrop.c. */
+	if (cf->cf_wconf.wc_chroot != NULL)
+		privdrop_chroot();
 	privdrop(cf->cf_user);
 	if (cf->cf_access_path != NULL &&
 	    (access_fd = main_access_open(cf->cf_access_path)) == -1)
@@ -477,6 +518,7 @@ main(int argc, char **argv)
 	if (spawn_generation(cf) == -1)
 		fatal("cannot pass the configuration to workers");
 	stats_reloaded(1);
+	main_sandbox_note(cf);
 	log_info("started: %d workers, %zu backends, %zu names, %zu alpn "
 	    "routes, uid %ld", cf->cf_workers, cf->cf_wconf.wc_nbackends,
 	    names_count(cf->cf_wconf.wc_names),

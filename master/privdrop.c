@@ -6,16 +6,97 @@
  * uid last; then check that no saved id can bring root back, and set
  * no_new_privs so no exec can gain privileges either.  Any failure is
  * fatal: running half-privileged is worse than not running.
+ *
+ * Capabilities: none is kept, whatever the master was started with,
+ * except CAP_SYS_CHROOT when workers are to chroot (privdrop_chroot
+ * called before privdrop).  The master cannot chroot its workers
+ * itself: snitch-worker is dynamically linked, so it is exec'd outside
+ * the chroot and chroots itself, also when restarted or reloaded long
+ * after the drop.  So the master keeps CAP_SYS_CHROOT permitted and
+ * inheritable, never effective, across setresuid (PR_SET_KEEPCAPS);
+ * spawn.c raises it as an ambient capability in the child just before
+ * the exec, and the worker drops it, with everything else, once it has
+ * chrooted.  The raw capset(2) of <linux/capability.h>: no libcap.
  */
 #include <errno.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "privdrop.h"
+
+static int	privdrop_keep_chroot;
+
+/* privdrop_caps - set permitted and inheritable to keep, effective empty */
+static int
+privdrop_caps(uint64_t keep)
+{
+	struct __user_cap_header_struct	hdr = {
+		_LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	data[0].permitted = data[0].inheritable = (uint32_t)keep;
+	data[1].permitted = data[1].inheritable = (uint32_t)(keep >> 32);
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+/* privdrop_permitted - the permitted capabilities, as a mask */
+static uint64_t
+privdrop_permitted(void)
+{
+	struct __user_cap_header_struct	hdr = {
+		_LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		fatal("capget");
+	return data[0].permitted | (uint64_t)data[1].permitted << 32;
+}
+
+/*
+ * privdrop_chroot - before privdrop: workers will chroot, so keep
+ * CAP_SYS_CHROOT (and nothing else) through the drop
+ */
+void
+privdrop_chroot(void)
+{
+	if (!(privdrop_permitted() & (1ULL << CAP_SYS_CHROOT)))
+		fatalx("chroot: the workers need CAP_SYS_CHROOT to chroot: "
+		    "start snitch as root (it drops to `user` after) or with "
+		    "that capability");
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_KEEPCAPS");
+	privdrop_keep_chroot = 1;
+}
+
+/*
+ * privdrop_capabilities - after the switch: keep CAP_SYS_CHROOT when
+ * asked, and nothing else, whether started as root or not
+ */
+static void
+privdrop_capabilities(void)
+{
+	uint64_t	keep = 0;
+
+	if (privdrop_keep_chroot)
+		keep = 1ULL << CAP_SYS_CHROOT;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
+		fatal("PR_CAP_AMBIENT_CLEAR_ALL");
+	if (privdrop_caps(keep) == -1)
+		fatal("capset");
+	if (privdrop_permitted() != keep)
+		fatalx("capabilities were not dropped");
+	if (privdrop_keep_chroot && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == -1)
+		fatal("PR_SET_KEEPCAPS");
+}
 
 /* privdrop_lookup - the passwd entry of a user name or number */
 static struct passwd *
@@ -71,6 +152,7 @@ privdrop(const char *user)
 {
 	if (geteuid() == 0)
 		privdrop_switch(user);
+	privdrop_capabilities();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");
 }

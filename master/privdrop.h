@@ -4,6 +4,7 @@
 #ifndef PRIVDROP_H
 #define PRIVDROP_H
 
+void	privdrop_chroot(void);
 void	privdrop(const char *user);
 
 #endif

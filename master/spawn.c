@@ -13,7 +13,9 @@
  * reads EOF then, or the errno of a failed fexecve), so a started
  * worker is running snitch-worker.  A worker that dies young is
  * restarted with a growing delay, so a crash loop does not become a
- * fork loop.
+ * fork loop.  With `chroot`, the child raises CAP_SYS_CHROOT, the one
+ * capability the master kept (privdrop.c), as an ambient capability
+ * just before the exec: the worker chroots, then drops it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,9 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <bsd/sys/queue.h>
 
@@ -51,6 +56,7 @@ struct gen {
 	size_t			 g_nworkers;
 	size_t			 g_nbackends;
 	struct wconf_backend	*g_backends;	/* names, for the counters */
+	int			 g_chroot;	/* its workers chroot */
 	size_t			 g_refs;	/* workers not yet forgotten */
 	TAILQ_ENTRY(gen)	 g_link;
 };
@@ -174,7 +180,10 @@ spawn_exec(struct worker *wk, int ctl_read, int exec_pipe)
 	exe = spawn_fixed_fds(wk, ctl_read);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	fexecve(exe, argv, environ);
+	/* Ambient: the one way a capability survives an exec unprivileged. */
+	if (!wk->wk_gen->g_chroot || prctl(PR_CAP_AMBIENT,
+	    PR_CAP_AMBIENT_RAISE, CAP_SYS_CHROOT, 0, 0) == 0)
+		fexecve(exe, argv, environ);
 	err = errno;
 	log_warn("worker %d: exec snitch-worker", wk->wk_index);
 	(void)!write(exec_pipe, &err, sizeof(err));
@@ -297,6 +306,7 @@ spawn_gen_new(const struct conf *cf)
 	g->g_nworkers = (size_t)cf->cf_workers;
 	/* Backends, then tenants: each tenant is counted as one entry. */
 	g->g_nbackends = wconf_counted(wc);
+	g->g_chroot = wc->wc_chroot != NULL;
 	g->g_counters_size = counters_size(g->g_nworkers, g->g_nbackends);
 	if ((g->g_backends = calloc(g->g_nbackends ? g->g_nbackends : 1,
 	    sizeof(*g->g_backends))) == NULL ||
@@ -401,10 +411,15 @@ spawn_generation(const struct conf *cf)
 static void
 spawn_died(struct worker *wk, int status, uint64_t now_ms)
 {
-	char		 how[64];
+	char		 how[160];
 	uint64_t	 delay = 0;
 
-	if (WIFSIGNALED(status))
+	/* SIGSYS is what seccomp's kill sends: say what it means. */
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(how, sizeof(how), "was killed by its sandbox (signal "
+		    "%d, SIGSYS) for making a forbidden system call",
+		    WTERMSIG(status));
+	else if (WIFSIGNALED(status))
 		snprintf(how, sizeof(how), "killed by signal %d (%s)",
 		    WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else

@@ -108,5 +108,6 @@ options() {
 		grep -qE "^\.It Ic $key( |$)" "$SNITCH_ROOT/man/snitch.ini.5" ||
 		    { echo "$key: not in snitch.ini.5"; return 1; }
 	done
-	[ "$n" -eq 21 ]	# 14, owner and [tenant] uid/dir, alpn, non_tls, silent, silent_timeout
+	[ "$n" -eq 23 ]	# 14, owner, [tenant] uid and dir, alpn,
+			# non_tls, silent, silent_timeout, sandbox, chroot
 }

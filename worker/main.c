@@ -6,6 +6,9 @@
  * routes from the configuration memfd, then runs the event loop until
  * the master tells it to stop or goes away.  Its process title is
  * "snitch: worker N gen G" (proctitle.c; set up first thing in main).
+ * Once its configuration is read it chroots (if configured) and drops
+ * every capability; once every descriptor it needs is set up, and
+ * before the first client, it enters its sandbox (sandbox.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 
 #include "log.h"
 #include "proctitle.h"
+#include "sandbox.h"
 #include "worker.h"
 
 #define MAIN_FD_RESERVE	32	/* descriptors beyond the connection pool */
@@ -184,12 +188,15 @@ main(int argc, char **argv)
 	log_init("snitch-worker", use_syslog, verbose);
 	proctitle_set("snitch: worker %d gen %u", w.w_index, w.w_gen);
 	main_wconf(&w);
+	/* syslog, if used, is connected before /dev/log is out of reach */
 	main_logs(&w);
+	sandbox_chroot(&w.w_conf);
 	main_counters(&w);
 	main_listeners(&w);
 	access_init(&w);
 	main_pool(&w);
 	main_epoll(&w);
+	sandbox_enter(&w.w_conf);
 	log_debug("worker %d gen %u: ready, %zu listeners, %zu backends",
 	    w.w_index, w.w_gen, w.w_nlisteners, w.w_conf.wc_nbackends);
 	loop_run(&w);

@@ -29,6 +29,7 @@
 #include "counters.h"
 #include "hostname.h"
 #include "log.h"
+#include "sandbox.h"
 #include "worker.h"
 
 #define PEEK_LINGER_MS		1000	/* wait for the FIN after an alert */
@@ -349,6 +350,9 @@ peek_route(struct worker *w, struct conn *c)
 {
 	int	b = peek_pick(w, c);
 
+#ifdef SNITCH_SANDBOX_PROBE
+	sandbox_probe(w->w_name, w->w_name_len);
+#endif
 	if (b == TENANT_FULL) {
 		peek_refuse_log(w, c, &w->w_hello, -1, ALERT_INTERNAL_ERROR,
 		    "backend-busy");

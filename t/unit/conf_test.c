@@ -192,6 +192,31 @@ static const struct conf_row conf_rows[] = {
 	{ "default silent_timeout over peek_timeout", HEAD
 	    "peek_timeout = 1s\nsilent = a\n" BACKEND, 4,
 	    "silent_timeout (2000ms) must be shorter than peek_timeout" },
+	{ "sandbox on", HEAD "sandbox = on\n" BACKEND, -1, NULL },
+	{ "sandbox off", HEAD "sandbox = off\n" BACKEND, -1, NULL },
+	{ "sandbox yes", HEAD "sandbox = yes\n" BACKEND, 3,
+	    "sandbox must be on or off, not 'yes'" },
+	{ "sandbox empty", HEAD "sandbox =\n" BACKEND, 3,
+	    "sandbox must be on or off" },
+	{ "sandbox twice", HEAD "sandbox = on\nsandbox = off\n" BACKEND, 4,
+	    "'sandbox' is set twice" },
+	{ "chroot /", HEAD "chroot = /\n" BACKEND, -1, NULL },
+	{ "chroot relative", HEAD "chroot = var/empty\n" BACKEND, 3,
+	    "chroot must be the absolute path of a directory, not "
+	    "'var/empty'" },
+	{ "chroot empty", HEAD "chroot =\n" BACKEND, 3,
+	    "chroot must be the absolute path" },
+	{ "chroot missing", HEAD "chroot = /nonexistent-snitch-chroot/x\n"
+	    BACKEND, 3, "chroot /nonexistent-snitch-chroot: No such file or "
+	    "directory" },
+	{ "chroot not a directory", HEAD "chroot = /dev/null\n" BACKEND, 3,
+	    "chroot /dev/null is not a directory" },
+	{ "chroot writable by others", HEAD "chroot = /tmp\n" BACKEND, 3,
+	    "chroot /tmp is writable by its group or others (mode 1777)" },
+	{ "chroot under a directory writable by others", HEAD
+	    "chroot = /tmp/../tmp/x\n" BACKEND, 3, "chroot /tmp is writable" },
+	{ "chroot twice", HEAD "chroot = /\nchroot = /\n" BACKEND, 4,
+	    "'chroot' is set twice" },
 	{ "no listen", "[snitch]\nworkers = 1\n" BACKEND, 0,
 	    "no listen address" },
 	{ "no backend", HEAD, 0, "no [backend NAME] section" },
@@ -565,6 +590,72 @@ test_passed(void)
 	unlink(path);
 }
 
+/*
+ * test_chroot_owner - a chroot directory not owned by root is refused:
+ * one made under /run and given to nobody (as root), or the home
+ * directory (otherwise), when its own path is fit
+ */
+static void
+test_chroot_owner(void)
+{
+	char		 err[CONF_ERR_MAX], text[512], dir[64] = "";
+	const char	*home = getenv("HOME");
+	struct conf	*cf;
+	char		*path;
+
+	if (geteuid() == 0) {
+		strcpy(dir, "/run/snitch-conf-test.XXXXXX");
+		if (mkdtemp(dir) == NULL || chown(dir, 65534, 65534) == -1) {
+			printf("ok %d # skip no directory to give away in /run\n",
+			    ++tap_n);
+			if (dir[0] != '\0')
+				rmdir(dir);
+			return;
+		}
+		home = dir;
+	} else if (home == NULL || home[0] != '/' || strlen(home) > 256) {
+		printf("ok %d # skip no home directory\n", ++tap_n);
+		return;
+	}
+	snprintf(text, sizeof(text), HEAD "chroot = %s\n" BACKEND, home);
+	path = conf_file(text);
+	cf = conf_load(path, err, sizeof(err));
+	if (cf == NULL && geteuid() != 0 && strstr(err, "not root") == NULL)
+		printf("ok %d # skip home %s is refused otherwise: %s\n", ++tap_n,
+		    home, err);
+	else
+		TAP_OK(cf == NULL && strstr(err, ":3: chroot ") != NULL &&
+		    strstr(err, " is owned by uid ") != NULL &&
+		    strstr(err, ", not root") != NULL,
+		    "chroot owned by another user: refused (%s)", err);
+	conf_free(cf);
+	unlink(path);
+	if (dir[0] != '\0')
+		rmdir(dir);
+}
+
+/* test_sandbox_values - the defaults, and what the keys set */
+static void
+test_sandbox_values(void)
+{
+	char		 err[CONF_ERR_MAX];
+	char		*path = conf_file(HEAD BACKEND);
+	struct conf	*cf = conf_load(path, err, sizeof(err));
+
+	TAP_OK(cf != NULL && cf->cf_wconf.wc_sandbox == 1 &&
+	    cf->cf_wconf.wc_chroot == NULL, "sandbox on, no chroot by default");
+	conf_free(cf);
+	unlink(path);
+	path = conf_file(HEAD "sandbox = off\nchroot = /\n" BACKEND);
+	cf = conf_load(path, err, sizeof(err));
+	TAP_OK(cf != NULL && cf->cf_wconf.wc_sandbox == 0 &&
+	    cf->cf_wconf.wc_chroot != NULL &&
+	    strcmp(cf->cf_wconf.wc_chroot, "/") == 0,
+	    "sandbox = off and chroot = / are kept");
+	conf_free(cf);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -577,5 +668,7 @@ main(void)
 	test_clients();
 	test_log_defaults();
 	test_durations();
+	test_sandbox_values();
+	test_chroot_owner();
 	return TAP_DONE();
 }

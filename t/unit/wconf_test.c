@@ -116,6 +116,41 @@ test_ctl(void)
 	close(pipefd[1]);
 }
 
+/* test_sandbox - sandbox and chroot survive; bad values are refused */
+static void
+test_sandbox(void)
+{
+	static const char	bad_sandbox[] = "snitch-wconf-1\0sandbox\0"
+	    "2\0end";
+	struct wconf		in, out;
+	uint8_t			*b;
+	size_t			 len;
+
+	wconf_init(&in);
+	wconf_add_backend(&in, "web", "/run/web.sock");
+	b = blob(&in, &len);
+	TAP_OK(wconf_decode(b, len, &out) == 0 && out.wc_sandbox == 1 &&
+	    out.wc_chroot == NULL, "sandbox on and no chroot survive");
+	wconf_clear(&out);
+	free(b);
+	in.wc_sandbox = 0;
+	TAP_OK(wconf_set_chroot(&in, "/srv/snitch") == 0, "chroot set");
+	b = blob(&in, &len);
+	TAP_OK(wconf_decode(b, len, &out) == 0 && out.wc_sandbox == 0 &&
+	    out.wc_chroot != NULL && strcmp(out.wc_chroot, "/srv/snitch") == 0,
+	    "sandbox off and the chroot directory survive");
+	wconf_clear(&out);
+	free(b);
+	wconf_set_chroot(&in, "srv/snitch");
+	b = blob(&in, &len);
+	TAP_OK(wconf_decode(b, len, &out) == -1 && errno == EBADMSG,
+	    "a relative chroot is refused");
+	free(b);
+	wconf_clear(&in);
+	TAP_OK(wconf_decode((const uint8_t *)bad_sandbox, sizeof(bad_sandbox),
+	    &out) == -1 && errno == EBADMSG, "sandbox 2 is refused");
+}
+
 int
 main(void)
 {
@@ -223,5 +258,6 @@ main(void)
 	free(b);
 	wconf_clear(&in);
 	test_ctl();
+	test_sandbox();
 	return TAP_DONE();
 }
