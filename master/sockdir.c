@@ -15,7 +15,10 @@
  * or others may write to it, or (where the owner is known: a backend's
  * owner, a tenant's uid) when it belongs to neither root nor the owner.
  * Each directory is checked from the socket's up to "/", and named once
- * per check even when several sockets are under it.
+ * per check even when several sockets are under it.  With `chroot`,
+ * the paths are the workers' and are looked at under the chroot
+ * directory (which conf.c already requires to be root's alone), not
+ * above it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -71,16 +74,21 @@ sockdir_why(const struct stat *st, int64_t owner, char *why, size_t size)
 	return NULL;
 }
 
-/* sockdir_walk - check dir and each of its ancestors up to "/" */
+/*
+ * sockdir_walk - check root/dir and each of its ancestors up to root
+ * ("" when there is no chroot: up to "/")
+ */
 static void
-sockdir_walk(struct sockdir_seen *seen, const char *what, const char *dir,
-    int64_t owner)
+sockdir_walk(struct sockdir_seen *seen, const char *what, const char *root,
+    const char *dir, int64_t owner)
 {
 	char		 path[PATH_MAX], why[96], *slash;
 	const char	*reason;
 	struct stat	 st;
+	size_t		 rootlen = strlen(root);
 
-	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s%s", root, dir) >=
+	    (int)sizeof(path))
 		return;
 	for (;;) {
 		if (stat(path[0] != '\0' ? path : "/", &st) == 0 &&
@@ -93,6 +101,8 @@ sockdir_walk(struct sockdir_seen *seen, const char *what, const char *dir,
 		if (path[0] == '\0' || (slash = strrchr(path, '/')) == NULL)
 			return;
 		*slash = '\0';
+		if (rootlen > 0 && strlen(path) < rootlen)
+			return;
 	}
 }
 
@@ -104,6 +114,9 @@ sockdir_check(const struct conf *cf)
 	struct sockdir_seen	 seen;
 	char			 what[WCONF_NAME_MAX + WCONF_PATH_MAX + 32];
 	char			 dir[WCONF_PATH_MAX + 1], *slash;
+	const char		*root = wc->wc_chroot != NULL &&
+				    strcmp(wc->wc_chroot, "/") != 0 ?
+				    wc->wc_chroot : "";
 	size_t			 i;
 
 	memset(&seen, 0, sizeof(seen));
@@ -113,12 +126,13 @@ sockdir_check(const struct conf *cf)
 		strcpy(dir, wc->wc_backends[i].wb_socket);
 		if ((slash = strrchr(dir, '/')) != NULL)
 			*slash = '\0';
-		sockdir_walk(&seen, what, dir, wc->wc_backends[i].wb_owner_uid);
+		sockdir_walk(&seen, what, root, dir,
+		    wc->wc_backends[i].wb_owner_uid);
 	}
 	for (i = 0; i < wc->wc_ntenants; i++) {
 		snprintf(what, sizeof(what), "tenant %s: dir %s",
 		    wc->wc_tenants[i].wt_name, wc->wc_tenants[i].wt_dir);
-		sockdir_walk(&seen, what, wc->wc_tenants[i].wt_dir,
+		sockdir_walk(&seen, what, root, wc->wc_tenants[i].wt_dir,
 		    wc->wc_tenants[i].wt_uid);
 	}
 	for (i = 0; i < seen.ss_n; i++)

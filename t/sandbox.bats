@@ -275,6 +275,19 @@ chroot_config() {
 	run ! log_has 'exec snitch-worker|Operation not permitted'
 }
 
+@test "chroot: socket directories are checked where they are, inside the chroot" {
+	is_root || skip "needs root"
+	make_chroot
+	chmod 0777 "$CHROOT/sock"
+	start_chroot_demo alpha
+	chroot_config
+	start_snitch
+	run -0 get_https alpha.localhost
+	assert_line "backend=alpha"
+	run -0 log_has "backend alpha: socket /sock/alpha.sock: directory $CHROOT/sock \(mode 0777, no sticky bit\): every user can write to it"
+	run ! log_has 'directory /sock '
+}
+
 @test "chroot: the master keeps CAP_SYS_CHROOT only, never effective; without chroot, nothing" {
 	is_root || skip "needs root"
 	make_chroot
