@@ -16,7 +16,7 @@
  * inheritable, never effective, across setresuid (PR_SET_KEEPCAPS);
  * spawn.c raises it as an ambient capability in the child just before
  * the exec, and the worker drops it, with everything else, once it has
- * chrooted.  The raw capset(2) of <linux/capability.h>: no libcap.
+ * chrooted.  Capabilities are set with common/caps.c: no libcap.
  */
 #include <errno.h>
 #include <grp.h>
@@ -26,9 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "log.h"
 #include "privdrop.h"
 
@@ -38,27 +38,20 @@ static int	privdrop_keep_chroot;
 static int
 privdrop_caps(uint64_t keep)
 {
-	struct __user_cap_header_struct	hdr = {
-		_LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+	struct caps	cs = { keep, 0, keep };
 
-	memset(data, 0, sizeof(data));
-	data[0].permitted = data[0].inheritable = (uint32_t)keep;
-	data[1].permitted = data[1].inheritable = (uint32_t)(keep >> 32);
-	return (int)syscall(SYS_capset, &hdr, data);
+	return caps_set(&cs);
 }
 
 /* privdrop_permitted - the permitted capabilities, as a mask */
 static uint64_t
 privdrop_permitted(void)
 {
-	struct __user_cap_header_struct	hdr = {
-		_LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+	struct caps	cs;
 
-	if (syscall(SYS_capget, &hdr, data) == -1)
+	if (caps_get(&cs) == -1)
 		fatal("capget");
-	return data[0].permitted | (uint64_t)data[1].permitted << 32;
+	return cs.cs_permitted;
 }
 
 /*

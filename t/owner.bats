@@ -42,6 +42,25 @@ uid_of() {
 	id -u "$1"
 }
 
+# channel_as USER SOCKET - connect to a handoff socket as USER, as a
+# worker would, and say what the other end did within 10 s: "closed"
+# (refused the channel), "open" (kept it) or "data"
+channel_as() {
+	setpriv --reuid="$1" --regid="$1" --clear-groups \
+	    timeout 20 "$PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.settimeout(10)
+try:
+    print("closed" if s.recv(1) == b"" else "data")
+except socket.timeout:
+    print("open")
+except ConnectionResetError:
+    print("closed")
+' "$2"
+}
+
 @test "a backend listened on by its owner gets its clients" {
 	start_demo_as "$OWNER" alpha "$T/own/alpha.sock"
 	owner_config "$OWNER:$OWNER"
@@ -123,19 +142,7 @@ EOF
 	start_snitch
 	run -0 tls --name alpha.localhost
 	assert_line "backend=alpha"
-	run -0 setpriv --reuid="$OTHER" --regid="$OTHER" --clear-groups \
-	    timeout 20 "$PYTHON" -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])
-s.settimeout(10)
-try:
-    print("closed" if s.recv(1) == b"" else "data")
-except socket.timeout:
-    print("open")
-except ConnectionResetError:
-    print("closed")
-' "$T/own/alpha.sock"
+	run -0 channel_as "$OTHER" "$T/own/alpha.sock"
 	assert_output "closed"
 	run -1 env SNITCH_PEER_UID=no-such-user-snitch "$SNITCH_DEMO" \
 	    -s "$T/nobody.sock" -n x -c "$T/cert.pem" -k "$T/key.pem"
@@ -147,19 +154,7 @@ except ConnectionResetError:
 @test "snitch-relay -u: another user's channel is refused and logged" {
 	start_relay -u nobody 127.0.0.1:9
 	chmod 666 "$T/relay.sock"
-	run -0 setpriv --reuid="$OTHER" --regid="$OTHER" --clear-groups \
-	    timeout 20 "$PYTHON" -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])
-s.settimeout(10)
-try:
-    print("closed" if s.recv(1) == b"" else "data")
-except socket.timeout:
-    print("open")
-except ConnectionResetError:
-    print("closed")
-' "$T/relay.sock"
+	run -0 channel_as "$OTHER" "$T/relay.sock"
 	assert_output "closed"
 	wait_until relay_log_has "a channel not from SNItch's uid was refused"
 }

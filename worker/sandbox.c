@@ -43,55 +43,34 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "log.h"
 #include "sandbox.h"
-
-/* sandbox_capset - set all three capability sets to set (a bit mask) */
-static int
-sandbox_capset(uint64_t set)
-{
-	struct __user_cap_header_struct	hdr = {
-		_LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
-
-	memset(data, 0, sizeof(data));
-	data[0].permitted = data[0].effective = data[0].inheritable =
-	    (uint32_t)set;
-	data[1].permitted = data[1].effective = data[1].inheritable =
-	    (uint32_t)(set >> 32);
-	return (int)syscall(SYS_capset, &hdr, data);
-}
 
 /* sandbox_caps_left - whether any capability set is not empty */
 static int
 sandbox_caps_left(void)
 {
-	struct __user_cap_header_struct	hdr = {
-		_LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
-	size_t				i;
+	struct caps	cs;
 
-	if (syscall(SYS_capget, &hdr, data) == -1)
+	if (caps_get(&cs) == -1)
 		return 1;
-	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
-		if (data[i].permitted || data[i].effective ||
-		    data[i].inheritable)
-			return 1;
-	return 0;
+	return cs.cs_permitted || cs.cs_effective || cs.cs_inheritable;
 }
 
 /* sandbox_drop_caps - give up every capability, for good; fatal if not */
 static void
 sandbox_drop_caps(void)
 {
+	static const struct caps	none;
+
 	/* Ambient first: it may only hold what permitted holds. */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
 		fatal("%s: PR_CAP_AMBIENT_CLEAR_ALL", __func__);
-	if (sandbox_capset(0) == -1)
+	if (caps_set(&none) == -1)
 		fatal("%s: capset", __func__);
 	if (sandbox_caps_left() ||
 	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_SYS_CHROOT, 0,
