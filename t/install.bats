@@ -68,7 +68,8 @@ expected_tree() {
 		echo "$p/include/snitch.h"
 		echo "$p/share/doc/snitch/snitch.ini.example"
 		echo "$p/share/man/man3/libsnitch.3"
-		for f in listen accept recv alpn_next addr_format open next close; do
+		for f in listen accept recv alpn_next addr_format open next close \
+		    accept_peer open_peer peer_uid; do
 			echo "$p/share/man/man3/snitch_$f.3"
 		done
 		echo "$p/share/man/man5/snitch.ini.5"

@@ -322,7 +322,11 @@ chroot_config() {
 	assert_output "$T/snitch.ini:$(chroot_line): chroot $CHROOT/sock is owned by uid $(id -u nobody), not root"
 	write_config "chroot = $CHROOT"
 	add_backend alpha alpha.localhost
+	# nobody runs a copy: the tree may sit in a directory only root can
+	# enter (a `mktemp -d` clone); $T is nobody's
+	mkdir -m 755 "$T/bin"
+	cp "$SNITCH" "$BUILD/snitch-worker" "$T/bin/"
 	run -1 timeout 10 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    "$SNITCH" -c "$T/snitch.ini"
+	    "$T/bin/snitch" -c "$T/snitch.ini"
 	assert_output --partial "chroot: the workers need CAP_SYS_CHROOT to chroot"
 }
