@@ -12,8 +12,8 @@
  *     and a colon ("FILE:LINE: reason" or "FILE: reason") and is
  *     NUL-terminated within its buffer;
  *   - a configuration has 1..CONF_LISTEN_MAX listeners, at least one
- *     backend, a worker count of at least 1, and a default backend that
- *     exists.
+ *     backend or tenant, a worker count of at least 1, and a default
+ *     backend that exists.
  *
  * Built and run by `make fuzz` and `make fuzz-check` (t/fuzz/run.sh);
  * the seed corpus is t/fuzz/corpus/conf/.
@@ -83,7 +83,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(strcmp(cf->cf_file, path) == 0);
 	FUZZ_CHECK(cf->cf_nlisten >= 1 && cf->cf_nlisten <= CONF_LISTEN_MAX);
-	FUZZ_CHECK(cf->cf_wconf.wc_nbackends >= 1);
+	/* tenants alone are a configuration: names served from their dirs */
+	FUZZ_CHECK(cf->cf_wconf.wc_nbackends >= 1 ||
+	    cf->cf_wconf.wc_ntenants >= 1);
 	FUZZ_CHECK(cf->cf_workers >= 1);
 	FUZZ_CHECK(cf->cf_wconf.wc_default >= -1 &&
 	    cf->cf_wconf.wc_default < (int)cf->cf_wconf.wc_nbackends);
