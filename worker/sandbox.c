@@ -101,6 +101,20 @@ sandbox_chroot(const struct wconf *wc)
 	seccomp_rule_add((ctx), SCMP_ACT_ALLOW, SCMP_SYS(call),		\
 	    __VA_ARGS__)
 
+#define SANDBOX_COUNT(calls)	(sizeof(calls) / sizeof((calls)[0]))
+
+/* sandbox_allow - allow each of n system calls, whatever its arguments */
+static int
+sandbox_allow(scmp_filter_ctx ctx, const int *calls, size_t n)
+{
+	size_t	i;
+	int	rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
+	return rc;
+}
+
 /*
  * sandbox_io_calls - what the event loop does with its descriptors:
  * accept and peek clients, hand them off, send alerts, log
@@ -117,11 +131,9 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 		/* a tenant's socket: stat its path, check its listener */
 		SCMP_SYS(newfstatat), SCMP_SYS(fstat), SCMP_SYS(statx),
 	};
-	size_t	i;
-	int	rc = 0;
+	int	rc;
 
-	for (i = 0; i < sizeof(calls) / sizeof(calls[0]) && rc == 0; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
+	rc = sandbox_allow(ctx, calls, SANDBOX_COUNT(calls));
 	/* Backend channels (SOCK_SEQPACKET) and syslog's socket (SOCK_DGRAM,
 	 * made again by glibc if syslogd restarted); no network socket. */
 	if (rc == 0)
@@ -158,11 +170,9 @@ sandbox_process_calls(scmp_filter_ctx ctx)
 		SCMP_SYS(getpid), SCMP_SYS(gettid),
 		SCMP_SYS(exit_group), SCMP_SYS(exit),
 	};
-	size_t	i;
-	int	rc = 0;
+	int	rc;
 
-	for (i = 0; i < sizeof(calls) / sizeof(calls[0]) && rc == 0; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
+	rc = sandbox_allow(ctx, calls, SANDBOX_COUNT(calls));
 	if (rc == 0)
 		rc = SANDBOX_ALLOW(ctx, mmap, 1,
 		    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
@@ -218,12 +228,7 @@ sandbox_san_calls(scmp_filter_ctx ctx)
 		SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 		SCMP_SYS(set_tid_address),
 	};
-	size_t	i;
-	int	rc = 0;
-
-	for (i = 0; i < sizeof(calls) / sizeof(calls[0]) && rc == 0; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
-	return rc;
+	return sandbox_allow(ctx, calls, SANDBOX_COUNT(calls));
 }
 #endif
 
