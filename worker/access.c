@@ -248,7 +248,7 @@ access_line(struct worker *w, struct conn *c, const struct hello *hl,
 	ACCESS_PUT(p, " name=");
 	p = access_name(p, hl);
 	ACCESS_PUT(p, " backend=");
-	p = stpcpy(p, backend >= 0 ? backend_name(w, backend) : "-");
+	p = stpcpy(p, backend >= 0 ? w->w_backends[backend].be_name : "-");
 	ACCESS_PUT(p, " outcome=");
 	p = stpcpy(p, outcome);
 	if (detail != NULL) {

@@ -45,11 +45,16 @@ backend_channels(const struct wconf *wc)
 	return wc->wc_nbackends + (wc->wc_ntenants > 0 ? TENANT_SLOTS : 0);
 }
 
-/* backend_init - no channel is connected yet */
+/*
+ * backend_init - no channel is connected yet; the configured backends'
+ * slots say what they are, the tenants' slots are free (backend_forget)
+ */
 int
 backend_init(struct worker *w)
 {
-	size_t	i;
+	const struct wconf_backend	*wb;
+	struct backend			*be;
+	size_t				 i;
 
 	w->w_nchannels = backend_channels(&w->w_conf);
 	w->w_backends = calloc(w->w_nchannels ? w->w_nchannels : 1,
@@ -57,48 +62,23 @@ backend_init(struct worker *w)
 	if (w->w_backends == NULL)
 		return -1;
 	for (i = 0; i < w->w_nchannels; i++) {
-		w->w_backends[i].be_fd = -1;
-		w->w_backends[i].be_tenant = -1;
-		TAILQ_INIT(&w->w_backends[i].be_queue);
+		be = &w->w_backends[i];
+		be->be_fd = -1;
+		TAILQ_INIT(&be->be_queue);
+		if (i >= w->w_conf.wc_nbackends) {
+			backend_forget(w, (int)i);
+			continue;
+		}
+		wb = &w->w_conf.wc_backends[i];
+		be->be_name = wb->wb_name;
+		be->be_socket = wb->wb_socket;
+		be->be_counts = &w->w_counters->cw_backends[i];
+		be->be_fallback = wb->wb_fallback;
+		be->be_uid = wb->wb_owner_uid;
+		be->be_gid = wb->wb_owner_gid;
+		be->be_tenant = -1;
 	}
 	return 0;
-}
-
-/* backend_name - what logs call channel b: "web", "tenant:alice" */
-const char *
-backend_name(const struct worker *w, int b)
-{
-	if ((size_t)b < w->w_conf.wc_nbackends)
-		return w->w_conf.wc_backends[b].wb_name;
-	return w->w_backends[b].be_label;
-}
-
-/* backend_path - the socket of channel b */
-static const char *
-backend_path(const struct worker *w, int b)
-{
-	if ((size_t)b < w->w_conf.wc_nbackends)
-		return w->w_conf.wc_backends[b].wb_socket;
-	return w->w_backends[b].be_path;
-}
-
-/* backend_counts - where b's outcomes count: its backend's, its tenant's */
-struct counters_backend *
-backend_counts(struct worker *w, int b)
-{
-	if ((size_t)b < w->w_conf.wc_nbackends)
-		return &w->w_counters->cw_backends[b];
-	return &w->w_counters->cw_backends[w->w_conf.wc_nbackends +
-	    (size_t)w->w_backends[b].be_tenant];
-}
-
-/* backend_fallback - b's fallback backend, or -1 (tenants have none) */
-int
-backend_fallback(const struct worker *w, int b)
-{
-	if ((size_t)b < w->w_conf.wc_nbackends)
-		return w->w_conf.wc_backends[b].wb_fallback;
-	return -1;
 }
 
 /* backend_down_reason - the access log's reason= for a refusal by b */
@@ -107,19 +87,6 @@ backend_down_reason(const struct worker *w, int b)
 {
 	return w->w_backends[b].be_down == BACKEND_DOWN_OWNER ?
 	    "backend-owner" : "backend-down";
-}
-
-/* backend_owner - the uid and gid b's listener must have (-1: any) */
-static void
-backend_owner(const struct worker *w, int b, int64_t *uid, int64_t *gid)
-{
-	if ((size_t)b < w->w_conf.wc_nbackends) {
-		*uid = w->w_conf.wc_backends[b].wb_owner_uid;
-		*gid = w->w_conf.wc_backends[b].wb_owner_gid;
-		return;
-	}
-	*uid = w->w_conf.wc_tenants[w->w_backends[b].be_tenant].wt_uid;
-	*gid = -1;
 }
 
 /* backend_watch - set the epoll interest of a channel */
@@ -143,9 +110,9 @@ backend_lost(struct worker *w, int b, const char *why)
 {
 	struct backend	*be = &w->w_backends[b];
 
-	COUNTERS_ADD(backend_counts(w, b)->cb_errors, 1);
+	COUNTERS_ADD(be->be_counts->cb_errors, 1);
 	log_warnx("backend %s: channel closed (%s); reconnecting when needed",
-	    backend_name(w, b), why);
+	    be->be_name, why);
 	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, be->be_fd, NULL);
 	close(be->be_fd);
 	be->be_fd = -1;
@@ -176,13 +143,13 @@ backend_failed(struct worker *w, int b, int fd)
 
 	if (fd != -1)
 		close(fd);
-	COUNTERS_ADD(backend_counts(w, b)->cb_errors, 1);
+	COUNTERS_ADD(be->be_counts->cb_errors, 1);
 	COUNTERS_ADD(w->w_counters->cw_fail[COUNTERS_FAIL_CONNECT], 1);
 	errno = saved;
 	if (be->be_down != BACKEND_DOWN_CONNECT)
 		log_warn("backend %s: cannot connect to %s; clients get alert "
-		    "%u until it is back", backend_name(w, b),
-		    backend_path(w, b), ALERT_INTERNAL_ERROR);
+		    "%u until it is back", be->be_name, be->be_socket,
+		    ALERT_INTERNAL_ERROR);
 	backend_backoff(w, b, BACKEND_DOWN_CONNECT);
 }
 
@@ -193,12 +160,12 @@ backend_failed(struct worker *w, int b, int fd)
 static int
 backend_owned(struct worker *w, int b, int fd)
 {
+	struct backend	*be = &w->w_backends[b];
 	struct ucred	 cred;
 	socklen_t	 len = sizeof(cred);
-	int64_t		 uid, gid;
+	int64_t		 uid = be->be_uid, gid = be->be_gid;
 	char		 want_gid[32] = "";
 
-	backend_owner(w, b, &uid, &gid);
 	if (uid == -1)
 		return 1;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
@@ -208,16 +175,16 @@ backend_owned(struct worker *w, int b, int fd)
 	if ((int64_t)cred.uid == uid && (gid == -1 || (int64_t)cred.gid == gid))
 		return 1;
 	close(fd);
-	COUNTERS_ADD(backend_counts(w, b)->cb_errors, 1);
+	COUNTERS_ADD(be->be_counts->cb_errors, 1);
 	COUNTERS_ADD(w->w_counters->cw_fail[COUNTERS_FAIL_OWNER], 1);
 	if (gid != -1)
 		snprintf(want_gid, sizeof(want_gid), " gid %lld",
 		    (long long)gid);
-	if (w->w_backends[b].be_down != BACKEND_DOWN_OWNER)
+	if (be->be_down != BACKEND_DOWN_OWNER)
 		log_warnx("backend %s: %s is listened on by uid %lu gid %lu, "
 		    "not by its owner uid %lld%s; clients get alert %u until "
-		    "the owner's listener replaces it", backend_name(w, b),
-		    backend_path(w, b), (unsigned long)cred.uid,
+		    "the owner's listener replaces it", be->be_name,
+		    be->be_socket, (unsigned long)cred.uid,
 		    (unsigned long)cred.gid, (long long)uid, want_gid,
 		    ALERT_INTERNAL_ERROR);
 	backend_backoff(w, b, BACKEND_DOWN_OWNER);
@@ -239,7 +206,7 @@ backend_connect(struct worker *w, int b)
 		return -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	strlcpy(sun.sun_path, backend_path(w, b), sizeof(sun.sun_path));
+	strlcpy(sun.sun_path, be->be_socket, sizeof(sun.sun_path));
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		backend_failed(w, b, fd);
@@ -255,7 +222,7 @@ backend_connect(struct worker *w, int b)
 		return -1;
 	}
 	if (be->be_down != BACKEND_UP)
-		log_info("backend %s: connected again", backend_name(w, b));
+		log_info("backend %s: connected again", be->be_name);
 	be->be_fd = fd;
 	be->be_down = BACKEND_UP;
 	be->be_backoff = 0;
@@ -442,6 +409,29 @@ backend_forget(struct worker *w, int b)
 	be->be_tenant = -1;
 	be->be_path[0] = '\0';
 	be->be_label[0] = '\0';
+	be->be_name = be->be_label;
+	be->be_socket = be->be_path;
+	be->be_counts = NULL;
+	be->be_fallback = -1;
+	be->be_uid = be->be_gid = -1;
+}
+
+/*
+ * backend_tenant - free slot b is now tenant t's socket at path: its
+ * listener must be her uid, it counts as hers, it has no fallback
+ */
+void
+backend_tenant(struct worker *w, int b, int t, const char *path)
+{
+	struct backend	*be = &w->w_backends[b];
+
+	be->be_tenant = t;
+	strlcpy(be->be_path, path, sizeof(be->be_path));
+	snprintf(be->be_label, sizeof(be->be_label), "%s%s",
+	    WCONF_TENANT_PREFIX, w->w_conf.wc_tenants[t].wt_name);
+	be->be_counts = &w->w_counters->cw_backends[w->w_conf.wc_nbackends +
+	    (size_t)t];
+	be->be_uid = w->w_conf.wc_tenants[t].wt_uid;
 }
 
 /* backend_close_all - close every channel, at exit */

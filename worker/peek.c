@@ -224,7 +224,7 @@ peek_payload(struct worker *w, struct conn *c, const char *name, ssize_t nlen)
 static void
 peek_handed(struct worker *w, struct conn *c, int b, int fallback_of)
 {
-	struct counters_backend	*cb = backend_counts(w, b);
+	struct counters_backend	*cb = w->w_backends[b].be_counts;
 	char			 detail[32 + WCONF_NAME_MAX];
 	int			 n = 0;
 
@@ -236,7 +236,7 @@ peek_handed(struct worker *w, struct conn *c, int b, int fallback_of)
 		COUNTERS_ADD(cb->cb_fallback, 1);
 		snprintf(detail + n, sizeof(detail) - (size_t)n,
 		    "%sfallback_of=%s", n > 0 ? " " : "",
-		    backend_name(w, fallback_of));
+		    w->w_backends[fallback_of].be_name);
 	}
 	peek_log(w, c, c->cn_route == CONN_ROUTE_HELLO ? &w->w_hello : NULL,
 	    b, PEEK_HANDOFF, 0, n > 0 || fallback_of != -1 ? detail : NULL);
@@ -250,7 +250,8 @@ peek_try(struct worker *w, struct conn *c, int b)
 	ssize_t	len;
 
 	if ((len = peek_payload(w, c, w->w_name, w->w_name_len)) == -1) {
-		log_warn("%s: backend %s", __func__, backend_name(w, b));
+		log_warn("%s: backend %s", __func__,
+		    w->w_backends[b].be_name);
 		return BACKEND_DOWN;
 	}
 	return backend_send(w, b, c, w->w_payload, (size_t)len);
@@ -281,8 +282,8 @@ peek_other_close(struct worker *w, struct conn *c, int b, const char *reason)
 static void
 peek_fallback(struct worker *w, struct conn *c, int b, int busy)
 {
-	struct counters_backend	*cb = backend_counts(w, b);
-	int			 f = backend_fallback(w, b);
+	struct counters_backend	*cb = w->w_backends[b].be_counts;
+	int			 f = w->w_backends[b].be_fallback;
 
 	if (f != -1 && peek_try(w, c, f) == BACKEND_SENT) {
 		peek_handed(w, c, f, b);

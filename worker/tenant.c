@@ -171,11 +171,7 @@ tenant_slot(struct worker *w, int t, const char *path)
 		return TENANT_FULL;
 	}
 	backend_forget(w, pick);
-	be = &w->w_backends[pick];
-	be->be_tenant = t;
-	strcpy(be->be_path, path);
-	snprintf(be->be_label, sizeof(be->be_label), "%s%s",
-	    WCONF_TENANT_PREFIX, w->w_conf.wc_tenants[t].wt_name);
+	backend_tenant(w, pick, t, path);
 	return pick;
 }
 

@@ -107,6 +107,14 @@ struct backend {
 	uint64_t		 be_retry;	/* no connect attempt before */
 	unsigned		 be_backoff;	/* ms */
 	enum backend_down	 be_down;	/* outage logged, with its cause */
+	/* What the channel is, set once: by backend_init for a configured
+	 * backend, by backend_tenant for a tenant's socket. */
+	const char		*be_name;	/* "web", "tenant:alice" */
+	const char		*be_socket;	/* its path */
+	struct counters_backend	*be_counts;	/* its backend's, its tenant's */
+	int			 be_fallback;	/* backend index, or -1 */
+	int64_t			 be_uid;	/* the listener's, or -1: any */
+	int64_t			 be_gid;	/* the same */
 	int			 be_tenant;	/* tenant index, or -1 */
 	uint64_t		 be_used;	/* a tenant slot's last route */
 	char			 be_path[WCONF_PATH_MAX + 1]; /* tenant's */
@@ -184,11 +192,10 @@ enum backend_result { BACKEND_SENT, BACKEND_BUSY, BACKEND_DOWN };
 
 size_t	backend_channels(const struct wconf *);
 int	backend_init(struct worker *);
-const char *backend_name(const struct worker *, int backend);
-struct counters_backend *backend_counts(struct worker *, int backend);
-int	backend_fallback(const struct worker *, int backend);
 const char *backend_down_reason(const struct worker *, int backend);
 void	backend_forget(struct worker *, int backend);
+void	backend_tenant(struct worker *, int backend, int tenant,
+	    const char *path);
 enum backend_result backend_send(struct worker *, int backend,
 	    struct conn *, const uint8_t *payload, size_t len);
 int	backend_has_queue(const struct worker *, int backend);
