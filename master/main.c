@@ -73,6 +73,15 @@ main_usage(void)
 	exit(1);
 }
 
+/* main_verdict - what -t and -T say about a file conf_load accepted */
+static void
+main_verdict(FILE *out, const struct conf *cf)
+{
+	fprintf(out, "configuration OK%s\n", cf->cf_nlisten > 0 ? "" :
+	    " (no listen: valid only when systemd passes the listening "
+	    "sockets)");
+}
+
 /*
  * main_table - -T: the routing table on stdout, for a program to read;
  * the verdict -t prints goes to stderr then, as nginx -T does.
@@ -82,9 +91,7 @@ main_table(struct conf *cf)
 {
 	int	rc = 0;
 
-	fprintf(stderr, "configuration OK%s\n", cf->cf_nlisten > 0 ? "" :
-	    " (no listen: valid only when systemd passes the listening "
-	    "sockets)");
+	main_verdict(stderr, cf);
 	if (table_print(cf, stdout) == -1) {
 		fprintf(stderr, "snitch: -T: %s\n", strerror(errno));
 		rc = 1;
@@ -465,9 +472,7 @@ main(int argc, char **argv)
 	if (table)
 		return main_table(cf);
 	if (test) {
-		printf("configuration OK%s\n", cf->cf_nlisten > 0 ? "" :
-		    " (no listen: valid only when systemd passes the "
-		    "listening sockets)");
+		main_verdict(stdout, cf);
 		conf_free(cf);
 		return 0;
 	}
