@@ -2,7 +2,7 @@
 #
 # Include paths enforce the dependency direction: common/ sees only
 # itself, conf/ sees common/, master/ sees common/ and conf/, worker/ and
-# backend/ see common/ only.
+# libsnitch/ see common/ only; tools/ see common/ and libsnitch/.
 
 VERSION	= 0.1.0
 CC	?= cc
@@ -37,7 +37,7 @@ CONF_OBJ	= $(call obj,$(CONF_SRC))
 MASTER_OBJ	= $(call obj,$(MASTER_SRC))
 WORKER_OBJ	= $(call obj,$(WORKER_SRC))
 WORKER_LIB_OBJ	= $(call obj,$(WORKER_LIB_SRC))
-LIBSNITCH_OBJ	= $(call obj,backend/libsnitch.c common/proxyv2.c common/hostname.c)
+LIBSNITCH_OBJ	= $(call obj,libsnitch/libsnitch.c common/proxyv2.c common/hostname.c)
 UNIT_BIN	= $(patsubst t/unit/%.c,$(B)/t/%,$(UNIT_SRC))
 
 PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-demo $(B)/snitch-exec \
@@ -61,12 +61,15 @@ $(B)/master/%.o: master/%.c
 $(B)/worker/%.o: worker/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Icommon -c -o $@ $<
-$(B)/backend/%.o: backend/%.c
+$(B)/libsnitch/%.o: libsnitch/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Icommon -c -o $@ $<
+$(B)/tools/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Icommon -Ilibsnitch -c -o $@ $<
 $(B)/t/%.o: t/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Icommon -Iconf -Iworker -Ibackend -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Icommon -Iconf -Iworker -Ilibsnitch -c -o $@ $<
 
 $(B)/libcommon.a: $(COMMON_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -81,15 +84,15 @@ $(B)/snitch: $(MASTER_OBJ) $(CONF_OBJ) $(B)/libcommon.a
 # only the worker links libseccomp: its sandbox (worker/sandbox.c)
 $(B)/snitch-worker: $(WORKER_OBJ) $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd -lseccomp
-$(B)/snitch-demo: $(B)/backend/demo.o $(B)/libsnitch.a
+$(B)/snitch-demo: $(B)/tools/demo.o $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_SSL)
 # the backend programs share service.c and name the common/ objects they
 # use: they log and send alerts, nothing more
-SERVICE_OBJ = $(B)/backend/service.o $(B)/common/log.o $(B)/common/alert.o
-$(B)/snitch-exec: $(B)/backend/exec.o $(SERVICE_OBJ) $(B)/libsnitch.a
+SERVICE_OBJ = $(B)/tools/service.o $(B)/common/log.o $(B)/common/alert.o
+$(B)/snitch-exec: $(B)/tools/exec.o $(SERVICE_OBJ) $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^
 # relay.c also sends PROXY headers: proxyv2.o comes with libsnitch.a
-$(B)/snitch-relay: $(B)/backend/relay.o $(SERVICE_OBJ) $(B)/libsnitch.a
+$(B)/snitch-relay: $(B)/tools/relay.o $(SERVICE_OBJ) $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
 $(B)/t/%: $(B)/t/%.o $(CONF_OBJ) $(WORKER_LIB_OBJ) $(B)/libsnitch.a $(B)/libcommon.a
@@ -175,7 +178,7 @@ install: all install-systemd
 	$(INSTALL) -m 644 $(B)/libsnitch.so.1 $(B)/libsnitch.a \
 	    $(DESTDIR)$(libdir)
 	ln -sf libsnitch.so.1 $(DESTDIR)$(libdir)/libsnitch.so
-	$(INSTALL) -m 644 backend/snitch.h $(DESTDIR)$(includedir)
+	$(INSTALL) -m 644 libsnitch/snitch.h $(DESTDIR)$(includedir)
 	$(SUBST) snitch.pc.in >$(B)/snitch.pc
 	$(INSTALL) -m 644 $(B)/snitch.pc $(DESTDIR)$(pkgconfigdir)
 	$(INSTALL) -m 644 snitch.ini.example $(DESTDIR)$(docdir)
@@ -293,7 +296,7 @@ BENCH_BINS	= $(BENCH_B)/bench-backend $(BENCH_B)/bench-load \
 
 $(BENCH_B)/bench-backend: bench/backend.c $(B)/libsnitch.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Ibackend -o $@ $< $(B)/libsnitch.a
+	$(CC) $(ALL_CFLAGS) -Ilibsnitch -o $@ $< $(B)/libsnitch.a
 $(BENCH_B)/bench-load: bench/load.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $<

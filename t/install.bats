@@ -133,7 +133,7 @@ example_source() {
 	done
 	cmp "$BUILD/libsnitch.so.1" "$D/$p/lib/libsnitch.so.1"
 	cmp "$BUILD/libsnitch.a" "$D/$p/lib/libsnitch.a"
-	cmp "$SNITCH_ROOT/backend/snitch.h" "$D/$p/include/snitch.h"
+	cmp "$SNITCH_ROOT/libsnitch/snitch.h" "$D/$p/include/snitch.h"
 	cmp "$SNITCH_ROOT/snitch.ini.example" \
 	    "$D/$p/share/doc/snitch/snitch.ini.example"
 

@@ -67,7 +67,7 @@ options() {
 
 @test "libsnitch.3 names, declares and links every function of snitch.h" {
 	local page=$SNITCH_ROOT/man/libsnitch.3 fn n=0
-	for fn in $(grep -oE '\bsnitch_[a-z_]+\(' "$SNITCH_ROOT/backend/snitch.h" |
+	for fn in $(grep -oE '\bsnitch_[a-z_]+\(' "$SNITCH_ROOT/libsnitch/snitch.h" |
 	    tr -d '(' | sort -u); do
 		n=$((n + 1))
 		grep -qE "^\.Nm $fn( ,)?$" "$page" ||
