@@ -262,3 +262,15 @@ fatalx(const char *fmt, ...)
 	LOG_BODY(LOG_CRIT, 0);
 	exit(1);
 }
+
+/*
+ * log_panic - an impossible internal state (Postfix's msg_panic): log
+ * it and abort, for a core and a SIGABRT the master reports.  Never for
+ * anything a client, a backend or a configuration can cause.
+ */
+void
+log_panic(const char *fmt, ...)
+{
+	LOG_BODY(LOG_CRIT, 0);
+	abort();
+}

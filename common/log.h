@@ -3,7 +3,8 @@
  *
  * Messages go to stderr (foreground) or syslog facility daemon (-d).
  * log_warn appends strerror(errno); fatal/fatalx are for setup errors
- * only and exit 1.  Nothing a client sends may reach fatal.
+ * only and exit 1; log_panic is for a state the code cannot be in, and
+ * aborts.  Nothing a client sends may reach fatal or log_panic.
  *
  * The access log (one line per connection, written by the workers) is a
  * second stream with its own destination, set by log_access_init: off,
@@ -48,5 +49,7 @@ void	log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 void	fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+void	log_panic(const char *fmt, ...) LOG_PRINTF(1, 2)
+	    __attribute__((noreturn));
 
 #endif

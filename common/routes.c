@@ -269,27 +269,70 @@ routes_offered(const struct routes *rt, const char *name, size_t len,
 }
 
 /*
+ * routes_levels - the ranking: every level, best first.  routes_rank
+ * decides by it, and `snitch -T` prints its rows by it.
+ */
+const struct routes_level_info routes_levels[ROUTES_NLEVELS] = {
+	[ROUTES_EXACT_ALPN] = { ROUTES_BY_ALPN, NAMES_EXACT, "exact" },
+	[ROUTES_EXACT] = { ROUTES_BY_NAME, NAMES_EXACT, "exact" },
+	[ROUTES_WILD_ALPN] = { ROUTES_BY_ALPN, NAMES_WILD, "wildcard" },
+	[ROUTES_WILD] = { ROUTES_BY_NAME, NAMES_WILD, "wildcard" },
+	[ROUTES_TENANT] = { ROUTES_BY_TENANT, NAMES_NONE, "tenant" },
+	[ROUTES_ANY_ALPN] = { ROUTES_BY_ALPN, NAMES_ANY, "any" },
+	[ROUTES_ANY] = { ROUTES_BY_NAME, NAMES_ANY, "any" },
+	[ROUTES_DEFAULT] = { ROUTES_BY_DEFAULT, NAMES_NONE, "default" },
+};
+
+/* routes_alpn_hit - the ALPN route of kind among the hits, or -1 */
+static int
+routes_alpn_hit(const struct routes_hits *h, enum names_kind kind,
+    int *protocol)
+{
+	int	backend = -1, i = -1;
+
+	switch (kind) {
+	case NAMES_EXACT:
+		backend = h->rh_exact;
+		i = h->rh_exact_protocol;
+		break;
+	case NAMES_WILD:
+		backend = h->rh_wild;
+		i = h->rh_wild_protocol;
+		break;
+	case NAMES_ANY:
+		backend = h->rh_any;
+		i = h->rh_any_protocol;
+		break;
+	case NAMES_NONE:
+		break;
+	}
+	if (backend != -1)
+		*protocol = i;
+	return backend;
+}
+
+/*
  * routes_rank - the backend for a connection: its normalized server
  * name (len <= 0: none, or not a host name) and the body of its ALPN
- * extension (NULL: none).  *protocol gets the index of the configured
- * protocol whose route was taken (routes_protocol names it), or -1;
- * *level the level that decided, so that the worker can put a tenant's
- * socket between the wildcards and "*".  Returns default_backend when
- * nothing matches (-1: no route).
+ * extension (NULL: none).  The levels of routes_levels are tried in
+ * order; tenants (NULL: none) is the tenant level's lookup.  *protocol
+ * gets the index of the configured protocol whose route was taken
+ * (routes_protocol names it), or -1; *level the level that decided.
+ * Returns default_backend when nothing matches (ROUTES_NONE: no route).
  *
  * Like "*", an ALPN route matches host names only: a client without a
  * valid server name goes to the default whatever it offers.
  */
 int
 routes_rank(const struct names *names, const struct routes *rt,
-    int default_backend, const char *name, ssize_t len,
-    const uint8_t *alpn, size_t alpn_len, int *protocol,
-    enum routes_level *level)
+    const struct routes_tenants *tenants, int default_backend,
+    const char *name, ssize_t len, const uint8_t *alpn, size_t alpn_len,
+    int *protocol, enum routes_level *level)
 {
 	struct routes_hits	 h = { -1, -1, -1, -1, 0, -1, -1 };
-	enum names_kind		 kind;
+	enum names_kind		 kind = NAMES_NONE;
 	size_t			 suffix;
-	int			 backend;
+	int			 l, backend = ROUTES_NONE, matched = 0, hit;
 
 	*protocol = -1;
 	*level = ROUTES_DEFAULT;
@@ -297,30 +340,33 @@ routes_rank(const struct names *names, const struct routes *rt,
 		return default_backend;
 	if (rt != NULL && rt->rt_nprotocols > 0 && alpn != NULL)
 		routes_offered(rt, name, (size_t)len, alpn, alpn_len, &h);
-	*level = ROUTES_EXACT_ALPN;
-	if (h.rh_exact != -1) {
-		*protocol = h.rh_exact_protocol;
-		return h.rh_exact;
+	for (l = 0; l < ROUTES_NLEVELS; l++) {
+		*level = (enum routes_level)l;
+		switch (routes_levels[l].rl_source) {
+		case ROUTES_BY_ALPN:
+			hit = routes_alpn_hit(&h, routes_levels[l].rl_kind,
+			    protocol);
+			break;
+		case ROUTES_BY_NAME:
+			/* Once, and only when no ALPN route came first. */
+			if (!matched++)
+				backend = names_match(names, name, (size_t)len,
+				    &kind, &suffix);
+			hit = kind == routes_levels[l].rl_kind ? backend :
+			    ROUTES_NONE;
+			break;
+		case ROUTES_BY_TENANT:
+			hit = tenants == NULL ? ROUTES_NONE :
+			    tenants->rt_lookup(tenants->rt_arg, name,
+			    (size_t)len);
+			break;
+		default:
+			return default_backend;
+		}
+		if (hit != ROUTES_NONE)
+			return hit;
 	}
-	backend = names_match(names, name, (size_t)len, &kind, &suffix);
-	*level = ROUTES_EXACT;
-	if (kind == NAMES_EXACT)
-		return backend;
-	*level = ROUTES_WILD_ALPN;
-	if (h.rh_wild != -1) {
-		*protocol = h.rh_wild_protocol;
-		return h.rh_wild;
-	}
-	*level = ROUTES_WILD;
-	if (kind == NAMES_WILD)
-		return backend;
-	*level = ROUTES_ANY_ALPN;
-	if (h.rh_any != -1) {
-		*protocol = h.rh_any_protocol;
-		return h.rh_any;
-	}
-	*level = kind == NAMES_ANY ? ROUTES_ANY : ROUTES_DEFAULT;
-	return kind == NAMES_ANY ? backend : default_backend;
+	return default_backend;
 }
 
 /* routes_lookup - routes_rank, for callers that do not need the level */
@@ -331,6 +377,6 @@ routes_lookup(const struct names *names, const struct routes *rt,
 {
 	enum routes_level	level;
 
-	return routes_rank(names, rt, default_backend, name, len, alpn,
+	return routes_rank(names, rt, NULL, default_backend, name, len, alpn,
 	    alpn_len, protocol, &level);
 }

@@ -18,9 +18,10 @@
  * send no hello: non_tls, silent.  A tenant's row names her as
  * "tenant:NAME", the way logs and counters do.  Rows of one rank are
  * sorted by pattern, then protocol (their real tie-break, the client's
- * order of protocols, is per connection).  Each kind of row has its own
- * function in table_kinds, so a new kind of route is a new function
- * there.  Patterns are stored normalized: the table shows them lowercase
+ * order of protocols, is per connection).  The rows come level by
+ * level from routes_levels (routes.h), the ranking the workers use, so
+ * a new level shows here without a change to this file unless it has a
+ * new source of routes.  Patterns are stored normalized: the table shows them lowercase
  * without a trailing dot, as they are matched.
  */
 #include <stdio.h>
@@ -152,150 +153,87 @@ table_backend(const struct table *tb, int b)
 	return tb->tb_wconf->wc_backends[b].wb_name;
 }
 
-/* table_is_exact, _wild, _any - which kind of pattern a row has */
+/* table_is - whether a row's pattern is of kind (NAMES_NONE: exact) */
 static int
-table_is_exact(const struct table_row *r)
+table_is(const struct table_row *r, enum names_kind kind)
 {
-	return r->tr_pattern[0] != '*';
+	switch (kind) {
+	case NAMES_WILD:
+		return r->tr_pattern[0] == '*' && r->tr_pattern[1] == '.';
+	case NAMES_ANY:
+		return strcmp(r->tr_pattern, "*") == 0;
+	default:
+		return r->tr_pattern[0] != '*';
+	}
 }
 
-static int
-table_is_wild(const struct table_row *r)
-{
-	return r->tr_pattern[0] == '*' && r->tr_pattern[1] == '.';
-}
-
-static int
-table_is_any(const struct table_row *r)
-{
-	return strcmp(r->tr_pattern, "*") == 0;
-}
-
-/* table_rows - print the rows of one kind, with or without ALPN */
+/* table_rows - print the backends' rows of one kind, with or without ALPN */
 static void
-table_rows(const struct table *tb, const char *kind, int alpn,
-    int (*is)(const struct table_row *))
+table_rows(const struct table *tb, const char *label, int alpn,
+    enum names_kind kind)
 {
 	size_t	i;
 
 	for (i = 0; i < tb->tb_nrows; i++)
 		if (!tb->tb_rows[i].tr_tenant &&
 		    (tb->tb_rows[i].tr_protocol != NULL) == alpn &&
-		    is(&tb->tb_rows[i]))
-			table_row(tb, kind, tb->tb_rows[i].tr_pattern,
+		    table_is(&tb->tb_rows[i], kind))
+			table_row(tb, label, tb->tb_rows[i].tr_pattern,
 			    tb->tb_rows[i].tr_protocol,
 			    table_backend(tb, tb->tb_rows[i].tr_backend));
 }
 
 /* table_tenant_rows - print the tenants' patterns of one kind */
 static void
-table_tenant_rows(const struct table *tb, int (*is)(const struct table_row *))
+table_tenant_rows(const struct table *tb, const char *label,
+    enum names_kind kind)
 {
 	const struct table_row	*r;
-	char			 label[sizeof(WCONF_TENANT_PREFIX) +
+	char			 name[sizeof(WCONF_TENANT_PREFIX) +
 				    WCONF_TENANT_NAME_MAX];
 	size_t			 i;
 
 	for (i = 0; i < tb->tb_nrows; i++) {
 		r = &tb->tb_rows[i];
-		if (!r->tr_tenant || !is(r))
+		if (!r->tr_tenant || !table_is(r, kind))
 			continue;
-		snprintf(label, sizeof(label), "%s%s", WCONF_TENANT_PREFIX,
+		snprintf(name, sizeof(name), "%s%s", WCONF_TENANT_PREFIX,
 		    tb->tb_wconf->wc_tenants[r->tr_backend].wt_name);
-		table_row(tb, "tenant", r->tr_pattern, NULL, label);
+		table_row(tb, label, r->tr_pattern, NULL, name);
 	}
 }
 
-/* table_tenant - tenants' sockets: exact names, then wildcards */
+/* table_extra - a backend for clients without a hello, when configured */
 static void
-table_tenant(const struct table *tb)
+table_extra(const struct table *tb, const char *label, int b)
 {
-	table_tenant_rows(tb, table_is_exact);
-	table_tenant_rows(tb, table_is_wild);
+	if (b != -1)
+		table_row(tb, label, "-", NULL, table_backend(tb, b));
 }
 
-/* table_exact_alpn - exact names with ALPN: the first rank */
+/*
+ * table_level - print the rows of one level of routes_levels, the one
+ * ranking the workers decide by
+ */
 static void
-table_exact_alpn(const struct table *tb)
+table_level(const struct table *tb, const struct routes_level_info *rl)
 {
-	table_rows(tb, "exact", 1, table_is_exact);
+	switch (rl->rl_source) {
+	case ROUTES_BY_ALPN:
+	case ROUTES_BY_NAME:
+		table_rows(tb, rl->rl_label, rl->rl_source == ROUTES_BY_ALPN,
+		    rl->rl_kind);
+		break;
+	case ROUTES_BY_TENANT:
+		/* A tenant has no "*" (conf.c): names, then wildcards. */
+		table_tenant_rows(tb, rl->rl_label, NAMES_EXACT);
+		table_tenant_rows(tb, rl->rl_label, NAMES_WILD);
+		break;
+	case ROUTES_BY_DEFAULT:
+		table_extra(tb, rl->rl_label, tb->tb_wconf->wc_default);
+		break;
+	}
 }
-
-/* table_exact - exact names */
-static void
-table_exact(const struct table *tb)
-{
-	table_rows(tb, "exact", 0, table_is_exact);
-}
-
-/* table_wild_alpn - wildcards with ALPN, longest suffix first */
-static void
-table_wild_alpn(const struct table *tb)
-{
-	table_rows(tb, "wildcard", 1, table_is_wild);
-}
-
-/* table_wild - wildcards, longest suffix first */
-static void
-table_wild(const struct table *tb)
-{
-	table_rows(tb, "wildcard", 0, table_is_wild);
-}
-
-/* table_any_alpn - "*" with ALPN */
-static void
-table_any_alpn(const struct table *tb)
-{
-	table_rows(tb, "any", 1, table_is_any);
-}
-
-/* table_any - "*" */
-static void
-table_any(const struct table *tb)
-{
-	table_rows(tb, "any", 0, table_is_any);
-}
-
-/* table_default - the default backend, when there is one */
-static void
-table_default(const struct table *tb)
-{
-	if (tb->tb_wconf->wc_default != -1)
-		table_row(tb, "default", "-", NULL,
-		    table_backend(tb, tb->tb_wconf->wc_default));
-}
-
-/* table_non_tls - the backend of clients that do not speak TLS */
-static void
-table_non_tls(const struct table *tb)
-{
-	if (tb->tb_wconf->wc_non_tls != -1)
-		table_row(tb, "non_tls", "-", NULL,
-		    table_backend(tb, tb->tb_wconf->wc_non_tls));
-}
-
-/* table_silent - the backend of clients that send nothing */
-static void
-table_silent(const struct table *tb)
-{
-	if (tb->tb_wconf->wc_silent != -1)
-		table_row(tb, "silent", "-", NULL,
-		    table_backend(tb, tb->tb_wconf->wc_silent));
-}
-
-/* The kinds of rows, in precedence order: one function each. */
-static void (*const table_kinds[])(const struct table *) = {
-	table_exact_alpn,
-	table_exact,
-	table_wild_alpn,
-	table_wild,
-	table_tenant,
-	table_any_alpn,
-	table_any,
-	table_default,
-	table_non_tls,
-	table_silent,
-};
 
 /* table_print - print cf's routing table to out; 0, or -1 (no memory) */
 int
@@ -318,8 +256,11 @@ table_print(const struct conf *cf, FILE *out)
 	if (tb.tb_nrows > 0)
 		qsort(tb.tb_rows, tb.tb_nrows, sizeof(*tb.tb_rows),
 		    table_compare);
-	for (i = 0; i < sizeof(table_kinds) / sizeof(table_kinds[0]); i++)
-		table_kinds[i](&tb);
+	for (i = 0; i < ROUTES_NLEVELS; i++)
+		table_level(&tb, &routes_levels[i]);
+	/* Not levels of the ranking: clients that send no hello. */
+	table_extra(&tb, "non_tls", tb.tb_wconf->wc_non_tls);
+	table_extra(&tb, "silent", tb.tb_wconf->wc_silent);
 	rc = 0;
 out:
 	for (i = 0; i < tb.tb_nrows; i++)

@@ -33,13 +33,29 @@
 #define ACCESS_ALPN_MAX		256	/* raw ALPN list bytes shown */
 #define ACCESS_VIS		(VIS_CSTYLE | VIS_OCTAL | VIS_WHITE)
 
-/* ACCESS_PUT - append a string literal at p */
-#define ACCESS_PUT(p, lit) \
-	(memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
+/*
+ * Every writer below takes the end of the line and never passes it: a
+ * piece that does not fit is cut, so the line's size is a bound by
+ * construction, not by adding up what its callers promise.
+ */
 
-/* access_decimal - v in decimal at p; returns the end */
+/* access_put - n bytes of src at p, as many as fit before end; the end */
 static char *
-access_decimal(char *p, uint64_t v)
+access_put(char *p, const char *end, const void *src, size_t n)
+{
+	if (n > (size_t)(end - p))
+		n = (size_t)(end - p);
+	memcpy(p, src, n);
+	return p + n;
+}
+
+/* ACCESS_PUT - append a string literal at p, within end */
+#define ACCESS_PUT(p, end, lit) \
+	((p) = access_put((p), (end), (lit), sizeof(lit) - 1))
+
+/* access_decimal - v in decimal at p, within end; returns the end */
+static char *
+access_decimal(char *p, const char *end, uint64_t v)
 {
 	char	digits[20];
 	int	n = 0;
@@ -47,35 +63,35 @@ access_decimal(char *p, uint64_t v)
 	do
 		digits[n++] = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
-	while (n > 0)
+	while (n > 0 && p < end)
 		*p++ = digits[--n];
 	return p;
 }
 
-/* access_addr - "1.2.3.4:5" or "[::1]:5" at out; the end */
+/* access_addr - "1.2.3.4:5" or "[::1]:5" at out, within end; the end */
 static char *
-access_addr(const union conn_addr *a, char *out)
+access_addr(const union conn_addr *a, char *out, const char *end)
 {
-	char		 host[INET6_ADDRSTRLEN];
+	char		 host[INET6_ADDRSTRLEN], text[CONN_ADDR_TEXT_MAX];
 	const uint8_t	*ip = (const uint8_t *)&a->sin.sin_addr;
-	char		*p = out;
+	char		*p = text, *text_end = text + sizeof(text);
 	int		 i, n;
 
 	if (a->sa.sa_family == AF_INET6) {
 		inet_ntop(AF_INET6, &a->sin6.sin6_addr, host, sizeof(host));
-		n = snprintf(out, CONN_ADDR_TEXT_MAX, "[%s]:%u", host,
+		n = snprintf(text, sizeof(text), "[%s]:%u", host,
 		    ntohs(a->sin6.sin6_port));
-		return out + (n > 0 && n < CONN_ADDR_TEXT_MAX ? n : 0);
+		return access_put(out, end, text, n > 0 &&
+		    (size_t)n < sizeof(text) ? (size_t)n : 0);
 	}
 	/* Once per connection: a fifth of the log line's cost in snprintf
 	 * and inet_ntop. */
 	for (i = 0; i < 4; i++) {
-		p = access_decimal(p, ip[i]);
-		*p++ = i < 3 ? '.' : ':';
+		p = access_decimal(p, text_end, ip[i]);
+		p = access_put(p, text_end, i < 3 ? "." : ":", 1);
 	}
-	p = access_decimal(p, ntohs(a->sin.sin_port));
-	*p = '\0';
-	return p;
+	p = access_decimal(p, text_end, ntohs(a->sin.sin_port));
+	return access_put(out, end, text, (size_t)(p - text));
 }
 
 /* access_plain - whether client bytes can be logged as they are */
@@ -92,16 +108,20 @@ access_plain(const uint8_t *raw, size_t len)
 
 /* access_escaped - client bytes at p, escaped if they need it; the end */
 static char *
-access_escaped(char *p, const uint8_t *raw, size_t len)
+access_escaped(char *p, const char *end, const uint8_t *raw, size_t len)
 {
+	size_t	room = (size_t)(end - p);
 	int	n;
 
 	/* Real names are printable: strnvisx would copy them unchanged
 	 * at a third of the worker's user time (wide chars, malloc). */
-	if (access_plain(raw, len)) {
-		memcpy(p, raw, len);
-		return p + len;
-	}
+	if (access_plain(raw, len))
+		return access_put(p, end, raw, len);
+	/* strnvisx writes up to 4 bytes a byte, and a NUL. */
+	if (room < 4 * len + 1)
+		len = room > 0 ? (room - 1) / 4 : 0;
+	if (len == 0)
+		return p;
 	n = strnvisx(p, 4 * len + 1, (const char *)raw, len, ACCESS_VIS);
 	return p + (n > 0 ? n : 0);
 }
@@ -112,34 +132,32 @@ access_escaped(char *p, const uint8_t *raw, size_t len)
  * VIS_CSTYLE would make them "\,", which a split at commas would cut).
  */
 static char *
-access_escaped_item(char *p, const uint8_t *raw, size_t len)
+access_escaped_item(char *p, const char *end, const uint8_t *raw, size_t len)
 {
 	const uint8_t	*comma;
 
 	while ((comma = memchr(raw, ',', len)) != NULL) {
-		p = access_escaped(p, raw, (size_t)(comma - raw));
-		ACCESS_PUT(p, "\\054");
+		p = access_escaped(p, end, raw, (size_t)(comma - raw));
+		ACCESS_PUT(p, end, "\\054");
 		len -= (size_t)(comma - raw) + 1;
 		raw = comma + 1;
 	}
-	return access_escaped(p, raw, len);
+	return access_escaped(p, end, raw, len);
 }
 
 /* access_name - the server name, escaped, cut at ACCESS_NAME_MAX bytes */
 static char *
-access_name(char *p, const struct hello *hl)
+access_name(char *p, const char *end, const struct hello *hl)
 {
 	size_t	len;
 
-	if (hl == NULL || hl->hl_name == NULL) {
-		*p++ = '-';
-		return p;
-	}
+	if (hl == NULL || hl->hl_name == NULL)
+		return ACCESS_PUT(p, end, "-");
 	len = hl->hl_name_len > ACCESS_NAME_MAX ? ACCESS_NAME_MAX :
 	    hl->hl_name_len;
-	p = access_escaped(p, hl->hl_name, len);
+	p = access_escaped(p, end, hl->hl_name, len);
 	if (len < hl->hl_name_len)
-		ACCESS_PUT(p, "...");
+		ACCESS_PUT(p, end, "...");
 	return p;
 }
 
@@ -149,35 +167,33 @@ access_name(char *p, const struct hello *hl)
  * u8-prefixed names fill the list exactly (RFC 7301 section 3.1).
  */
 static char *
-access_alpn(char *p, const struct hello *hl)
+access_alpn(char *p, const char *end, const struct hello *hl)
 {
-	const uint8_t	*pos, *end;
+	const uint8_t	*pos, *stop;
 	size_t		 len;
 
-	if (hl == NULL || hl->hl_alpn == NULL || hl->hl_alpn_len == 0) {
-		*p++ = '-';
-		return p;
-	}
+	if (hl == NULL || hl->hl_alpn == NULL || hl->hl_alpn_len == 0)
+		return ACCESS_PUT(p, end, "-");
 	pos = hl->hl_alpn;
-	end = pos + (hl->hl_alpn_len > ACCESS_ALPN_MAX ? ACCESS_ALPN_MAX :
+	stop = pos + (hl->hl_alpn_len > ACCESS_ALPN_MAX ? ACCESS_ALPN_MAX :
 	    hl->hl_alpn_len);
-	while (pos < end) {
+	while (pos < stop) {
 		if (pos != hl->hl_alpn)
-			*p++ = ',';
+			ACCESS_PUT(p, end, ",");
 		len = *pos++;
-		if (len > (size_t)(end - pos))
-			len = (size_t)(end - pos);
-		p = access_escaped_item(p, pos, len);
+		if (len > (size_t)(stop - pos))
+			len = (size_t)(stop - pos);
+		p = access_escaped_item(p, end, pos, len);
 		pos += len;
 	}
-	if (end < hl->hl_alpn + hl->hl_alpn_len)
-		ACCESS_PUT(p, "...");
+	if (stop < hl->hl_alpn + hl->hl_alpn_len)
+		ACCESS_PUT(p, end, "...");
 	return p;
 }
 
 /* access_time - "2026-11-30T07:12:03.456Z" (UTC, ms) at p; the end */
 static char *
-access_time(char *p)
+access_time(char *p, const char *end)
 {
 	static time_t	 cached_sec = -1;
 	static char	 cached[24];	/* "2026-11-30T07:12:03" */
@@ -185,6 +201,7 @@ access_time(char *p)
 	struct timespec	 ts;
 	struct tm	 tm;
 	unsigned	 ms;
+	char		 frac[5];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (ts.tv_sec != cached_sec) {
@@ -192,80 +209,84 @@ access_time(char *p)
 		    strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
 		cached_sec = ts.tv_sec;
 	}
-	memcpy(p, cached, cached_len);
-	p += cached_len;
+	p = access_put(p, end, cached, cached_len);
 	ms = (unsigned)(ts.tv_nsec / 1000000);
-	*p++ = '.';
-	*p++ = (char)('0' + ms / 100);
-	*p++ = (char)('0' + ms / 10 % 10);
-	*p++ = (char)('0' + ms % 10);
-	*p++ = 'Z';
-	return p;
+	frac[0] = '.';
+	frac[1] = (char)('0' + ms / 100);
+	frac[2] = (char)('0' + ms / 10 % 10);
+	frac[3] = (char)('0' + ms % 10);
+	frac[4] = 'Z';
+	return access_put(p, end, frac, sizeof(frac));
 }
 
 /* access_init - what is the same on every line of this worker */
 void
 access_init(struct worker *w)
 {
-	size_t	i;
-	int	n;
+	struct listener	*ls;
+	size_t		 i;
+	int		 n;
 
 	n = snprintf(w->w_access_head, sizeof(w->w_access_head),
 	    " worker=%d gen=%u listener=", w->w_index, w->w_gen);
 	w->w_access_head_len = n > 0 && (size_t)n < sizeof(w->w_access_head) ?
 	    (size_t)n : 0;
-	for (i = 0; i < w->w_nlisteners; i++)
-		(void)access_addr(&w->w_listeners[i].ls_addr,
-		    w->w_listeners[i].ls_text);
+	for (i = 0; i < w->w_nlisteners; i++) {
+		ls = &w->w_listeners[i];
+		*access_addr(&ls->ls_addr, ls->ls_text,
+		    ls->ls_text + sizeof(ls->ls_text) - 1) = '\0';
+	}
 }
 
 /*
  * access_line - log what happened to c: outcome (a word of the table in
- * peek.c), detail (more key=value pairs, or NULL), and what the hello
+ * outcome.c), detail (more key=value pairs, or NULL), and what the hello
  * said (hl NULL when there was no whole hello); peek_us is the time
  * from accept to this outcome.
  */
 void
 access_line(struct worker *w, struct conn *c, const struct hello *hl,
-    int backend, const char *outcome, const char *detail, uint64_t peek_us)
+    int channel, const char *outcome, const char *detail, uint64_t peek_us)
 {
 	char			 line[ACCESS_LINE_MAX], *p = line;
+	const char		*end = line + sizeof(line), *text;
 	const union conn_addr	*local;
 
 	if (w->w_conf.wc_access_log == LOG_ACCESS_OFF)
 		return;
-	ACCESS_PUT(p, "time=");
-	p = access_time(p);
-	memcpy(p, w->w_access_head, w->w_access_head_len);
-	p += w->w_access_head_len;
+	ACCESS_PUT(p, end, "time=");
+	p = access_time(p, end);
+	p = access_put(p, end, w->w_access_head, w->w_access_head_len);
 	if (!w->w_listeners[c->cn_listener].ls_wildcard ||
-	    (local = peek_local(w, c)) == NULL)
-		p = stpcpy(p, w->w_listeners[c->cn_listener].ls_text);
-	else
-		p = access_addr(local, p);
-	ACCESS_PUT(p, " client=");
-	p = access_addr(&c->cn_peer, p);
-	ACCESS_PUT(p, " name=");
-	p = access_name(p, hl);
-	ACCESS_PUT(p, " backend=");
-	p = stpcpy(p, backend >= 0 ? w->w_backends[backend].be_name : "-");
-	ACCESS_PUT(p, " outcome=");
-	p = stpcpy(p, outcome);
+	    (local = conn_local(w, c)) == NULL) {
+		text = w->w_listeners[c->cn_listener].ls_text;
+		p = access_put(p, end, text, strlen(text));
+	} else
+		p = access_addr(local, p, end);
+	ACCESS_PUT(p, end, " client=");
+	p = access_addr(&c->cn_peer, p, end);
+	ACCESS_PUT(p, end, " name=");
+	p = access_name(p, end, hl);
+	ACCESS_PUT(p, end, " backend=");
+	text = channel >= 0 ? w->w_channels[channel].ch_name : "-";
+	p = access_put(p, end, text, strlen(text));
+	ACCESS_PUT(p, end, " outcome=");
+	p = access_put(p, end, outcome, strlen(outcome));
 	if (detail != NULL) {
-		*p++ = ' ';
-		/* bounded by its callers: a reason and a backend name */
-		p = stpcpy(p, detail);
+		ACCESS_PUT(p, end, " ");
+		p = access_put(p, end, detail, strlen(detail));
 	}
-	ACCESS_PUT(p, " alpn=");
-	p = access_alpn(p, hl);
-	ACCESS_PUT(p, " peek_us=");
-	p = access_decimal(p, peek_us);
-	ACCESS_PUT(p, " hello_bytes=");
-	p = access_decimal(p, hl != NULL ? hl->hl_wire_len : c->cn_peeked);
-	ACCESS_PUT(p, " records=");
+	ACCESS_PUT(p, end, " alpn=");
+	p = access_alpn(p, end, hl);
+	ACCESS_PUT(p, end, " peek_us=");
+	p = access_decimal(p, end, peek_us);
+	ACCESS_PUT(p, end, " hello_bytes=");
+	p = access_decimal(p, end, hl != NULL ? hl->hl_wire_len :
+	    c->cn_peeked);
+	ACCESS_PUT(p, end, " records=");
 	if (hl != NULL)
-		p = access_decimal(p, hl->hl_records);
+		p = access_decimal(p, end, hl->hl_records);
 	else
-		*p++ = '-';
+		ACCESS_PUT(p, end, "-");
 	log_access(line, (size_t)(p - line));
 }

@@ -1,5 +1,5 @@
 /*
- * loop.c - the worker's event loop: accept, dispatch, deadlines, stop.
+ * loop.c - the worker's event loop: accept, events, deadlines, stop.
  *
  * Runs in the worker, unprivileged.  Nothing blocks: listeners are
  * non-blocking, client sockets are only touched with MSG_DONTWAIT, and
@@ -36,70 +36,6 @@ loop_signal(int sig)
 	loop_sigterm = 1;
 }
 
-/* loop_list - the list a connection in its current state belongs to */
-struct conn_list *
-loop_list(struct worker *w, struct conn *c)
-{
-	switch (c->cn_state) {
-	case CONN_PEEK:
-		return &w->w_peeking;
-	case CONN_LINGER:
-		return &w->w_lingering;
-	case CONN_QUEUED:
-		return &w->w_backends[c->cn_backend].be_queue;
-	default:
-		return &w->w_free;
-	}
-}
-
-/* loop_take - a free slot, or NULL when max_pending are taken */
-struct conn *
-loop_take(struct worker *w)
-{
-	struct conn	*c;
-
-	/* A slot used before first: its memory is warm. */
-	if ((c = TAILQ_FIRST(&w->w_free)) != NULL)
-		return c;
-	if (w->w_fresh == w->w_nconns)
-		return NULL;
-	c = &w->w_conns[w->w_fresh++];
-	c->cn_fd = -1;
-	c->cn_state = CONN_FREE;
-	TAILQ_INSERT_HEAD(&w->w_free, c, cn_link);
-	return c;
-}
-
-/* loop_has_room - whether loop_take would find a slot */
-static int
-loop_has_room(const struct worker *w)
-{
-	return !TAILQ_EMPTY(&w->w_free) || w->w_fresh < w->w_nconns;
-}
-
-/* loop_release - a connection is done: forget it and free its slot */
-void
-loop_release(struct worker *w, struct conn *c)
-{
-	/* An fd handed to a backend stays open there: without the DEL,
-	 * epoll would keep reporting a connection we no longer own. */
-	if (c->cn_watched)
-		(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, c->cn_fd, NULL);
-	c->cn_watched = 0;
-	close(c->cn_fd);
-	/* cw_pending: peek_count took it out with the outcome */
-	TAILQ_REMOVE(loop_list(w, c), c, cn_link);
-	/* Gone before silent_timeout (a reset, a FIN): the slot is reused. */
-	if (c->cn_silent_listed) {
-		TAILQ_REMOVE(&w->w_silent, c, cn_silent_link);
-		c->cn_silent_listed = 0;
-	}
-	c->cn_state = CONN_FREE;
-	c->cn_fd = -1;
-	TAILQ_INSERT_HEAD(&w->w_free, c, cn_link);
-	w->w_pending--;
-}
-
 /* loop_listen - add the listeners to, or remove them from, the loop */
 static void
 loop_listen(struct worker *w, int on)
@@ -128,7 +64,7 @@ loop_accept(struct worker *w, int li)
 	int		 fd, i;
 
 	for (i = 0; i < LOOP_ACCEPT_BATCH; i++) {
-		if (!loop_has_room(w)) {
+		if (!conn_has_room(w)) {
 			loop_listen(w, 0);	/* back when a slot frees */
 			return;
 		}
@@ -207,10 +143,10 @@ loop_ctl(struct worker *w)
 static int
 loop_timeout(struct worker *w)
 {
-	uint64_t	next = peek_next_deadline(w), b;
+	uint64_t	next = conn_next_deadline(w), d;
 
-	if ((b = backend_next_deadline(w)) < next)
-		next = b;
+	if ((d = dispatch_next_deadline(w)) < next)
+		next = d;
 	if (!w->w_accepting && !w->w_stopping && w->w_accept_resume &&
 	    w->w_accept_resume < next)
 		next = w->w_accept_resume;
@@ -235,7 +171,8 @@ loop_dispatch(struct worker *w, const struct epoll_event *ev)
 		loop_ctl(w);
 		break;
 	case EV_CHANNEL:
-		backend_event(w, (int)i, EV_USE(ev->data.u64), ev->events);
+		dispatch_channel_event(w, (int)i, EV_USE(ev->data.u64),
+		    ev->events);
 		break;
 	case EV_CONN:
 		if (w->w_conns[i].cn_state != CONN_FREE &&
@@ -291,9 +228,9 @@ loop_run(struct worker *w)
 		for (i = 0; i < n; i++)
 			loop_dispatch(w, &events[i]);
 		peek_expire(w);
-		backend_expire(w);
+		dispatch_expire(w);
 		if (!w->w_accepting && !w->w_stopping &&
-		    loop_has_room(w) && w->w_now >= w->w_accept_resume)
+		    conn_has_room(w) && w->w_now >= w->w_accept_resume)
 			loop_listen(w, 1);
 	}
 }

@@ -114,9 +114,9 @@ main_pool(struct worker *w)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		fit = rl.rlim_cur > MAIN_FD_RESERVE + w->w_nlisteners +
-		    backend_channels(&w->w_conf) ? rl.rlim_cur -
+		    channel_count(&w->w_conf) ? rl.rlim_cur -
 		    MAIN_FD_RESERVE - w->w_nlisteners -
-		    backend_channels(&w->w_conf) : 1;
+		    channel_count(&w->w_conf) : 1;
 		if (n > fit) {
 			log_warnx("max_pending %zu does not fit in %llu "
 			    "descriptors: using %zu", n,
@@ -124,14 +124,8 @@ main_pool(struct worker *w)
 			n = fit;
 		}
 	}
-	/* Not touched here: a slot's page is resident only once used. */
-	if ((w->w_conns = calloc(n, sizeof(*w->w_conns))) == NULL)
+	if (conn_init(w, n) == -1)
 		fatal("calloc %zu connections", n);
-	w->w_nconns = n;
-	TAILQ_INIT(&w->w_free);
-	TAILQ_INIT(&w->w_peeking);
-	TAILQ_INIT(&w->w_lingering);
-	TAILQ_INIT(&w->w_silent);
 }
 
 /* main_epoll - the epoll set, with the master's control pipe in it */
@@ -147,8 +141,8 @@ main_epoll(struct worker *w)
 	ev.data.u64 = EV_MAKE(EV_CTL, 0, 0);
 	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, w->w_ctl, &ev) == -1)
 		fatal("epoll_ctl control pipe");
-	if (backend_init(w) == -1)
-		fatal("backend_init");
+	if (channel_init(w) == -1)
+		fatal("channel_init");
 	if (tenant_init(w) == -1)
 		fatal("tenant_init");
 }
@@ -200,10 +194,10 @@ main(int argc, char **argv)
 	log_debug("worker %d gen %u: ready, %zu listeners, %zu backends",
 	    w.w_index, w.w_gen, w.w_nlisteners, w.w_conf.wc_nbackends);
 	loop_run(&w);
-	backend_close_all(&w);
+	channel_close_all(&w);
 	tenant_free(&w);
 	wconf_clear(&w.w_conf);
-	free(w.w_conns);
+	conn_free_all(&w);
 	free(w.w_listeners);
 	return 0;
 }

@@ -2,11 +2,12 @@
  * tenant.c - routes a tenant sets up herself: a socket file in her
  * directory, found without a reload.
  *
- * Runs in the worker, unprivileged, once per connection whose name
- * matched no backend's exact or wildcard pattern.  A name under one of
+ * Runs in the worker, unprivileged, as the tenant level of routes_rank
+ * (routes.h), for a connection whose name matched no backend's exact or
+ * wildcard pattern.  A name under one of
  * tenant T's patterns goes to <T's dir>/<name>.sock if it exists, else,
  * when a wildcard "*.<suffix>" of hers matched, to <dir>/_.<suffix>.sock;
- * backend.c then connects it as a channel like a backend's and checks
+ * channel.c then connects it as a channel like a backend's and checks
  * that the listener is T's uid.  A name outside her patterns is never
  * looked up in her directory.
  *
@@ -144,45 +145,47 @@ tenant_look(struct worker *w, int t, const char *name, size_t len,
 /*
  * tenant_slot - the channel slot for path of tenant t: the one it has,
  * else a free one, else the least recently used one without waiting
- * connections (its channel closed); TENANT_FULL when there is none
+ * connections (its channel closed); ROUTES_FULL when there is none
  */
 static int
 tenant_slot(struct worker *w, int t, const char *path)
 {
-	struct backend	*be;
+	struct channel	*ch;
 	size_t		 i, first = w->w_conf.wc_nbackends;
 	int		 pick = -1;
 
 	for (i = first; i < w->w_nchannels; i++) {
-		be = &w->w_backends[i];
-		if (be->be_tenant == t && strcmp(be->be_path, path) == 0)
+		ch = &w->w_channels[i];
+		if (ch->ch_tenant == t && strcmp(ch->ch_path, path) == 0)
 			return (int)i;
-		if (!TAILQ_EMPTY(&be->be_queue))
+		if (!TAILQ_EMPTY(&ch->ch_queue))
 			continue;
-		if (pick == -1 || (w->w_backends[pick].be_tenant != -1 &&
-		    (be->be_tenant == -1 ||
-		    be->be_used < w->w_backends[pick].be_used)))
+		if (pick == -1 || (w->w_channels[pick].ch_tenant != -1 &&
+		    (ch->ch_tenant == -1 ||
+		    ch->ch_used < w->w_channels[pick].ch_used)))
 			pick = (int)i;
 	}
 	if (pick == -1) {
 		log_warnx("tenant %s: all %d tenant channels have clients "
 		    "waiting; refusing %s", w->w_conf.wc_tenants[t].wt_name,
 		    TENANT_SLOTS, path);
-		return TENANT_FULL;
+		return ROUTES_FULL;
 	}
-	backend_forget(w, pick);
-	backend_tenant(w, pick, t, path);
+	channel_forget(w, pick);
+	channel_tenant(w, pick, t, path);
 	return pick;
 }
 
 /*
- * tenant_route - the channel for a normalized name that no backend's
- * exact or wildcard pattern has: TENANT_NONE when no tenant claims it
- * or her directory has no socket for it, TENANT_FULL, or the slot.
+ * tenant_route - routes_rank's tenant level: the channel for a
+ * normalized name that no backend's exact or wildcard pattern has;
+ * ROUTES_NONE when no tenant claims it or her directory has no socket
+ * for it, ROUTES_FULL when no slot is free
  */
 int
-tenant_route(struct worker *w, const char *name, size_t len)
+tenant_route(void *worker, const char *name, size_t len)
 {
+	struct worker		*w = worker;
 	struct tenant_entry	*te;
 	char			 path[WCONF_PATH_MAX + 1];
 	enum names_kind		 kind;
@@ -192,7 +195,7 @@ tenant_route(struct worker *w, const char *name, size_t len)
 	t = names_match(w->w_conf.wc_tenant_names, name, len, &kind, &suffix);
 	/* A tenant never has "*" (conf.c): NAMES_ANY cannot happen. */
 	if (t == -1 || kind == NAMES_ANY)
-		return TENANT_NONE;
+		return ROUTES_NONE;
 	/* tenant_look tries the wildcard's socket only for a shorter suffix */
 	if (kind == NAMES_EXACT)
 		suffix = len;
@@ -200,8 +203,8 @@ tenant_route(struct worker *w, const char *name, size_t len)
 	if (te->te_found == TENANT_FOUND_NONE ||
 	    tenant_path(w, t, name, len, suffix,
 	    te->te_found == TENANT_FOUND_WILD, path) == -1)
-		return TENANT_NONE;
+		return ROUTES_NONE;
 	if ((b = tenant_slot(w, t, path)) >= 0)
-		w->w_backends[b].be_used = w->w_now;
+		w->w_channels[b].ch_used = w->w_now;
 	return b;
 }

@@ -2,10 +2,17 @@
  * worker.h - the state of one peeker worker, shared by its files.
  *
  * A worker is one epoll loop (loop.c) over the listeners, the client
- * connections being peeked (peek.c) and one channel per backend
- * (backend.c).  Every connection is in exactly one list, each list is
- * ordered by deadline because all its members got the same timeout: the
- * earliest deadline is always at the head.
+ * connections (conn.c owns their state; peek.c reads their hellos;
+ * dispatch.c hands them on) and one channel per backend (channel.c).
+ * Every connection is in exactly one list, each list is ordered by
+ * deadline because all its members got the same timeout: the earliest
+ * deadline is always at the head.  The files call each other in one
+ * direction only:
+ *
+ *	loop -> peek -> dispatch -> channel
+ *	   \       \        \-> outcome -> access
+ *	    \       \-> wire, tenant -> channel
+ *	     \-> conn (everyone asks conn.c to move a connection)
  */
 #ifndef WORKER_H
 #define WORKER_H
@@ -40,11 +47,13 @@
 #define EV_USE(u64)		(((u64) >> 32) & 0xffffff)
 #define EV_INDEX(u64)		((uint32_t)(u64))
 
+/* The states of a connection: conn.c holds the diagram and the moves. */
 enum conn_state {
 	CONN_FREE,
 	CONN_PEEK,	/* waiting for the whole ClientHello */
-	CONN_QUEUED,	/* routed; its backend is busy */
+	CONN_QUEUED,	/* routed; waits in its channel's queue */
 	CONN_LINGER,	/* refused: alert sent, waiting for the client's FIN */
+	CONN_NSTATES
 };
 
 /* What a connection is routed by (access line, header, refusal). */
@@ -60,19 +69,24 @@ union conn_addr {
 	struct sockaddr_in6	sin6;	/* listeners are IPv4 or IPv6 only */
 };
 
+/* Written by conn.c only, but for the fields marked "peek.c". */
 struct conn {
 	int			 cn_fd;
 	uint32_t		 cn_use;	/* bumped per connection */
 	enum conn_state		 cn_state;
 	int			 cn_listener;
-	int			 cn_backend;	/* when CONN_QUEUED */
+	int			 cn_channel;	/* when CONN_QUEUED */
+	int			 cn_fallback_of; /* queued for another's
+						   fallback: that one, or -1 */
 	int			 cn_alpn_route;	/* protocol of the ALPN route
-						   taken (routes.h), or -1 */
-	uint8_t			 cn_route;	/* enum conn_route */
+						   taken (routes.h), or -1;
+						   peek.c */
+	uint8_t			 cn_route;	/* enum conn_route; peek.c */
 	uint8_t			 cn_silent_listed; /* in w_silent */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
 	int			 cn_watched;	/* in the epoll set */
-	uint32_t		 cn_peeked;	/* bytes seen at the last peek */
+	uint32_t		 cn_peeked;	/* bytes seen at the last
+						   peek; peek.c */
 	uint64_t		 cn_start_us;	/* accepted, clock_us() */
 	union conn_addr		 cn_peer;
 	TAILQ_ENTRY(conn)	 cn_link;
@@ -89,39 +103,43 @@ struct listener {
 	char			 ls_text[CONN_ADDR_TEXT_MAX]; /* for the access log */
 };
 
-/* why a backend is down, logged once per outage and cause */
-enum backend_down {
-	BACKEND_UP,
-	BACKEND_DOWN_CONNECT,	/* its socket refused us, or is missing */
-	BACKEND_DOWN_OWNER,	/* its listener is not the owner's */
+/* why a channel's backend is down, logged once per outage and cause */
+enum channel_down {
+	CHANNEL_UP,
+	CHANNEL_DOWN_CONNECT,	/* its socket refused us, or is missing */
+	CHANNEL_DOWN_OWNER,	/* its listener is not the owner's */
 };
 
 /*
- * A channel: w_backends[0 .. wc_nbackends - 1] are the configured
- * backends; after them, when there are tenants, TENANT_SLOTS dynamic
+ * A channel: w_channels[0 .. wc_nbackends - 1] are the configured
+ * backends'; after them, when there are tenants, TENANT_SLOTS dynamic
  * ones for tenant sockets (tenant.c), reused least recently used first.
+ * channel.c owns the descriptor and the back-off; ch_queue is a list
+ * conn.c keeps and dispatch.c works through.
  */
-struct backend {
-	int			 be_fd;		/* channel, or -1 */
-	uint32_t		 be_use;	/* bumped per channel */
-	uint64_t		 be_retry;	/* no connect attempt before */
-	unsigned		 be_backoff;	/* ms */
-	enum backend_down	 be_down;	/* outage logged, with its cause */
-	/* What the channel is, set once: by backend_init for a configured
-	 * backend, by backend_tenant for a tenant's socket. */
-	const char		*be_name;	/* "web", "tenant:alice" */
-	const char		*be_socket;	/* its path */
-	struct counters_backend	*be_counts;	/* its backend's, its tenant's */
-	int			 be_fallback;	/* backend index, or -1 */
-	int64_t			 be_uid;	/* the listener's, or -1: any */
-	int64_t			 be_gid;	/* the same */
-	int			 be_tenant;	/* tenant index, or -1 */
-	uint64_t		 be_used;	/* a tenant slot's last route */
-	char			 be_path[WCONF_PATH_MAX + 1]; /* tenant's */
-	char			 be_label[WCONF_NAME_MAX + 1]; /* "tenant:x" */
-	int			 be_want_out;	/* EPOLLOUT registered */
-	int			 be_out_helps;	/* last busy was a full queue */
-	struct conn_list	 be_queue;	/* CONN_QUEUED, oldest first */
+struct channel {
+	int			 ch_fd;		/* or -1 */
+	uint32_t		 ch_use;	/* bumped per channel */
+	uint64_t		 ch_retry;	/* no connect attempt before */
+	unsigned		 ch_backoff;	/* ms */
+	enum channel_down	 ch_down;	/* outage logged, with its cause */
+	/* What the channel is, set once: by channel_init for a configured
+	 * backend, by channel_tenant for a tenant's socket. */
+	const char		*ch_name;	/* "web", "tenant:alice" */
+	const char		*ch_socket;	/* its path */
+	struct counters_backend	*ch_counts;	/* its backend's, its tenant's */
+	int			 ch_fallback;	/* channel index, or -1 */
+	int64_t			 ch_uid;	/* the listener's, or -1: any */
+	int64_t			 ch_gid;	/* the same */
+	int			 ch_tenant;	/* tenant index, or -1 */
+	uint64_t		 ch_used;	/* a tenant slot's last route */
+	char			 ch_path[WCONF_PATH_MAX + 1]; /* tenant's */
+	char			 ch_label[WCONF_NAME_MAX + 1]; /* "tenant:x" */
+	int			 ch_want_out;	/* EPOLLOUT registered */
+	int			 ch_out_helps;	/* last busy was a full queue */
+	uint64_t		 ch_busy_retry;	/* dispatch.c: retry the queue
+						   then, 0: on EPOLLOUT only */
+	struct conn_list	 ch_queue;	/* CONN_QUEUED, oldest first */
 };
 
 struct worker {
@@ -136,7 +154,7 @@ struct worker {
 	uint64_t		 w_accept_resume; /* after an fd shortage */
 	unsigned int		 w_fd_pauses;	/* in this shortage */
 	int			 w_stopping;
-	struct backend		*w_backends;
+	struct channel		*w_channels;
 	size_t			 w_nchannels;	/* backends, then tenant slots */
 	struct tenant_cache	*w_tenant_cache; /* NULL without tenants */
 	struct conn		*w_conns;	/* the pool, max_pending slots */
@@ -168,63 +186,93 @@ struct worker {
 	size_t			 w_access_head_len;
 };
 
-/* peek.c */
-enum peek_outcome {
-	PEEK_HANDOFF,
-	PEEK_ALERT,
-	PEEK_NOT_TLS,
-	PEEK_TIMEOUT,
-	PEEK_CLIENT_GONE,
-	PEEK_ERROR,
-};
+/* conn.c: the one owner of a connection's state, list and deadline */
+int	conn_init(struct worker *, size_t slots);
+void	conn_free_all(struct worker *);
+int	conn_has_room(const struct worker *);
+struct conn *conn_start(struct worker *, int listener, int fd,
+	    const union conn_addr *);
+void	conn_move(struct worker *, struct conn *, enum conn_state,
+	    uint64_t deadline);
+void	conn_queue(struct worker *, struct conn *, int channel,
+	    int fallback_of, uint64_t deadline);
+void	conn_release(struct worker *, struct conn *);
+int	conn_watch(struct worker *, struct conn *);
+void	conn_silent_listen(struct worker *, struct conn *);
+void	conn_heard(struct worker *, struct conn *);
+struct conn *conn_due(struct worker *, enum conn_state);
+struct conn *conn_silent_due(struct worker *);
+struct conn *conn_queue_due(struct worker *, int channel);
+uint64_t conn_next_deadline(const struct worker *);
+const union conn_addr *conn_local(struct worker *, struct conn *);
 
+/* peek.c */
 void	peek_start(struct worker *, int listener, int fd,
 	    const union conn_addr *);
-const union conn_addr *peek_local(struct worker *, struct conn *);
 void	peek_event(struct worker *, struct conn *, uint32_t events);
-int	peek_resume(struct worker *, struct conn *);
-void	peek_give_up(struct worker *, struct conn *);
 void	peek_expire(struct worker *);
-uint64_t peek_next_deadline(const struct worker *);
 
-/* backend.c */
-enum backend_result { BACKEND_SENT, BACKEND_BUSY, BACKEND_DOWN };
+/* wire.c: the client's bytes as peeked, and the header made of them */
+enum hello_result wire_peek(struct worker *, struct conn *, ssize_t *got);
+ssize_t	wire_header(struct worker *, struct conn *);
 
-size_t	backend_channels(const struct wconf *);
-int	backend_init(struct worker *);
-const char *backend_down_reason(const struct worker *, int backend);
-void	backend_forget(struct worker *, int backend);
-void	backend_tenant(struct worker *, int backend, int tenant,
-	    const char *path);
-enum backend_result backend_send(struct worker *, int backend,
-	    struct conn *, const uint8_t *payload, size_t len);
-int	backend_has_queue(const struct worker *, int backend);
-void	backend_enqueue(struct worker *, int backend, struct conn *);
-void	backend_event(struct worker *, int backend, uint32_t use,
+/* outcome.c: the ways a connection ends, each logged and counted once */
+enum outcome {
+	OUTCOME_HANDOFF,
+	OUTCOME_ALERT,
+	OUTCOME_NOT_TLS,
+	OUTCOME_TIMEOUT,
+	OUTCOME_CLIENT_GONE,
+	OUTCOME_ERROR,
+};
+
+void	outcome_log(struct worker *, struct conn *, const struct hello *,
+	    int channel, enum outcome, uint8_t alert, const char *detail);
+void	outcome_handed(struct worker *, struct conn *, int channel,
+	    int fallback_of);
+void	outcome_refuse(struct worker *, struct conn *, const struct hello *,
+	    int channel, uint8_t alert, const char *reason);
+void	outcome_other(struct worker *, struct conn *, int channel,
+	    const char *reason);
+void	outcome_close(struct worker *, struct conn *);
+
+/* dispatch.c: the one policy for a routed connection */
+void	dispatch_route(struct worker *, struct conn *, int channel);
+void	dispatch_channel_event(struct worker *, int channel, uint32_t use,
 	    uint32_t events);
-void	backend_expire(struct worker *);
-uint64_t backend_next_deadline(const struct worker *);
-void	backend_close_all(struct worker *);
+void	dispatch_expire(struct worker *);
+uint64_t dispatch_next_deadline(const struct worker *);
+
+/* channel.c: a leaf; connects, sends, backs off, checks the owner */
+enum channel_result { CHANNEL_SENT, CHANNEL_BUSY, CHANNEL_DOWN };
+
+size_t	channel_count(const struct wconf *);
+int	channel_init(struct worker *);
+const char *channel_down_reason(const struct worker *, int channel);
+void	channel_forget(struct worker *, int channel);
+void	channel_tenant(struct worker *, int channel, int tenant,
+	    const char *path);
+enum channel_result channel_send(struct worker *, int channel, int client_fd,
+	    const uint8_t *header, size_t len);
+int	channel_event(struct worker *, int channel, uint32_t use,
+	    uint32_t events);
+void	channel_want_out(struct worker *, int channel, int want);
+void	channel_close_all(struct worker *);
 
 /* tenant.c */
 #define TENANT_SLOTS	64	/* tenant channels per worker */
-#define TENANT_NONE	(-1)	/* no tenant socket: not the tenant's route */
-#define TENANT_FULL	(-2)	/* every slot has connections waiting */
 
 int	tenant_init(struct worker *);
-int	tenant_route(struct worker *, const char *name, size_t len);
+int	tenant_route(void *worker, const char *name, size_t len);
 void	tenant_free(struct worker *);
 
 /* access.c */
 void	access_init(struct worker *);
 void	access_line(struct worker *, struct conn *, const struct hello *,
-	    int backend, const char *outcome, const char *detail,
+	    int channel, const char *outcome, const char *detail,
 	    uint64_t peek_us);
 
 /* loop.c */
-struct conn_list *loop_list(struct worker *, struct conn *);
-struct conn	*loop_take(struct worker *);
-void	loop_release(struct worker *, struct conn *);
 void	loop_run(struct worker *);
 
 #endif

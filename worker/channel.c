@@ -1,0 +1,383 @@
+/*
+ * channel.c - the worker's channel to each backend: a leaf.
+ *
+ * Runs in the worker, unprivileged.  One SOCK_SEQPACKET connection per
+ * backend, connected when first needed and again after it is lost, with
+ * a growing pause between failed attempts so a dead backend costs one
+ * connect(2) per pause, not one per client.  An outage is logged when it
+ * starts and when it ends, not per connection.
+ *
+ * This file connects, sends, backs off and checks owners, and says what
+ * happened (enum channel_result); what to do with a connection its
+ * channel could not take (wait, retry, fall back, refuse) is decided in
+ * dispatch.c alone.  It never moves a connection.
+ *
+ * A backend with an owner, and every tenant socket, must be listened on
+ * by that uid (SO_PEERCRED, the listener's credentials at listen(2)):
+ * another user who bound the path while the real backend was stopped
+ * gets no client.  A mismatch is an outage like a refused connect, with
+ * its own cause, checked again at every reconnect.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "alert.h"
+#include "handoff.h"
+#include "log.h"
+#include "worker.h"
+
+#define CHANNEL_BACKOFF_MIN	50	/* ms */
+#define CHANNEL_BACKOFF_MAX	1000
+
+/* channel_count - how many channels a worker with wc may hold */
+size_t
+channel_count(const struct wconf *wc)
+{
+	return wc->wc_nbackends + (wc->wc_ntenants > 0 ? TENANT_SLOTS : 0);
+}
+
+/*
+ * channel_init - no channel is connected yet; the configured backends'
+ * slots say what they are, the tenants' slots are free (channel_forget)
+ */
+int
+channel_init(struct worker *w)
+{
+	const struct wconf_backend	*wb;
+	struct channel			*ch;
+	size_t				 i;
+
+	w->w_nchannels = channel_count(&w->w_conf);
+	w->w_channels = calloc(w->w_nchannels ? w->w_nchannels : 1,
+	    sizeof(*w->w_channels));
+	if (w->w_channels == NULL)
+		return -1;
+	for (i = 0; i < w->w_nchannels; i++) {
+		ch = &w->w_channels[i];
+		ch->ch_fd = -1;
+		TAILQ_INIT(&ch->ch_queue);
+		if (i >= w->w_conf.wc_nbackends) {
+			channel_forget(w, (int)i);
+			continue;
+		}
+		wb = &w->w_conf.wc_backends[i];
+		ch->ch_name = wb->wb_name;
+		ch->ch_socket = wb->wb_socket;
+		ch->ch_counts = &w->w_counters->cw_backends[i];
+		ch->ch_fallback = wb->wb_fallback;
+		ch->ch_uid = wb->wb_owner_uid;
+		ch->ch_gid = wb->wb_owner_gid;
+		ch->ch_tenant = -1;
+	}
+	return 0;
+}
+
+/* channel_down_reason - the access log's reason= for a refusal by b */
+const char *
+channel_down_reason(const struct worker *w, int b)
+{
+	return w->w_channels[b].ch_down == CHANNEL_DOWN_OWNER ?
+	    "backend-owner" : "backend-down";
+}
+
+/* channel_watch - set the epoll interest of a channel */
+static void
+channel_watch(struct worker *w, int b, int want_out)
+{
+	struct channel		*ch = &w->w_channels[b];
+	struct epoll_event	 ev;
+
+	/* No EPOLLIN: a backend never writes; EPOLLHUP says it is gone. */
+	ev.events = EPOLLRDHUP | (want_out ? EPOLLOUT : 0);
+	ev.data.u64 = EV_MAKE(EV_CHANNEL, ch->ch_use, b);
+	if (epoll_ctl(w->w_epoll, EPOLL_CTL_MOD, ch->ch_fd, &ev) == -1)
+		log_warn("%s: epoll_ctl", __func__);
+	ch->ch_want_out = want_out;
+}
+
+/* channel_lost - forget a channel; the next need reconnects at once */
+static void
+channel_lost(struct worker *w, int b, const char *why)
+{
+	struct channel	*ch = &w->w_channels[b];
+
+	COUNTERS_ADD(ch->ch_counts->cb_errors, 1);
+	log_warnx("backend %s: channel closed (%s); reconnecting when needed",
+	    ch->ch_name, why);
+	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, ch->ch_fd, NULL);
+	close(ch->ch_fd);
+	ch->ch_fd = -1;
+	ch->ch_want_out = 0;
+	ch->ch_retry = 0;
+}
+
+/* channel_backoff - b is down for cause: wait longer before the next try */
+static void
+channel_backoff(struct worker *w, int b, enum channel_down cause)
+{
+	struct channel	*ch = &w->w_channels[b];
+
+	ch->ch_down = cause;
+	ch->ch_backoff = ch->ch_backoff ? ch->ch_backoff * 2 :
+	    CHANNEL_BACKOFF_MIN;
+	if (ch->ch_backoff > CHANNEL_BACKOFF_MAX)
+		ch->ch_backoff = CHANNEL_BACKOFF_MAX;
+	ch->ch_retry = w->w_now + ch->ch_backoff;
+}
+
+/* channel_failed - a connect attempt failed: log once, back off */
+static void
+channel_failed(struct worker *w, int b, int fd)
+{
+	struct channel	*ch = &w->w_channels[b];
+	int		 saved = errno;
+
+	if (fd != -1)
+		close(fd);
+	COUNTERS_ADD(ch->ch_counts->cb_errors, 1);
+	COUNTERS_ADD(w->w_counters->cw_fail[COUNTERS_FAIL_CONNECT], 1);
+	errno = saved;
+	if (ch->ch_down != CHANNEL_DOWN_CONNECT)
+		log_warn("backend %s: cannot connect to %s; clients get alert "
+		    "%u until it is back", ch->ch_name, ch->ch_socket,
+		    ALERT_INTERNAL_ERROR);
+	channel_backoff(w, b, CHANNEL_DOWN_CONNECT);
+}
+
+/*
+ * channel_owned - whether the listener at the other end of fd is b's
+ * owner; if not, fd is closed and the outage logged once with both uids.
+ */
+static int
+channel_owned(struct worker *w, int b, int fd)
+{
+	struct channel	*ch = &w->w_channels[b];
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	int64_t		 uid = ch->ch_uid, gid = ch->ch_gid;
+	char		 want_gid[32] = "";
+
+	if (uid == -1)
+		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		channel_failed(w, b, fd);
+		return 0;
+	}
+	if ((int64_t)cred.uid == uid && (gid == -1 || (int64_t)cred.gid == gid))
+		return 1;
+	close(fd);
+	COUNTERS_ADD(ch->ch_counts->cb_errors, 1);
+	COUNTERS_ADD(w->w_counters->cw_fail[COUNTERS_FAIL_OWNER], 1);
+	if (gid != -1)
+		snprintf(want_gid, sizeof(want_gid), " gid %lld",
+		    (long long)gid);
+	if (ch->ch_down != CHANNEL_DOWN_OWNER)
+		log_warnx("backend %s: %s is listened on by uid %lu gid %lu, "
+		    "not by its owner uid %lld%s; clients get alert %u until "
+		    "the owner's listener replaces it", ch->ch_name,
+		    ch->ch_socket, (unsigned long)cred.uid,
+		    (unsigned long)cred.gid, (long long)uid, want_gid,
+		    ALERT_INTERNAL_ERROR);
+	channel_backoff(w, b, CHANNEL_DOWN_OWNER);
+	return 0;
+}
+
+/* channel_connect - the backend's channel, connecting it if needed */
+static int
+channel_connect(struct worker *w, int b)
+{
+	struct channel		*ch = &w->w_channels[b];
+	struct sockaddr_un	 sun;
+	struct epoll_event	 ev;
+	int			 fd;
+
+	if (ch->ch_fd != -1)
+		return ch->ch_fd;
+	if (w->w_now < ch->ch_retry)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, ch->ch_socket, sizeof(sun.sun_path));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		channel_failed(w, b, fd);
+		return -1;
+	}
+	if (!channel_owned(w, b, fd))
+		return -1;
+	ch->ch_use = (ch->ch_use + 1) & 0xffffff;
+	ev.events = EPOLLRDHUP;
+	ev.data.u64 = EV_MAKE(EV_CHANNEL, ch->ch_use, b);
+	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		channel_failed(w, b, fd);
+		return -1;
+	}
+	if (ch->ch_down != CHANNEL_UP)
+		log_info("backend %s: connected again", ch->ch_name);
+	ch->ch_fd = fd;
+	ch->ch_down = CHANNEL_UP;
+	ch->ch_backoff = 0;
+	return fd;
+}
+
+/* channel_is_busy - whether a send error means "try again later" */
+static int
+channel_is_busy(int error)
+{
+	/*
+	 * EAGAIN: its queue is full.  ETOOMANYREFS, ENOBUFS: too many fds
+	 * in flight or no buffer memory; they clear as the backend receives.
+	 */
+	return error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS ||
+	    error == ETOOMANYREFS || error == ENOMEM || error == EINTR;
+}
+
+/* channel_fail_cause - the counted cause of a failed sendmsg */
+static enum counters_fail
+channel_fail_cause(int error)
+{
+	switch (error) {
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+	case EINTR:
+		return COUNTERS_FAIL_QUEUE_FULL;
+	case ETOOMANYREFS:
+		return COUNTERS_FAIL_TOO_MANY_REFS;
+	case ENOBUFS:
+	case ENOMEM:
+		return COUNTERS_FAIL_NO_MEMORY;
+	default:
+		return COUNTERS_FAIL_LOST;
+	}
+}
+
+/*
+ * channel_send - pass client_fd with its header to channel b: sent,
+ * busy (try again later: EPOLLOUT comes if ch_out_helps), or down
+ */
+enum channel_result
+channel_send(struct worker *w, int b, int client_fd, const uint8_t *header,
+    size_t len)
+{
+	int	fd, attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((fd = channel_connect(w, b)) == -1)
+			return CHANNEL_DOWN;
+		if (handoff_send(fd, client_fd, header, len) == 0)
+			return CHANNEL_SENT;
+		COUNTERS_ADD(w->w_counters->cw_fail[channel_fail_cause(errno)],
+		    1);
+		if (channel_is_busy(errno)) {
+			/* Only a full queue ends with the channel writable;
+			 * waiting for EPOLLOUT on the others would spin. */
+			w->w_channels[b].ch_out_helps = errno == EAGAIN ||
+			    errno == EWOULDBLOCK;
+			return CHANNEL_BUSY;
+		}
+		/* Lost (EPIPE, ECONNRESET...): a restarted backend is a
+		 * reconnect away, so try once more at once. */
+		channel_lost(w, b, strerror(errno));
+	}
+	return CHANNEL_DOWN;
+}
+
+/* channel_want_out - watch b for room (EPOLLOUT) while that can help */
+void
+channel_want_out(struct worker *w, int b, int want)
+{
+	struct channel	*ch = &w->w_channels[b];
+
+	want = want && ch->ch_out_helps;
+	if (ch->ch_fd != -1 && ch->ch_want_out != want)
+		channel_watch(w, b, want);
+}
+
+/*
+ * channel_event - epoll says b's channel is writable, or its backend is
+ * gone (then it is closed); 0 when the event is about a channel already
+ * replaced, 1 when the channel may take what waits for it
+ */
+int
+channel_event(struct worker *w, int b, uint32_t use, uint32_t events)
+{
+	struct channel	*ch = &w->w_channels[b];
+
+	if (ch->ch_fd == -1 || ch->ch_use != use)
+		return 0;
+	if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))
+		channel_lost(w, b, "backend closed it");
+	return 1;
+}
+
+/*
+ * channel_forget - make tenant slot b free for another socket: close its
+ * channel (out of epoll first) and forget its outage; its use count
+ * goes on, so events of the old channel are recognised as stale
+ */
+void
+channel_forget(struct worker *w, int b)
+{
+	struct channel	*ch = &w->w_channels[b];
+
+	if (ch->ch_fd != -1) {
+		(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, ch->ch_fd, NULL);
+		close(ch->ch_fd);
+	}
+	ch->ch_fd = -1;
+	ch->ch_retry = 0;
+	ch->ch_backoff = 0;
+	ch->ch_down = CHANNEL_UP;
+	ch->ch_want_out = 0;
+	ch->ch_out_helps = 0;
+	ch->ch_busy_retry = 0;
+	ch->ch_tenant = -1;
+	ch->ch_path[0] = '\0';
+	ch->ch_label[0] = '\0';
+	ch->ch_name = ch->ch_label;
+	ch->ch_socket = ch->ch_path;
+	ch->ch_counts = NULL;
+	ch->ch_fallback = -1;
+	ch->ch_uid = ch->ch_gid = -1;
+}
+
+/*
+ * channel_tenant - free slot b is now tenant t's socket at path: its
+ * listener must be her uid, it counts as hers, it has no fallback
+ */
+void
+channel_tenant(struct worker *w, int b, int t, const char *path)
+{
+	struct channel	*ch = &w->w_channels[b];
+
+	ch->ch_tenant = t;
+	strlcpy(ch->ch_path, path, sizeof(ch->ch_path));
+	snprintf(ch->ch_label, sizeof(ch->ch_label), "%s%s",
+	    WCONF_TENANT_PREFIX, w->w_conf.wc_tenants[t].wt_name);
+	ch->ch_counts = &w->w_counters->cw_backends[w->w_conf.wc_nbackends +
+	    (size_t)t];
+	ch->ch_uid = w->w_conf.wc_tenants[t].wt_uid;
+}
+
+/* channel_close_all - close every channel, at exit */
+void
+channel_close_all(struct worker *w)
+{
+	size_t	b;
+
+	for (b = 0; b < w->w_nchannels; b++)
+		if (w->w_channels[b].ch_fd != -1)
+			close(w->w_channels[b].ch_fd);
+	free(w->w_channels);
+	w->w_channels = NULL;
+}

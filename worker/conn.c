@@ -1,0 +1,333 @@
+/*
+ * conn.c - the one owner of a connection's state, list and deadline.
+ *
+ * Runs in the worker, unprivileged.  Every other file asks this one to
+ * move a connection; none writes cn_state, cn_link or cn_deadline.  A
+ * connection's life:
+ *
+ *	          conn_start
+ *	  FREE --------------> PEEK ---------------------+
+ *	   ^                  |  |  \  hello routed,     |
+ *	   |   handed, closed |  |   \ channel busy      | refused:
+ *	   +------------------+  |    v                  | alert sent
+ *	   |                     |   QUEUED --(fallback's|--+
+ *	   |   handed, gone,     |    |   ^    queue)    |  |
+ *	   +------ given up -----|----+   +-------------/   |
+ *	   |                     v                          v
+ *	   +------------------------------------------- LINGER
+ *	          the client's FIN, or PEEK_LINGER_MS
+ *
+ * Legal moves are the table conn_moves; anything else is a bug in the
+ * worker, never something a client can cause, and ends in log_panic.
+ * Each list (peeking, lingering, each channel's queue) gets the same
+ * timeout for all its members, so appending keeps it ordered by
+ * deadline and its head is its earliest.  Peeking connections that have
+ * sent nothing yet, when `silent` is set, are also on w_silent
+ * (cn_silent_link), in the same order.
+ *
+ * The slot pool: max_pending slots, calloc'd and touched only when
+ * first used; a freed slot goes to the head of w_free, so the next
+ * connection gets warm memory.  cn_use tells a slot's connections apart
+ * in epoll events (worker.h) and in the local-address cache.
+ */
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "worker.h"
+
+/* conn_moves[from][to] - the legal moves; FREE is left by conn_start */
+static const uint8_t conn_moves[CONN_NSTATES][CONN_NSTATES] = {
+	[CONN_PEEK] = { [CONN_QUEUED] = 1, [CONN_LINGER] = 1 },
+	[CONN_QUEUED] = { [CONN_QUEUED] = 1, [CONN_LINGER] = 1 },
+};
+
+static const char *const conn_states[CONN_NSTATES] = {
+	[CONN_FREE] = "free",
+	[CONN_PEEK] = "peek",
+	[CONN_QUEUED] = "queued",
+	[CONN_LINGER] = "linger",
+};
+
+/* conn_init - a pool of slots, none used yet; -1 when out of memory */
+int
+conn_init(struct worker *w, size_t slots)
+{
+	/* Not touched here: a slot's page is resident only once used. */
+	if ((w->w_conns = calloc(slots, sizeof(*w->w_conns))) == NULL)
+		return -1;
+	w->w_nconns = slots;
+	TAILQ_INIT(&w->w_free);
+	TAILQ_INIT(&w->w_peeking);
+	TAILQ_INIT(&w->w_lingering);
+	TAILQ_INIT(&w->w_silent);
+	return 0;
+}
+
+/* conn_free_all - release the pool, at exit, when every slot is free */
+void
+conn_free_all(struct worker *w)
+{
+	free(w->w_conns);
+	w->w_conns = NULL;
+}
+
+/* conn_list - the list a connection in its current state belongs to */
+static struct conn_list *
+conn_list(struct worker *w, struct conn *c)
+{
+	switch (c->cn_state) {
+	case CONN_PEEK:
+		return &w->w_peeking;
+	case CONN_LINGER:
+		return &w->w_lingering;
+	case CONN_QUEUED:
+		return &w->w_channels[c->cn_channel].ch_queue;
+	default:
+		return &w->w_free;
+	}
+}
+
+/* conn_has_room - whether conn_start would find a slot */
+int
+conn_has_room(const struct worker *w)
+{
+	return !TAILQ_EMPTY(&w->w_free) || w->w_fresh < w->w_nconns;
+}
+
+/* conn_take - a free slot; the caller checked conn_has_room */
+static struct conn *
+conn_take(struct worker *w)
+{
+	struct conn	*c;
+
+	/* A slot used before first: its memory is warm. */
+	if ((c = TAILQ_FIRST(&w->w_free)) != NULL)
+		return c;
+	if (w->w_fresh == w->w_nconns)
+		log_panic("%s: no free slot of %zu", __func__, w->w_nconns);
+	c = &w->w_conns[w->w_fresh++];
+	c->cn_fd = -1;
+	c->cn_state = CONN_FREE;
+	TAILQ_INSERT_HEAD(&w->w_free, c, cn_link);
+	return c;
+}
+
+/* conn_start - a new connection fd from listener, peeking until timeout */
+struct conn *
+conn_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
+{
+	struct conn	*c = conn_take(w);
+
+	TAILQ_REMOVE(&w->w_free, c, cn_link);
+	c->cn_fd = fd;
+	c->cn_use = (c->cn_use + 1) & 0xffffff;
+	c->cn_listener = listener;
+	c->cn_channel = -1;
+	c->cn_fallback_of = -1;
+	c->cn_alpn_route = -1;
+	c->cn_peer = *peer;
+	c->cn_peeked = 0;
+	c->cn_route = CONN_ROUTE_HELLO;
+	c->cn_watched = 0;
+	c->cn_start_us = clock_us();
+	c->cn_state = CONN_PEEK;
+	c->cn_deadline = w->w_now + w->w_conf.wc_peek_timeout_ms;
+	TAILQ_INSERT_TAIL(&w->w_peeking, c, cn_link);
+	w->w_pending++;
+	COUNTERS_ADD(w->w_counters->cw_accepted, 1);
+	COUNTERS_ADD(w->w_counters->cw_pending, 1);
+	return c;
+}
+
+/* conn_place - c leaves its list for state's, in channel's queue if queued */
+static void
+conn_place(struct worker *w, struct conn *c, enum conn_state state,
+    int channel, uint64_t deadline)
+{
+	if (!conn_moves[c->cn_state][state])
+		log_panic("conn_move: connection %td: %s to %s",
+		    c - w->w_conns, conn_states[c->cn_state],
+		    conn_states[state]);
+	TAILQ_REMOVE(conn_list(w, c), c, cn_link);
+	/* Not peeking any more: no longer waiting to be silent either. */
+	conn_heard(w, c);
+	c->cn_state = state;
+	c->cn_channel = channel;
+	c->cn_deadline = deadline;
+	TAILQ_INSERT_TAIL(conn_list(w, c), c, cn_link);
+}
+
+/* conn_move - put c in another state, at the tail of its list */
+void
+conn_move(struct worker *w, struct conn *c, enum conn_state state,
+    uint64_t deadline)
+{
+	conn_place(w, c, state, c->cn_channel, deadline);
+}
+
+/*
+ * conn_queue - c waits in channel's queue until deadline; fallback_of:
+ * the channel it was routed to when this is that one's fallback, or -1
+ */
+void
+conn_queue(struct worker *w, struct conn *c, int channel, int fallback_of,
+    uint64_t deadline)
+{
+	conn_place(w, c, CONN_QUEUED, channel, deadline);
+	c->cn_fallback_of = fallback_of;
+}
+
+/* conn_release - c is done: forget it and free its slot */
+void
+conn_release(struct worker *w, struct conn *c)
+{
+	if (c->cn_state == CONN_FREE)
+		log_panic("%s: connection %td is free already", __func__,
+		    c - w->w_conns);
+	/* An fd handed to a backend stays open there: without the DEL,
+	 * epoll would keep reporting a connection we no longer own. */
+	if (c->cn_watched)
+		(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, c->cn_fd, NULL);
+	c->cn_watched = 0;
+	close(c->cn_fd);
+	/* cw_pending: outcome.c took it out with the outcome */
+	TAILQ_REMOVE(conn_list(w, c), c, cn_link);
+	/* Gone before silent_timeout (a reset, a FIN): the slot is reused. */
+	conn_heard(w, c);
+	if (w->w_local_conn == c)
+		w->w_local_conn = NULL;
+	c->cn_state = CONN_FREE;
+	c->cn_fd = -1;
+	TAILQ_INSERT_HEAD(&w->w_free, c, cn_link);
+	w->w_pending--;
+}
+
+/* conn_watch - have epoll report c's socket; 0, or -1 when it failed */
+int
+conn_watch(struct worker *w, struct conn *c)
+{
+	struct epoll_event	ev;
+
+	/* Peeking does not consume: edge-triggered, each segment once. */
+	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+	ev.data.u64 = EV_MAKE(EV_CONN, c->cn_use, c - w->w_conns);
+	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, c->cn_fd, &ev) == -1)
+		return -1;
+	c->cn_watched = 1;
+	return 0;
+}
+
+/*
+ * conn_silent_listen - c, peeking, has sent nothing yet: if it still has
+ * not in silent_timeout, counted from accept, it is due (conn_silent_due)
+ */
+void
+conn_silent_listen(struct worker *w, struct conn *c)
+{
+	if (c->cn_state != CONN_PEEK || c->cn_silent_listed)
+		log_panic("%s: connection %td: %s, listed %d", __func__,
+		    c - w->w_conns, conn_states[c->cn_state],
+		    c->cn_silent_listed);
+	c->cn_silent_listed = 1;
+	TAILQ_INSERT_TAIL(&w->w_silent, c, cn_silent_link);
+}
+
+/* conn_heard - c sent something (or left peeking): it cannot be silent */
+void
+conn_heard(struct worker *w, struct conn *c)
+{
+	if (!c->cn_silent_listed)
+		return;
+	TAILQ_REMOVE(&w->w_silent, c, cn_silent_link);
+	c->cn_silent_listed = 0;
+}
+
+/* conn_due - the head of the list of state when its deadline passed */
+struct conn *
+conn_due(struct worker *w, enum conn_state state)
+{
+	struct conn	*c;
+
+	c = TAILQ_FIRST(state == CONN_LINGER ? &w->w_lingering :
+	    &w->w_peeking);
+	return c != NULL && c->cn_deadline <= w->w_now ? c : NULL;
+}
+
+/*
+ * conn_silent_deadline - when c, accepted silent, goes to `silent`: its
+ * peek deadline (accept + peek_timeout) less the difference, which the
+ * configuration keeps positive
+ */
+static uint64_t
+conn_silent_deadline(const struct worker *w, const struct conn *c)
+{
+	return c->cn_deadline - w->w_conf.wc_peek_timeout_ms +
+	    w->w_conf.wc_silent_timeout_ms;
+}
+
+/* conn_silent_due - the first connection silent for silent_timeout */
+struct conn *
+conn_silent_due(struct worker *w)
+{
+	struct conn	*c = TAILQ_FIRST(&w->w_silent);
+
+	return c != NULL && conn_silent_deadline(w, c) <= w->w_now ? c : NULL;
+}
+
+/* conn_queue_due - the head of channel's queue when it waited too long */
+struct conn *
+conn_queue_due(struct worker *w, int channel)
+{
+	struct conn	*c = TAILQ_FIRST(&w->w_channels[channel].ch_queue);
+
+	return c != NULL && c->cn_deadline <= w->w_now ? c : NULL;
+}
+
+/* conn_next_deadline - the earliest deadline of any connection */
+uint64_t
+conn_next_deadline(const struct worker *w)
+{
+	const struct conn	*p = TAILQ_FIRST(&w->w_peeking);
+	const struct conn	*l = TAILQ_FIRST(&w->w_lingering);
+	const struct conn	*s = TAILQ_FIRST(&w->w_silent);
+	uint64_t		 next = UINT64_MAX;
+	size_t			 i;
+
+	if (p != NULL)
+		next = p->cn_deadline;
+	if (s != NULL && conn_silent_deadline(w, s) < next)
+		next = conn_silent_deadline(w, s);
+	if (l != NULL && l->cn_deadline < next)
+		next = l->cn_deadline;
+	for (i = 0; i < w->w_nchannels; i++)
+		if ((p = TAILQ_FIRST(&w->w_channels[i].ch_queue)) != NULL &&
+		    p->cn_deadline < next)
+			next = p->cn_deadline;
+	return next;
+}
+
+/*
+ * conn_local - the local address c connected to, or NULL.  A wildcard
+ * listener's needs getsockname: asked once per connection, for both the
+ * handoff header and the access log.
+ */
+const union conn_addr *
+conn_local(struct worker *w, struct conn *c)
+{
+	struct listener	*ls = &w->w_listeners[c->cn_listener];
+	socklen_t	 len = sizeof(w->w_local);
+
+	if (!ls->ls_wildcard)
+		return &ls->ls_addr;
+	if (w->w_local_conn == c && w->w_local_use == c->cn_use)
+		return &w->w_local;
+	w->w_local_conn = NULL;
+	if (getsockname(c->cn_fd, &w->w_local.sa, &len) == -1)
+		return NULL;
+	w->w_local_conn = c;
+	w->w_local_use = c->cn_use;
+	return &w->w_local;
+}

@@ -1,0 +1,251 @@
+/*
+ * dispatch.c - the one policy for a routed connection: hand it to its
+ * channel, make it wait in the channel's queue while the backend is
+ * busy, retry, fall back, or refuse.
+ *
+ * Runs in the worker, unprivileged.  "Busy" (the backend does not
+ * receive fast enough) is not "down": the connection waits in the
+ * channel's queue, in order, until the backend takes it or
+ * handoff_timeout passes.  A queue is retried when epoll says the
+ * channel has room (a full socket queue, EAGAIN) and otherwise on its
+ * own timer, DISPATCH_BUSY_RETRY after the last busy attempt
+ * (ETOOMANYREFS and ENOBUFS end without an EPOLLOUT): never on other
+ * wakeups, since each retry peeks and parses its hello again.
+ *
+ * A connection its backend cannot take (down, or busy for
+ * handoff_timeout) goes to the backend's fallback, one hop only, so
+ * fallbacks never loop: there it takes its turn like any other, behind
+ * the fallback's own queue, and waits in it up to handoff_timeout (so a
+ * client waits at most twice handoff_timeout in all).  When neither
+ * takes it, it is refused with alert 80 (a non-TLS or silent client is
+ * closed instead), attributed to the backend it was routed to, with the
+ * reason that backend gives: backend-busy, backend-down, backend-owner.
+ */
+#include "alert.h"
+#include "log.h"
+#include "worker.h"
+
+#define DISPATCH_BUSY_RETRY	20	/* ms, when no EPOLLOUT will come */
+
+static void	dispatch_to(struct worker *, struct conn *, int, int);
+
+/*
+ * dispatch_try - one attempt to hand c to channel b; c's hello, if it
+ * has one, is the one wire_peek parsed last
+ */
+static enum channel_result
+dispatch_try(struct worker *w, struct conn *c, int b)
+{
+	ssize_t	len;
+
+	if ((len = wire_header(w, c)) == -1) {
+		log_warn("%s: backend %s", __func__, w->w_channels[b].ch_name);
+		return CHANNEL_DOWN;
+	}
+	return channel_send(w, b, c->cn_fd, w->w_payload, (size_t)len);
+}
+
+/*
+ * dispatch_refuse - neither b, the channel c was routed to, nor its
+ * fallback takes c: alert 80, or a FIN for a client without TLS.  The
+ * reason is b's: down (and why) if its channel is, else busy.
+ */
+static void
+dispatch_refuse(struct worker *w, struct conn *c, int b)
+{
+	struct counters_backend	*cb = w->w_channels[b].ch_counts;
+	int			 busy = w->w_channels[b].ch_down == CHANNEL_UP;
+	const char		*reason;
+
+	reason = busy ? "backend-busy" : channel_down_reason(w, b);
+	COUNTERS_ADD(*(busy ? &cb->cb_busy : &cb->cb_down), 1);
+	if (c->cn_route != CONN_ROUTE_HELLO) {
+		outcome_other(w, c, b, reason);
+		return;
+	}
+	outcome_refuse(w, c, &w->w_hello, b, ALERT_INTERNAL_ERROR, reason);
+}
+
+/* dispatch_fallback - b cannot take c: its fallback, if any, may */
+static void
+dispatch_fallback(struct worker *w, struct conn *c, int b)
+{
+	int	f = w->w_channels[b].ch_fallback;
+
+	if (f == -1 || f == b) {
+		dispatch_refuse(w, c, b);
+		return;
+	}
+	dispatch_to(w, c, f, b);
+}
+
+/* dispatch_wait - b's queue waits: for EPOLLOUT where it helps, on a timer */
+static void
+dispatch_wait(struct worker *w, int b)
+{
+	struct channel	*ch = &w->w_channels[b];
+	int		 waiting = !TAILQ_EMPTY(&ch->ch_queue);
+
+	ch->ch_busy_retry = waiting ? w->w_now + DISPATCH_BUSY_RETRY : 0;
+	channel_want_out(w, b, waiting);
+}
+
+/*
+ * dispatch_to - hand c to channel b, as fallback_of's fallback or -1:
+ * now, or in its turn behind the connections that already wait for b
+ */
+static void
+dispatch_to(struct worker *w, struct conn *c, int b, int fallback_of)
+{
+	enum channel_result	r = CHANNEL_BUSY;
+	int			tried = 0;
+
+	/* Behind a queue, wait in it: handoffs keep their order. */
+	if (TAILQ_EMPTY(&w->w_channels[b].ch_queue)) {
+		r = dispatch_try(w, c, b);
+		tried = 1;
+	}
+	switch (r) {
+	case CHANNEL_SENT:
+		outcome_handed(w, c, b, fallback_of);
+		return;
+	case CHANNEL_BUSY:
+		conn_queue(w, c, b, fallback_of,
+		    w->w_now + w->w_conf.wc_handoff_timeout_ms);
+		if (tried)
+			dispatch_wait(w, b);
+		return;
+	case CHANNEL_DOWN:
+		if (fallback_of == -1)
+			dispatch_fallback(w, c, b);
+		else
+			dispatch_refuse(w, c, fallback_of);
+		return;
+	}
+}
+
+/* dispatch_route - c's route is channel b: hand it on, or have it wait */
+void
+dispatch_route(struct worker *w, struct conn *c, int b)
+{
+	dispatch_to(w, c, b, -1);
+}
+
+/*
+ * dispatch_repeek - c waited: peek its hello again, for the header and
+ * the access line; 0, or -1 when the client went away (c is released)
+ */
+static int
+dispatch_repeek(struct worker *w, struct conn *c)
+{
+	ssize_t	got;
+
+	/* Not a hello: nothing to peek again; the backend gets it as is. */
+	if (c->cn_route != CONN_ROUTE_HELLO ||
+	    wire_peek(w, c, &got) == HELLO_COMPLETE)
+		return 0;
+	/* The bytes were there before: the client reset. */
+	outcome_log(w, c, NULL, c->cn_channel, OUTCOME_CLIENT_GONE, 0, NULL);
+	conn_release(w, c);
+	return -1;
+}
+
+/*
+ * dispatch_resume - try the head of its channel's queue again; 1 when
+ * the queue may go on, 0 when the backend is busy again
+ */
+static int
+dispatch_resume(struct worker *w, struct conn *c)
+{
+	int	b = c->cn_channel, fallback_of = c->cn_fallback_of;
+
+	if (dispatch_repeek(w, c) == -1)
+		return 1;
+	switch (dispatch_try(w, c, b)) {
+	case CHANNEL_SENT:
+		outcome_handed(w, c, b, fallback_of);
+		return 1;
+	case CHANNEL_BUSY:
+		return 0;
+	default:
+		if (fallback_of == -1)
+			dispatch_fallback(w, c, b);
+		else
+			dispatch_refuse(w, c, fallback_of);
+		return 1;
+	}
+}
+
+/* dispatch_flush - send b's queued connections until b is busy again */
+static void
+dispatch_flush(struct worker *w, int b)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&w->w_channels[b].ch_queue)) != NULL)
+		if (!dispatch_resume(w, c))
+			break;
+	dispatch_wait(w, b);
+}
+
+/* dispatch_channel_event - b's channel has room, or its backend is gone */
+void
+dispatch_channel_event(struct worker *w, int b, uint32_t use, uint32_t events)
+{
+	if (channel_event(w, b, use, events))
+		dispatch_flush(w, b);
+}
+
+/*
+ * dispatch_give_up - c waited handoff_timeout in its channel's queue:
+ * to the fallback of the channel it was routed to, unless it waits
+ * there already
+ */
+static void
+dispatch_give_up(struct worker *w, struct conn *c)
+{
+	int	b = c->cn_channel, fallback_of = c->cn_fallback_of;
+
+	if (dispatch_repeek(w, c) == -1)
+		return;
+	if (fallback_of == -1)
+		dispatch_fallback(w, c, b);
+	else
+		dispatch_refuse(w, c, fallback_of);
+}
+
+/* dispatch_expire - retry the queues whose timer is up; end long waits */
+void
+dispatch_expire(struct worker *w)
+{
+	struct channel	*ch;
+	struct conn	*c;
+	size_t		 b;
+
+	for (b = 0; b < w->w_nchannels; b++) {
+		ch = &w->w_channels[b];
+		if (TAILQ_EMPTY(&ch->ch_queue))
+			continue;
+		if (ch->ch_busy_retry != 0 && ch->ch_busy_retry <= w->w_now)
+			dispatch_flush(w, (int)b);
+		while ((c = conn_queue_due(w, (int)b)) != NULL)
+			dispatch_give_up(w, c);
+		if (TAILQ_EMPTY(&ch->ch_queue))
+			dispatch_wait(w, (int)b);
+	}
+}
+
+/* dispatch_next_deadline - when a queue is to be retried next */
+uint64_t
+dispatch_next_deadline(const struct worker *w)
+{
+	uint64_t	next = UINT64_MAX;
+	size_t		b;
+
+	for (b = 0; b < w->w_nchannels; b++)
+		if (!TAILQ_EMPTY(&w->w_channels[b].ch_queue) &&
+		    w->w_channels[b].ch_busy_retry != 0 &&
+		    w->w_channels[b].ch_busy_retry < next)
+			next = w->w_channels[b].ch_busy_retry;
+	return next;
+}

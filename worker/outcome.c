@@ -1,0 +1,182 @@
+/*
+ * outcome.c - the ways a connection ends, each logged and counted once.
+ *
+ * Runs in the worker, unprivileged.  Every connection ends in exactly
+ * one outcome: handoff, alert, not-tls, timeout, client-gone or error;
+ * outcome_log is the one place it is counted and the one access line
+ * written.  A refusal discards the peeked bytes first (closing with
+ * unread data would send a RST that can destroy the alert in flight),
+ * sends the alert, shuts down writing, and lingers briefly for the
+ * client's FIN.  A client that speaks another protocol, or nothing, is
+ * never sent an alert: it would mean nothing to it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "alert.h"
+#include "clock.h"
+#include "counters.h"
+#include "worker.h"
+
+#define OUTCOME_LINGER_MS	1000	/* wait for the FIN after an alert */
+
+static const char *const outcome_routes[] = {
+	[CONN_ROUTE_HELLO] = "hello",
+	[CONN_ROUTE_NON_TLS] = "non_tls",
+	[CONN_ROUTE_SILENT] = "silent",
+};
+
+static const char *const outcome_words[] = {
+	[OUTCOME_HANDOFF] = "handoff",
+	[OUTCOME_ALERT] = "alert",
+	[OUTCOME_NOT_TLS] = "not-tls",
+	[OUTCOME_TIMEOUT] = "timeout",
+	[OUTCOME_CLIENT_GONE] = "client-gone",
+	[OUTCOME_ERROR] = "error",
+};
+
+/* outcome_count - count an outcome, its latency (peek_us) and hello size */
+static void
+outcome_count(struct worker *w, uint64_t peek_us, const struct hello *hl,
+    enum outcome outcome, uint8_t alert)
+{
+	struct counters_worker	*cw = w->w_counters;
+	uint64_t		 ms = peek_us / 1000;
+	int			 i;
+
+	COUNTERS_ADD(cw->cw_peek_ms[counters_peek_bucket(ms)], 1);
+	COUNTERS_ADD(cw->cw_peek_ms_sum, ms);
+	if (hl != NULL) {
+		COUNTERS_ADD(cw->cw_hello_bytes[counters_hello_bucket(
+		    hl->hl_wire_len)], 1);
+		COUNTERS_ADD(cw->cw_hello_bytes_sum, hl->hl_wire_len);
+	}
+
+	switch (outcome) {
+	case OUTCOME_HANDOFF:
+		COUNTERS_ADD(cw->cw_handoff, 1);
+		break;
+	case OUTCOME_ALERT:
+		if ((i = counters_alert_index(alert)) != -1)
+			COUNTERS_ADD(cw->cw_alert[i], 1);
+		break;
+	case OUTCOME_NOT_TLS:
+		COUNTERS_ADD(cw->cw_not_tls, 1);
+		break;
+	case OUTCOME_TIMEOUT:
+		COUNTERS_ADD(cw->cw_timeout, 1);
+		break;
+	case OUTCOME_CLIENT_GONE:
+		COUNTERS_ADD(cw->cw_client_gone, 1);
+		break;
+	case OUTCOME_ERROR:
+		COUNTERS_ADD(cw->cw_error, 1);
+		break;
+	}
+	/*
+	 * Out of pending right beside its outcome: a worker killed between
+	 * the two (a log write used to lie there) would have its connection
+	 * counted twice, as this outcome and as lost.
+	 */
+	COUNTERS_SUB(cw->cw_pending, 1);
+}
+
+/*
+ * outcome_log - the one line that says what happened to a connection,
+ * and the one place its outcome is counted; detail is more key=value
+ * pairs.  A connection an ALPN route took says which protocol's, after
+ * them.
+ */
+void
+outcome_log(struct worker *w, struct conn *c, const struct hello *hl,
+    int channel, enum outcome outcome, uint8_t alert, const char *detail)
+{
+	uint64_t	now = clock_us();
+	uint64_t	peek_us = now > c->cn_start_us ? now - c->cn_start_us : 0;
+	char		more[128 + ROUTES_PROTOCOL_MAX];
+
+	if (c->cn_alpn_route != -1) {
+		/* The protocol is from the config: printable, no spaces. */
+		snprintf(more, sizeof(more), "%s%salpn_route=%s",
+		    detail != NULL ? detail : "", detail != NULL ? " " : "",
+		    routes_protocol(w->w_conf.wc_routes, c->cn_alpn_route));
+		detail = more;
+	}
+
+	/* One clock read for the histogram and the access line. */
+	outcome_count(w, peek_us, hl, outcome, alert);
+	access_line(w, c, hl, channel, outcome_words[outcome], detail,
+	    peek_us);
+}
+
+/* outcome_close - end a connection with a FIN, not a RST */
+void
+outcome_close(struct worker *w, struct conn *c)
+{
+	(void)alert_drain(c->cn_fd, w->w_wire, sizeof(w->w_wire));
+	conn_release(w, c);
+}
+
+/*
+ * outcome_refuse - log a refusal of c (by channel, or -1) with its alert
+ * and why, answer with the fatal TLS alert, then close gracefully
+ */
+void
+outcome_refuse(struct worker *w, struct conn *c, const struct hello *hl,
+    int channel, uint8_t alert, const char *reason)
+{
+	char	detail[64];
+
+	snprintf(detail, sizeof(detail), "alert=%u reason=%s", alert, reason);
+	outcome_log(w, c, hl, channel, OUTCOME_ALERT, alert, detail);
+	if (alert_send(c->cn_fd, alert, w->w_wire, sizeof(w->w_wire)) != 0) {
+		conn_release(w, c);
+		return;
+	}
+	conn_move(w, c, CONN_LINGER, w->w_now + OUTCOME_LINGER_MS);
+}
+
+/*
+ * outcome_handed - c went to channel (as fallback_of's fallback, or -1);
+ * its hello, if it has one, is the one wire_peek parsed last
+ */
+void
+outcome_handed(struct worker *w, struct conn *c, int channel, int fallback_of)
+{
+	struct counters_backend	*cb = w->w_channels[channel].ch_counts;
+	char			 detail[32 + WCONF_NAME_MAX];
+	int			 n = 0;
+
+	COUNTERS_ADD(cb->cb_handoff, 1);
+	if (c->cn_route != CONN_ROUTE_HELLO)
+		n = snprintf(detail, sizeof(detail), "route=%s",
+		    outcome_routes[c->cn_route]);
+	if (fallback_of != -1) {
+		COUNTERS_ADD(cb->cb_fallback, 1);
+		snprintf(detail + n, sizeof(detail) - (size_t)n,
+		    "%sfallback_of=%s", n > 0 ? " " : "",
+		    w->w_channels[fallback_of].ch_name);
+	}
+	outcome_log(w, c, c->cn_route == CONN_ROUTE_HELLO ? &w->w_hello :
+	    NULL, channel, OUTCOME_HANDOFF, 0,
+	    n > 0 || fallback_of != -1 ? detail : NULL);
+	conn_release(w, c);
+}
+
+/*
+ * outcome_other - no backend takes a non-TLS or silent client: close it
+ * as it would have been closed without non_tls or silent (outcome
+ * not-tls or timeout), with a FIN; it speaks no TLS, so no alert.
+ */
+void
+outcome_other(struct worker *w, struct conn *c, int channel,
+    const char *reason)
+{
+	char	detail[64];
+
+	snprintf(detail, sizeof(detail), "route=%s reason=%s",
+	    outcome_routes[c->cn_route], reason);
+	outcome_log(w, c, NULL, channel, c->cn_route == CONN_ROUTE_NON_TLS ?
+	    OUTCOME_NOT_TLS : OUTCOME_TIMEOUT, 0, detail);
+	outcome_close(w, c);
+}
