@@ -5,6 +5,13 @@
       listen on the AF_UNIX SOCK_SEQPACKET socket PATH (mode 0666), accept
       every channel SNItch's workers open, and never receive from any:
       their queues fill, as with a hung backend.
+  busy.py slow PATH SECONDS
+      like stuck, but after SECONDS receive every handoff and keep its
+      socket open; print "received N" each time the count grows.
+  busy.py dribble HOST PORT NAME SECONDS
+      one connection after another, each sending a ClientHello for NAME
+      one byte at a time, a byte a millisecond, for SECONDS: a worker
+      woken a thousand times a second.
   busy.py crowd HOST PORT NAME COUNT SECONDS
       open COUNT connections, send each a real ClientHello for NAME, and
       keep them open up to SECONDS; print how many got a TLS alert
@@ -32,6 +39,56 @@ def stuck(path):
     while True:
         conn, _ = srv.accept()
         held.append(conn)
+
+
+def slow(path, seconds):
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    srv.bind(path)
+    os.chmod(path, 0o666)
+    srv.listen(64)
+    srv.setblocking(False)
+    held, channels = [], []
+    wake = time.monotonic() + seconds
+    while True:
+        try:
+            channels.append(srv.accept()[0])
+        except BlockingIOError:
+            pass
+        if time.monotonic() < wake:
+            time.sleep(0.01)
+            continue
+        before = len(held)
+        for ch in channels:
+            ch.setblocking(False)
+            while True:
+                try:
+                    _, fds, _, _ = socket.recv_fds(ch, 512, 4)
+                except (BlockingIOError, ConnectionResetError):
+                    break
+                if not fds:
+                    break
+                held.extend(fds)
+        if len(held) != before:
+            print(f"received {len(held)}", flush=True)
+        time.sleep(0.01)
+
+
+def dribble(host, port, name, seconds):
+    _, data = tlshello.first_flight(tlshello.make_context(), name)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        s = socket.create_connection((host, port), timeout=5)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(len(data)):
+            if time.monotonic() >= deadline:
+                break
+            s.send(data[i:i + 1])
+            time.sleep(0.001)
+        s.close()
 
 
 def crowd(host, port, name, count, seconds):
@@ -66,6 +123,11 @@ def crowd(host, port, name, count, seconds):
 if __name__ == "__main__":
     if sys.argv[1] == "stuck":
         stuck(sys.argv[2])
+    elif sys.argv[1] == "slow":
+        slow(sys.argv[2], float(sys.argv[3]))
+    elif sys.argv[1] == "dribble":
+        dribble(sys.argv[2], int(sys.argv[3]), sys.argv[4],
+                float(sys.argv[5]))
     else:
         crowd(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]),
               float(sys.argv[6]))

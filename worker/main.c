@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bsd/stdlib.h>
+
 #include "log.h"
 #include "proctitle.h"
 #include "sandbox.h"
 #include "worker.h"
 
 #define MAIN_FD_RESERVE	32	/* descriptors beyond the connection pool */
+/* Bounds of the options, beyond anything the master passes (its
+ * configuration allows 256 workers and 64 listeners). */
+#define MAIN_INDEX_MAX		65535
+#define MAIN_LISTENERS_MAX	1024
 
 /* main_usage - this program is not for people */
 static void __attribute__((noreturn))
@@ -35,6 +42,22 @@ main_usage(void)
 {
 	fprintf(stderr, "snitch-worker is started by snitch, not by hand\n");
 	exit(1);
+}
+
+/* main_number - an option's decimal value within [min, max], or usage */
+static long long
+main_number(const char *text, long long min, long long max)
+{
+	const char	*error;
+	long long	 n;
+
+	n = strtonum(text, min, max, &error);
+	if (error != NULL) {
+		fprintf(stderr, "snitch-worker: option value %s is %s\n", text,
+		    error);
+		main_usage();
+	}
+	return n;
 }
 
 /* main_wconf - decode the configuration the master passed */
@@ -169,9 +192,16 @@ main(int argc, char **argv)
 	w.w_index = -1;
 	while ((ch = getopt(argc, argv, "i:g:l:sv")) != -1) {
 		switch (ch) {
-		case 'i': w.w_index = atoi(optarg); break;
-		case 'g': w.w_gen = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'l': w.w_nlisteners = strtoul(optarg, NULL, 10); break;
+		case 'i':
+			w.w_index = (int)main_number(optarg, 0, MAIN_INDEX_MAX);
+			break;
+		case 'g':
+			w.w_gen = (unsigned)main_number(optarg, 0, UINT_MAX);
+			break;
+		case 'l':
+			w.w_nlisteners = (size_t)main_number(optarg, 1,
+			    MAIN_LISTENERS_MAX);
+			break;
 		case 's': use_syslog = 1; break;
 		case 'v': verbose++; break;
 		default: main_usage();

@@ -295,10 +295,90 @@ test_add_errors(void)
 	routes_free(rt);
 }
 
+#define TENANT_CHANNEL	100	/* what the fake tenant level returns */
+
+/* tenant_fake - a tenant level: one name served, one with no room */
+static int
+tenant_fake(void *arg, const char *name, size_t len)
+{
+	(*(int *)arg)++;
+	if (len == 12 && memcmp(name, "t.tenant.org", len) == 0)
+		return TENANT_CHANNEL;
+	if (len == 15 && memcmp(name, "full.tenant.org", len) == 0)
+		return ROUTES_FULL;
+	return ROUTES_NONE;
+}
+
+/* A row of the tenant level: name, offer, backend, level, asked it. */
+struct tenant_row {
+	const char		*label;
+	const char		*name;
+	const char		*alpn;
+	int			 backend;
+	enum routes_level	 level;
+	int			 asked;
+};
+
+static const struct tenant_row tenant_rows[] = {
+	{ "exact name before the tenant level", "www.example.org", NULL, WEB,
+	    ROUTES_EXACT, 0 },
+	{ "wildcard with ALPN before it", "a.example.org", "xmpp-client",
+	    XMPP, ROUTES_WILD_ALPN, 0 },
+	{ "wildcard before it", "a.example.org", NULL, WEB, ROUTES_WILD, 0 },
+	{ "tenant before * with ALPN", "t.tenant.org", "acme-tls/1",
+	    TENANT_CHANNEL, ROUTES_TENANT, 1 },
+	{ "tenant before *", "t.tenant.org", NULL, TENANT_CHANNEL,
+	    ROUTES_TENANT, 1 },
+	{ "a tenant level without room ends the lookup", "full.tenant.org",
+	    NULL, ROUTES_FULL, ROUTES_TENANT, 1 },
+	{ "the tenant has no socket: * with ALPN", "x.tenant.org",
+	    "acme-tls/1", ACME, ROUTES_ANY_ALPN, 1 },
+	{ "the tenant has no socket: *", "x.tenant.org", NULL, ANY,
+	    ROUTES_ANY, 1 },
+	{ "no name: default, tenant level not asked", NULL, NULL, DEFAULT,
+	    ROUTES_DEFAULT, 0 },
+};
+
+/* test_tenant_level - the caller's level sits between wildcards and "*" */
+static void
+test_tenant_level(void)
+{
+	struct names		*nm = names_new();
+	struct routes		*rt = routes_new();
+	struct routes_tenants	 tenants = { tenant_fake, NULL };
+	enum routes_level	 level;
+	uint8_t			 alpn[512];
+	size_t			 i, alen;
+	int			 asked, protocol, got;
+
+	tables(nm, rt);
+	tenants.rt_arg = &asked;
+	for (i = 0; i < sizeof(tenant_rows) / sizeof(tenant_rows[0]); i++) {
+		const struct tenant_row *r = &tenant_rows[i];
+
+		asked = 0;
+		alen = r->alpn ? alpn_body(r->alpn, alpn, sizeof(alpn)) : 0;
+		got = routes_rank(nm, rt, &tenants, DEFAULT,
+		    r->name ? r->name : "", r->name ? (ssize_t)strlen(r->name) :
+		    0, r->alpn ? alpn : NULL, alen, &protocol, &level);
+		TAP_OK(got == r->backend && level == r->level &&
+		    asked == r->asked && (level != ROUTES_TENANT ||
+		    protocol == -1), "tenant level: %s (got %d, level %d, "
+		    "asked %d)", r->label, got, (int)level, asked);
+	}
+	TAP_OK(routes_levels[ROUTES_TENANT].rl_source == ROUTES_BY_TENANT &&
+	    strcmp(routes_levels[ROUTES_TENANT].rl_label, "tenant") == 0 &&
+	    routes_levels[ROUTES_DEFAULT].rl_source == ROUTES_BY_DEFAULT,
+	    "routes_levels: the tenant level and the default are rows");
+	names_free(nm);
+	routes_free(rt);
+}
+
 int
 main(void)
 {
 	test_rows();
+	test_tenant_level();
 	test_without();
 	test_bad_lists();
 	test_add_errors();
