@@ -342,7 +342,7 @@ snitch_recv(int channel_fd, struct snitch_conn *conn)
 	int			 fds[SNITCH_RECV_FDS];
 	size_t			 nfds = 0, ncmsg = 0, nin, i;
 	ssize_t			 n;
-	int			 odd = 0, fl;
+	int			 odd = 0;
 
 	conn->sc_fd = -1;
 	n = recvmsg(channel_fd, &msg, MSG_CMSG_CLOEXEC);
@@ -404,15 +404,10 @@ snitch_recv(int channel_fd, struct snitch_conn *conn)
 		conn->sc_server_name[0] = '\0';
 
 	/*
-	 * The worker's event loop made the socket non-blocking, and the flag
-	 * belongs to the open file description it shares with us: clear it
-	 * so that the socket is in blocking mode, as snitch.h promises.
+	 * No fcntl here: the worker accepts in blocking mode and peeks
+	 * with MSG_DONTWAIT, so the socket comes as snitch.h promises,
+	 * blocking (PROTOCOL; t/dispatch.bats checks it).
 	 */
-	if ((fl = fcntl(fds[0], F_GETFL)) < 0)
-		goto bad;
-	if ((fl & O_NONBLOCK) && fcntl(fds[0], F_SETFL, fl & ~O_NONBLOCK) < 0)
-		goto bad;
-
 	conn->sc_fd = fds[0];
 	conn->sc_client = pi.pi_src;
 	conn->sc_local = pi.pi_dst;

@@ -100,3 +100,26 @@ backend_busy() {
 		assert_line "snitch-worker is started by snitch, not by hand"
 	done
 }
+
+@test "a handed socket is in blocking mode, as PROTOCOL says" {
+	"$PYTHON" - "$T/probe.sock" >"$T/probe.out" 2>&1 3>&- <<'PY' &
+import fcntl, os, socket, sys
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+srv.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+srv.listen(1)
+ch, _ = srv.accept()
+_, fds, _, _ = socket.recv_fds(ch, 512, 1)
+flags = fcntl.fcntl(fds[0], fcntl.F_GETFL)
+print("nonblock" if flags & os.O_NONBLOCK else "blocking", flush=True)
+PY
+	track_pid $!
+	wait_until unix_listening "$T/probe.sock"
+	write_config
+	add_backend probe probe.localhost
+	start_snitch
+	run tls --name probe.localhost
+	wait_until grep -q . "$T/probe.out"
+	run -0 cat "$T/probe.out"
+	assert_output "blocking"
+}

@@ -186,9 +186,10 @@ handoff_test_valid(int worker, int channel, const char *label)
 		TAP_OK(0, "%s: loopback TCP connection", label);
 		return;
 	}
-	/* Like the worker's event loop: the socket is non-blocking there. */
+	/* As the worker accepts it: blocking (it peeks with MSG_DONTWAIT). */
 	fl = fcntl(t.tc_accepted, F_GETFL);
-	(void)fcntl(t.tc_accepted, F_SETFL, fl | O_NONBLOCK);
+	TAP_OK(fl != -1 && (fl & O_NONBLOCK) == 0,
+	    "%s: accepted in blocking mode", label);
 	len = sizeof(peer);
 	(void)getpeername(t.tc_accepted, (struct sockaddr *)&peer, &len);
 	len = sizeof(local);
@@ -210,7 +211,7 @@ handoff_test_valid(int worker, int channel, const char *label)
 	TAP_OK(fcntl(conn.sc_fd, F_GETFD) == FD_CLOEXEC,
 	    "%s: the fd is close-on-exec", label);
 	TAP_OK((fcntl(conn.sc_fd, F_GETFL) & O_NONBLOCK) == 0,
-	    "%s: the fd is in blocking mode", label);
+	    "%s: the fd is in blocking mode, as it was sent", label);
 	TAP_OK(memcmp(&conn.sc_client, &peer, sizeof(struct sockaddr_in)) == 0,
 	    "%s: sc_client is the client's address", label);
 	TAP_OK(memcmp(&conn.sc_local, &local, sizeof(struct sockaddr_in)) == 0,
