@@ -12,10 +12,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -29,6 +27,7 @@
 
 #include "conf.h"
 #include "hostname.h"
+#include "ids.h"
 #include "log.h"
 
 #define CONF_WORKERS_MAX	256
@@ -394,7 +393,10 @@ conf_key_listen(struct conf_parse *cp, const struct conf_key *k,
 	return conf_each_word(cp, value, conf_add_listen);
 }
 
-/* conf_key_user - user: kept as written, looked up at the privilege drop */
+/*
+ * conf_key_user - user: kept as written, looked up (ids_uid) at the
+ * privilege drop, which also needs its passwd entry
+ */
 static int
 conf_key_user(struct conf_parse *cp, const struct conf_key *k,
     const char *value)
@@ -507,41 +509,6 @@ conf_key_chroot(struct conf_parse *cp, const struct conf_key *k,
 	return 1;
 }
 
-/*
- * conf_id - a user or group: a decimal number, or a name the system
- * knows (is_group: the group database); 0, or -1 when it is neither
- */
-static int
-conf_id(const char *text, int is_group, int64_t *id)
-{
-	struct passwd	*pw;
-	struct group	*gr;
-	unsigned long	 n;
-	char		*end;
-
-	if (isdigit((unsigned char)*text)) {
-		errno = 0;
-		n = strtoul(text, &end, 10);
-		/* (uid_t)-1 means "no change" to the kernel: never an id */
-		if (errno || *end != '\0' || n >= UINT32_MAX)
-			return -1;
-		*id = (int64_t)n;
-		return 0;
-	}
-	if (*text == '\0')
-		return -1;
-	if (is_group) {
-		if ((gr = getgrnam(text)) == NULL)
-			return -1;
-		*id = gr->gr_gid;
-	} else {
-		if ((pw = getpwnam(text)) == NULL)
-			return -1;
-		*id = pw->pw_uid;
-	}
-	return 0;
-}
-
 /* conf_key_owner - owner = USER[:GROUP] of the current backend */
 static int
 conf_key_owner(struct conf_parse *cp, const struct conf_key *k,
@@ -549,7 +516,8 @@ conf_key_owner(struct conf_parse *cp, const struct conf_key *k,
 {
 	struct wconf_backend	*b;
 	char			 user[256], *group;
-	int64_t			 uid, gid = -1;
+	uid_t			 uid;
+	gid_t			 gid;
 
 	(void)k;
 	if (strlen(value) >= sizeof(user))
@@ -557,15 +525,15 @@ conf_key_owner(struct conf_parse *cp, const struct conf_key *k,
 	strcpy(user, value);
 	if ((group = strchr(user, ':')) != NULL)
 		*group++ = '\0';
-	if (conf_id(user, 0, &uid) == -1)
+	if (ids_uid(user, &uid) == -1)
 		return conf_error(cp, cp->cp_line, "owner: unknown user '%s' "
 		    "(want USER[:GROUP], names or numbers)", user);
-	if (group != NULL && conf_id(group, 1, &gid) == -1)
+	if (group != NULL && ids_gid(group, &gid) == -1)
 		return conf_error(cp, cp->cp_line, "owner: unknown group '%s' "
 		    "(want USER[:GROUP], names or numbers)", group);
 	b = &cp->cp_conf->cf_wconf.wc_backends[cp->cp_backend];
 	b->wb_owner_uid = uid;
-	b->wb_owner_gid = gid;
+	b->wb_owner_gid = group != NULL ? (int64_t)gid : -1;
 	return 1;
 }
 
@@ -688,12 +656,14 @@ conf_key_uid(struct conf_parse *cp, const struct conf_key *k,
     const char *value)
 {
 	struct wconf_tenant	*t;
+	uid_t			 uid;
 
 	(void)k;
-	t = &cp->cp_conf->cf_wconf.wc_tenants[cp->cp_tenant];
-	if (conf_id(value, 0, &t->wt_uid) == -1)
+	if (ids_uid(value, &uid) == -1)
 		return conf_error(cp, cp->cp_line, "uid: unknown user '%s' "
 		    "(want a name or a number)", value);
+	t = &cp->cp_conf->cf_wconf.wc_tenants[cp->cp_tenant];
+	t->wt_uid = uid;
 	cp->cp_tmeta[cp->cp_tenant].tm_has_uid = 1;
 	return 1;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fake_ids.h"
 #include "log.h"
 #include "tap.h"
 
@@ -241,6 +242,11 @@ static const struct conf_row conf_rows[] = {
 	    "owner: unknown user '4294967295'" },
 	{ "owner twice", HEAD BACKEND "owner = 0\nowner = 0\n", 7,
 	    "'owner' is set twice" },
+	{ "owner named with a leading digit", HEAD BACKEND
+	    "owner = 7eleven:7eleven\n", -1, NULL },
+	{ "tenant uid named with a leading digit", HEAD BACKEND
+	    "[tenant a]\nuid = 7eleven\nnames = a.test\ndir = /run/t/a\n",
+	    -1, NULL },
 	{ "tenant", HEAD BACKEND TENANT("alice", "*.alice.test alice.test"),
 	    -1, NULL },
 	{ "tenant without any backend", HEAD TENANT("alice", "alice.test"),
@@ -658,6 +664,52 @@ test_sandbox_values(void)
 	unlink(path);
 }
 
+/*
+ * test_ids - owner and a tenant's uid read users and groups as chown(1)
+ * does, and as libsnitch reads SNITCH_PEER_UID: a name (fake_ids.h's
+ * "4242" is uid 4343), else a number
+ */
+static void
+test_ids(void)
+{
+	static const struct {
+		const char	*text;
+		int64_t		 uid, gid;
+	} rows[] = {
+		{ "owner = 4242:4242\n", 4343, 4343 },
+		{ "owner = 7eleven\n", 7007, -1 },
+		{ "owner = 1000:5\n", 1000, 5 },
+		{ "owner = nobody:0\n", 65534, 0 },
+	};
+	char		 err[CONF_ERR_MAX], text[512];
+	char		*path;
+	struct conf	*cf;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(text, sizeof(text), HEAD BACKEND "%s", rows[i].text);
+		path = conf_file(text);
+		cf = conf_load(path, err, sizeof(err));
+		TAP_OK(cf != NULL &&
+		    cf->cf_wconf.wc_backends[0].wb_owner_uid == rows[i].uid &&
+		    cf->cf_wconf.wc_backends[0].wb_owner_gid == rows[i].gid,
+		    "%.*s: uid %lld, gid %lld (%s)",
+		    (int)strcspn(rows[i].text, "\n"), rows[i].text,
+		    (long long)rows[i].uid, (long long)rows[i].gid,
+		    cf ? "" : err);
+		conf_free(cf);
+		unlink(path);
+	}
+	path = conf_file(HEAD "[tenant t]\nuid = 4242\nnames = t.test\n"
+	    "dir = /run/t\n");
+	cf = conf_load(path, err, sizeof(err));
+	TAP_OK(cf != NULL && cf->cf_wconf.wc_tenants[0].wt_uid == 4343,
+	    "[tenant] uid = 4242: the user named so, uid 4343 (%s)",
+	    cf ? "" : err);
+	conf_free(cf);
+	unlink(path);
+}
+
 /* conf_text_load - load text as a file (flags: conf_load_with's) */
 static struct conf *
 conf_text_load(const char *text, int flags)
@@ -818,5 +870,6 @@ main(void)
 	test_sandbox_values();
 	test_chroot_owner();
 	test_restart_diff();
+	test_ids();
 	return TAP_DONE();
 }
