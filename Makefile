@@ -37,7 +37,8 @@ CONF_OBJ	= $(call obj,$(CONF_SRC))
 MASTER_OBJ	= $(call obj,$(MASTER_SRC))
 WORKER_OBJ	= $(call obj,$(WORKER_SRC))
 WORKER_LIB_OBJ	= $(call obj,$(WORKER_LIB_SRC))
-LIBSNITCH_OBJ	= $(call obj,libsnitch/libsnitch.c common/proxyv2.c common/hostname.c)
+LIBSNITCH_OBJ	= $(call obj,libsnitch/libsnitch.c common/proxyv2.c common/hostname.c \
+		  common/ids.c)
 UNIT_BIN	= $(patsubst t/unit/%.c,$(B)/t/%,$(UNIT_SRC))
 
 PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-demo $(B)/snitch-exec \
@@ -262,9 +263,11 @@ $(FUZZ_B)/clienthello_fuzz: t/fuzz/clienthello_fuzz.c common/clienthello.c \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -o $@ $(filter %.c,$^)
 $(FUZZ_B)/conf_fuzz: t/fuzz/conf_fuzz.c conf/conf.c common/wconf.c \
     common/names.c common/routes.c common/hostname.c common/log.c \
+    common/ids.c \
     $(FUZZ_HDRS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -Iconf -o $@ $(filter %.c,$^) -linih
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -Iconf -o $@ $(filter %.c,$^) -linih \
+	    -lbsd
 
 fuzz-build: $(FUZZERS)
 

@@ -12,21 +12,22 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bsd/stdlib.h>
 #include <ini.h>
 
 #include "conf.h"
 #include "hostname.h"
+#include "ids.h"
 #include "log.h"
 
 #define CONF_WORKERS_MAX	256
@@ -35,6 +36,16 @@
 
 enum conf_section { SECTION_NONE, SECTION_SNITCH, SECTION_BACKEND,
     SECTION_TENANT };
+
+static const char *const conf_section_names[] = { "", "snitch", "backend",
+    "tenant" };
+
+/* how often a key may be given in one section */
+enum conf_repeat {
+	CONF_ONCE,		/* again: "'key' is set twice" */
+	CONF_LIST,		/* each line adds to its list */
+	CONF_CONTINUED,		/* a list, continued on indented lines only */
+};
 
 /* A `names` line, kept until its section ends (see conf_backend_done). */
 struct conf_names_line {
@@ -47,7 +58,6 @@ struct conf_backend_meta {
 	int	 bm_has_socket;
 	char	*bm_fallback;	/* resolved when the whole file is read */
 	int	 bm_fallback_line;
-	int	 bm_has_owner;
 	struct conf_names_line *bm_names;	/* until the section ends */
 	size_t	 bm_nnames;
 	size_t	 bm_names_cap;
@@ -76,21 +86,30 @@ struct conf_parse {
 	size_t			 cp_nmeta;
 	int			 cp_tenant;	/* index, in SECTION_TENANT */
 	struct conf_tenant_meta	*cp_tmeta;
-	unsigned		 cp_set;	/* [snitch] scalars set */
-	char			*cp_default;
-	int			 cp_default_line;
+	/* by conf_keys row: the line it was first given on in its
+	 * section (0: not given), and what conf_key_keep kept */
+	int			 cp_key_line[CONF_KEYS_MAX];
+	char			*cp_kept[CONF_KEYS_MAX];
 	int			 cp_flags;	/* CONF_* of conf_load_with */
-	char			*cp_non_tls;	/* backend names, resolved */
-	int			 cp_non_tls_line; /* when the whole file is read */
-	char			*cp_silent;
-	int			 cp_silent_line;
-	int			 cp_silent_timeout_line; /* 0: the default */
-	int			 cp_chroot_line;
 	int			 cp_err_line;	/* INT_MAX: no error yet */
 	char			 cp_err[CONF_ERR_MAX];
 };
 
+/* one key: a row of conf_keys (below the parsers, before conf_handler) */
+struct conf_key {
+	enum conf_section	 ck_section;
+	const char		*ck_name;
+	int			(*ck_parse)(struct conf_parse *,
+				    const struct conf_key *, const char *);
+	enum conf_repeat	 ck_repeat;
+	int			(*ck_restart)(struct conf *,
+				    const struct conf *);
+	size_t			 ck_target;	/* for the generic parsers */
+	long long		 ck_min, ck_max; /* for conf_key_number */
+};
+
 static int	conf_name_error(struct conf_parse *, const char *, int);
+static size_t	conf_key_row(const struct conf_key *);
 
 /* conf_error - record the first error, with its line (0: none) */
 static int __attribute__((format(printf, 3, 4)))
@@ -314,39 +333,110 @@ conf_each_word(struct conf_parse *cp, const char *value,
 	return ok;
 }
 
-/* conf_number - an integer key in [min, max] */
-static int
-conf_number(struct conf_parse *cp, const char *key, const char *value,
-    long min, long max, long *out)
+/* conf_target - where a key's generic parser stores its value */
+static void *
+conf_target(struct conf_parse *cp, const struct conf_key *k)
 {
-	char	*end;
+	return (char *)cp->cp_conf + k->ck_target;
+}
 
-	errno = 0;
-	*out = strtol(value, &end, 10);
-	if (*value == '\0' || *end != '\0' || errno || *out < min || *out > max)
+/*
+ * conf_key_number - a decimal number in the row's [min, max], into an
+ * int or unsigned field: the two may alias (C11 6.5p7), and every
+ * row's max is below INT_MAX
+ */
+static int
+conf_key_number(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	const char	*why = NULL;
+	long long	 n;
+
+	n = strtonum(value, k->ck_min, k->ck_max, &why);
+	if (why != NULL)
 		return conf_error(cp, cp->cp_line, "%s must be a number from "
-		    "%ld to %ld, not '%s'", key, min, max, value);
+		    "%lld to %lld, not '%s'", k->ck_name, k->ck_min, k->ck_max,
+		    value);
+	*(int *)conf_target(cp, k) = (int)n;
 	return 1;
 }
 
-/* conf_duration - a duration key */
+/* conf_key_duration - a duration, in ms, into an unsigned */
 static int
-conf_duration(struct conf_parse *cp, const char *key, const char *value,
-    unsigned *ms)
+conf_key_duration(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
 {
-	if (conf_parse_duration(value, ms) == -1)
+	if (conf_parse_duration(value, conf_target(cp, k)) == -1)
 		return conf_error(cp, cp->cp_line, "%s: bad duration '%s' "
-		    "(want e.g. 10s, 500ms, 2m; at most 1 hour)", key, value);
+		    "(want e.g. 10s, 500ms, 2m; at most 1 hour)", k->ck_name,
+		    value);
 	return 1;
 }
 
-/* conf_access_log - off, syslog, stderr or the absolute path of a file */
+/* conf_key_defer_accept - off (0), or a duration */
 static int
-conf_access_log(struct conf_parse *cp, const char *value)
+conf_key_defer_accept(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	if (strcmp(value, "off") != 0)
+		return conf_key_duration(cp, k, value);
+	*(unsigned *)conf_target(cp, k) = 0;
+	return 1;
+}
+
+/* conf_key_listen - listen: addresses, on one line or several */
+static int
+conf_key_listen(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	(void)k;
+	return conf_each_word(cp, value, conf_add_listen);
+}
+
+/*
+ * conf_key_user - user: kept as written, looked up (ids_uid) at the
+ * privilege drop, which also needs its passwd entry
+ */
+static int
+conf_key_user(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	struct conf	*cf = cp->cp_conf;
+
+	(void)k;
+	if (*value == '\0' || (cf->cf_user = strdup(value)) == NULL)
+		return conf_error(cp, cp->cp_line, "bad user '%s'", value);
+	return 1;
+}
+
+/* conf_key_stats - an absolute socket path, or an address */
+static int
+conf_key_stats(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	struct conf	*cf = cp->cp_conf;
+
+	(void)k;
+	if (value[0] != '/' && conf_parse_addr(value, &cf->cf_stats_addr) == 0)
+		cf->cf_stats_inet = 1;
+	else if (value[0] != '/' || strlen(value) > WCONF_PATH_MAX)
+		return conf_error(cp, cp->cp_line, "stats must be an absolute "
+		    "path of at most %zu bytes, 1.2.3.4:port or [::1]:port: "
+		    "'%s'", WCONF_PATH_MAX, value);
+	if ((cf->cf_stats = strdup(value)) == NULL)
+		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	return 1;
+}
+
+/* conf_key_access_log - off, syslog, stderr or the absolute path of a file */
+static int
+conf_key_access_log(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
 {
 	struct conf	*cf = cp->cp_conf;
 	struct wconf	*wc = &cf->cf_wconf;
 
+	(void)k;
 	if (strcmp(value, "off") == 0)
 		wc->wc_access_log = LOG_ACCESS_OFF;
 	else if (strcmp(value, "syslog") == 0)
@@ -365,210 +455,116 @@ conf_access_log(struct conf_parse *cp, const char *value)
 	return 1;
 }
 
-static const char *const conf_snitch_keys[] = {
-	"listen", "user", "workers", "peek_timeout", "handoff_timeout",
-	"default", "max_pending", "stats", "defer_accept", "access_log",
-	"log_level", "non_tls", "silent", "silent_timeout", "sandbox",
-	"chroot", NULL
-};
-
-/*
- * conf_clients_key - non_tls, silent (backend names, resolved once the
- * whole file is read) or silent_timeout
- */
+/* conf_key_log_level - error, warning, info or debug */
 static int
-conf_clients_key(struct conf_parse *cp, const char *key, const char *value)
-{
-	char	**name = key[0] == 'n' ? &cp->cp_non_tls : &cp->cp_silent;
-
-	if (strcmp(key, "silent_timeout") == 0) {
-		cp->cp_silent_timeout_line = cp->cp_line;
-		return conf_duration(cp, key, value,
-		    &cp->cp_conf->cf_wconf.wc_silent_timeout_ms);
-	}
-	if ((*name = strdup(value)) == NULL)
-		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
-	*(key[0] == 'n' ? &cp->cp_non_tls_line : &cp->cp_silent_line) =
-	    cp->cp_line;
-	return 1;
-}
-
-/* conf_snitch_set - whether the [snitch] scalar key was set */
-static int
-conf_snitch_set(const struct conf_parse *cp, const char *key)
-{
-	unsigned	bit;
-
-	for (bit = 0; conf_snitch_keys[bit] != NULL; bit++)
-		if (strcmp(key, conf_snitch_keys[bit]) == 0)
-			return (cp->cp_set & (1u << bit)) != 0;
-	return 0;
-}
-
-
-/* conf_sandbox_key - sandbox = on|off, chroot = DIR (checked at the end) */
-static int
-conf_sandbox_key(struct conf_parse *cp, const char *key, const char *value)
+conf_key_log_level(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
 {
 	struct wconf	*wc = &cp->cp_conf->cf_wconf;
 
-	if (strcmp(key, "sandbox") == 0) {
-		if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
-			return conf_error(cp, cp->cp_line, "sandbox must be on "
-			    "or off, not '%s'", value);
-		wc->wc_sandbox = strcmp(value, "on") == 0;
-		return 1;
-	}
-	if (value[0] != '/' || strlen(value) >= PATH_MAX)
-		return conf_error(cp, cp->cp_line, "chroot must be the "
-		    "absolute path of a directory, not '%s'", value);
-	if (wconf_set_chroot(wc, value) == -1)
-		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
-	cp->cp_chroot_line = cp->cp_line;
+	(void)k;
+	if ((wc->wc_log_level = log_level_parse(value)) == -1)
+		return conf_error(cp, cp->cp_line, "log_level must be error, "
+		    "warning, info or debug, not '%s'", value);
 	return 1;
 }
 
-/* conf_snitch_key - one key of [snitch] */
-static int
-conf_snitch_key(struct conf_parse *cp, const char *key, const char *value)
-{
-	struct conf	*cf = cp->cp_conf;
-	struct wconf	*wc = &cf->cf_wconf;
-	unsigned	 bit;
-	long		 n;
-
-	for (bit = 0; conf_snitch_keys[bit] != NULL; bit++)
-		if (strcmp(key, conf_snitch_keys[bit]) == 0)
-			break;
-	if (conf_snitch_keys[bit] == NULL)
-		return conf_error(cp, cp->cp_line, "unknown key '%s' in "
-		    "[snitch]", key);
-	if (bit == 0)
-		return conf_each_word(cp, value, conf_add_listen);
-	if (cp->cp_set & (1u << bit))
-		return conf_error(cp, cp->cp_line, "'%s' is set twice", key);
-	cp->cp_set |= 1u << bit;
-	if (strcmp(key, "non_tls") == 0 || strcmp(key, "silent") == 0 ||
-	    strcmp(key, "silent_timeout") == 0)
-		return conf_clients_key(cp, key, value);
-	if (strcmp(key, "user") == 0) {
-		if (*value == '\0' || (cf->cf_user = strdup(value)) == NULL)
-			return conf_error(cp, cp->cp_line, "bad user '%s'", value);
-		return 1;
-	}
-	if (strcmp(key, "stats") == 0) {
-		if (value[0] != '/' &&
-		    conf_parse_addr(value, &cf->cf_stats_addr) == 0)
-			cf->cf_stats_inet = 1;
-		else if (value[0] != '/' || strlen(value) > WCONF_PATH_MAX)
-			return conf_error(cp, cp->cp_line, "stats must be an "
-			    "absolute path of at most %zu bytes, 1.2.3.4:port "
-			    "or [::1]:port: '%s'", WCONF_PATH_MAX, value);
-		if ((cf->cf_stats = strdup(value)) == NULL)
-			return conf_error(cp, cp->cp_line, "%s", strerror(errno));
-		return 1;
-	}
-	if (strcmp(key, "access_log") == 0)
-		return conf_access_log(cp, value);
-	if (strcmp(key, "sandbox") == 0 || strcmp(key, "chroot") == 0)
-		return conf_sandbox_key(cp, key, value);
-	if (strcmp(key, "log_level") == 0) {
-		if ((wc->wc_log_level = log_level_parse(value)) == -1)
-			return conf_error(cp, cp->cp_line, "log_level must be "
-			    "error, warning, info or debug, not '%s'", value);
-		return 1;
-	}
-	if (strcmp(key, "workers") == 0) {
-		if (!conf_number(cp, key, value, 1, CONF_WORKERS_MAX, &n))
-			return 0;
-		cf->cf_workers = (int)n;
-		return 1;
-	}
-	if (strcmp(key, "max_pending") == 0) {
-		if (!conf_number(cp, key, value, 1, CONF_PENDING_MAX, &n))
-			return 0;
-		wc->wc_max_pending = (unsigned)n;
-		return 1;
-	}
-	if (strcmp(key, "default") == 0) {
-		if ((cp->cp_default = strdup(value)) == NULL)
-			return conf_error(cp, cp->cp_line, "%s", strerror(errno));
-		cp->cp_default_line = cp->cp_line;
-		return 1;
-	}
-	if (strcmp(key, "defer_accept") == 0) {
-		if (strcmp(value, "off") == 0) {
-			cf->cf_defer_accept_ms = 0;
-			return 1;
-		}
-		return conf_duration(cp, key, value, &cf->cf_defer_accept_ms);
-	}
-	if (strcmp(key, "peek_timeout") == 0)
-		return conf_duration(cp, key, value, &wc->wc_peek_timeout_ms);
-	return conf_duration(cp, key, value, &wc->wc_handoff_timeout_ms);
-}
-
 /*
- * conf_id - a user or group: a decimal number, or a name the system
- * knows (is_group: the group database); 0, or -1 when it is neither
+ * conf_key_keep - keep the value (a backend's name) for conf_finish:
+ * the backend may be defined further down the file
  */
 static int
-conf_id(const char *text, int is_group, int64_t *id)
+conf_key_keep(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
 {
-	struct passwd	*pw;
-	struct group	*gr;
-	unsigned long	 n;
-	char		*end;
-
-	if (isdigit((unsigned char)*text)) {
-		errno = 0;
-		n = strtoul(text, &end, 10);
-		/* (uid_t)-1 means "no change" to the kernel: never an id */
-		if (errno || *end != '\0' || n >= UINT32_MAX)
-			return -1;
-		*id = (int64_t)n;
-		return 0;
-	}
-	if (*text == '\0')
-		return -1;
-	if (is_group) {
-		if ((gr = getgrnam(text)) == NULL)
-			return -1;
-		*id = gr->gr_gid;
-	} else {
-		if ((pw = getpwnam(text)) == NULL)
-			return -1;
-		*id = pw->pw_uid;
-	}
-	return 0;
+	if ((cp->cp_kept[conf_key_row(k)] = strdup(value)) == NULL)
+		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	return 1;
 }
 
-/* conf_owner - owner = USER[:GROUP] of the current backend */
+/* conf_key_sandbox - on or off */
 static int
-conf_owner(struct conf_parse *cp, const char *value)
+conf_key_sandbox(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
 {
-	struct conf_backend_meta *bm = &cp->cp_meta[cp->cp_backend];
-	struct wconf_backend	 *b;
-	char			 user[256], *group;
-	int64_t			 uid, gid = -1;
+	(void)k;
+	if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
+		return conf_error(cp, cp->cp_line, "sandbox must be on or off, "
+		    "not '%s'", value);
+	cp->cp_conf->cf_wconf.wc_sandbox = strcmp(value, "on") == 0;
+	return 1;
+}
 
-	if (bm->bm_has_owner)
-		return conf_error(cp, cp->cp_line, "'owner' is set twice");
+/* conf_key_chroot - an absolute path, checked when the file is read */
+static int
+conf_key_chroot(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	(void)k;
+	if (value[0] != '/' || strlen(value) >= PATH_MAX)
+		return conf_error(cp, cp->cp_line, "chroot must be the "
+		    "absolute path of a directory, not '%s'", value);
+	if (wconf_set_chroot(&cp->cp_conf->cf_wconf, value) == -1)
+		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	return 1;
+}
+
+/* conf_key_owner - owner = USER[:GROUP] of the current backend */
+static int
+conf_key_owner(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	struct wconf_backend	*b;
+	char			 user[256], *group;
+	uid_t			 uid;
+	gid_t			 gid;
+
+	(void)k;
 	if (strlen(value) >= sizeof(user))
 		return conf_error(cp, cp->cp_line, "owner is too long");
 	strcpy(user, value);
 	if ((group = strchr(user, ':')) != NULL)
 		*group++ = '\0';
-	if (conf_id(user, 0, &uid) == -1)
+	if (ids_uid(user, &uid) == -1)
 		return conf_error(cp, cp->cp_line, "owner: unknown user '%s' "
 		    "(want USER[:GROUP], names or numbers)", user);
-	if (group != NULL && conf_id(group, 1, &gid) == -1)
+	if (group != NULL && ids_gid(group, &gid) == -1)
 		return conf_error(cp, cp->cp_line, "owner: unknown group '%s' "
 		    "(want USER[:GROUP], names or numbers)", group);
 	b = &cp->cp_conf->cf_wconf.wc_backends[cp->cp_backend];
 	b->wb_owner_uid = uid;
-	b->wb_owner_gid = gid;
-	bm->bm_has_owner = 1;
+	b->wb_owner_gid = group != NULL ? (int64_t)gid : -1;
+	return 1;
+}
+
+/* conf_key_socket - the backend's handoff socket: an absolute path */
+static int
+conf_key_socket(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	struct wconf_backend	*b;
+
+	(void)k;
+	if (value[0] != '/' || strlen(value) > WCONF_PATH_MAX)
+		return conf_error(cp, cp->cp_line, "socket must be an absolute "
+		    "path of at most %zu bytes: '%s'", WCONF_PATH_MAX, value);
+	b = &cp->cp_conf->cf_wconf.wc_backends[cp->cp_backend];
+	strcpy(b->wb_socket, value);
+	cp->cp_meta[cp->cp_backend].bm_has_socket = 1;
+	return 1;
+}
+
+/* conf_key_fallback - a backend's name, resolved when the file is read */
+static int
+conf_key_fallback(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	struct conf_backend_meta *bm = &cp->cp_meta[cp->cp_backend];
+
+	(void)k;
+	if ((bm->bm_fallback = strdup(value)) == NULL)
+		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	bm->bm_fallback_line = cp->cp_line;
 	return 1;
 }
 
@@ -641,40 +637,55 @@ conf_add_tenant_name(struct conf_parse *cp, const char *pattern)
 	return conf_error(cp, cp->cp_line, "%s", strerror(errno));
 }
 
-/* conf_tenant_key - one key of a [tenant x] section */
+/* conf_key_tenant_names - a tenant's `names`, on one line or several */
 static int
-conf_tenant_key(struct conf_parse *cp, const char *key, const char *value)
+conf_key_tenant_names(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
 {
 	struct conf_tenant_meta	*tm = &cp->cp_tmeta[cp->cp_tenant];
+
+	(void)k;
+	if (tm->tm_names_line == 0)
+		tm->tm_names_line = cp->cp_line;
+	return conf_each_word(cp, value, conf_add_tenant_name);
+}
+
+/* conf_key_uid - the user whose listeners serve a tenant */
+static int
+conf_key_uid(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	struct wconf_tenant	*t;
+	uid_t			 uid;
+
+	(void)k;
+	if (ids_uid(value, &uid) == -1)
+		return conf_error(cp, cp->cp_line, "uid: unknown user '%s' "
+		    "(want a name or a number)", value);
+	t = &cp->cp_conf->cf_wconf.wc_tenants[cp->cp_tenant];
+	t->wt_uid = uid;
+	cp->cp_tmeta[cp->cp_tenant].tm_has_uid = 1;
+	return 1;
+}
+
+/* conf_key_dir - a tenant's directory: an absolute path */
+static int
+conf_key_dir(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
 	struct wconf_tenant	*t;
 	size_t			 len = strlen(value);
 
-	t = &cp->cp_conf->cf_wconf.wc_tenants[cp->cp_tenant];
-	if (strcmp(key, "names") == 0) {
-		if (tm->tm_names_line == 0)
-			tm->tm_names_line = cp->cp_line;
-		return conf_each_word(cp, value, conf_add_tenant_name);
-	}
-	if (strcmp(key, "uid") == 0) {
-		if (tm->tm_has_uid++)
-			return conf_error(cp, cp->cp_line, "'uid' is set twice");
-		if (conf_id(value, 0, &t->wt_uid) == -1)
-			return conf_error(cp, cp->cp_line, "uid: unknown user "
-			    "'%s' (want a name or a number)", value);
-		return 1;
-	}
-	if (strcmp(key, "dir") != 0)
-		return conf_error(cp, cp->cp_line, "unknown key '%s' in "
-		    "[tenant]", key);
-	if (tm->tm_has_dir++)
-		return conf_error(cp, cp->cp_line, "'dir' is set twice");
+	(void)k;
 	/* Room for "/x.sock" at least: each name's own check is at the end. */
 	if (value[0] != '/' || len < 2 || value[len - 1] == '/' ||
 	    len > WCONF_PATH_MAX - 7)
 		return conf_error(cp, cp->cp_line, "dir must be an absolute "
 		    "path without a trailing / of at most %zu bytes: '%s'",
 		    WCONF_PATH_MAX - 7, value);
+	t = &cp->cp_conf->cf_wconf.wc_tenants[cp->cp_tenant];
 	strcpy(t->wt_dir, value);
+	cp->cp_tmeta[cp->cp_tenant].tm_has_dir = 1;
 	return 1;
 }
 
@@ -691,17 +702,19 @@ conf_continuation(const struct conf_parse *cp)
 }
 
 /*
- * conf_defer_names - keep a `names` line until its section ends: only
+ * conf_key_names - a backend's `names`: kept until its section ends: only
  * then is it known whether the backend has `alpn`, which decides the
  * table its patterns go to, wherever in the section `alpn` is written.
  */
 static int
-conf_defer_names(struct conf_parse *cp, const char *value)
+conf_key_names(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
 {
 	struct conf_backend_meta *bm = &cp->cp_meta[cp->cp_backend];
 	struct conf_names_line	 *grown;
 	size_t			  cap;
 
+	(void)k;
 	/* Doubling: a million names come in a hundred thousand lines. */
 	if (bm->bm_nnames == bm->bm_names_cap) {
 		cap = bm->bm_names_cap ? bm->bm_names_cap * 2 : 16;
@@ -744,14 +757,14 @@ conf_alpn_protocol(struct conf_parse *cp, const char *protocol)
 	return 1;
 }
 
-/* conf_alpn - the `alpn` key: the protocols this backend's names need */
+/* conf_key_alpn - the protocols this backend's names need */
 static int
-conf_alpn(struct conf_parse *cp, const char *value)
+conf_key_alpn(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
 {
 	struct conf_backend_meta *bm = &cp->cp_meta[cp->cp_backend];
 
-	if (bm->bm_alpn_line != 0 && !conf_continuation(cp))
-		return conf_error(cp, cp->cp_line, "'alpn' is set twice");
+	(void)k;
 	if (bm->bm_alpn_line == 0)
 		bm->bm_alpn_line = cp->cp_line;
 	return conf_each_word(cp, value, conf_alpn_protocol);
@@ -783,64 +796,250 @@ conf_backend_done(struct conf_parse *cp)
 	conf_backend_meta_clear(bm);
 }
 
-/* conf_backend_key - one key of a [backend x] section */
-static int
-conf_backend_key(struct conf_parse *cp, const char *key, const char *value)
-{
-	struct conf_backend_meta *bm = &cp->cp_meta[cp->cp_backend];
-	struct wconf_backend	 *b;
+/*
+ * The restart-only keys: what the master set up once, at start, from
+ * them (sockets bound, the user it dropped to, a chroot capability kept,
+ * a log file opened) stays as it is until a restart.  Each conf_carry_
+ * function gives a reloaded cf the running value, so that what cf says
+ * is what runs; 1 when the file's value differed, 0, or -1 (ENOMEM).
+ */
 
-	if (strcmp(key, "names") == 0)
-		return conf_defer_names(cp, value);
-	if (strcmp(key, "owner") == 0)
-		return conf_owner(cp, value);
-	if (strcmp(key, "alpn") == 0)
-		return conf_alpn(cp, value);
-	if (strcmp(key, "fallback") == 0) {
-		if (bm->bm_fallback != NULL)
-			return conf_error(cp, cp->cp_line, "'fallback' is set "
-			    "twice");
-		if ((bm->bm_fallback = strdup(value)) == NULL)
-			return conf_error(cp, cp->cp_line, "%s", strerror(errno));
-		bm->bm_fallback_line = cp->cp_line;
-		return 1;
-	}
-	if (strcmp(key, "socket") != 0)
-		return conf_error(cp, cp->cp_line, "unknown key '%s' in "
-		    "[backend]", key);
-	if (bm->bm_has_socket)
-		return conf_error(cp, cp->cp_line, "'socket' is set twice");
-	if (value[0] != '/' || strlen(value) > WCONF_PATH_MAX)
-		return conf_error(cp, cp->cp_line, "socket must be an absolute "
-		    "path of at most %zu bytes: '%s'", WCONF_PATH_MAX, value);
-	b = &cp->cp_conf->cf_wconf.wc_backends[cp->cp_backend];
-	strcpy(b->wb_socket, value);
-	bm->bm_has_socket = 1;
+/* conf_carry_string - *to becomes a copy of from (either may be NULL) */
+static int
+conf_carry_string(char **to, const char *from)
+{
+	char	*copy = NULL;
+
+	if (*to == from || (*to != NULL && from != NULL &&
+	    strcmp(*to, from) == 0))
+		return 0;
+	if (from != NULL && (copy = strdup(from)) == NULL)
+		return -1;
+	free(*to);
+	*to = copy;
 	return 1;
 }
 
-/* conf_handler - inih's callback for every key = value */
+/*
+ * conf_carry_listen - the listeners; a file without listen (read while
+ * a service manager passes the sockets) means the ones passed, which
+ * is no change
+ */
+static int
+conf_carry_listen(struct conf *cf, const struct conf *running)
+{
+	struct conf_listen	*copy;
+	int			 changed;
+
+	if (conf_same_listeners(cf, running))
+		return 0;
+	changed = cf->cf_nlisten > 0;
+	if ((copy = calloc(running->cf_nlisten, sizeof(*copy))) == NULL)
+		return -1;
+	memcpy(copy, running->cf_listen, running->cf_nlisten * sizeof(*copy));
+	free(cf->cf_listen);
+	cf->cf_listen = copy;
+	cf->cf_nlisten = running->cf_nlisten;
+	return changed;
+}
+
+/* conf_carry_user - the user the master dropped to */
+static int
+conf_carry_user(struct conf *cf, const struct conf *running)
+{
+	return conf_carry_string(&cf->cf_user, running->cf_user);
+}
+
+/* conf_carry_stats - the stats socket, bound at start */
+static int
+conf_carry_stats(struct conf *cf, const struct conf *running)
+{
+	int	changed;
+
+	if ((changed = conf_carry_string(&cf->cf_stats,
+	    running->cf_stats)) == 1) {
+		cf->cf_stats_inet = running->cf_stats_inet;
+		cf->cf_stats_addr = running->cf_stats_addr;
+	}
+	return changed;
+}
+
+/* conf_carry_defer_accept - TCP_DEFER_ACCEPT, set on the listeners */
+static int
+conf_carry_defer_accept(struct conf *cf, const struct conf *running)
+{
+	if (cf->cf_defer_accept_ms == running->cf_defer_accept_ms)
+		return 0;
+	cf->cf_defer_accept_ms = running->cf_defer_accept_ms;
+	return 1;
+}
+
+/* conf_carry_access_log - where it goes; a file stays the one open */
+static int
+conf_carry_access_log(struct conf *cf, const struct conf *running)
+{
+	struct wconf	*wc = &cf->cf_wconf;
+	int		 changed;
+
+	if ((changed = conf_carry_string(&cf->cf_access_path,
+	    running->cf_access_path)) == -1)
+		return -1;
+	if (wc->wc_access_log != running->cf_wconf.wc_access_log)
+		changed = 1;
+	wc->wc_access_log = running->cf_wconf.wc_access_log;
+	return changed;
+}
+
+/* conf_carry_chroot - the master kept CAP_SYS_CHROOT for it, or not */
+static int
+conf_carry_chroot(struct conf *cf, const struct conf *running)
+{
+	return conf_carry_string(&cf->cf_wconf.wc_chroot,
+	    running->cf_wconf.wc_chroot);
+}
+
+/*
+ * The keys, one row each, as Postfix declares its parameters: the
+ * section, the key, its parser, whether it may be given again, and on
+ * reload either CONF_RELOADS (the new generation of workers applies it)
+ * or the function that carries the running value forward because only
+ * a restart can change it (conf_restart_diff).  The generic parsers
+ * (conf_key_number, _duration, _defer_accept) store at the target, a
+ * field of struct conf, and conf_key_number checks min..max.  The
+ * man page describes every row (t/man.bats checks it, and that the
+ * restart-only ones say "Changing it needs a restart").
+ */
+#define CONF_RELOADS	NULL
+#define CONF_AT(field)	offsetof(struct conf, field)
+
+static const struct conf_key conf_keys[] = {
+	/* section, key, parser, repeat, on reload, target, min, max */
+	{ SECTION_SNITCH, "listen", conf_key_listen, CONF_LIST,
+	    conf_carry_listen, 0, 0, 0 },
+	{ SECTION_SNITCH, "user", conf_key_user, CONF_ONCE,
+	    conf_carry_user, 0, 0, 0 },
+	{ SECTION_SNITCH, "workers", conf_key_number, CONF_ONCE,
+	    CONF_RELOADS, CONF_AT(cf_workers), 1, CONF_WORKERS_MAX },
+	{ SECTION_SNITCH, "peek_timeout", conf_key_duration, CONF_ONCE,
+	    CONF_RELOADS, CONF_AT(cf_wconf.wc_peek_timeout_ms), 0, 0 },
+	{ SECTION_SNITCH, "handoff_timeout", conf_key_duration, CONF_ONCE,
+	    CONF_RELOADS, CONF_AT(cf_wconf.wc_handoff_timeout_ms), 0, 0 },
+	{ SECTION_SNITCH, "default", conf_key_keep, CONF_ONCE,
+	    CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_SNITCH, "max_pending", conf_key_number, CONF_ONCE,
+	    CONF_RELOADS, CONF_AT(cf_wconf.wc_max_pending), 1,
+	    CONF_PENDING_MAX },
+	{ SECTION_SNITCH, "stats", conf_key_stats, CONF_ONCE,
+	    conf_carry_stats, 0, 0, 0 },
+	{ SECTION_SNITCH, "defer_accept", conf_key_defer_accept, CONF_ONCE,
+	    conf_carry_defer_accept, CONF_AT(cf_defer_accept_ms), 0, 0 },
+	{ SECTION_SNITCH, "access_log", conf_key_access_log, CONF_ONCE,
+	    conf_carry_access_log, 0, 0, 0 },
+	{ SECTION_SNITCH, "log_level", conf_key_log_level, CONF_ONCE,
+	    CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_SNITCH, "non_tls", conf_key_keep, CONF_ONCE,
+	    CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_SNITCH, "silent", conf_key_keep, CONF_ONCE,
+	    CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_SNITCH, "silent_timeout", conf_key_duration, CONF_ONCE,
+	    CONF_RELOADS, CONF_AT(cf_wconf.wc_silent_timeout_ms), 0, 0 },
+	{ SECTION_SNITCH, "sandbox", conf_key_sandbox, CONF_ONCE,
+	    CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_SNITCH, "chroot", conf_key_chroot, CONF_ONCE,
+	    conf_carry_chroot, 0, 0, 0 },
+	{ SECTION_BACKEND, "socket", conf_key_socket, CONF_ONCE,
+	    CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_BACKEND, "names", conf_key_names, CONF_LIST,
+	    CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_BACKEND, "fallback", conf_key_fallback, CONF_ONCE,
+	    CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_BACKEND, "owner", conf_key_owner, CONF_ONCE,
+	    CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_BACKEND, "alpn", conf_key_alpn, CONF_CONTINUED,
+	    CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_TENANT, "uid", conf_key_uid, CONF_ONCE,
+	    CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_TENANT, "names", conf_key_tenant_names, CONF_LIST,
+	    CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_TENANT, "dir", conf_key_dir, CONF_ONCE,
+	    CONF_RELOADS, 0, 0, 0 },
+};
+
+#define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
+_Static_assert(CONF_NKEYS <= CONF_KEYS_MAX, "raise CONF_KEYS_MAX");
+
+/* conf_key_row - a row's index in conf_keys */
+static size_t
+conf_key_row(const struct conf_key *k)
+{
+	return (size_t)(k - conf_keys);
+}
+
+/* conf_key_find - the row of key in section, or -1 */
+static int
+conf_key_find(enum conf_section section, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < CONF_NKEYS; i++)
+		if (conf_keys[i].ck_section == section &&
+		    strcmp(conf_keys[i].ck_name, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* conf_key_line - the line a [snitch] key was given on; 0: it was not */
+static int
+conf_key_line(const struct conf_parse *cp, const char *key)
+{
+	return cp->cp_key_line[conf_key_find(SECTION_SNITCH, key)];
+}
+
+/* conf_key_kept - what conf_key_keep kept of a [snitch] key, or NULL */
+static const char *
+conf_key_kept(const struct conf_parse *cp, const char *key)
+{
+	return cp->cp_kept[conf_key_find(SECTION_SNITCH, key)];
+}
+
+/* conf_key_again - whether row i may be given on this line; 1, or 0 */
+static int
+conf_key_again(struct conf_parse *cp, size_t i)
+{
+	const struct conf_key	*k = &conf_keys[i];
+
+	if (cp->cp_key_line[i] == 0) {
+		cp->cp_key_line[i] = cp->cp_line;
+		return 1;
+	}
+	if (k->ck_repeat == CONF_LIST ||
+	    (k->ck_repeat == CONF_CONTINUED && conf_continuation(cp)))
+		return 1;
+	return conf_error(cp, cp->cp_line, "'%s' is set twice", k->ck_name);
+}
+
+/* conf_handler - inih's callback for every key = value: its row's parser */
 static int
 conf_handler(void *arg, const char *section, const char *key,
     const char *value)
 {
 	struct conf_parse	*cp = arg;
+	int			 i;
 
 	(void)section;	/* conf_reader tracks sections itself */
 	if (cp->cp_err[0] != '\0')
 		return 0;
-	switch (cp->cp_section) {
-	case SECTION_SNITCH:
-		return conf_snitch_key(cp, key, value);
-	case SECTION_BACKEND:
-		return conf_backend_key(cp, key, value);
-	case SECTION_TENANT:
-		return conf_tenant_key(cp, key, value);
-	default:
+	if (cp->cp_section == SECTION_NONE)
 		return conf_error(cp, cp->cp_line, "'%s' is outside of any "
 		    "section", key);
-	}
+	if ((i = conf_key_find(cp->cp_section, key)) == -1)
+		return conf_error(cp, cp->cp_line, "unknown key '%s' in [%s]",
+		    key, conf_section_names[cp->cp_section]);
+	if (!conf_key_again(cp, (size_t)i))
+		return 0;
+	return conf_keys[i].ck_parse(cp, &conf_keys[i], value);
 }
+
 
 /* conf_backend_name_ok - backend names: letters, digits, "_.-" */
 static int
@@ -904,6 +1103,17 @@ conf_enter_tenant(struct conf_parse *cp, const char *name)
 	return 1;
 }
 
+/* conf_key_forget - a section starts: its keys were given in no other */
+static void
+conf_key_forget(struct conf_parse *cp)
+{
+	size_t	i;
+
+	for (i = 0; i < CONF_NKEYS; i++)
+		if (conf_keys[i].ck_section != SECTION_SNITCH)
+			cp->cp_key_line[i] = 0;
+}
+
 /* conf_enter - a section header line: "[snitch]" or "[backend NAME]" */
 static void
 conf_enter(struct conf_parse *cp, char *line)
@@ -912,6 +1122,7 @@ conf_enter(struct conf_parse *cp, char *line)
 
 	if (cp->cp_section == SECTION_BACKEND)
 		conf_backend_done(cp);
+	conf_key_forget(cp);
 	cp->cp_section = SECTION_NONE;
 	if (end == NULL)
 		return;		/* inih reports the syntax error */
@@ -1026,18 +1237,18 @@ conf_finish_tenants(struct conf_parse *cp)
 		(void)names_walk(wc->wc_tenant_names, conf_tenant_fits, cp);
 }
 
-/* conf_client_backend - resolve the backend name of non_tls or silent */
+/* conf_backend_ref - resolve the backend name of default, non_tls, silent */
 static int
-conf_client_backend(struct conf_parse *cp, const char *key, const char *name,
-    int line)
+conf_backend_ref(struct conf_parse *cp, const char *key)
 {
-	int	b;
+	const char	*name = conf_key_kept(cp, key);
+	int		 b;
 
 	if (name == NULL)
 		return -1;
 	if ((b = wconf_backend_index(&cp->cp_conf->cf_wconf, name)) == -1)
-		conf_error(cp, line, "%s backend '%s' is not defined", key,
-		    name);
+		conf_error(cp, conf_key_line(cp, key), "%s backend '%s' is not "
+		    "defined", key, name);
 	return b;
 }
 
@@ -1054,21 +1265,19 @@ conf_finish_clients(struct conf_parse *cp)
 {
 	struct conf	*cf = cp->cp_conf;
 	struct wconf	*wc = &cf->cf_wconf;
+	int		 silent = conf_key_line(cp, "silent");
+	int		 timeout = conf_key_line(cp, "silent_timeout");
 
-	wc->wc_non_tls = conf_client_backend(cp, "non_tls", cp->cp_non_tls,
-	    cp->cp_non_tls_line);
-	wc->wc_silent = conf_client_backend(cp, "silent", cp->cp_silent,
-	    cp->cp_silent_line);
-	if (cp->cp_silent == NULL && cp->cp_silent_timeout_line > 0)
-		conf_error(cp, cp->cp_silent_timeout_line, "silent_timeout "
-		    "is set but silent is not");
-	if (cp->cp_silent != NULL &&
-	    wc->wc_silent_timeout_ms >= wc->wc_peek_timeout_ms)
-		conf_error(cp, cp->cp_silent_timeout_line > 0 ?
-		    cp->cp_silent_timeout_line : cp->cp_silent_line,
-		    "silent_timeout (%ums) must be shorter than peek_timeout "
-		    "(%ums)", wc->wc_silent_timeout_ms, wc->wc_peek_timeout_ms);
-	if (cp->cp_silent != NULL && !conf_snitch_set(cp, "defer_accept"))
+	wc->wc_non_tls = conf_backend_ref(cp, "non_tls");
+	wc->wc_silent = conf_backend_ref(cp, "silent");
+	if (silent == 0 && timeout > 0)
+		conf_error(cp, timeout, "silent_timeout is set but silent is "
+		    "not");
+	if (silent > 0 && wc->wc_silent_timeout_ms >= wc->wc_peek_timeout_ms)
+		conf_error(cp, timeout > 0 ? timeout : silent, "silent_timeout "
+		    "(%ums) must be shorter than peek_timeout (%ums)",
+		    wc->wc_silent_timeout_ms, wc->wc_peek_timeout_ms);
+	if (silent > 0 && conf_key_line(cp, "defer_accept") == 0)
 		cf->cf_defer_accept_ms = 0;
 }
 
@@ -1077,18 +1286,19 @@ static int
 conf_chroot_dir(struct conf_parse *cp, const char *path)
 {
 	struct stat	st;
+	int		line = conf_key_line(cp, "chroot");
 
 	if (stat(path, &st) == -1)
-		return conf_error(cp, cp->cp_chroot_line, "chroot %s: %s", path,
+		return conf_error(cp, line, "chroot %s: %s", path,
 		    strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return conf_error(cp, cp->cp_chroot_line, "chroot %s is not a "
+		return conf_error(cp, line, "chroot %s is not a "
 		    "directory", path);
 	if (st.st_uid != 0)
-		return conf_error(cp, cp->cp_chroot_line, "chroot %s is owned "
+		return conf_error(cp, line, "chroot %s is owned "
 		    "by uid %ld, not root", path, (long)st.st_uid);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return conf_error(cp, cp->cp_chroot_line, "chroot %s is "
+		return conf_error(cp, line, "chroot %s is "
 		    "writable by its group or others (mode %04o): only root "
 		    "may write there", path, (unsigned)(st.st_mode & 07777));
 	return 1;
@@ -1138,10 +1348,7 @@ conf_finish(struct conf_parse *cp)
 		conf_fallback(cp, i);
 	}
 	conf_finish_tenants(cp);
-	if (cp->cp_default != NULL &&
-	    (wc->wc_default = wconf_backend_index(wc, cp->cp_default)) == -1)
-		conf_error(cp, cp->cp_default_line, "default backend '%s' is "
-		    "not defined", cp->cp_default);
+	wc->wc_default = conf_backend_ref(cp, "default");
 	conf_finish_clients(cp);
 	if (cf->cf_nlisten == 0 && !(cp->cp_flags & CONF_LISTEN_PASSED))
 		conf_error(cp, 0, "no listen address in [snitch] (needed "
@@ -1210,9 +1417,8 @@ conf_load_with(const char *path, int flags, char *err, size_t errlen)
 	}
 	free(cp.cp_meta);
 	free(cp.cp_tmeta);
-	free(cp.cp_default);
-	free(cp.cp_non_tls);
-	free(cp.cp_silent);
+	for (i = 0; i < CONF_KEYS_MAX; i++)
+		free(cp.cp_kept[i]);
 	if (cp.cp_err[0] != '\0') {
 		snprintf(err, errlen, "%s", cp.cp_err);
 		conf_free(cf);
@@ -1254,4 +1460,31 @@ conf_same_listeners(const struct conf *a, const struct conf *b)
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * conf_restart_diff - a reload read cf while running runs: give cf the
+ * running value of every key only a restart can change, so that cf says
+ * what runs, and name in changed (at most max) the keys whose value in
+ * the file differs.  Called at every reload, it says so every time the
+ * file still differs.  The count of such keys, or -1 (ENOMEM: cf is
+ * then partly carried; free it).
+ */
+int
+conf_restart_diff(const struct conf *running, struct conf *cf,
+    const char **changed, size_t max)
+{
+	size_t	i;
+	int	n = 0, r;
+
+	for (i = 0; i < CONF_NKEYS; i++) {
+		if (conf_keys[i].ck_restart == CONF_RELOADS)
+			continue;
+		if ((r = conf_keys[i].ck_restart(cf, running)) == -1)
+			return -1;
+		if (r == 1 && (size_t)n < max)
+			changed[n] = conf_keys[i].ck_name;
+		n += r;
+	}
+	return n;
 }

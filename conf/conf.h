@@ -2,7 +2,9 @@
  * conf.h - snitch.ini, parsed (with inih) and checked.
  *
  * conf_load either returns a complete, valid configuration or an error
- * text "FILE:LINE: reason"; nothing is ever silently ignored.
+ * text "FILE:LINE: reason"; nothing is ever silently ignored.  Each key
+ * is a row of conf.c's table, which also says whether a reload applies
+ * it or only a restart can (conf_restart_diff).
  */
 #ifndef CONF_H
 #define CONF_H
@@ -16,6 +18,7 @@
 #define CONF_ADDR_MAX	64	/* "[ipv6]:port" */
 #define CONF_LISTEN_MAX	64
 #define CONF_DEFER_ACCEPT_MS 1000	/* accept a connection once data came */
+#define CONF_KEYS_MAX	32	/* rows of conf.c's key table, at most */
 
 struct conf_listen {
 	struct sockaddr_storage	 cl_addr;
@@ -44,6 +47,8 @@ struct conf	*conf_load_with(const char *path, int flags, char *err,
 		    size_t errlen);
 void		 conf_free(struct conf *);
 int		 conf_same_listeners(const struct conf *, const struct conf *);
+int		 conf_restart_diff(const struct conf *running, struct conf *,
+		    const char **changed, size_t max);
 int		 conf_parse_duration(const char *text, unsigned *ms);
 int		 conf_parse_addr(const char *text, struct conf_listen *);
 

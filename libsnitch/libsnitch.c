@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ids.h"
 #include "proxyv2.h"
 #include "snitch.h"
 
@@ -59,36 +59,14 @@ struct snitch_server {
 	uid_t		 ss_peer;	/* channels only from, or _ANY */
 };
 
-/* snitch_peer_uid - the uid of a user name or decimal number */
+/*
+ * snitch_peer_uid - the uid of user: a name in the user database, else
+ * a decimal number (ids.c, as SNItch reads its configuration)
+ */
 int
 snitch_peer_uid(const char *user, uid_t *uid)
 {
-	struct passwd	 pw, *found = NULL;
-	char		 buf[4096], *end;
-	unsigned long	 n;
-
-	if (user == NULL || *user == '\0') {
-		errno = EINVAL;
-		return -1;
-	}
-	if (*user >= '0' && *user <= '9') {
-		errno = 0;
-		n = strtoul(user, &end, 10);
-		if (errno || *end != '\0' || n >= (unsigned long)SNITCH_PEER_ANY) {
-			errno = EINVAL;
-			return -1;
-		}
-		*uid = (uid_t)n;
-		return 0;
-	}
-	/* getpwnam_r: no static buffer shared with the caller's threads */
-	if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 ||
-	    found == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	*uid = pw.pw_uid;
-	return 0;
+	return ids_uid(user, uid);
 }
 
 /*

@@ -49,7 +49,7 @@ static volatile sig_atomic_t	main_sighup, main_sigterm, main_sigchld;
 static volatile sig_atomic_t	main_sigusr1;
 static size_t			main_npassed;	/* sockets passed to us */
 static size_t			main_nlisten;	/* as bound at start */
-static const char		*main_restart_note = "";
+static char			main_restart_note[256];	/* for STATUS */
 
 /* main_signal - note which signal arrived; the loop acts on it */
 static void
@@ -196,13 +196,6 @@ main_nofile(void)
 	}
 }
 
-/* main_same - two optional settings are equal */
-static int
-main_same(const char *a, const char *b)
-{
-	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
 /*
  * main_sandbox_note - say loudly that workers will run unconfined, at
  * start and at every reload that keeps it so
@@ -216,28 +209,6 @@ main_sandbox_note(const struct conf *cf)
 		    "debugging only)", cf->cf_file);
 }
 
-/*
- * main_reload_chroot - chroot cannot change without a restart: the
- * master kept CAP_SYS_CHROOT, or not, at start.  cf gets a copy of the
- * running directory; 0, or -1 (ENOMEM).
- */
-static int
-main_reload_chroot(struct conf *cf, const struct conf *running)
-{
-	const char	*keep = running->cf_wconf.wc_chroot;
-
-	if (main_same(cf->cf_wconf.wc_chroot, keep))
-		return 0;
-	log_warnx("reload: chroot changed; that needs a restart, keeping "
-	    "the current one (%s)", keep ? keep : "none");
-	main_restart_note = "; chroot changed, needs a restart";
-	if (keep != NULL)
-		return wconf_set_chroot(&cf->cf_wconf, keep);
-	free(cf->cf_wconf.wc_chroot);
-	cf->cf_wconf.wc_chroot = NULL;
-	return 0;
-}
-
 /* main_ready - READY=1 with what is being served */
 static void
 main_ready(const struct conf *cf)
@@ -248,20 +219,30 @@ main_ready(const struct conf *cf)
 }
 
 /*
- * main_keep_listeners - a file without `listen`, read while the sockets
- * are passed, means the ones we have: copy them from the running one
+ * main_restart_keys - give cf the running value of each key only a
+ * restart can change, warn about each one the file changes (at every
+ * reload, as long as it does), and write STATUS's note about them
+ * into note; 0, or -1 (ENOMEM)
  */
 static int
-main_keep_listeners(struct conf *cf, const struct conf *running)
+main_restart_keys(struct conf *cf, const struct conf *running, char *note,
+    size_t size)
 {
-	if (cf->cf_nlisten > 0)
-		return 0;
-	if ((cf->cf_listen = calloc(running->cf_nlisten,
-	    sizeof(*cf->cf_listen))) == NULL)
+	const char	*changed[CONF_KEYS_MAX];
+	size_t		 len = 0;
+	int		 n, i;
+
+	note[0] = '\0';
+	if ((n = conf_restart_diff(running, cf, changed, CONF_KEYS_MAX)) == -1)
 		return -1;
-	memcpy(cf->cf_listen, running->cf_listen,
-	    running->cf_nlisten * sizeof(*cf->cf_listen));
-	cf->cf_nlisten = running->cf_nlisten;
+	for (i = 0; i < n && len < size; i++) {
+		log_warnx("reload: %s changed; that needs a restart, keeping "
+		    "the current one", changed[i]);
+		len += (size_t)snprintf(note + len, size - len, "%s%s",
+		    i ? ", " : "; ", changed[i]);
+	}
+	if (n > 0 && len < size)
+		snprintf(note + len, size - len, " changed, needs a restart");
 	return 0;
 }
 
@@ -273,7 +254,7 @@ main_keep_listeners(struct conf *cf, const struct conf *running)
 static int
 main_reload(struct conf **running, const char *path)
 {
-	char		 err[CONF_ERR_MAX];
+	char		 err[CONF_ERR_MAX], note[sizeof(main_restart_note)];
 	struct conf	*cf;
 
 	notify_reloading();
@@ -282,65 +263,33 @@ main_reload(struct conf **running, const char *path)
 		log_warnx("reload: %s; keeping the running configuration", err);
 		stats_reloaded(0);
 		notify_send("READY=1", "reload refused: %s; serving "
-		    "generation %u", err, spawn_current_gen());
+		    "generation %u%s", err, spawn_current_gen(),
+		    main_restart_note);
 		return 0;
 	}
-	main_restart_note = "";
-	if (main_keep_listeners(cf, *running) == -1 ||
-	    main_reload_chroot(cf, *running) == -1) {
+	if (main_restart_keys(cf, *running, note, sizeof(note)) == -1) {
 		log_warn("reload: out of memory; keeping the running "
 		    "configuration");
 		notify_send("READY=1", "reload failed: out of memory; "
-		    "serving generation %u", spawn_current_gen());
+		    "serving generation %u%s", spawn_current_gen(),
+		    main_restart_note);
 		stats_reloaded(0);
 		conf_free(cf);
 		return 0;
-	}
-	if (!conf_same_listeners(cf, *running)) {
-		log_warnx("reload: listen addresses changed; that needs a "
-		    "restart, keeping the current listeners");
-		main_restart_note = "; listen changed, needs a restart";
-	}
-	if (cf->cf_defer_accept_ms != (*running)->cf_defer_accept_ms) {
-		log_warnx("reload: defer_accept changed; that needs a restart");
-		main_restart_note = "; defer_accept changed, needs a restart";
-	}
-	if (!main_same(cf->cf_user, (*running)->cf_user)) {
-		log_warnx("reload: user changed; that needs a restart");
-		main_restart_note = "; user changed, needs a restart";
-	}
-	if (!main_same(cf->cf_stats, (*running)->cf_stats)) {
-		log_warnx("reload: stats changed; that needs a restart");
-		main_restart_note = "; stats changed, needs a restart";
-	}
-	if (cf->cf_wconf.wc_access_log != (*running)->cf_wconf.wc_access_log ||
-	    !main_same(cf->cf_access_path, (*running)->cf_access_path)) {
-		log_warnx("reload: access_log changed; that needs a restart, "
-		    "keeping the current one");
-		main_restart_note = "; access_log changed, needs a restart";
-		/* The workers of the new generation get the open one. */
-		cf->cf_wconf.wc_access_log =
-		    (*running)->cf_wconf.wc_access_log;
-		free(cf->cf_access_path);
-		cf->cf_access_path = (*running)->cf_access_path;
-		(*running)->cf_access_path = NULL;
 	}
 	if (spawn_generation(cf) == -1) {
 		log_warn("reload: cannot pass the new configuration to workers;"
 		    " keeping the running configuration");
 		notify_send("READY=1", "reload failed: cannot pass the new "
-		    "configuration to workers; serving generation %u",
-		    spawn_current_gen());
-		/* The access log's path may have moved to cf: back with it. */
-		if ((*running)->cf_access_path == NULL) {
-			(*running)->cf_access_path = cf->cf_access_path;
-			cf->cf_access_path = NULL;
-		}
+		    "configuration to workers; serving generation %u%s",
+		    spawn_current_gen(), main_restart_note);
 		conf_free(cf);
 		stats_reloaded(0);
 		return 0;
 	}
 	stats_reloaded(1);
+	/* What STATUS says from now on, until a reload says otherwise. */
+	memcpy(main_restart_note, note, sizeof(note));
 	log_set_level(cf->cf_wconf.wc_log_level);
 	sockdir_check(cf);
 	main_sandbox_note(cf);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "ids.h"
 #include "log.h"
 #include "privdrop.h"
 
@@ -91,21 +92,15 @@ privdrop_capabilities(void)
 		fatal("PR_SET_KEEPCAPS");
 }
 
-/* privdrop_lookup - the passwd entry of a user name or number */
+/* privdrop_lookup - the passwd entry of user, read as ids.c reads it */
 static struct passwd *
 privdrop_lookup(const char *user)
 {
-	struct passwd	*pw;
-	char		*end;
-	unsigned long	 uid;
+	uid_t	uid;
 
-	if ((pw = getpwnam(user)) != NULL)
-		return pw;
-	errno = 0;
-	uid = strtoul(user, &end, 10);
-	if (*user != '\0' && *end == '\0' && errno == 0)
-		return getpwuid((uid_t)uid);
-	return NULL;
+	if (ids_uid(user, &uid) == -1)
+		return NULL;
+	return getpwuid(uid);
 }
 
 /* privdrop_switch - become user for good, from root */

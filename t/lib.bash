@@ -563,3 +563,26 @@ start_demo_as() {
 routes_to() {
 	tls --name "$1" 2>/dev/null | grep -qx "backend=$2"
 }
+
+# --- the fake service manager of t/systemd.bats and t/reload_restart.bats
+
+NOTIFY_RECV=$SNITCH_ROOT/t/notify_recv.py
+
+# start_notify ADDRESS - the fake NOTIFY_SOCKET at ADDRESS, writing
+# $T/notify.out; waits until it is bound
+start_notify() {
+	"$PYTHON" "$NOTIFY_RECV" "$1" "$T/notify.out" </dev/null \
+	    >>"$T/notify.log" 2>&1 3>&- &
+	track_pid "$!"
+	wait_until test -f "$T/notify.out"
+}
+
+# notified N - $T/notify.out has at least N datagrams
+notified() {
+	[ -f "$T/notify.out" ] && [ "$(wc -l <"$T/notify.out")" -ge "$1" ]
+}
+
+# datagram N - the Nth datagram received
+datagram() {
+	sed -n "${1}p" "$T/notify.out"
+}

@@ -97,17 +97,55 @@ options() {
 	done
 }
 
-@test "snitch.ini.5 describes every key conf.c accepts" {
-	local conf=$SNITCH_ROOT/conf/conf.c key n=0
-	# the [snitch] keys' table, and the [backend] keys compared one by one
-	for key in $({
-		sed -n '/conf_snitch_keys\[\] = {/,/};/p' "$conf"
-		grep -oE 'strcmp\(key, "[a-z_]+"\)' "$conf"
-	    } | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u); do
+# conf_keys - the rows of conf.c's key table, "SECTION KEY RELOAD" a line
+# (SECTION in lower case; RELOAD is CONF_RELOADS or a restart's carry)
+conf_keys() {
+	sed -n '/^static const struct conf_key conf_keys\[\] = {/,/^};/p' \
+	    "$SNITCH_ROOT/conf/conf.c" | tr -s '\n\t ' '   ' |
+	    grep -oE '\{ SECTION_[A-Z]+, "[a-z_]+", [a-z_]+, [A-Z_]+, [A-Za-z_]+' |
+	    awk -F', ' '{ sub(/^\{ SECTION_/, "", $1); gsub(/"/, "", $2)
+		print tolower($1), $2, $5 }'
+}
+
+# man_entry SECTION KEY - KEY's entry in snitch.ini.5's [SECTION ...]
+# subsection, from its .It line to the next .It or .El
+man_entry() {
+	awk -v sec="[$1" -v key="$2" '
+		/^\.Ss / { in_sec = index($0, sec) > 0; on = 0; next }
+		in_sec && /^\.It Ic / { on = $3 == key }
+		/^\.El/ { on = 0 }
+		on { print }
+	' "$SNITCH_ROOT/man/snitch.ini.5"
+}
+
+@test "snitch.ini.5 describes every key of conf.c's table, in its section, and which need a restart" {
+	local section key reload entry n=0
+	while read -r section key reload; do
 		n=$((n + 1))
-		grep -qE "^\.It Ic $key( |$)" "$SNITCH_ROOT/man/snitch.ini.5" ||
-		    { echo "$key: not in snitch.ini.5"; return 1; }
+		entry=$(man_entry "$section" "$key")
+		[ -n "$entry" ] ||
+		    { echo "[$section] $key: not in snitch.ini.5"; return 1; }
+		if [ "$reload" = CONF_RELOADS ]; then
+			! grep -q 'needs a restart' <<<"$entry" ||
+			    { echo "$key: a reload applies it, the page says it needs a restart"; return 1; }
+		else
+			grep -qx 'Changing it needs a restart\.' <<<"$entry" ||
+			    { echo "$key: needs a restart, the page does not say so"; return 1; }
+		fi
+	done < <(conf_keys)
+	[ "$n" -eq 24 ]	# 16 in [snitch], 5 in [backend], 3 in [tenant]
+}
+
+@test "snitch.ini.5 describes no key conf.c's table does not have" {
+	local section key keys
+	keys=$(conf_keys | cut -d' ' -f1,2)
+	for section in snitch backend tenant; do
+		for key in $(awk -v sec="[$section" '
+			/^\.Ss / { in_sec = index($0, sec) > 0; next }
+			in_sec && /^\.It Ic / { print $3 }
+		    ' "$SNITCH_ROOT/man/snitch.ini.5"); do
+			grep -qx "$section $key" <<<"$keys" ||
+			    { echo "[$section] $key: not in conf.c"; return 1; }
+		done
 	done
-	[ "$n" -eq 23 ]	# 14, owner, [tenant] uid and dir, alpn,
-			# non_tls, silent, silent_timeout, sandbox, chroot
 }

@@ -8,7 +8,6 @@
 load lib
 
 ACTIVATE=${ACTIVATE:-/usr/bin/systemd-socket-activate}
-NOTIFY_RECV=$SNITCH_ROOT/t/notify_recv.py
 
 setup_file() {
 	snitch_setup_file
@@ -103,25 +102,6 @@ environ_has() {
 	tr '\0' '\n' <"/proc/$1/environ" | grep -q "^$2="
 }
 
-# start_notify ADDRESS - the fake NOTIFY_SOCKET at ADDRESS, writing
-# $T/notify.out; waits until it is bound
-start_notify() {
-	"$PYTHON" "$NOTIFY_RECV" "$1" "$T/notify.out" </dev/null \
-	    >>"$T/notify.log" 2>&1 3>&- &
-	track_pid "$!"
-	wait_until test -f "$T/notify.out"
-}
-
-# notified N - $T/notify.out has at least N datagrams
-notified() {
-	[ -f "$T/notify.out" ] && [ "$(wc -l <"$T/notify.out")" -ge "$1" ]
-}
-
-# datagram N - the Nth datagram received
-datagram() {
-	sed -n "${1}p" "$T/notify.out"
-}
-
 @test "socket activation without root: the passed socket serves clients" {
 	local uid worker
 	no_user_config
@@ -146,7 +126,7 @@ datagram() {
 	wait_until log_has 'reload: configuration generation 2'
 	run -0 get_https gamma.localhost
 	assert_line "backend=beta"
-	run log_has 'listen addresses changed'
+	run log_has 'reload: listen changed'
 	assert_failure
 }
 
@@ -183,7 +163,7 @@ datagram() {
 	# reloading a file still without listen keeps both, without a warning
 	kill -HUP "$SNITCH_PID"
 	wait_until log_has 'reload: configuration generation 2'
-	run log_has 'listen addresses changed'
+	run log_has 'reload: listen changed'
 	assert_failure
 	run -0 get_https alpha.localhost
 	assert_line "backend=alpha"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fake_ids.h"
 #include "log.h"
 #include "tap.h"
 
@@ -31,6 +32,8 @@ static const struct conf_row conf_rows[] = {
 	{ "comment on a continuation line", HEAD BACKEND "  b.test ; more\n",
 	    -1, NULL },
 	{ "unknown key", HEAD "bogus = 1\n" BACKEND, 3, "unknown key 'bogus'" },
+	{ "unknown [snitch] key with a duration's value", HEAD "bogus = 5\n"
+	    BACKEND, 3, "unknown key 'bogus' in [snitch]" },
 	{ "unknown backend key", HEAD BACKEND "sockets = /x\n", 6,
 	    "unknown key 'sockets'" },
 	{ "unknown section", HEAD BACKEND "[frontend x]\n", 6,
@@ -239,6 +242,11 @@ static const struct conf_row conf_rows[] = {
 	    "owner: unknown user '4294967295'" },
 	{ "owner twice", HEAD BACKEND "owner = 0\nowner = 0\n", 7,
 	    "'owner' is set twice" },
+	{ "owner named with a leading digit", HEAD BACKEND
+	    "owner = 7eleven:7eleven\n", -1, NULL },
+	{ "tenant uid named with a leading digit", HEAD BACKEND
+	    "[tenant a]\nuid = 7eleven\nnames = a.test\ndir = /run/t/a\n",
+	    -1, NULL },
 	{ "tenant", HEAD BACKEND TENANT("alice", "*.alice.test alice.test"),
 	    -1, NULL },
 	{ "tenant without any backend", HEAD TENANT("alice", "alice.test"),
@@ -656,6 +664,197 @@ test_sandbox_values(void)
 	unlink(path);
 }
 
+/*
+ * test_ids - owner and a tenant's uid read users and groups as chown(1)
+ * does, and as libsnitch reads SNITCH_PEER_UID: a name (fake_ids.h's
+ * "4242" is uid 4343), else a number
+ */
+static void
+test_ids(void)
+{
+	static const struct {
+		const char	*text;
+		int64_t		 uid, gid;
+	} rows[] = {
+		{ "owner = 4242:4242\n", 4343, 4343 },
+		{ "owner = 7eleven\n", 7007, -1 },
+		{ "owner = 1000:5\n", 1000, 5 },
+		{ "owner = nobody:0\n", 65534, 0 },
+	};
+	char		 err[CONF_ERR_MAX], text[512];
+	char		*path;
+	struct conf	*cf;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(text, sizeof(text), HEAD BACKEND "%s", rows[i].text);
+		path = conf_file(text);
+		cf = conf_load(path, err, sizeof(err));
+		TAP_OK(cf != NULL &&
+		    cf->cf_wconf.wc_backends[0].wb_owner_uid == rows[i].uid &&
+		    cf->cf_wconf.wc_backends[0].wb_owner_gid == rows[i].gid,
+		    "%.*s: uid %lld, gid %lld (%s)",
+		    (int)strcspn(rows[i].text, "\n"), rows[i].text,
+		    (long long)rows[i].uid, (long long)rows[i].gid,
+		    cf ? "" : err);
+		conf_free(cf);
+		unlink(path);
+	}
+	path = conf_file(HEAD "[tenant t]\nuid = 4242\nnames = t.test\n"
+	    "dir = /run/t\n");
+	cf = conf_load(path, err, sizeof(err));
+	TAP_OK(cf != NULL && cf->cf_wconf.wc_tenants[0].wt_uid == 4343,
+	    "[tenant] uid = 4242: the user named so, uid 4343 (%s)",
+	    cf ? "" : err);
+	conf_free(cf);
+	unlink(path);
+}
+
+/* conf_text_load - load text as a file (flags: conf_load_with's) */
+static struct conf *
+conf_text_load(const char *text, int flags)
+{
+	char		 err[CONF_ERR_MAX];
+	char		*path = conf_file(text);
+	struct conf	*cf = conf_load_with(path, flags, err, sizeof(err));
+
+	if (cf == NULL)
+		printf("# %s\n", err);
+	unlink(path);
+	return cf;
+}
+
+/* conf_same_text - two optional strings are equal */
+static int
+conf_same_text(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* conf_runs_as - cf now holds running's value of every restart-only key */
+static int
+conf_runs_as(const struct conf *cf, const struct conf *running)
+{
+	const struct wconf	*wc = &cf->cf_wconf, *rc = &running->cf_wconf;
+
+	return conf_same_listeners(cf, running) &&
+	    conf_same_text(cf->cf_user, running->cf_user) &&
+	    conf_same_text(cf->cf_stats, running->cf_stats) &&
+	    cf->cf_stats_inet == running->cf_stats_inet &&
+	    cf->cf_defer_accept_ms == running->cf_defer_accept_ms &&
+	    wc->wc_access_log == rc->wc_access_log &&
+	    conf_same_text(cf->cf_access_path, running->cf_access_path) &&
+	    conf_same_text(wc->wc_chroot, rc->wc_chroot);
+}
+
+/* conf_diff_names - conf_restart_diff, its names joined by spaces */
+static int
+conf_diff_names(const struct conf *running, struct conf *cf, char *out,
+    size_t size)
+{
+	const char	*changed[CONF_KEYS_MAX];
+	int		 n, i;
+	size_t		 len = 0;
+
+	out[0] = '\0';
+	if ((n = conf_restart_diff(running, cf, changed, CONF_KEYS_MAX)) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%s",
+		    i ? " " : "", changed[i]);
+	return n;
+}
+
+#define LISTEN2	"[snitch]\nlisten = 127.0.0.1:8444\n"
+
+/*
+ * test_restart_diff - a reload of a file that changes restart-only keys
+ * is told which, every time, and the new conf keeps the running values;
+ * keys a reload applies are neither named nor carried
+ */
+static void
+test_restart_diff(void)
+{
+	static const struct {
+		const char	*label;
+		const char	*running, *file;
+		int		 flags;		/* of the reload */
+		const char	*changed;
+	} rows[] = {
+		{ "nothing changed", HEAD BACKEND, HEAD BACKEND, 0, "" },
+		{ "reloadable keys changed", HEAD "workers = 1\nsandbox = on\n"
+		    BACKEND, HEAD "workers = 2\nsandbox = off\nlog_level = "
+		    "debug\n" BACKEND "owner = 0\n", 0, "" },
+		{ "listen changed", HEAD BACKEND, LISTEN2 BACKEND, 0,
+		    "listen" },
+		{ "listen added to", HEAD BACKEND, HEAD "listen = [::1]:8443\n"
+		    BACKEND, 0, "listen" },
+		{ "listen left out, sockets passed", HEAD BACKEND,
+		    "[snitch]\nworkers = 2\n" BACKEND, CONF_LISTEN_PASSED, "" },
+		{ "user changed", HEAD "user = nobody\n" BACKEND,
+		    HEAD "user = daemon\n" BACKEND, 0, "user" },
+		{ "user added", HEAD BACKEND, HEAD "user = nobody\n" BACKEND, 0,
+		    "user" },
+		{ "defer_accept changed", HEAD BACKEND, HEAD
+		    "defer_accept = 3s\n" BACKEND, 0, "defer_accept" },
+		{ "defer_accept off by silent", HEAD BACKEND, HEAD
+		    "silent = a\n" BACKEND, 0, "defer_accept" },
+		{ "stats changed", HEAD "stats = /run/s.sock\n" BACKEND, HEAD
+		    "stats = 127.0.0.1:9443\n" BACKEND, 0, "stats" },
+		{ "stats removed", HEAD "stats = /run/s.sock\n" BACKEND,
+		    HEAD BACKEND, 0, "stats" },
+		{ "access_log changed", HEAD "access_log = /var/log/a.log\n"
+		    BACKEND, HEAD "access_log = off\n" BACKEND, 0, "access_log" },
+		{ "chroot added", HEAD BACKEND, HEAD "chroot = /\n" BACKEND, 0,
+		    "chroot" },
+		{ "all at once, in the table's order", HEAD BACKEND, LISTEN2
+		    "chroot = /\nstats = /s\ndefer_accept = off\nuser = x\n"
+		    "access_log = stderr\n" BACKEND, 0, "listen user stats "
+		    "defer_accept access_log chroot" },
+	};
+	char		 names[256], again[256];
+	struct conf	*running, *cf;
+	size_t		 i;
+	int		 n;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		running = conf_text_load(rows[i].running, 0);
+		cf = conf_text_load(rows[i].file, rows[i].flags);
+		if (running == NULL || cf == NULL) {
+			TAP_OK(0, "restart diff, %s: both files load",
+			    rows[i].label);
+			conf_free(running);
+			conf_free(cf);
+			continue;
+		}
+		n = conf_diff_names(running, cf, names, sizeof(names));
+		TAP_OK(n >= 0 && strcmp(names, rows[i].changed) == 0,
+		    "restart diff, %s: '%s' (got '%s')", rows[i].label,
+		    rows[i].changed, names);
+		TAP_OK(conf_runs_as(cf, running), "restart diff, %s: the new "
+		    "conf carries the running values", rows[i].label);
+		/* the next reload of the same file says it again */
+		conf_free(running);
+		running = cf;
+		cf = conf_text_load(rows[i].file, rows[i].flags);
+		n = cf ? conf_diff_names(running, cf, again, sizeof(again)) : -1;
+		TAP_OK(n >= 0 && strcmp(again, names) == 0 &&
+		    conf_runs_as(cf, running), "restart diff, %s: a second "
+		    "reload says '%s' again (got '%s')", rows[i].label, names,
+		    again);
+		conf_free(running);
+		conf_free(cf);
+	}
+	running = conf_text_load(HEAD "workers = 1\n" BACKEND, 0);
+	cf = conf_text_load(HEAD "workers = 2\nsandbox = off\n" BACKEND, 0);
+	TAP_OK(running != NULL && cf != NULL &&
+	    conf_restart_diff(running, cf, NULL, 0) == 0 &&
+	    cf->cf_workers == 2 && cf->cf_wconf.wc_sandbox == 0,
+	    "restart diff: what a reload applies stays the file's");
+	conf_free(running);
+	conf_free(cf);
+}
+
 int
 main(void)
 {
@@ -670,5 +869,7 @@ main(void)
 	test_durations();
 	test_sandbox_values();
 	test_chroot_owner();
+	test_restart_diff();
+	test_ids();
 	return TAP_DONE();
 }
