@@ -2,7 +2,7 @@
 # faults_counters.bats - the counters of `snitch -s` while connections
 # are refused and while a worker dies holding some.
 #
-# README: "at every moment accepted = handoff + alert_* + not_tls +
+# snitch(8), DIAGNOSTICS: "at every moment accepted = handoff + alert_* + not_tls +
 # timeout + client_gone + error + lost + pending", and a killed worker's
 # own pending clients "are closed by the kernel (counted as lost)".
 

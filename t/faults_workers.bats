@@ -120,8 +120,8 @@ kill_worker() {
 	assert_line "answer beta beta.localhost"
 }
 
-@test "a worker dying young: restarted at once the first time, after 1 s the second (README)" {
-	# README: "A worker that dies is restarted at once, also the first
+@test "a worker dying young: restarted at once the first time, after 1 s the second (snitch(8))" {
+	# snitch(8), SIGNALS: "A worker that dies is restarted at once, also the first
 	# time it dies within 2 s of starting; the second such early death
 	# in a row is restarted after 1 s, then 2 s ..."  Let the first
 	# workers get past their first 2 s.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # metrics.bats - GET /metrics on the stats socket, and snitch -s.
 #
-# README: the stats socket (a Unix socket or a TCP address) answers GET
+# snitch.ini(5), stats; doc/operating.md: the stats socket (a Unix socket or a TCP address) answers GET
 # /metrics with the Prometheus text format; the body is parsed here with
 # prometheus_client's own parser (t/metrics.py), which also checks that
 # every family has HELP and TYPE and that histograms are cumulative with
@@ -138,7 +138,7 @@ assert_routed_some() {
 	assert_routed_some
 	assert_equal "$(metric 'snitch_connections_pending{worker="0"}')" 0
 	run -0 grep -i '^content-type: text/plain; version=0.0.4' "$T/headers"
-	# the names README lists are all there, with their types
+	# the names doc/operating.md lists are all there, with their types
 	for f in connections_accepted_total:counter connections_total:counter \
 	    connections_pending:gauge backend_handoffs_total:counter \
 	    backend_fallbacks_total:counter backend_down_total:counter \

@@ -102,7 +102,7 @@ start_sshd_exec() {
 }
 
 # ssh_config LINES... - snitch.ini: ssh and HTTPS on one port, as
-# README's example, with LINES in [snitch]
+# doc/recipes.md's example, with LINES in [snitch]
 ssh_config() {
 	write_config "$@"
 	cat >>"$T/snitch.ini" <<EOF
