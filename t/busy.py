@@ -26,7 +26,8 @@ import time
 import tlshello
 
 
-def stuck(path):
+def listener(path):
+    """A backend's socket at path, as SNItch's workers connect to it."""
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         os.unlink(path)
@@ -35,6 +36,11 @@ def stuck(path):
     srv.bind(path)
     os.chmod(path, 0o666)
     srv.listen(64)
+    return srv
+
+
+def stuck(path):
+    srv = listener(path)
     held = []
     while True:
         conn, _ = srv.accept()
@@ -42,14 +48,7 @@ def stuck(path):
 
 
 def slow(path, seconds):
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    srv.bind(path)
-    os.chmod(path, 0o666)
-    srv.listen(64)
+    srv = listener(path)
     srv.setblocking(False)
     held, channels = [], []
     wake = time.monotonic() + seconds
