@@ -36,7 +36,7 @@
 #include "clock.h"
 #include "log.h"
 #include "spawn.h"
-#include "stats.h"
+#include "tally.h"
 #include "wconf.h"
 
 #define SPAWN_YOUNG_MS		2000	/* dying sooner than this is "young" */
@@ -45,7 +45,7 @@
 /*
  * A configuration generation: the routes every worker of it was started
  * with, and the counters its workers write.  It lives until its last
- * worker is gone; then its counts are folded into stats' totals.
+ * worker is gone; then its counts are folded into spawn_gone_totals.
  */
 struct gen {
 	unsigned		 g_number;
@@ -83,6 +83,8 @@ static int		 spawn_syslog;
 static int		 spawn_verbose;
 static unsigned		 spawn_gen_number;
 static int		 spawn_stopping;
+static struct tally	 spawn_gone_totals;	/* generations all gone */
+static uint64_t		 spawn_restart_count;
 
 /* spawn_init - what every worker will be given */
 void
@@ -340,8 +342,10 @@ spawn_gen_unref(struct gen *g)
 	if (--g->g_refs > 0 || g == TAILQ_LAST(&spawn_gens, gen_list))
 		return;
 	for (i = 0; i < g->g_nworkers; i++)
-		stats_retired(counters_slot(g->g_counters, g->g_nbackends, i),
-		    g->g_nbackends, g->g_backends);
+		if (tally_add(&spawn_gone_totals, counters_slot(g->g_counters,
+		    g->g_nbackends, i), g->g_nbackends, g->g_backends, 1) == -1)
+			log_warn("%s: generation %u: a backend's counts are "
+			    "lost", __func__, g->g_number);
 	TAILQ_REMOVE(&spawn_gens, g, g_link);
 	spawn_gen_free(g);
 }
@@ -441,7 +445,7 @@ spawn_died(struct worker *wk, int status, uint64_t now_ms)
 			delay = SPAWN_DELAY_MAX_MS;
 	} else
 		wk->wk_young_deaths = 0;
-	stats_restarted();
+	spawn_restart_count++;
 	log_warnx("worker %d (pid %ld) %s; restarting it %s%.1fs", wk->wk_index,
 	    (long)wk->wk_pid, how, delay ? "in " : "now, after ", delay ?
 	    delay / 1000.0 : (now_ms - wk->wk_started_ms) / 1000.0);
@@ -566,4 +570,18 @@ spawn_counters(void (*fn)(void *, size_t, const struct counters_worker *,
 		for (i = 0; i < g->g_nworkers; i++)
 			fn(arg, i, counters_slot(g->g_counters, g->g_nbackends,
 			    i), g->g_nbackends, g->g_backends);
+}
+
+/* spawn_gone - the totals of the generations whose workers are all gone */
+const struct tally *
+spawn_gone(void)
+{
+	return &spawn_gone_totals;
+}
+
+/* spawn_restarts - how many workers died and were restarted */
+uint64_t
+spawn_restarts(void)
+{
+	return spawn_restart_count;
 }

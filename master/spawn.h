@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "counters.h"
+#include "tally.h"
 
 void	spawn_init(int exe_fd, const int *listen_fds, size_t nlisten,
 	    int use_syslog, int verbose);
@@ -24,5 +25,7 @@ unsigned spawn_current_gen(void);
 void	spawn_counters(void (*fn)(void *arg, size_t index,
 	    const struct counters_worker *, size_t nbackends,
 	    const struct wconf_backend *), void *arg);
+const struct tally *spawn_gone(void);
+uint64_t spawn_restarts(void);
 
 #endif

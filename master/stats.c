@@ -5,8 +5,9 @@
  *
  * Runs in the master, unprivileged, reading the workers' counter slots;
  * it never touches the workers' hot path.  Counts of generations whose
- * workers are all gone are folded into totals here, so figures never go
- * back across reloads and restarts.  A connection a dead worker held is
+ * workers are all gone are folded into totals by spawn.c (tally.c), so
+ * figures never go back across reloads and restarts; the live slots
+ * are added to a copy of them here.  A connection a dead worker held is
  * counted as lost.  The socket (a Unix socket readable by root and
  * `user` only, or a TCP address) is bound as root, before the privilege
  * drop.
@@ -35,28 +36,13 @@
 #include "log.h"
 #include "spawn.h"
 #include "stats.h"
+#include "tally.h"
 
 #define STATS_IO_MS	200	/* to send the request, and to take the answer */
 #define STATS_REQ_MAX	2048	/* a request line and headers */
 #define STATS_QUERY_S	5	/* snitch -s gives up after this */
 #define STATS_SUMMARY	"summary\n"	/* what snitch -s asks */
 
-struct stats_backend {
-	char			sb_name[WCONF_NAME_MAX + 1];
-	struct counters_backend	sb_counts;
-};
-
-struct stats_sum {
-	struct counters_worker	 ss_w;		/* its backends: ss_backends */
-	uint64_t		 ss_lost;	/* held by a worker that died */
-	struct stats_backend	*ss_backends;
-	size_t			 ss_nbackends;
-	uint64_t		*ss_pending;	/* by worker index, live ones */
-	size_t			 ss_nworkers;
-};
-
-static struct stats_sum	stats_gone;	/* of generations no longer running */
-static uint64_t		stats_restarts;
 static int		stats_reload_ok = 1;	/* the last load of the file */
 static time_t		stats_reload_time;	/* when it was; 0: not yet */
 
@@ -77,100 +63,12 @@ stats_kind(const char *counted, const char **name)
 	return "backend";
 }
 
-/* stats_backend - the totals of the backend called name in sum */
-static struct counters_backend *
-stats_backend(struct stats_sum *sum, const char *name)
-{
-	struct stats_backend	*sb;
-	size_t			 i;
-
-	for (i = 0; i < sum->ss_nbackends; i++)
-		if (strcmp(sum->ss_backends[i].sb_name, name) == 0)
-			return &sum->ss_backends[i].sb_counts;
-	sb = reallocarray(sum->ss_backends, sum->ss_nbackends + 1, sizeof(*sb));
-	if (sb == NULL)
-		return NULL;
-	sum->ss_backends = sb;
-	sb += sum->ss_nbackends++;
-	memset(sb, 0, sizeof(*sb));
-	strcpy(sb->sb_name, name);
-	return &sb->sb_counts;
-}
-
-/* stats_add - add one worker slot to sum; a dead one's pending is lost */
-static void
-stats_add(struct stats_sum *sum, const struct counters_worker *cw,
-    size_t nbackends, const struct wconf_backend *backends, int dead)
-{
-	struct counters_backend	*cb;
-	size_t			 i;
-	uint64_t		 pending = COUNTERS_GET(cw->cw_pending);
-
-	sum->ss_w.cw_accepted += COUNTERS_GET(cw->cw_accepted);
-	sum->ss_w.cw_handoff += COUNTERS_GET(cw->cw_handoff);
-	for (i = 0; i < COUNTERS_ALERTS; i++)
-		sum->ss_w.cw_alert[i] += COUNTERS_GET(cw->cw_alert[i]);
-	sum->ss_w.cw_not_tls += COUNTERS_GET(cw->cw_not_tls);
-	sum->ss_w.cw_timeout += COUNTERS_GET(cw->cw_timeout);
-	sum->ss_w.cw_client_gone += COUNTERS_GET(cw->cw_client_gone);
-	sum->ss_w.cw_error += COUNTERS_GET(cw->cw_error);
-	sum->ss_lost += COUNTERS_GET(cw->cw_lost) + (dead ? pending : 0);
-	sum->ss_w.cw_pending += dead ? 0 : pending;
-	for (i = 0; i < COUNTERS_FAILS; i++)
-		sum->ss_w.cw_fail[i] += COUNTERS_GET(cw->cw_fail[i]);
-	for (i = 0; i < COUNTERS_PEEK_BUCKETS; i++)
-		sum->ss_w.cw_peek_ms[i] += COUNTERS_GET(cw->cw_peek_ms[i]);
-	sum->ss_w.cw_peek_ms_sum += COUNTERS_GET(cw->cw_peek_ms_sum);
-	for (i = 0; i < COUNTERS_HELLO_BUCKETS; i++)
-		sum->ss_w.cw_hello_bytes[i] +=
-		    COUNTERS_GET(cw->cw_hello_bytes[i]);
-	sum->ss_w.cw_hello_bytes_sum += COUNTERS_GET(cw->cw_hello_bytes_sum);
-	for (i = 0; i < nbackends; i++) {
-		if ((cb = stats_backend(sum, backends[i].wb_name)) == NULL)
-			continue;
-		cb->cb_handoff += COUNTERS_GET(cw->cw_backends[i].cb_handoff);
-		cb->cb_fallback += COUNTERS_GET(cw->cw_backends[i].cb_fallback);
-		cb->cb_down += COUNTERS_GET(cw->cw_backends[i].cb_down);
-		cb->cb_busy += COUNTERS_GET(cw->cw_backends[i].cb_busy);
-		cb->cb_errors += COUNTERS_GET(cw->cw_backends[i].cb_errors);
-	}
-}
-
 /* stats_add_live - spawn_counters callback: a running generation's slot */
 static void
 stats_add_live(void *arg, size_t index, const struct counters_worker *cw,
     size_t nbackends, const struct wconf_backend *backends)
 {
-	struct stats_sum	*sum = arg;
-	uint64_t		*grown;
-
-	stats_add(sum, cw, nbackends, backends, 0);
-	/* During a reload two generations have a worker of this index. */
-	if (index >= sum->ss_nworkers) {
-		if ((grown = reallocarray(sum->ss_pending, index + 1,
-		    sizeof(*grown))) == NULL)
-			return;
-		memset(grown + sum->ss_nworkers, 0,
-		    (index + 1 - sum->ss_nworkers) * sizeof(*grown));
-		sum->ss_pending = grown;
-		sum->ss_nworkers = index + 1;
-	}
-	sum->ss_pending[index] += COUNTERS_GET(cw->cw_pending);
-}
-
-/* stats_retired - fold the slot of a generation that is gone */
-void
-stats_retired(const struct counters_worker *cw, size_t nbackends,
-    const struct wconf_backend *backends)
-{
-	stats_add(&stats_gone, cw, nbackends, backends, 1);
-}
-
-/* stats_restarted - a worker died and is being restarted */
-void
-stats_restarted(void)
-{
-	stats_restarts++;
+	(void)tally_add_live(arg, index, cw, nbackends, backends);
 }
 
 /* stats_reloaded - the configuration was loaded (at start, on SIGHUP) */
@@ -182,32 +80,13 @@ stats_reloaded(int ok)
 }
 
 /* stats_collect - the totals now: gone generations plus the live slots */
-static void
-stats_collect(struct stats_sum *sum)
+static int
+stats_collect(struct tally *sum)
 {
-	size_t	i;
-
-	*sum = stats_gone;
-	/* Copy the backends: adding the live slots must not touch totals. */
-	sum->ss_backends = NULL;
-	sum->ss_nbackends = 0;
-	sum->ss_pending = NULL;
-	sum->ss_nworkers = 0;
-	for (i = 0; i < stats_gone.ss_nbackends; i++) {
-		struct counters_backend *cb = stats_backend(sum,
-		    stats_gone.ss_backends[i].sb_name);
-		if (cb != NULL)
-			*cb = stats_gone.ss_backends[i].sb_counts;
-	}
+	if (tally_copy(sum, spawn_gone()) == -1)
+		return -1;
 	spawn_counters(stats_add_live, sum);
-}
-
-/* stats_release - what stats_collect allocated */
-static void
-stats_release(struct stats_sum *sum)
-{
-	free(sum->ss_backends);
-	free(sum->ss_pending);
+	return 0;
 }
 
 /* stats_histogram_line - one histogram for a person: cumulative counts */
@@ -236,33 +115,33 @@ stats_histogram_line(FILE *f, const char *name, const uint64_t *buckets,
 
 /* stats_summary - every figure for snitch -s, one "key value..." line each */
 static void
-stats_summary(FILE *f, const struct stats_sum *sum)
+stats_summary(FILE *f, const struct tally *sum)
 {
 	char		when[32] = "never";
 	struct tm	tm;
 	size_t		i;
 
 	fprintf(f, "generation %u\nworker_restarts %llu\n",
-	    spawn_current_gen(), (unsigned long long)stats_restarts);
+	    spawn_current_gen(), (unsigned long long)spawn_restarts());
 	fprintf(f, "accepted %llu\nhandoff %llu\n",
-	    (unsigned long long)sum->ss_w.cw_accepted,
-	    (unsigned long long)sum->ss_w.cw_handoff);
+	    (unsigned long long)sum->ty_w.cw_accepted,
+	    (unsigned long long)sum->ty_w.cw_handoff);
 	for (i = 0; i < COUNTERS_ALERTS; i++)
 		fprintf(f, "alert_%u %llu\n", counters_alert_code((int)i),
-		    (unsigned long long)sum->ss_w.cw_alert[i]);
+		    (unsigned long long)sum->ty_w.cw_alert[i]);
 	fprintf(f, "not_tls %llu\ntimeout %llu\nclient_gone %llu\nerror %llu\n"
 	    "lost %llu\npending %llu\n",
-	    (unsigned long long)sum->ss_w.cw_not_tls,
-	    (unsigned long long)sum->ss_w.cw_timeout,
-	    (unsigned long long)sum->ss_w.cw_client_gone,
-	    (unsigned long long)sum->ss_w.cw_error,
-	    (unsigned long long)sum->ss_lost,
-	    (unsigned long long)sum->ss_w.cw_pending);
-	for (i = 0; i < sum->ss_nbackends; i++) {
-		const struct counters_backend *cb = &sum->ss_backends[i].sb_counts;
+	    (unsigned long long)sum->ty_w.cw_not_tls,
+	    (unsigned long long)sum->ty_w.cw_timeout,
+	    (unsigned long long)sum->ty_w.cw_client_gone,
+	    (unsigned long long)sum->ty_w.cw_error,
+	    (unsigned long long)sum->ty_lost,
+	    (unsigned long long)sum->ty_w.cw_pending);
+	for (i = 0; i < sum->ty_nbackends; i++) {
+		const struct counters_backend *cb = &sum->ty_backends[i].tb_counts;
 		const char *kind, *bname;
 
-		kind = stats_kind(sum->ss_backends[i].sb_name, &bname);
+		kind = stats_kind(sum->ty_backends[i].tb_name, &bname);
 		fprintf(f, "%s %s handoff %llu fallback %llu down %llu "
 		    "busy %llu errors %llu\n", kind, bname,
 		    (unsigned long long)cb->cb_handoff,
@@ -271,25 +150,25 @@ stats_summary(FILE *f, const struct stats_sum *sum)
 		    (unsigned long long)cb->cb_busy,
 		    (unsigned long long)cb->cb_errors);
 	}
-	for (i = 0; i < sum->ss_nworkers; i++)
+	for (i = 0; i < sum->ty_nworkers; i++)
 		fprintf(f, "worker %zu pending %llu\n", i,
-		    (unsigned long long)sum->ss_pending[i]);
+		    (unsigned long long)sum->ty_pending[i]);
 	fprintf(f, "handoff_failures");
 	for (i = 0; i < COUNTERS_FAILS; i++)
 		fprintf(f, " %s %llu", counters_fail_name((int)i),
-		    (unsigned long long)sum->ss_w.cw_fail[i]);
+		    (unsigned long long)sum->ty_w.cw_fail[i]);
 	fputc('\n', f);
 	if (stats_reload_time != 0 &&
 	    gmtime_r(&stats_reload_time, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(f, "last_reload %s %s\n", stats_reload_ok ? "ok" : "failed",
 	    when);
-	stats_histogram_line(f, "peek_seconds", sum->ss_w.cw_peek_ms,
+	stats_histogram_line(f, "peek_seconds", sum->ty_w.cw_peek_ms,
 	    COUNTERS_PEEK_BUCKETS, counters_peek_bounds(), 0.001,
-	    sum->ss_w.cw_peek_ms_sum / 1000.0);
-	stats_histogram_line(f, "hello_bytes", sum->ss_w.cw_hello_bytes,
+	    sum->ty_w.cw_peek_ms_sum / 1000.0);
+	stats_histogram_line(f, "hello_bytes", sum->ty_w.cw_hello_bytes,
 	    COUNTERS_HELLO_BUCKETS, counters_hello_bounds(), 1,
-	    (double)sum->ss_w.cw_hello_bytes_sum);
+	    (double)sum->ty_w.cw_hello_bytes_sum);
 }
 
 /* stats_family - the HELP and TYPE lines of a metric */
@@ -324,18 +203,18 @@ stats_prom_histogram(FILE *f, const char *name, const char *help,
 
 /* stats_prom_backends - one per-backend (and per-tenant) counter family */
 static void
-stats_prom_backends(FILE *f, const struct stats_sum *sum, const char *name,
+stats_prom_backends(FILE *f, const struct tally *sum, const char *name,
     const char *help, size_t offset)
 {
 	const char	*bname, *kind;
 	size_t		 i;
 
 	stats_family(f, name, "counter", help);
-	for (i = 0; i < sum->ss_nbackends; i++) {
-		kind = stats_kind(sum->ss_backends[i].sb_name, &bname);
+	for (i = 0; i < sum->ty_nbackends; i++) {
+		kind = stats_kind(sum->ty_backends[i].tb_name, &bname);
 		fprintf(f, "%s{%s=\"%s\"} %llu\n", name, kind, bname,
 		    (unsigned long long)*(const uint64_t *)((const char *)
-		    &sum->ss_backends[i].sb_counts + offset));
+		    &sum->ty_backends[i].tb_counts + offset));
 	}
 }
 
@@ -344,9 +223,9 @@ stats_prom_backends(FILE *f, const struct stats_sum *sum, const char *name,
  * Backend names are letters, digits and "_.-": no label escaping needed.
  */
 static void
-stats_metrics(FILE *f, const struct stats_sum *sum)
+stats_metrics(FILE *f, const struct tally *sum)
 {
-	const struct counters_worker	*w = &sum->ss_w;
+	const struct counters_worker	*w = &sum->ty_w;
 	const char			*name = "snitch_connections_total";
 	size_t				 i;
 
@@ -371,12 +250,12 @@ stats_metrics(FILE *f, const struct stats_sum *sum)
 	    name, (unsigned long long)w->cw_timeout,
 	    name, (unsigned long long)w->cw_client_gone,
 	    name, (unsigned long long)w->cw_error,
-	    name, (unsigned long long)sum->ss_lost);
+	    name, (unsigned long long)sum->ty_lost);
 	stats_family(f, "snitch_connections_pending", "gauge", "Connections "
 	    "a worker holds now: peeking, or waiting for a busy backend.");
-	for (i = 0; i < sum->ss_nworkers; i++)
+	for (i = 0; i < sum->ty_nworkers; i++)
 		fprintf(f, "snitch_connections_pending{worker=\"%zu\"} %llu\n",
-		    i, (unsigned long long)sum->ss_pending[i]);
+		    i, (unsigned long long)sum->ty_pending[i]);
 	stats_prom_backends(f, sum, "snitch_backend_handoffs_total",
 	    "Connections handed to the backend.",
 	    offsetof(struct counters_backend, cb_handoff));
@@ -402,7 +281,7 @@ stats_metrics(FILE *f, const struct stats_sum *sum)
 	stats_family(f, "snitch_worker_restarts_total", "counter",
 	    "Workers that died and were restarted.");
 	fprintf(f, "snitch_worker_restarts_total %llu\n",
-	    (unsigned long long)stats_restarts);
+	    (unsigned long long)spawn_restarts());
 	stats_family(f, "snitch_config_generation", "gauge",
 	    "The configuration generation being served (1 at start, one "
 	    "more per successful reload).");
@@ -429,13 +308,14 @@ stats_metrics(FILE *f, const struct stats_sum *sum)
 
 /* stats_text - the figures, rendered by fn; NULL when out of memory */
 static char *
-stats_text(void (*fn)(FILE *, const struct stats_sum *), size_t *len)
+stats_text(void (*fn)(FILE *, const struct tally *), size_t *len)
 {
-	struct stats_sum	 sum;
+	struct tally	 sum;
 	char			*text = NULL;
 	FILE			*f;
 
-	stats_collect(&sum);
+	if (stats_collect(&sum) == -1)
+		return NULL;
 	if ((f = open_memstream(&text, len)) != NULL) {
 		fn(f, &sum);
 		if (fclose(f) != 0) {
@@ -443,7 +323,7 @@ stats_text(void (*fn)(FILE *, const struct stats_sum *), size_t *len)
 			text = NULL;
 		}
 	}
-	stats_release(&sum);
+	tally_clear(&sum);
 	return text;
 }
 
@@ -548,7 +428,7 @@ stats_read(int fd, char *req, size_t size)
  * *fn set, or an error), or 0 for snitch -s.
  */
 static int
-stats_route(char *req, void (**fn)(FILE *, const struct stats_sum *))
+stats_route(char *req, void (**fn)(FILE *, const struct tally *))
 {
 	char	*method, *target, *version, *save = NULL;
 
@@ -623,7 +503,7 @@ stats_drain(int fd)
 void
 stats_serve(int listen_fd)
 {
-	void		(*fn)(FILE *, const struct stats_sum *) = NULL;
+	void		(*fn)(FILE *, const struct tally *) = NULL;
 	char		 req[STATS_REQ_MAX + 1], head[256], *text = NULL;
 	const char	*type = "text/plain; charset=utf-8";
 	size_t		 len = 0;

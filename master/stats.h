@@ -12,9 +12,6 @@
 #include "counters.h"
 #include "wconf.h"
 
-void	stats_retired(const struct counters_worker *, size_t nbackends,
-	    const struct wconf_backend *);
-void	stats_restarted(void);
 void	stats_reloaded(int ok);
 int	stats_listen(const struct conf *);
 void	stats_serve(int listen_fd);
