@@ -27,5 +27,6 @@ void	spawn_counters(void (*fn)(void *arg, size_t index,
 	    const struct wconf_backend *), void *arg);
 const struct tally *spawn_gone(void);
 uint64_t spawn_restarts(void);
+uint64_t spawn_version(void);
 
 #endif
