@@ -66,7 +66,7 @@ child_fail(const struct child_exec *ce, int exec_pipe, const char *what)
 {
 	int	err = errno;
 
-	log_warn("%s: %s", ce->ce_name, what);
+	log_warn("%s: %s %s", ce->ce_name, what, ce->ce_argv[0]);
 	(void)!write(exec_pipe, &err, sizeof(err));
 	_exit(127);
 }

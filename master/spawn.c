@@ -402,21 +402,18 @@ spawn_died(struct worker *wk, int status, uint64_t now_ms)
 	wk->wk_respawn_ms = now_ms + delay;
 }
 
-/* spawn_reap - collect every worker that exited */
-void
-spawn_reap(uint64_t now_ms)
+/* spawn_exited - pid ended with status: 1 if it was a worker */
+int
+spawn_exited(pid_t pid, int status, uint64_t now_ms)
 {
 	struct worker	*wk;
-	pid_t		 pid;
-	int		 status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		TAILQ_FOREACH(wk, &spawn_workers, wk_link)
-			if (wk->wk_pid == pid)
-				break;
-		if (wk != NULL)
+	TAILQ_FOREACH(wk, &spawn_workers, wk_link)
+		if (wk->wk_pid == pid) {
 			spawn_died(wk, status, now_ms);
-	}
+			return 1;
+		}
+	return 0;
 }
 
 /* spawn_due - restart workers whose delay is over; ms to the next, or -1 */
@@ -503,20 +500,18 @@ spawn_current_gen(void)
 }
 
 /*
- * spawn_counters - call fn on every live worker slot of every generation,
- * with the slot's worker index
+ * spawn_live - call fn on every running generation: its number, its
+ * counters memfd, how many workers and backends, the backends' names
  */
 void
-spawn_counters(void (*fn)(void *, size_t, const struct counters_worker *,
-    size_t, const struct wconf_backend *), void *arg)
+spawn_live(void (*fn)(void *, unsigned, int, size_t, size_t,
+    const struct wconf_backend *), void *arg)
 {
 	struct gen	*g;
-	size_t		 i;
 
 	TAILQ_FOREACH(g, &spawn_gens, g_link)
-		for (i = 0; i < g->g_nworkers; i++)
-			fn(arg, i, counters_slot(g->g_counters, g->g_nbackends,
-			    i), g->g_nbackends, g->g_backends);
+		fn(arg, g->g_number, g->g_counters_fd, g->g_nworkers,
+		    g->g_nbackends, g->g_backends);
 }
 
 /* spawn_gone - the totals of the generations whose workers are all gone */
