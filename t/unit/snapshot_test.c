@@ -12,24 +12,18 @@
 #include <unistd.h>
 
 #include "snapshot.h"
+#include "blob.h"
 #include "tap.h"
 
 /* blob - encode sn into memory; its length in *len */
 static uint8_t *
 blob(const struct snapshot *sn, size_t *len)
 {
-	int	 fd = memfd_create("snapshot-test", 0);
-	uint8_t	*buf;
-	off_t	 end;
+	int	fd = blob_memfd();
 
-	if (fd == -1 || snapshot_encode(sn, fd) == -1 ||
-	    (end = lseek(fd, 0, SEEK_END)) <= 0 ||
-	    (buf = malloc((size_t)end)) == NULL ||
-	    pread(fd, buf, (size_t)end, 0) != end)
+	if (snapshot_encode(sn, fd) == -1)
 		abort();
-	close(fd);
-	*len = (size_t)end;
-	return buf;
+	return blob_take(fd, len);
 }
 
 /* sample - a snapshot with gone totals and two running generations */
