@@ -1,8 +1,9 @@
 # SNItch - a TLS SNI switch.  `make run` for the demo, `make check` for the tests.
 #
 # Include paths enforce the dependency direction: common/ sees only
-# itself, conf/ sees common/, master/ sees common/ and conf/, worker/ and
-# libsnitch/ see common/ only; tools/ see common/ and libsnitch/.
+# itself, conf/ sees common/, master/ sees common/ and conf/, worker/,
+# stats/ and libsnitch/ see common/ only; tools/ see common/ and
+# libsnitch/.
 
 VERSION	= 0.1.0
 CC	?= cc
@@ -27,6 +28,7 @@ COMMON_SRC	= $(wildcard common/*.c)
 CONF_SRC	= $(wildcard conf/*.c)
 MASTER_SRC	= $(wildcard master/*.c)
 WORKER_SRC	= $(wildcard worker/*.c)
+STATS_SRC	= $(wildcard stats/*.c)
 WORKER_LIB_SRC	= $(filter-out worker/main.c worker/sandbox.c,$(WORKER_SRC))
 UNIT_SRC	= $(wildcard t/unit/*_test.c)
 
@@ -36,13 +38,14 @@ COMMON_OBJ	= $(call obj,$(COMMON_SRC))
 CONF_OBJ	= $(call obj,$(CONF_SRC))
 MASTER_OBJ	= $(call obj,$(MASTER_SRC))
 WORKER_OBJ	= $(call obj,$(WORKER_SRC))
+STATS_OBJ	= $(call obj,$(STATS_SRC))
 WORKER_LIB_OBJ	= $(call obj,$(WORKER_LIB_SRC))
 LIBSNITCH_OBJ	= $(call obj,libsnitch/libsnitch.c common/proxyv2.c common/hostname.c \
 		  common/ids.c)
 UNIT_BIN	= $(patsubst t/unit/%.c,$(B)/t/%,$(UNIT_SRC))
 
-PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-demo $(B)/snitch-exec \
-	  $(B)/snitch-relay
+PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-stats $(B)/snitch-demo \
+	  $(B)/snitch-exec $(B)/snitch-relay
 LIBS	= $(B)/libsnitch.a $(B)/libsnitch.so.1
 
 .PHONY: all check run clean deps deps-test tests install uninstall \
@@ -60,6 +63,9 @@ $(B)/master/%.o: master/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Icommon -Iconf -c -o $@ $<
 $(B)/worker/%.o: worker/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Icommon -c -o $@ $<
+$(B)/stats/%.o: stats/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Icommon -c -o $@ $<
 $(B)/libsnitch/%.o: libsnitch/%.c
@@ -82,8 +88,11 @@ $(B)/libsnitch.so.1: $(LIBSNITCH_OBJ)
 
 $(B)/snitch: $(MASTER_OBJ) $(CONF_OBJ) $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -linih -lbsd
-# only the worker links libseccomp: its sandbox (worker/sandbox.c)
+# only the worker and snitch-stats link libseccomp: their sandboxes
+# (worker/sandbox.c; stats/sandbox.c with common/confine.c)
 $(B)/snitch-worker: $(WORKER_OBJ) $(B)/libcommon.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd -lseccomp
+$(B)/snitch-stats: $(STATS_OBJ) $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd -lseccomp
 $(B)/snitch-demo: $(B)/tools/demo.o $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_SSL)
@@ -130,7 +139,8 @@ check:
 # finds snitch-worker next to its own binary (/proc/self/exe), so both go
 # to sbindir, whatever sbindir is.  Nothing is written to sysconfdir: an
 # operator's /etc/snitch/snitch.ini is theirs; the example goes to
-# docdir.  Every file in systemd/*.service and systemd/*.socket (if any)
+# docdir.  snitch-stats goes there too (the master finds it the same
+# way).  Every file in systemd/*.service and systemd/*.socket (if any)
 # goes to systemdunitdir, with @sbindir@, @bindir@ and @sysconfdir@
 # replaced.  ldconfig runs only for a real install (no DESTDIR) as root.
 PREFIX		= /usr/local
@@ -150,7 +160,7 @@ systemdunitdir	= $(prefix)/lib/systemd/system
 INSTALL		= install
 LDCONFIG	= ldconfig
 
-SBIN_PROGS	= snitch snitch-worker snitch-exec snitch-relay
+SBIN_PROGS	= snitch snitch-worker snitch-stats snitch-exec snitch-relay
 BIN_PROGS	= snitch-demo
 MAN3		= libsnitch.3
 MAN3_LINKS	= snitch_listen.3 snitch_accept.3 snitch_recv.3 \

@@ -3,12 +3,14 @@
  *
  * Started as root (or unprivileged, then it stays so): reads the config,
  * binds the listeners, drops privileges for good, and keeps `workers`
- * peeker processes running.  It never reads a byte from a client.
+ * peeker processes running, and snitch-stats when `stats` is set
+ * (stats.c).  It never reads a byte from a client, stats clients
+ * included: snitch-stats answers them.
  * Signal handlers only set flags; the loop below acts on them:
  *   SIGHUP           reload: new workers with the new routes, old ones retire
  *   SIGUSR1          reopen the access log file (after logrotate moved it)
  *   SIGTERM, SIGINT  stop: workers finish what they hold, then exit
- *   SIGCHLD          reap, and restart workers that died
+ *   SIGCHLD          reap, and restart workers (and snitch-stats) that died
  * A service manager is told (notify.c): READY=1 once every worker of
  * the first generation runs, RELOADING=1 then READY=1 around each
  * SIGHUP, STOPPING=1 at SIGTERM.  The listeners may come from it too
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -38,6 +41,7 @@
 #include "privdrop.h"
 #include "sockdir.h"
 #include "proctitle.h"
+#include "query.h"
 #include "spawn.h"
 #include "stats.h"
 #include "table.h"
@@ -104,9 +108,9 @@ main_table(struct conf *cf)
 	return rc;
 }
 
-/* main_worker_exe - open snitch-worker, found next to this program */
+/* main_exe - open the program called name, found next to this one */
 static int
-main_worker_exe(void)
+main_exe(const char *name)
 {
 	char	self[PATH_MAX], path[PATH_MAX + 32];
 	ssize_t	n;
@@ -115,7 +119,7 @@ main_worker_exe(void)
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)
 		fatal("readlink /proc/self/exe");
 	self[n] = '\0';
-	snprintf(path, sizeof(path), "%s/snitch-worker", dirname(self));
+	snprintf(path, sizeof(path), "%s/%s", dirname(self), name);
 	/* Opened now: after the privilege drop it is run with fexecve. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		fatal("%s", path);
@@ -303,13 +307,31 @@ main_reload(struct conf **running, const char *path)
 	return 1;
 }
 
+/* main_reap - collect every child that exited: a worker, or snitch-stats */
+static void
+main_reap(uint64_t now)
+{
+	pid_t	pid;
+	int	status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if (!spawn_exited(pid, status, now))
+			(void)stats_exited(pid, status, now);
+}
+
+/* main_soonest - the earlier of two waits in ms (-1: none) */
+static int
+main_soonest(int a, int b)
+{
+	return a < 0 || (b >= 0 && b < a) ? b : a;
+}
+
 /* main_loop - act on signals and restart timers until stopped */
 static void __attribute__((noreturn))
-main_loop(struct conf *cf, const char *path, int *listen_fds, int stats_fd,
+main_loop(struct conf *cf, const char *path, int *listen_fds,
     const sigset_t *during_wait)
 {
 	struct timespec	 ts, *tsp;
-	struct pollfd	 pfd = { .fd = stats_fd, .events = POLLIN };
 	uint64_t	 now, stop_deadline = 0;
 	int		 wait_ms, ready_due = 1;
 	size_t		 i;
@@ -323,6 +345,7 @@ main_loop(struct conf *cf, const char *path, int *listen_fds, int stats_fd,
 			notify_send("STOPPING=1", "stopping: workers finish "
 			    "what they hold");
 			spawn_stop();
+			stats_stop();
 			/* The count bound at start: a reload never rebinds. */
 			for (i = 0; i < main_nlisten; i++)
 				close(listen_fds[i]);
@@ -332,7 +355,7 @@ main_loop(struct conf *cf, const char *path, int *listen_fds, int stats_fd,
 		}
 		if (main_sigchld) {
 			main_sigchld = 0;
-			spawn_reap(now);
+			main_reap(now);
 		}
 		if (stop_deadline && spawn_alive() == 0) {
 			log_info("stopped");
@@ -364,18 +387,17 @@ main_loop(struct conf *cf, const char *path, int *listen_fds, int stats_fd,
 		}
 		wait_ms = stop_deadline ? (int)(stop_deadline - now) :
 		    spawn_due(now);
+		/* Last: it pushes what everything above changed. */
+		if (stop_deadline == 0)
+			wait_ms = main_soonest(wait_ms, stats_due(now));
 		tsp = NULL;
 		if (wait_ms >= 0) {
 			ts.tv_sec = wait_ms / 1000;
 			ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
 			tsp = &ts;
 		}
-		pfd.revents = 0;
-		if (ppoll(&pfd, stats_fd != -1, tsp, during_wait) == -1 &&
-		    errno != EINTR)
+		if (ppoll(NULL, 0, tsp, during_wait) == -1 && errno != EINTR)
 			fatal("ppoll");
-		if (pfd.revents & POLLIN)
-			stats_serve(stats_fd);
 	}
 }
 
@@ -388,7 +410,7 @@ main(int argc, char **argv)
 	sigset_t	 during_wait;
 	int		 ch, test = 0, table = 0, query = 0, daemonize = 0;
 	int		 verbose = 0;
-	int		 exe_fd, stats_fd = -1, access_fd = -1;
+	int		 exe_fd, stats_exe = -1, stats_fd = -1, access_fd = -1;
 	int		*listen_fds;
 
 	proctitle_init(argc, argv);
@@ -429,22 +451,24 @@ main(int argc, char **argv)
 		if (cf->cf_stats == NULL)
 			fatalx("%s: no stats socket to ask: set stats = PATH "
 			    "or ADDRESS:PORT in [snitch]", path);
-		ch = stats_query(cf);
+		ch = query_summary(cf);
 		conf_free(cf);
 		return ch;
 	}
 	if (geteuid() == 0 && cf->cf_user == NULL)
 		fatalx("%s: started as root, so [snitch] needs user = (the "
 		    "unprivileged user SNItch runs as)", path);
-	exe_fd = main_worker_exe();
+	exe_fd = main_exe("snitch-worker");
 	/* As root, before the drop: every directory can be looked at. */
 	sockdir_check(cf);
 	listen_fds = listen_setup(cf);
 	main_nlisten = cf->cf_nlisten;
 	/* Connected before the drop: the socket may be root's only. */
 	notify_init();
-	if (cf->cf_stats != NULL)
+	if (cf->cf_stats != NULL) {
+		stats_exe = main_exe("snitch-stats");
 		stats_fd = stats_listen(cf);
+	}
 	main_nofile();
 	/* Workers chroot themselves, at every start: see privdrop.c. */
 	if (cf->cf_wconf.wc_chroot != NULL)
@@ -467,6 +491,7 @@ main(int argc, char **argv)
 	proctitle_set("snitch: master");
 	main_signals(&during_wait);
 	spawn_init(exe_fd, listen_fds, cf->cf_nlisten, daemonize, verbose);
+	stats_init(stats_exe, stats_fd, daemonize, verbose);
 	if (access_fd != -1)
 		spawn_access_log(access_fd);
 	if (spawn_generation(cf) == -1)
@@ -477,5 +502,5 @@ main(int argc, char **argv)
 	    "routes, uid %ld", cf->cf_workers, cf->cf_wconf.wc_nbackends,
 	    names_count(cf->cf_wconf.wc_names),
 	    routes_count(cf->cf_wconf.wc_routes), (long)getuid());
-	main_loop(cf, path, listen_fds, stats_fd, &during_wait);
+	main_loop(cf, path, listen_fds, &during_wait);
 }

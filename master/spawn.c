@@ -3,19 +3,23 @@
  * a generation on reload.
  *
  * Runs in the master, after privileges are dropped.  Each worker is
- * fork + fexecve of snitch-worker (a fresh address space for the process
- * that parses hostile bytes), with fixed descriptors:
- *   3  the generation's worker configuration (a sealed memfd)
- *   4  the read end of a pipe only the master can write: EOF = master gone
- *   5+ the listening sockets
- * Every other master descriptor is close-on-exec.  The master waits
- * until the child has exec'd (as posix_spawn does: a close-on-exec pipe
- * reads EOF then, or the errno of a failed fexecve), so a started
- * worker is running snitch-worker.  A worker that dies young is
- * restarted with a growing delay, so a crash loop does not become a
- * fork loop.  With `chroot`, the child raises CAP_SYS_CHROOT, the one
- * capability the master kept (privdrop.c), as an ambient capability
- * just before the exec: the worker chroots, then drops it.
+ * started by child.c (fork + fexecve of snitch-worker, a fresh address
+ * space for the process that parses hostile bytes, with the exec
+ * awaited and young deaths throttled) with fixed descriptors, as
+ * common/wconf.h defines them:
+ *   3  WCONF_FD           the generation's worker configuration (a
+ *                         sealed memfd)
+ *   4  WCONF_CTL_FD       the control socket: the master sends the
+ *                         reopened access log on it; EOF = master gone
+ *   5  WCONF_COUNTERS_FD  the generation's shared counters memfd
+ *   6  WCONF_ACCESS_FD    the access log file, when it is a file
+ *   7+ WCONF_LISTEN_FD    the listening sockets (-l says how many)
+ * With `chroot`, the worker is given CAP_SYS_CHROOT as an ambient
+ * capability (child.c): it chroots, then drops it.
+ *
+ * A generation's slots are folded into spawn_gone_totals (tally.c) when
+ * its last worker is gone; stats.c reads them, and the live slots,
+ * from here.  spawn_version() changes with anything stats.c shows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,28 +28,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <linux/capability.h>
-
 #include <bsd/sys/queue.h>
 
+#include "child.h"
 #include "clock.h"
 #include "log.h"
 #include "spawn.h"
-#include "stats.h"
+#include "tally.h"
 #include "wconf.h"
-
-#define SPAWN_YOUNG_MS		2000	/* dying sooner than this is "young" */
-#define SPAWN_DELAY_MAX_MS	60000
 
 /*
  * A configuration generation: the routes every worker of it was started
  * with, and the counters its workers write.  It lives until its last
- * worker is gone; then its counts are folded into stats' totals.
+ * worker is gone; then its counts are folded into spawn_gone_totals.
  */
 struct gen {
 	unsigned		 g_number;
@@ -65,15 +64,16 @@ struct worker {
 	pid_t			 wk_pid;	/* 0: waiting for wk_respawn_ms */
 	int			 wk_index;
 	struct gen		*wk_gen;
-	int			 wk_ctl;	/* write end of its pipe, or -1 */
+	int			 wk_ctl;	/* our end of its control socket, or -1 */
 	int			 wk_retiring;
-	uint64_t		 wk_started_ms;
-	unsigned		 wk_young_deaths;
+	struct child_throttle	 wk_throttle;
 	uint64_t		 wk_respawn_ms;
 	TAILQ_ENTRY(worker)	 wk_link;
 };
 
-static TAILQ_HEAD(, worker) spawn_workers = TAILQ_HEAD_INITIALIZER(spawn_workers);
+TAILQ_HEAD(worker_list, worker);
+static struct worker_list spawn_workers =
+    TAILQ_HEAD_INITIALIZER(spawn_workers);
 static TAILQ_HEAD(gen_list, gen) spawn_gens = TAILQ_HEAD_INITIALIZER(spawn_gens);
 static int		 spawn_exe_fd = -1;
 static int		 spawn_access_fd = -1;
@@ -83,6 +83,9 @@ static int		 spawn_syslog;
 static int		 spawn_verbose;
 static unsigned		 spawn_gen_number;
 static int		 spawn_stopping;
+static struct tally	 spawn_gone_totals;	/* generations all gone */
+static uint64_t		 spawn_restart_count;
+static uint64_t		 spawn_changes;	/* spawn_version */
 
 /* spawn_init - what every worker will be given */
 void
@@ -117,56 +120,31 @@ spawn_access_log(int fd)
 	spawn_access_fd = fd;
 }
 
-/*
- * spawn_fixed_fds - in the child: move descriptors to their fixed
- * numbers; returns where the executable's descriptor is now.
- */
-static int
-spawn_fixed_fds(struct worker *wk, int ctl_read)
-{
-	int	 src[5 + CONF_LISTEN_MAX], dst[5 + CONF_LISTEN_MAX];
-	int	 low = WCONF_LISTEN_FD + (int)spawn_nlisten;
-	size_t	 i, n = 0;
+static void	spawn_died(struct worker *, int, uint64_t);
 
-#define SPAWN_FD(from, to)	(src[n] = (from), dst[n++] = (to))
+/* spawn_exec - worker wk's program, arguments and fixed descriptors */
+static enum child_start
+spawn_exec(struct worker *wk, int ctl, int *status)
+{
+	char			 index[16], gen[16], nlisten[16];
+	char			*argv[] = { "snitch-worker", "-i", index, "-g",
+				    gen, "-l", nlisten, NULL, NULL, NULL };
+	int			 from[4 + CONF_LISTEN_MAX];
+	int			 to[4 + CONF_LISTEN_MAX];
+	struct child_exec	 ce = { "worker", spawn_exe_fd, argv, from, to,
+				    0, wk->wk_gen->g_chroot };
+	int			 argc = 7;
+	size_t			 i;
+
+#define SPAWN_FD(src, dst)	(from[ce.ce_nfds] = (src), to[ce.ce_nfds++] = (dst))
 	SPAWN_FD(wk->wk_gen->g_wconf_fd, WCONF_FD);
-	SPAWN_FD(ctl_read, WCONF_CTL_FD);
+	SPAWN_FD(ctl, WCONF_CTL_FD);
 	SPAWN_FD(wk->wk_gen->g_counters_fd, WCONF_COUNTERS_FD);
 	if (spawn_access_fd != -1)
 		SPAWN_FD(spawn_access_fd, WCONF_ACCESS_FD);
 	for (i = 0; i < spawn_nlisten; i++)
 		SPAWN_FD(spawn_listen_fds[i], WCONF_LISTEN_FD + (int)i);
-	SPAWN_FD(spawn_exe_fd, -1);	/* stays close-on-exec */
 #undef SPAWN_FD
-	/*
-	 * Any source may sit in the fixed range: first copy all of them
-	 * above it (close-on-exec copies), then dup2 into place.
-	 */
-	for (i = 0; i < n; i++)
-		if ((src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, low)) == -1)
-			_exit(127);
-	for (i = 0; i < n; i++)
-		if (dst[i] != -1 && dup2(src[i], dst[i]) == -1)
-			_exit(127);
-	return src[n - 1];
-}
-
-static void	spawn_died(struct worker *, int, uint64_t);
-
-/*
- * spawn_exec - in the child: become snitch-worker; if that fails, write
- * errno to exec_pipe for the master
- */
-static void __attribute__((noreturn))
-spawn_exec(struct worker *wk, int ctl_read, int exec_pipe)
-{
-	char		 index[16], gen[16], nlisten[16];
-	char		*argv[] = { "snitch-worker", "-i", index, "-g", gen,
-			    "-l", nlisten, NULL, NULL, NULL };
-	extern char	**environ;
-	sigset_t	 none;
-	int		 argc = 7, exe, err;
-
 	snprintf(index, sizeof(index), "%d", wk->wk_index);
 	snprintf(gen, sizeof(gen), "%u", wk->wk_gen->g_number);
 	snprintf(nlisten, sizeof(nlisten), "%zu", spawn_nlisten);
@@ -174,89 +152,38 @@ spawn_exec(struct worker *wk, int ctl_read, int exec_pipe)
 		argv[argc++] = "-s";
 	if (spawn_verbose)
 		argv[argc++] = "-v";
-	/* Above the fixed range, where spawn_fixed_fds cannot overwrite it. */
-	exec_pipe = fcntl(exec_pipe, F_DUPFD_CLOEXEC, WCONF_LISTEN_FD +
-	    (int)spawn_nlisten);
-	exe = spawn_fixed_fds(wk, ctl_read);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Ambient: the one way a capability survives an exec unprivileged. */
-	if (!wk->wk_gen->g_chroot || prctl(PR_CAP_AMBIENT,
-	    PR_CAP_AMBIENT_RAISE, CAP_SYS_CHROOT, 0, 0) == 0)
-		fexecve(exe, argv, environ);
-	err = errno;
-	log_warn("worker %d: exec snitch-worker", wk->wk_index);
-	(void)!write(exec_pipe, &err, sizeof(err));
-	_exit(127);
-}
-
-/*
- * spawn_wait_exec - in the master: wait until the child pid exec'd (EOF)
- * or failed to (its errno); a failure is reaped at once and handled as
- * a death, so the worker is retried after its delay
- */
-static void
-spawn_wait_exec(struct worker *wk, int exec_pipe, uint64_t now_ms)
-{
-	ssize_t	n;
-	int	err, status;
-
-	while ((n = read(exec_pipe, &err, sizeof(err))) == -1 && errno == EINTR)
-		continue;
-	close(exec_pipe);
-	if (n != (ssize_t)sizeof(err))
-		return;
-	while (waitpid(wk->wk_pid, &status, 0) == -1 && errno == EINTR)
-		continue;
-	spawn_died(wk, status, now_ms);
+	return child_start(&ce, &wk->wk_pid, status);
 }
 
 /* spawn_start - fork and exec one worker; on failure, retry later */
 static void
 spawn_start(struct worker *wk, uint64_t now_ms)
 {
-	int	ctl[2] = { -1, -1 }, exec_pipe[2];
-	pid_t	pid;
+	enum child_start	started;
+	int			ctl, child_ctl_end, status;
 
-	/* The worker's end cannot send: the master never reads it. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) == -1 ||
-	    shutdown(ctl[0], SHUT_WR) == -1) {
+	if (child_ctl(&ctl, &child_ctl_end) == -1) {
 		log_warn("worker %d: control socket", wk->wk_index);
-		if (ctl[0] != -1) {
-			close(ctl[0]);
-			close(ctl[1]);
-		}
 		wk->wk_respawn_ms = now_ms + 1000;
 		return;
 	}
-	if (pipe2(exec_pipe, O_CLOEXEC) == -1) {
-		log_warn("worker %d: pipe", wk->wk_index);
-		close(ctl[0]);
-		close(ctl[1]);
-		wk->wk_respawn_ms = now_ms + 1000;
-		return;
-	}
-	if ((pid = fork()) == -1) {
+	if ((started = spawn_exec(wk, child_ctl_end, &status)) ==
+	    CHILD_NOT_FORKED) {
 		log_warn("worker %d: fork", wk->wk_index);
-		close(ctl[0]);
-		close(ctl[1]);
-		close(exec_pipe[0]);
-		close(exec_pipe[1]);
+		close(ctl);
+		close(child_ctl_end);
+		wk->wk_pid = 0;
 		wk->wk_respawn_ms = now_ms + 1000;
 		return;
 	}
-	if (pid == 0) {
-		log_forked();
-		spawn_exec(wk, ctl[0], exec_pipe[1]);
-	}
-	close(ctl[0]);
-	close(exec_pipe[1]);
-	wk->wk_pid = pid;
-	wk->wk_ctl = ctl[1];
-	wk->wk_started_ms = now_ms;
+	close(child_ctl_end);
+	wk->wk_ctl = ctl;
+	wk->wk_throttle.ct_started_ms = now_ms;
 	log_debug("%s: worker %d gen %u is pid %ld", __func__, wk->wk_index,
-	    wk->wk_gen->g_number, (long)pid);
-	spawn_wait_exec(wk, exec_pipe[0], now_ms);
+	    wk->wk_gen->g_number, (long)wk->wk_pid);
+	/* Handled as a death: the worker is retried after its delay. */
+	if (started == CHILD_EXEC_FAILED)
+		spawn_died(wk, status, now_ms);
 }
 
 /* spawn_wconf - the sealed memfd holding a generation's configuration */
@@ -324,6 +251,7 @@ spawn_gen_new(const struct conf *cf)
 	if (g->g_counters == MAP_FAILED)
 		goto fail;
 	g->g_number = ++spawn_gen_number;
+	spawn_changes++;
 	TAILQ_INSERT_TAIL(&spawn_gens, g, g_link);
 	return g;
 fail:
@@ -340,10 +268,13 @@ spawn_gen_unref(struct gen *g)
 	if (--g->g_refs > 0 || g == TAILQ_LAST(&spawn_gens, gen_list))
 		return;
 	for (i = 0; i < g->g_nworkers; i++)
-		stats_retired(counters_slot(g->g_counters, g->g_nbackends, i),
-		    g->g_nbackends, g->g_backends);
+		if (tally_add(&spawn_gone_totals, counters_slot(g->g_counters,
+		    g->g_nbackends, i), g->g_nbackends, g->g_backends, 1) == -1)
+			log_warn("%s: generation %u: a backend's counts are "
+			    "lost", __func__, g->g_number);
 	TAILQ_REMOVE(&spawn_gens, g, g_link);
 	spawn_gen_free(g);
+	spawn_changes++;
 }
 
 /*
@@ -369,20 +300,61 @@ spawn_forget(struct worker *wk)
 	free(wk);
 }
 
+/* spawn_fresh_free - free the workers of list, never started */
+static void
+spawn_fresh_free(struct worker_list *list)
+{
+	struct worker	*wk;
+
+	while ((wk = TAILQ_FIRST(list)) != NULL) {
+		TAILQ_REMOVE(list, wk, wk_link);
+		free(wk);
+	}
+}
+
+/*
+ * spawn_fresh - n workers, not started, in list; 0, or -1 (ENOMEM)
+ * with list empty.  Made before anything changes: a reload that runs
+ * out of memory keeps the running generation.
+ */
+static int
+spawn_fresh(struct worker_list *list, int n)
+{
+	struct worker	*wk;
+	int		 i;
+
+	TAILQ_INIT(list);
+	for (i = 0; i < n; i++) {
+		if ((wk = calloc(1, sizeof(*wk))) == NULL) {
+			spawn_fresh_free(list);
+			return -1;
+		}
+		wk->wk_index = i;
+		wk->wk_ctl = -1;
+		TAILQ_INSERT_TAIL(list, wk, wk_link);
+	}
+	return 0;
+}
+
 /*
  * spawn_generation - start cf_workers workers with cf's routes, then
- * retire the previous generation; 0, or -1 with nothing changed.
+ * retire the previous generation; 0, or -1 with errno and nothing
+ * changed.
  */
 int
 spawn_generation(const struct conf *cf)
 {
-	struct worker	*wk, *next;
-	struct gen	*g, *old = TAILQ_LAST(&spawn_gens, gen_list);
-	uint64_t	 now = clock_ms();
-	int		 i;
+	struct worker_list	 fresh;
+	struct worker		*wk, *next;
+	struct gen		*g, *old = TAILQ_LAST(&spawn_gens, gen_list);
+	uint64_t		 now = clock_ms();
 
-	if ((g = spawn_gen_new(cf)) == NULL)
+	if (spawn_fresh(&fresh, cf->cf_workers) == -1)
 		return -1;
+	if ((g = spawn_gen_new(cf)) == NULL) {
+		spawn_fresh_free(&fresh);
+		return -1;
+	}
 	/* Held while its workers go, so it is folded away exactly once. */
 	if (old != NULL)
 		old->g_refs++;
@@ -394,12 +366,9 @@ spawn_generation(const struct conf *cf)
 	}
 	if (old != NULL)
 		spawn_gen_unref(old);
-	for (i = 0; i < cf->cf_workers; i++) {
-		if ((wk = calloc(1, sizeof(*wk))) == NULL)
-			fatal("%s: calloc", __func__);
-		wk->wk_index = i;
+	while ((wk = TAILQ_FIRST(&fresh)) != NULL) {
+		TAILQ_REMOVE(&fresh, wk, wk_link);
 		wk->wk_gen = g;
-		wk->wk_ctl = -1;
 		g->g_refs++;
 		TAILQ_INSERT_TAIL(&spawn_workers, wk, wk_link);
 		spawn_start(wk, now);
@@ -412,60 +381,39 @@ static void
 spawn_died(struct worker *wk, int status, uint64_t now_ms)
 {
 	char		 how[160];
-	uint64_t	 delay = 0;
+	uint64_t	 delay;
 
-	/* SIGSYS is what seccomp's kill sends: say what it means. */
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-		snprintf(how, sizeof(how), "was killed by its sandbox (signal "
-		    "%d, SIGSYS) for making a forbidden system call",
-		    WTERMSIG(status));
-	else if (WIFSIGNALED(status))
-		snprintf(how, sizeof(how), "killed by signal %d (%s)",
-		    WTERMSIG(status), strsignal(WTERMSIG(status)));
-	else
-		snprintf(how, sizeof(how), "exited with status %d",
-		    WEXITSTATUS(status));
+	child_how(status, how, sizeof(how));
 	if (wk->wk_retiring || spawn_stopping) {
 		log_debug("%s: worker %d gen %u pid %ld %s", __func__,
 		    wk->wk_index, wk->wk_gen->g_number, (long)wk->wk_pid, how);
 		spawn_forget(wk);
 		return;
 	}
-	/* Once is an accident, restarted at once; again is a crash loop. */
-	if (now_ms - wk->wk_started_ms < SPAWN_YOUNG_MS) {
-		wk->wk_young_deaths++;
-		if (wk->wk_young_deaths > 1)
-			delay = 1000ULL << (wk->wk_young_deaths < 8 ?
-			    wk->wk_young_deaths - 2 : 6);
-		if (delay > SPAWN_DELAY_MAX_MS)
-			delay = SPAWN_DELAY_MAX_MS;
-	} else
-		wk->wk_young_deaths = 0;
-	stats_restarted();
+	delay = child_delay(&wk->wk_throttle, now_ms);
+	spawn_restart_count++;
+	spawn_changes++;
 	log_warnx("worker %d (pid %ld) %s; restarting it %s%.1fs", wk->wk_index,
 	    (long)wk->wk_pid, how, delay ? "in " : "now, after ", delay ?
-	    delay / 1000.0 : (now_ms - wk->wk_started_ms) / 1000.0);
+	    delay / 1000.0 : (now_ms - wk->wk_throttle.ct_started_ms) / 1000.0);
 	close(wk->wk_ctl);
 	wk->wk_ctl = -1;
 	wk->wk_pid = 0;
 	wk->wk_respawn_ms = now_ms + delay;
 }
 
-/* spawn_reap - collect every worker that exited */
-void
-spawn_reap(uint64_t now_ms)
+/* spawn_exited - pid ended with status: 1 if it was a worker */
+int
+spawn_exited(pid_t pid, int status, uint64_t now_ms)
 {
 	struct worker	*wk;
-	pid_t		 pid;
-	int		 status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		TAILQ_FOREACH(wk, &spawn_workers, wk_link)
-			if (wk->wk_pid == pid)
-				break;
-		if (wk != NULL)
+	TAILQ_FOREACH(wk, &spawn_workers, wk_link)
+		if (wk->wk_pid == pid) {
 			spawn_died(wk, status, now_ms);
-	}
+			return 1;
+		}
+	return 0;
 }
 
 /* spawn_due - restart workers whose delay is over; ms to the next, or -1 */
@@ -552,18 +500,37 @@ spawn_current_gen(void)
 }
 
 /*
- * spawn_counters - call fn on every live worker slot of every generation,
- * with the slot's worker index
+ * spawn_live - call fn on every running generation: its number, its
+ * counters memfd, how many workers and backends, the backends' names
  */
 void
-spawn_counters(void (*fn)(void *, size_t, const struct counters_worker *,
-    size_t, const struct wconf_backend *), void *arg)
+spawn_live(void (*fn)(void *, unsigned, int, size_t, size_t,
+    const struct wconf_backend *), void *arg)
 {
 	struct gen	*g;
-	size_t		 i;
 
 	TAILQ_FOREACH(g, &spawn_gens, g_link)
-		for (i = 0; i < g->g_nworkers; i++)
-			fn(arg, i, counters_slot(g->g_counters, g->g_nbackends,
-			    i), g->g_nbackends, g->g_backends);
+		fn(arg, g->g_number, g->g_counters_fd, g->g_nworkers,
+		    g->g_nbackends, g->g_backends);
+}
+
+/* spawn_gone - the totals of the generations whose workers are all gone */
+const struct tally *
+spawn_gone(void)
+{
+	return &spawn_gone_totals;
+}
+
+/* spawn_restarts - how many workers died and were restarted */
+uint64_t
+spawn_restarts(void)
+{
+	return spawn_restart_count;
+}
+
+/* spawn_version - changes whenever a generation or a restart count does */
+uint64_t
+spawn_version(void)
+{
+	return spawn_changes;
 }

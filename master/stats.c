@@ -1,177 +1,66 @@
 /*
- * stats.c - the counters summed over workers and generations, served on
- * the stats socket as Prometheus metrics (HTTP GET /metrics) and as a
- * table for `snitch -s`, which asks with the line "summary".
+ * stats.c - the stats process, seen from the master: bind its socket,
+ * start snitch-stats and restart it when it dies, push it snapshots.
  *
- * Runs in the master, unprivileged, reading the workers' counter slots;
- * it never touches the workers' hot path.  Counts of generations whose
- * workers are all gone are folded into totals here, so figures never go
- * back across reloads and restarts.  A connection a dead worker held is
- * counted as lost.  The socket (a Unix socket readable by root and
- * `user` only, or a TCP address) is bound as root, before the privilege
- * drop.
+ * The master never reads a byte a stats client sends: snitch-stats
+ * (stats/) answers GET /metrics and `snitch -s`, in a process of its
+ * own, unprivileged and sandboxed.  Its descriptors (snapshot.h):
+ *   3  SNAPSHOT_LISTEN_FD  the stats socket, bound here as root before
+ *                          the privilege drop (a Unix socket, mode 0660
+ *                          owned by `user`, or a TCP address)
+ *   4  SNAPSHOT_CTL_FD     a control socket it cannot send on: the
+ *                          master's snapshots; EOF tells it to exit
+ * It is started after the drop (child.c): it gets no capability, not
+ * even the CAP_SYS_CHROOT workers get with `chroot`.  When it dies it
+ * is restarted like a worker, with the same delays for young deaths
+ * (child_delay), and is sent a snapshot at once.
  *
- * The master serves one stats client at a time, in its own loop: each
- * client gets STATS_IO_MS to send its request and STATS_IO_MS to take
- * the answer, whatever it does, and a request of more than STATS_REQ_MAX
- * bytes is refused, so no client holds the master longer than that.
+ * Push, don't pull: whenever what it shows changes (spawn_version: a
+ * generation started or folded away, a worker restarted; a reload's
+ * outcome), the master sends a whole new snapshot (snapshot.c): the
+ * totals of gone generations, the restart count, the generation and
+ * reload figures, and one read-only descriptor of each running
+ * generation's counters, which snitch-stats adds up at each request.
+ * The send never blocks: a snapshot snitch-stats has no room for yet
+ * is sent again, newer, STATS_RETRY_MS later.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <bsd/string.h>
-
-#include "clock.h"
+#include "child.h"
 #include "log.h"
+#include "snapshot.h"
 #include "spawn.h"
 #include "stats.h"
 
-#define STATS_IO_MS	200	/* to send the request, and to take the answer */
-#define STATS_REQ_MAX	2048	/* a request line and headers */
-#define STATS_QUERY_S	5	/* snitch -s gives up after this */
-#define STATS_SUMMARY	"summary\n"	/* what snitch -s asks */
+#define STATS_RETRY_MS	100	/* a push that did not go through */
 
-struct stats_backend {
-	char			sb_name[WCONF_NAME_MAX + 1];
-	struct counters_backend	sb_counts;
-};
-
-struct stats_sum {
-	struct counters_worker	 ss_w;		/* its backends: ss_backends */
-	uint64_t		 ss_lost;	/* held by a worker that died */
-	struct stats_backend	*ss_backends;
-	size_t			 ss_nbackends;
-	uint64_t		*ss_pending;	/* by worker index, live ones */
-	size_t			 ss_nworkers;
-};
-
-static struct stats_sum	stats_gone;	/* of generations no longer running */
-static uint64_t		stats_restarts;
-static int		stats_reload_ok = 1;	/* the last load of the file */
-static time_t		stats_reload_time;	/* when it was; 0: not yet */
-
-/*
- * stats_kind - "backend" or "tenant", and the name without its
- * WCONF_TENANT_PREFIX (a backend name has no ':', so no clash)
- */
-static const char *
-stats_kind(const char *counted, const char **name)
-{
-	size_t	plen = strlen(WCONF_TENANT_PREFIX);
-
-	if (strncmp(counted, WCONF_TENANT_PREFIX, plen) == 0) {
-		*name = counted + plen;
-		return "tenant";
-	}
-	*name = counted;
-	return "backend";
-}
-
-/* stats_backend - the totals of the backend called name in sum */
-static struct counters_backend *
-stats_backend(struct stats_sum *sum, const char *name)
-{
-	struct stats_backend	*sb;
-	size_t			 i;
-
-	for (i = 0; i < sum->ss_nbackends; i++)
-		if (strcmp(sum->ss_backends[i].sb_name, name) == 0)
-			return &sum->ss_backends[i].sb_counts;
-	sb = reallocarray(sum->ss_backends, sum->ss_nbackends + 1, sizeof(*sb));
-	if (sb == NULL)
-		return NULL;
-	sum->ss_backends = sb;
-	sb += sum->ss_nbackends++;
-	memset(sb, 0, sizeof(*sb));
-	strcpy(sb->sb_name, name);
-	return &sb->sb_counts;
-}
-
-/* stats_add - add one worker slot to sum; a dead one's pending is lost */
-static void
-stats_add(struct stats_sum *sum, const struct counters_worker *cw,
-    size_t nbackends, const struct wconf_backend *backends, int dead)
-{
-	struct counters_backend	*cb;
-	size_t			 i;
-	uint64_t		 pending = COUNTERS_GET(cw->cw_pending);
-
-	sum->ss_w.cw_accepted += COUNTERS_GET(cw->cw_accepted);
-	sum->ss_w.cw_handoff += COUNTERS_GET(cw->cw_handoff);
-	for (i = 0; i < COUNTERS_ALERTS; i++)
-		sum->ss_w.cw_alert[i] += COUNTERS_GET(cw->cw_alert[i]);
-	sum->ss_w.cw_not_tls += COUNTERS_GET(cw->cw_not_tls);
-	sum->ss_w.cw_timeout += COUNTERS_GET(cw->cw_timeout);
-	sum->ss_w.cw_client_gone += COUNTERS_GET(cw->cw_client_gone);
-	sum->ss_w.cw_error += COUNTERS_GET(cw->cw_error);
-	sum->ss_lost += COUNTERS_GET(cw->cw_lost) + (dead ? pending : 0);
-	sum->ss_w.cw_pending += dead ? 0 : pending;
-	for (i = 0; i < COUNTERS_FAILS; i++)
-		sum->ss_w.cw_fail[i] += COUNTERS_GET(cw->cw_fail[i]);
-	for (i = 0; i < COUNTERS_PEEK_BUCKETS; i++)
-		sum->ss_w.cw_peek_ms[i] += COUNTERS_GET(cw->cw_peek_ms[i]);
-	sum->ss_w.cw_peek_ms_sum += COUNTERS_GET(cw->cw_peek_ms_sum);
-	for (i = 0; i < COUNTERS_HELLO_BUCKETS; i++)
-		sum->ss_w.cw_hello_bytes[i] +=
-		    COUNTERS_GET(cw->cw_hello_bytes[i]);
-	sum->ss_w.cw_hello_bytes_sum += COUNTERS_GET(cw->cw_hello_bytes_sum);
-	for (i = 0; i < nbackends; i++) {
-		if ((cb = stats_backend(sum, backends[i].wb_name)) == NULL)
-			continue;
-		cb->cb_handoff += COUNTERS_GET(cw->cw_backends[i].cb_handoff);
-		cb->cb_fallback += COUNTERS_GET(cw->cw_backends[i].cb_fallback);
-		cb->cb_down += COUNTERS_GET(cw->cw_backends[i].cb_down);
-		cb->cb_busy += COUNTERS_GET(cw->cw_backends[i].cb_busy);
-		cb->cb_errors += COUNTERS_GET(cw->cw_backends[i].cb_errors);
-	}
-}
-
-/* stats_add_live - spawn_counters callback: a running generation's slot */
-static void
-stats_add_live(void *arg, size_t index, const struct counters_worker *cw,
-    size_t nbackends, const struct wconf_backend *backends)
-{
-	struct stats_sum	*sum = arg;
-	uint64_t		*grown;
-
-	stats_add(sum, cw, nbackends, backends, 0);
-	/* During a reload two generations have a worker of this index. */
-	if (index >= sum->ss_nworkers) {
-		if ((grown = reallocarray(sum->ss_pending, index + 1,
-		    sizeof(*grown))) == NULL)
-			return;
-		memset(grown + sum->ss_nworkers, 0,
-		    (index + 1 - sum->ss_nworkers) * sizeof(*grown));
-		sum->ss_pending = grown;
-		sum->ss_nworkers = index + 1;
-	}
-	sum->ss_pending[index] += COUNTERS_GET(cw->cw_pending);
-}
-
-/* stats_retired - fold the slot of a generation that is gone */
-void
-stats_retired(const struct counters_worker *cw, size_t nbackends,
-    const struct wconf_backend *backends)
-{
-	stats_add(&stats_gone, cw, nbackends, backends, 1);
-}
-
-/* stats_restarted - a worker died and is being restarted */
-void
-stats_restarted(void)
-{
-	stats_restarts++;
-}
+static int			 stats_exe = -1;	/* snitch-stats */
+static int			 stats_listen_fd = -1;
+static int			 stats_syslog;
+static int			 stats_verbose;
+static pid_t			 stats_pid;	/* 0: not running */
+static int			 stats_ctl = -1;	/* our end */
+static struct child_throttle	 stats_throttle;
+static uint64_t			 stats_respawn_ms;
+static int			 stats_stopping;
+static int			 stats_dirty = 1;	/* a push is due */
+static uint64_t			 stats_pushed;	/* spawn_version then */
+static uint64_t			 stats_retry_ms;
+static int			 stats_reload_ok = 1;	/* the last load of the file */
+static time_t			 stats_reload_time;	/* when it was; 0: not yet */
 
 /* stats_reloaded - the configuration was loaded (at start, on SIGHUP) */
 void
@@ -179,272 +68,7 @@ stats_reloaded(int ok)
 {
 	stats_reload_ok = ok;
 	stats_reload_time = time(NULL);
-}
-
-/* stats_collect - the totals now: gone generations plus the live slots */
-static void
-stats_collect(struct stats_sum *sum)
-{
-	size_t	i;
-
-	*sum = stats_gone;
-	/* Copy the backends: adding the live slots must not touch totals. */
-	sum->ss_backends = NULL;
-	sum->ss_nbackends = 0;
-	sum->ss_pending = NULL;
-	sum->ss_nworkers = 0;
-	for (i = 0; i < stats_gone.ss_nbackends; i++) {
-		struct counters_backend *cb = stats_backend(sum,
-		    stats_gone.ss_backends[i].sb_name);
-		if (cb != NULL)
-			*cb = stats_gone.ss_backends[i].sb_counts;
-	}
-	spawn_counters(stats_add_live, sum);
-}
-
-/* stats_release - what stats_collect allocated */
-static void
-stats_release(struct stats_sum *sum)
-{
-	free(sum->ss_backends);
-	free(sum->ss_pending);
-}
-
-/* stats_histogram_line - one histogram for a person: cumulative counts */
-static void
-stats_histogram_line(FILE *f, const char *name, const uint64_t *buckets,
-    size_t nbuckets, const unsigned *bounds, double scale, double sum)
-{
-	uint64_t	total = 0;
-	size_t		i;
-
-	for (i = 0; i < nbuckets; i++)
-		total += buckets[i];
-	fprintf(f, "%s count %llu sum %g", name, (unsigned long long)total,
-	    sum);
-	total = 0;
-	for (i = 0; i < nbuckets; i++) {
-		total += buckets[i];
-		if (i + 1 < nbuckets)
-			fprintf(f, " <=%g %llu", bounds[i] * scale,
-			    (unsigned long long)total);
-		else
-			fprintf(f, " +Inf %llu", (unsigned long long)total);
-	}
-	fputc('\n', f);
-}
-
-/* stats_summary - every figure for snitch -s, one "key value..." line each */
-static void
-stats_summary(FILE *f, const struct stats_sum *sum)
-{
-	char		when[32] = "never";
-	struct tm	tm;
-	size_t		i;
-
-	fprintf(f, "generation %u\nworker_restarts %llu\n",
-	    spawn_current_gen(), (unsigned long long)stats_restarts);
-	fprintf(f, "accepted %llu\nhandoff %llu\n",
-	    (unsigned long long)sum->ss_w.cw_accepted,
-	    (unsigned long long)sum->ss_w.cw_handoff);
-	for (i = 0; i < COUNTERS_ALERTS; i++)
-		fprintf(f, "alert_%u %llu\n", counters_alert_code((int)i),
-		    (unsigned long long)sum->ss_w.cw_alert[i]);
-	fprintf(f, "not_tls %llu\ntimeout %llu\nclient_gone %llu\nerror %llu\n"
-	    "lost %llu\npending %llu\n",
-	    (unsigned long long)sum->ss_w.cw_not_tls,
-	    (unsigned long long)sum->ss_w.cw_timeout,
-	    (unsigned long long)sum->ss_w.cw_client_gone,
-	    (unsigned long long)sum->ss_w.cw_error,
-	    (unsigned long long)sum->ss_lost,
-	    (unsigned long long)sum->ss_w.cw_pending);
-	for (i = 0; i < sum->ss_nbackends; i++) {
-		const struct counters_backend *cb = &sum->ss_backends[i].sb_counts;
-		const char *kind, *bname;
-
-		kind = stats_kind(sum->ss_backends[i].sb_name, &bname);
-		fprintf(f, "%s %s handoff %llu fallback %llu down %llu "
-		    "busy %llu errors %llu\n", kind, bname,
-		    (unsigned long long)cb->cb_handoff,
-		    (unsigned long long)cb->cb_fallback,
-		    (unsigned long long)cb->cb_down,
-		    (unsigned long long)cb->cb_busy,
-		    (unsigned long long)cb->cb_errors);
-	}
-	for (i = 0; i < sum->ss_nworkers; i++)
-		fprintf(f, "worker %zu pending %llu\n", i,
-		    (unsigned long long)sum->ss_pending[i]);
-	fprintf(f, "handoff_failures");
-	for (i = 0; i < COUNTERS_FAILS; i++)
-		fprintf(f, " %s %llu", counters_fail_name((int)i),
-		    (unsigned long long)sum->ss_w.cw_fail[i]);
-	fputc('\n', f);
-	if (stats_reload_time != 0 &&
-	    gmtime_r(&stats_reload_time, &tm) != NULL)
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(f, "last_reload %s %s\n", stats_reload_ok ? "ok" : "failed",
-	    when);
-	stats_histogram_line(f, "peek_seconds", sum->ss_w.cw_peek_ms,
-	    COUNTERS_PEEK_BUCKETS, counters_peek_bounds(), 0.001,
-	    sum->ss_w.cw_peek_ms_sum / 1000.0);
-	stats_histogram_line(f, "hello_bytes", sum->ss_w.cw_hello_bytes,
-	    COUNTERS_HELLO_BUCKETS, counters_hello_bounds(), 1,
-	    (double)sum->ss_w.cw_hello_bytes_sum);
-}
-
-/* stats_family - the HELP and TYPE lines of a metric */
-static void
-stats_family(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* stats_prom_histogram - a histogram: cumulative buckets, sum, count */
-static void
-stats_prom_histogram(FILE *f, const char *name, const char *help,
-    const uint64_t *buckets, size_t nbuckets, const unsigned *bounds,
-    double scale, double sum)
-{
-	uint64_t	total = 0;
-	size_t		i;
-
-	stats_family(f, name, "histogram", help);
-	for (i = 0; i < nbuckets; i++) {
-		total += buckets[i];
-		if (i + 1 < nbuckets)
-			fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name,
-			    bounds[i] * scale, (unsigned long long)total);
-		else
-			fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name,
-			    (unsigned long long)total);
-	}
-	fprintf(f, "%s_sum %.3f\n%s_count %llu\n", name, sum, name,
-	    (unsigned long long)total);
-}
-
-/* stats_prom_backends - one per-backend (and per-tenant) counter family */
-static void
-stats_prom_backends(FILE *f, const struct stats_sum *sum, const char *name,
-    const char *help, size_t offset)
-{
-	const char	*bname, *kind;
-	size_t		 i;
-
-	stats_family(f, name, "counter", help);
-	for (i = 0; i < sum->ss_nbackends; i++) {
-		kind = stats_kind(sum->ss_backends[i].sb_name, &bname);
-		fprintf(f, "%s{%s=\"%s\"} %llu\n", name, kind, bname,
-		    (unsigned long long)*(const uint64_t *)((const char *)
-		    &sum->ss_backends[i].sb_counts + offset));
-	}
-}
-
-/*
- * stats_metrics - the Prometheus text exposition format, version 0.0.4.
- * Backend names are letters, digits and "_.-": no label escaping needed.
- */
-static void
-stats_metrics(FILE *f, const struct stats_sum *sum)
-{
-	const struct counters_worker	*w = &sum->ss_w;
-	const char			*name = "snitch_connections_total";
-	size_t				 i;
-
-	stats_family(f, "snitch_connections_accepted_total", "counter",
-	    "Connections the workers accepted.");
-	fprintf(f, "snitch_connections_accepted_total %llu\n",
-	    (unsigned long long)w->cw_accepted);
-	stats_family(f, name, "counter", "Accepted connections by how they "
-	    "ended; lost: held by a worker that was killed.");
-	fprintf(f, "%s{outcome=\"handoff\"} %llu\n", name,
-	    (unsigned long long)w->cw_handoff);
-	for (i = 0; i < COUNTERS_ALERTS; i++)
-		fprintf(f, "%s{outcome=\"alert\",alert=\"%u\"} %llu\n", name,
-		    counters_alert_code((int)i),
-		    (unsigned long long)w->cw_alert[i]);
-	fprintf(f, "%s{outcome=\"not_tls\"} %llu\n"
-	    "%s{outcome=\"timeout\"} %llu\n"
-	    "%s{outcome=\"client_gone\"} %llu\n"
-	    "%s{outcome=\"error\"} %llu\n"
-	    "%s{outcome=\"lost\"} %llu\n",
-	    name, (unsigned long long)w->cw_not_tls,
-	    name, (unsigned long long)w->cw_timeout,
-	    name, (unsigned long long)w->cw_client_gone,
-	    name, (unsigned long long)w->cw_error,
-	    name, (unsigned long long)sum->ss_lost);
-	stats_family(f, "snitch_connections_pending", "gauge", "Connections "
-	    "a worker holds now: peeking, or waiting for a busy backend.");
-	for (i = 0; i < sum->ss_nworkers; i++)
-		fprintf(f, "snitch_connections_pending{worker=\"%zu\"} %llu\n",
-		    i, (unsigned long long)sum->ss_pending[i]);
-	stats_prom_backends(f, sum, "snitch_backend_handoffs_total",
-	    "Connections handed to the backend.",
-	    offsetof(struct counters_backend, cb_handoff));
-	stats_prom_backends(f, sum, "snitch_backend_fallbacks_total",
-	    "Of those, handed to it as another backend's fallback.",
-	    offsetof(struct counters_backend, cb_fallback));
-	stats_prom_backends(f, sum, "snitch_backend_down_total",
-	    "Connections refused (alert 80): the backend was down, no "
-	    "fallback took them.", offsetof(struct counters_backend, cb_down));
-	stats_prom_backends(f, sum, "snitch_backend_busy_total",
-	    "Connections refused (alert 80): the backend was busy for "
-	    "handoff_timeout.", offsetof(struct counters_backend, cb_busy));
-	stats_prom_backends(f, sum, "snitch_backend_errors_total",
-	    "Failed connects to the backend and channels lost.",
-	    offsetof(struct counters_backend, cb_errors));
-	stats_family(f, "snitch_handoff_failures_total", "counter",
-	    "Failed handoff attempts by cause (a retried connection counts "
-	    "each attempt).");
-	for (i = 0; i < COUNTERS_FAILS; i++)
-		fprintf(f, "snitch_handoff_failures_total{cause=\"%s\"} %llu\n",
-		    counters_fail_name((int)i),
-		    (unsigned long long)w->cw_fail[i]);
-	stats_family(f, "snitch_worker_restarts_total", "counter",
-	    "Workers that died and were restarted.");
-	fprintf(f, "snitch_worker_restarts_total %llu\n",
-	    (unsigned long long)stats_restarts);
-	stats_family(f, "snitch_config_generation", "gauge",
-	    "The configuration generation being served (1 at start, one "
-	    "more per successful reload).");
-	fprintf(f, "snitch_config_generation %u\n", spawn_current_gen());
-	stats_family(f, "snitch_config_last_reload_successful", "gauge",
-	    "1 when the last load of the configuration (start or SIGHUP) "
-	    "succeeded, 0 when it failed.");
-	fprintf(f, "snitch_config_last_reload_successful %d\n",
-	    stats_reload_ok);
-	stats_family(f, "snitch_config_last_reload_timestamp_seconds", "gauge",
-	    "When the configuration was last loaded or failed to load, in "
-	    "seconds since the epoch.");
-	fprintf(f, "snitch_config_last_reload_timestamp_seconds %lld\n",
-	    (long long)stats_reload_time);
-	stats_prom_histogram(f, "snitch_peek_duration_seconds", "Time from "
-	    "accept to outcome, on the workers' coarse clock (ms steps).",
-	    w->cw_peek_ms, COUNTERS_PEEK_BUCKETS, counters_peek_bounds(),
-	    0.001, w->cw_peek_ms_sum / 1000.0);
-	stats_prom_histogram(f, "snitch_client_hello_size_bytes", "Bytes of "
-	    "each complete ClientHello that was routed, record headers "
-	    "included.", w->cw_hello_bytes, COUNTERS_HELLO_BUCKETS,
-	    counters_hello_bounds(), 1, (double)w->cw_hello_bytes_sum);
-}
-
-/* stats_text - the figures, rendered by fn; NULL when out of memory */
-static char *
-stats_text(void (*fn)(FILE *, const struct stats_sum *), size_t *len)
-{
-	struct stats_sum	 sum;
-	char			*text = NULL;
-	FILE			*f;
-
-	stats_collect(&sum);
-	if ((f = open_memstream(&text, len)) != NULL) {
-		fn(f, &sum);
-		if (fclose(f) != 0) {
-			free(text);
-			text = NULL;
-		}
-	}
-	stats_release(&sum);
-	return text;
+	stats_dirty = 1;
 }
 
 /* stats_listen_unix - the stats Unix socket, mode 0660, owned by user */
@@ -501,220 +125,218 @@ stats_listen(const struct conf *cf)
 	return stats_listen_unix(cf->cf_stats, cf->cf_user);
 }
 
-/* stats_wait - wait for fd to be ready, until deadline (clock_ms) */
-static int
-stats_wait(int fd, short events, uint64_t deadline)
-{
-	struct pollfd	pfd = { .fd = fd, .events = events };
-	uint64_t	now = clock_ms();
-
-	if (now >= deadline)
-		return -1;
-	return poll(&pfd, 1, (int)(deadline - now)) == 1 ? 0 : -1;
-}
-
-/*
- * stats_read - the request: "summary\n", or an HTTP request up to the
- * blank line after its headers.  Its length; 0 when the client closed or
- * was too slow, -1 when it is longer than size - 1.
- */
-static ssize_t
-stats_read(int fd, char *req, size_t size)
-{
-	uint64_t	deadline = clock_ms() + STATS_IO_MS;
-	size_t		len = 0;
-	ssize_t		n;
-
-	for (;;) {
-		req[len] = '\0';
-		if (strcmp(req, STATS_SUMMARY) == 0 ||
-		    strstr(req, "\r\n\r\n") != NULL ||
-		    strstr(req, "\n\n") != NULL)
-			return (ssize_t)len;
-		if (len == size - 1)
-			return -1;
-		if (stats_wait(fd, POLLIN, deadline) == -1)
-			return 0;
-		n = recv(fd, req + len, size - 1 - len, MSG_DONTWAIT);
-		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
-			return 0;
-		if (n > 0)
-			len += (size_t)n;
-	}
-}
-
-/*
- * stats_route - what to answer a request: its HTTP status (200 with
- * *fn set, or an error), or 0 for snitch -s.
- */
-static int
-stats_route(char *req, void (**fn)(FILE *, const struct stats_sum *))
-{
-	char	*method, *target, *version, *save = NULL;
-
-	if (strcmp(req, STATS_SUMMARY) == 0) {
-		*fn = stats_summary;
-		return 0;
-	}
-	req[strcspn(req, "\r\n")] = '\0';
-	method = strtok_r(req, " ", &save);
-	target = strtok_r(NULL, " ", &save);
-	version = strtok_r(NULL, " ", &save);
-	if (method == NULL || target == NULL || version == NULL ||
-	    strtok_r(NULL, " ", &save) != NULL ||
-	    strncmp(version, "HTTP/1.", 7) != 0)
-		return 400;
-	target[strcspn(target, "?")] = '\0';
-	if (strcmp(method, "GET") != 0 || strcmp(target, "/metrics") != 0)
-		return 404;
-	*fn = stats_metrics;
-	return 200;
-}
-
-/* stats_reason - the reason phrase of the statuses answered here */
-static const char *
-stats_reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 404: return "Not Found";
-	case 431: return "Request Header Fields Too Large";
-	default: return "Bad Request";
-	}
-}
-
-/* stats_write - send all of text, within STATS_IO_MS in all */
-static void
-stats_write(int fd, const char *text, size_t len)
-{
-	uint64_t	deadline = clock_ms() + STATS_IO_MS;
-	size_t		off = 0;
-	ssize_t		n;
-
-	while (off < len) {
-		n = send(fd, text + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0)
-			off += (size_t)n;
-		else if ((n == -1 && errno != EAGAIN && errno != EINTR) ||
-		    stats_wait(fd, POLLOUT, deadline) == -1)
-			return;
-	}
-}
-
-/*
- * stats_drain - discard what a refused client still sends, until its FIN
- * or STATS_IO_MS: closing with unread bytes would send a RST, which can
- * destroy the answer before the client read it.
- */
-static void
-stats_drain(int fd)
-{
-	uint64_t	deadline = clock_ms() + STATS_IO_MS;
-	char		discard[512];
-	ssize_t		n;
-
-	while (stats_wait(fd, POLLIN, deadline) == 0 &&
-	    ((n = recv(fd, discard, sizeof(discard), MSG_DONTWAIT)) > 0 ||
-	    (n == -1 && (errno == EAGAIN || errno == EINTR))))
-		;
-}
-
-/* stats_serve - answer one client: its request, then the figures */
+/* stats_init - what snitch-stats will be given; listen_fd -1: no stats */
 void
-stats_serve(int listen_fd)
+stats_init(int exe_fd, int listen_fd, int use_syslog, int verbose)
 {
-	void		(*fn)(FILE *, const struct stats_sum *) = NULL;
-	char		 req[STATS_REQ_MAX + 1], head[256], *text = NULL;
-	const char	*type = "text/plain; charset=utf-8";
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd, status, hlen;
-
-	if ((fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) == -1)
-		return;
-	if ((n = stats_read(fd, req, sizeof(req))) == 0)
-		goto done;
-	status = n == -1 ? 431 : stats_route(req, &fn);
-	if (fn != NULL && (text = stats_text(fn, &len)) == NULL)
-		goto done;
-	if (status == 0) {
-		stats_write(fd, text, len);
-		goto done;
-	}
-	if (status == 200)
-		type = "text/plain; version=0.0.4; charset=utf-8";
-	else {
-		text = strdup(stats_reason(status));
-		len = text != NULL ? strlen(text) : 0;
-	}
-	hlen = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: "
-	    "%s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
-	    stats_reason(status), type, len);
-	stats_write(fd, head, (size_t)hlen);
-	if (text != NULL)
-		stats_write(fd, text, len);
-	if (status == 431) {
-		(void)shutdown(fd, SHUT_WR);
-		stats_drain(fd);
-	}
-done:
-	free(text);
-	(void)shutdown(fd, SHUT_WR);
-	close(fd);
+	stats_exe = exe_fd;
+	stats_listen_fd = listen_fd;
+	stats_syslog = use_syslog;
+	stats_verbose = verbose;
 }
 
-/* stats_connect - snitch -s: a connected socket to the stats address */
-static int
-stats_connect(const struct conf *cf)
+/* a snapshot being put together */
+struct stats_push {
+	struct snapshot	sp_sn;
+	int		sp_fds[SNAPSHOT_GENS_MAX];	/* read-only counters */
+	int		sp_failed;
+};
+
+static struct snapshot_gen	stats_gens[SNAPSHOT_GENS_MAX];
+
+/* stats_push_gen - spawn_live callback: a running generation */
+static void
+stats_push_gen(void *arg, unsigned number, int counters_fd, size_t nworkers,
+    size_t nbackends, const struct wconf_backend *backends)
 {
-	struct sockaddr_un	 sun;
-	const struct sockaddr	*sa = (const struct sockaddr *)&sun;
-	socklen_t		 salen = sizeof(sun);
-	struct timeval		 tv = { .tv_sec = STATS_QUERY_S };
+	struct stats_push	*sp = arg;
+	struct snapshot_gen	*sg;
+	char			 path[64];
 	int			 fd;
 
-	if (cf->cf_stats_inet) {
-		sa = (const struct sockaddr *)&cf->cf_stats_addr.cl_addr;
-		salen = cf->cf_stats_addr.cl_len;
-	} else {
-		memset(&sun, 0, sizeof(sun));
-		sun.sun_family = AF_UNIX;
-		strlcpy(sun.sun_path, cf->cf_stats, sizeof(sun.sun_path));
+	if (sp->sp_failed)
+		return;
+	if (sp->sp_sn.sn_ngens == SNAPSHOT_GENS_MAX) {
+		errno = E2BIG;
+		sp->sp_failed = 1;
+		return;
 	}
-	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket");
-	/* A wedged or foreign listener must not hang snitch -s. */
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, sa, salen) == -1) {
-		fprintf(stderr, "snitch: stats %s: %s (is snitch running?)\n",
-		    cf->cf_stats, strerror(errno));
+	/* Opened again read-only: snitch-stats cannot map it writable. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", counters_fd);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		sp->sp_failed = 1;
+		return;
+	}
+	sg = &sp->sp_sn.sn_gens[sp->sp_sn.sn_ngens];
+	sg->sg_number = number;
+	sg->sg_nworkers = nworkers;
+	sg->sg_nbackends = nbackends;
+	sg->sg_backends = (struct wconf_backend *)backends;
+	sp->sp_fds[sp->sp_sn.sn_ngens++] = fd;
+}
+
+/* stats_snapshot - a sealed memfd holding sn, or -1 */
+static int
+stats_snapshot(const struct snapshot *sn)
+{
+	int	fd;
+
+	if ((fd = memfd_create("snitch-snapshot", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
+		return -1;
+	if (snapshot_encode(sn, fd) == -1 || fcntl(fd, F_ADD_SEALS,
+	    F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1) {
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-/* stats_query - snitch -s: ask a running snitch, print the answer */
-int
-stats_query(const struct conf *cf)
+/* stats_push - send snitch-stats a snapshot of now; 0, or -1 with errno */
+static int
+stats_push(void)
 {
-	char	buf[4096];
-	ssize_t	n;
-	int	fd;
+	struct stats_push	sp;
+	size_t			i;
+	int			memfd = -1, rc = -1, err;
 
-	if ((fd = stats_connect(cf)) == -1)
-		return 1;
-	if (write(fd, STATS_SUMMARY, strlen(STATS_SUMMARY)) ==
-	    (ssize_t)strlen(STATS_SUMMARY))
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			fwrite(buf, 1, (size_t)n, stdout);
-	else
-		n = -1;
-	if (n == -1)
-		fprintf(stderr, "snitch: stats %s: %s\n", cf->cf_stats,
-		    strerror(errno));
-	close(fd);
-	return n == 0 && fflush(stdout) == 0 ? 0 : 1;
+	memset(&sp, 0, sizeof(sp));
+	sp.sp_sn.sn_generation = spawn_current_gen();
+	sp.sp_sn.sn_restarts = spawn_restarts();
+	sp.sp_sn.sn_reload_ok = stats_reload_ok;
+	sp.sp_sn.sn_reload_time = stats_reload_time;
+	sp.sp_sn.sn_gone = *spawn_gone();	/* read, not owned */
+	sp.sp_sn.sn_gens = stats_gens;
+	spawn_live(stats_push_gen, &sp);
+	if (!sp.sp_failed && (memfd = stats_snapshot(&sp.sp_sn)) != -1)
+		rc = snapshot_send(stats_ctl, memfd, sp.sp_fds,
+		    sp.sp_sn.sn_ngens);
+	err = errno;
+	if (memfd != -1)
+		close(memfd);
+	for (i = 0; i < sp.sp_sn.sn_ngens; i++)
+		close(sp.sp_fds[i]);
+	errno = err;
+	return rc;
+}
+
+static void	stats_died(int, uint64_t);
+
+/* stats_start - fork and exec snitch-stats; on failure, retry later */
+static void
+stats_start(uint64_t now_ms)
+{
+	char			*argv[] = { "snitch-stats", NULL, NULL, NULL };
+	int			 from[2], to[2] = { SNAPSHOT_LISTEN_FD,
+				    SNAPSHOT_CTL_FD };
+	struct child_exec	 ce = { "stats", stats_exe, argv, from, to, 2, 0 };
+	enum child_start	 started;
+	int			 argc = 1, ctl, child_ctl_end, status;
+
+	if (stats_syslog)
+		argv[argc++] = "-s";
+	if (stats_verbose)
+		argv[argc++] = "-v";
+	if (child_ctl(&ctl, &child_ctl_end) == -1) {
+		log_warn("stats: control socket");
+		stats_respawn_ms = now_ms + 1000;
+		return;
+	}
+	from[0] = stats_listen_fd;
+	from[1] = child_ctl_end;
+	started = child_start(&ce, &stats_pid, &status);
+	close(child_ctl_end);
+	if (started == CHILD_NOT_FORKED) {
+		log_warn("stats: fork");
+		close(ctl);
+		stats_pid = 0;
+		stats_respawn_ms = now_ms + 1000;
+		return;
+	}
+	stats_ctl = ctl;
+	stats_throttle.ct_started_ms = now_ms;
+	stats_dirty = 1;	/* it knows nothing yet */
+	stats_retry_ms = 0;
+	log_debug("%s: snitch-stats is pid %ld", __func__, (long)stats_pid);
+	if (started == CHILD_EXEC_FAILED)
+		stats_died(status, now_ms);
+}
+
+/* stats_died - log snitch-stats' end and decide when it comes back */
+static void
+stats_died(int status, uint64_t now_ms)
+{
+	char		how[160];
+	uint64_t	delay;
+
+	child_how(status, how, sizeof(how));
+	close(stats_ctl);
+	stats_ctl = -1;
+	if (stats_stopping) {
+		log_debug("%s: stats process (pid %ld) %s", __func__,
+		    (long)stats_pid, how);
+		stats_pid = 0;
+		return;
+	}
+	delay = child_delay(&stats_throttle, now_ms);
+	log_warnx("stats process (pid %ld) %s; restarting it %s%.1fs",
+	    (long)stats_pid, how, delay ? "in " : "now, after ", delay ?
+	    delay / 1000.0 : (now_ms - stats_throttle.ct_started_ms) / 1000.0);
+	stats_pid = 0;
+	stats_respawn_ms = now_ms + delay;
+}
+
+/* stats_exited - pid ended with status: 1 if it was snitch-stats */
+int
+stats_exited(pid_t pid, int status, uint64_t now_ms)
+{
+	if (stats_pid == 0 || pid != stats_pid)
+		return 0;
+	stats_died(status, now_ms);
+	return 1;
+}
+
+/*
+ * stats_due - start snitch-stats if it is due, push it a snapshot if
+ * one is; ms until this wants to run again, or -1
+ */
+int
+stats_due(uint64_t now_ms)
+{
+	static int	failing;
+	uint64_t	version;
+
+	if (stats_listen_fd == -1 || stats_stopping)
+		return -1;
+	if (stats_pid == 0 && now_ms >= stats_respawn_ms)
+		stats_start(now_ms);
+	if (stats_pid == 0)
+		return stats_respawn_ms > now_ms ?
+		    (int)(stats_respawn_ms - now_ms) : 0;
+	version = spawn_version();
+	if (!stats_dirty && stats_pushed == version)
+		return -1;
+	if (now_ms < stats_retry_ms)
+		return (int)(stats_retry_ms - now_ms);
+	if (stats_push() == 0) {
+		stats_dirty = failing = 0;
+		stats_pushed = version;
+		return -1;
+	}
+	/* Busy (EAGAIN) is normal for a moment; anything else, say once. */
+	if (errno != EAGAIN && !failing)
+		log_warn("stats: cannot send a snapshot; trying again");
+	failing = errno != EAGAIN;
+	stats_dirty = 1;
+	stats_retry_ms = now_ms + STATS_RETRY_MS;
+	return STATS_RETRY_MS;
+}
+
+/* stats_stop - snitch is stopping: end snitch-stats, do not restart it */
+void
+stats_stop(void)
+{
+	stats_stopping = 1;
+	if (stats_pid > 0)
+		kill(stats_pid, SIGTERM);
 }

@@ -1,23 +1,20 @@
 /*
- * stats.h - the master's view of the counters, and the stats socket:
- * Prometheus metrics over HTTP, and the table of `snitch -s`.
+ * stats.h - the stats process, seen from the master: its socket, its
+ * start and restarts, the snapshots pushed to it.
  */
 #ifndef STATS_H
 #define STATS_H
 
-#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "conf.h"
-#include "counters.h"
-#include "wconf.h"
 
-void	stats_retired(const struct counters_worker *, size_t nbackends,
-	    const struct wconf_backend *);
-void	stats_restarted(void);
-void	stats_reloaded(int ok);
 int	stats_listen(const struct conf *);
-void	stats_serve(int listen_fd);
-int	stats_query(const struct conf *);
+void	stats_init(int exe_fd, int listen_fd, int use_syslog, int verbose);
+void	stats_reloaded(int ok);
+int	stats_due(uint64_t now_ms);
+int	stats_exited(pid_t pid, int status, uint64_t now_ms);
+void	stats_stop(void);
 
 #endif

@@ -57,7 +57,7 @@ mode() {
 expected_tree() {
 	local p=$1 f
 	{
-		for f in snitch snitch-worker snitch-exec snitch-relay; do
+		for f in snitch snitch-worker snitch-stats snitch-exec snitch-relay; do
 			echo "$p/sbin/$f"
 		done
 		echo "$p/bin/snitch-demo"
@@ -117,7 +117,7 @@ example_source() {
 	run -0 tree "$D"
 	assert_output "$(expected_tree $p)"
 
-	for f in snitch snitch-worker snitch-exec snitch-relay; do
+	for f in snitch snitch-worker snitch-stats snitch-exec snitch-relay; do
 		[ "$(mode "$D/$p/sbin/$f")" = 755 ]
 		cmp "$BUILD/$f" "$D/$p/sbin/$f"
 	done
@@ -154,12 +154,12 @@ example_source() {
 	[ ! -e "$D/etc" ]
 }
 
-@test "the installed snitch runs its installed snitch-worker and routes to the installed snitch-demo" {
+@test "the installed snitch runs its installed snitch-worker and snitch-stats and routes to the installed snitch-demo" {
 	local D=$T/dest pid
 	run -0 make_root install DESTDIR="$D"
 	SNITCH_DEMO=$D/usr/local/bin/snitch-demo
 	start_demo alpha
-	write_config
+	write_config "stats = $T/stats.sock"
 	add_backend alpha alpha.localhost
 	run -0 "$D/usr/local/sbin/snitch" -t -c "$T/snitch.ini"
 	assert_output "configuration OK"
@@ -174,6 +174,12 @@ example_source() {
 		[ "$(readlink "/proc/$pid/exe")" = \
 		    "$D/usr/local/sbin/snitch-worker" ]
 	done
+	# and the stats process the installed snitch-stats
+	wait_until test -n "$(stats_pid)"
+	[ "$(readlink "/proc/$(stats_pid)/exe")" = \
+	    "$D/usr/local/sbin/snitch-stats" ]
+	run -0 "$D/usr/local/sbin/snitch" -s -c "$T/snitch.ini"
+	assert_line "generation 1"
 }
 
 @test "libsnitch.3's example, built with pkg-config against the installed library, serves a client through snitch" {
@@ -265,6 +271,7 @@ example_source() {
 	run -0 make_root install DESTDIR="$D" "${vars[@]}"
 	[ -x "$D/opt/sn/libexec/sn/snitch" ]
 	[ -x "$D/opt/sn/libexec/sn/snitch-worker" ]
+	[ -x "$D/opt/sn/libexec/sn/snitch-stats" ]
 	[ -x "$D/opt/sn/libexec/sn/snitch-exec" ]
 	[ -x "$D/opt/sn/libexec/sn/snitch-relay" ]
 	[ -x "$D/opt/sn/b/snitch-demo" ]

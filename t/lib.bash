@@ -381,9 +381,17 @@ stop_snitch() {
 	SNITCH_PID=
 }
 
-# worker_pids - the pids of the master's live children, one a line
+# worker_pids - the pids of the master's live workers, one a line (its
+# children but snitch-stats, the stats process, see stats_pid)
 worker_pids() {
-	ps -o pid=,stat= --ppid "$SNITCH_PID" | awk '$2 !~ /^Z/ { print $1 }'
+	ps -o pid=,stat=,comm= --ppid "$SNITCH_PID" |
+	    awk '$2 !~ /^Z/ && $3 != "snitch-stats" { print $1 }'
+}
+
+# stats_pid - the pid of the master's live snitch-stats, or nothing
+stats_pid() {
+	ps -o pid=,stat=,comm= --ppid "$SNITCH_PID" |
+	    awk '$2 !~ /^Z/ && $3 == "snitch-stats" { print $1 }'
 }
 
 # has_workers N - the master has N children

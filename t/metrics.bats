@@ -7,7 +7,7 @@
 # every family has HELP and TYPE and that histograms are cumulative with
 # _count equal to the +Inf bucket.  The counts must equal what the test
 # sent.  Other requests get 404, an oversized one 431, and a client that
-# sends nothing or dribbles cannot keep the master from answering the
+# sends nothing or dribbles cannot keep snitch-stats from answering the
 # next one.
 
 load lib

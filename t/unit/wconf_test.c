@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "blob.h"
 #include "tap.h"
 #include "wconf.h"
 
@@ -19,18 +20,11 @@
 static uint8_t *
 blob(const struct wconf *wc, size_t *len)
 {
-	int	 fd = memfd_create("wconf-test", 0);
-	uint8_t	*buf;
-	off_t	 end;
+	int	fd = blob_memfd();
 
-	if (fd == -1 || wconf_encode(wc, fd) == -1 ||
-	    (end = lseek(fd, 0, SEEK_END)) <= 0 ||
-	    (buf = malloc((size_t)end)) == NULL ||
-	    pread(fd, buf, (size_t)end, 0) != end)
+	if (wconf_encode(wc, fd) == -1)
 		abort();
-	close(fd);
-	*len = (size_t)end;
-	return buf;
+	return blob_take(fd, len);
 }
 
 /* send_raw - a message of len bytes with fds (n of them) on sock */
