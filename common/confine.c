@@ -1,7 +1,6 @@
 /*
- * confine.c - the part of a sandbox every SNItch helper process shares;
- * snitch-stats uses it (stats/main.c), and it is shaped after the
- * worker's (worker/sandbox.c) so that the worker can use it too.
+ * confine.c - the part of a sandbox every SNItch helper process shares:
+ * snitch-stats (stats/main.c) and the workers (worker/sandbox.c).
  *
  * Runs in the helper, already unprivileged (the master exec'd it after
  * its privilege drop).  confine_drop_caps empties every capability set,
@@ -49,8 +48,8 @@ confine_drop_caps(void)
 		    __func__);
 }
 
-/* confine_limit - set a resource limit to 0, soft and hard */
-static void
+/* confine_limit - set a resource limit to 0, soft and hard; fatal if not */
+void
 confine_limit(int resource, const char *name)
 {
 	struct rlimit	rl = { 0, 0 };

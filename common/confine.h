@@ -13,6 +13,7 @@
 #define CONFINE_COUNT(calls)	(sizeof(calls) / sizeof((calls)[0]))
 
 void	confine_drop_caps(void);
+void	confine_limit(int resource, const char *name);
 void	confine_limits(void);
 int	confine_allow(scmp_filter_ctx, const int *calls, size_t n);
 void	confine_filter(int (*io_calls)(scmp_filter_ctx));

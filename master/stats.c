@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "ids.h"
 #include "log.h"
 #include "snapshot.h"
 #include "spawn.h"
@@ -78,6 +79,7 @@ stats_listen_unix(const char *path, const char *user)
 	struct sockaddr_un	 sun;
 	struct stat		 st;
 	struct passwd		*pw;
+	uid_t			 uid;
 	int			 fd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -92,7 +94,9 @@ stats_listen_unix(const char *path, const char *user)
 	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    chmod(path, 0660) == -1 || listen(fd, 16) == -1)
 		fatal("stats %s", path);
-	if (geteuid() == 0 && user != NULL && (pw = getpwnam(user)) != NULL &&
+	/* `user` by the one rule (ids.h), as privdrop.c reads it. */
+	if (geteuid() == 0 && user != NULL && ids_uid(user, &uid) == 0 &&
+	    (pw = getpwuid(uid)) != NULL &&
 	    chown(path, pw->pw_uid, pw->pw_gid) == -1)
 		fatal("stats %s: chown", path);
 	return fd;
