@@ -151,6 +151,10 @@ conn_place(struct worker *w, struct conn *c, enum conn_state state,
 		log_panic("conn_move: connection %td: %s to %s",
 		    c - w->w_conns, conn_states[c->cn_state],
 		    conn_states[state]);
+	if (state == CONN_QUEUED && (channel < 0 ||
+	    (size_t)channel >= w->w_nchannels))
+		log_panic("conn_move: connection %td: queued for channel %d",
+		    c - w->w_conns, channel);
 	TAILQ_REMOVE(conn_list(w, c), c, cn_link);
 	/* Not peeking any more: no longer waiting to be silent either. */
 	conn_heard(w, c);

@@ -1,0 +1,276 @@
+/*
+ * conn_test.c - worker/conn.c, the one owner of a connection's state:
+ * every move of the state diagram from a table (a legal one happens, an
+ * illegal one is a panic: the process aborts), the lists stay ordered
+ * by deadline, the silent list follows, and the pool hands out and
+ * takes back its slots.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "worker.h"
+
+#define SLOTS	4
+
+static struct worker	 test_w;
+
+/* setup - a worker with SLOTS slots, one channel, counters, no epoll */
+static struct worker *
+setup(void)
+{
+	struct worker	*w = &test_w;
+
+	memset(w, 0, sizeof(*w));
+	w->w_epoll = -1;
+	w->w_now = 1000;
+	w->w_conf.wc_peek_timeout_ms = 5000;
+	w->w_conf.wc_silent_timeout_ms = 2000;
+	w->w_counters = calloc(1, sizeof(*w->w_counters) +
+	    sizeof(struct counters_backend));
+	w->w_listeners = calloc(1, sizeof(*w->w_listeners));
+	w->w_channels = calloc(1, sizeof(*w->w_channels));
+	w->w_nchannels = 1;
+	TAILQ_INIT(&w->w_channels[0].ch_queue);
+	if (w->w_counters == NULL || w->w_listeners == NULL ||
+	    w->w_channels == NULL || conn_init(w, SLOTS) == -1)
+		abort();
+	return w;
+}
+
+/* teardown - release what setup made */
+static void
+teardown(struct worker *w)
+{
+	conn_free_all(w);
+	free(w->w_counters);
+	free(w->w_listeners);
+	free(w->w_channels);
+}
+
+/* start - a new connection on a descriptor of its own */
+static struct conn *
+start(struct worker *w)
+{
+	union conn_addr	peer;
+
+	memset(&peer, 0, sizeof(peer));
+	return conn_start(w, 0, open("/dev/null", O_RDONLY | O_CLOEXEC),
+	    &peer);
+}
+
+/* into - a connection in state (FREE: started, then released) */
+static struct conn *
+into(struct worker *w, enum conn_state state)
+{
+	struct conn	*c = start(w);
+
+	if (state == CONN_QUEUED)
+		conn_queue(w, c, 0, -1, w->w_now + 100);
+	else if (state == CONN_LINGER)
+		conn_move(w, c, CONN_LINGER, w->w_now + 100);
+	else if (state == CONN_FREE)
+		conn_release(w, c);
+	return c;
+}
+
+static const char *const names[] = { "free", "peek", "queued", "linger" };
+
+/* The diagram: which moves conn_move allows. */
+static const int legal[CONN_NSTATES][CONN_NSTATES] = {
+	/* to:           FREE PEEK QUEUED LINGER */
+	[CONN_FREE] =   { 0,   0,   0,     0 },
+	[CONN_PEEK] =   { 0,   0,   1,     1 },
+	[CONN_QUEUED] = { 0,   0,   1,     1 },
+	[CONN_LINGER] = { 0,   0,   0,     0 },
+};
+
+/* move - c to state: into channel 0's queue, or by conn_move */
+static void
+move(struct worker *w, struct conn *c, enum conn_state state)
+{
+	if (state == CONN_QUEUED)
+		conn_queue(w, c, 0, -1, w->w_now + 10);
+	else
+		conn_move(w, c, state, w->w_now + 10);
+}
+
+/* test_moves - each move of the table, in a child: done, or aborted */
+static void
+test_moves(void)
+{
+	struct worker	*w;
+	pid_t		 pid;
+	int		 from, to, status;
+
+	for (from = 0; from < CONN_NSTATES; from++) {
+		for (to = 0; to < CONN_NSTATES; to++) {
+			fflush(stdout);
+			if ((pid = fork()) == 0) {
+				/* the panic's line is expected: not on stderr */
+				(void)freopen("/dev/null", "w", stderr);
+				w = setup();
+				move(w, into(w, (enum conn_state)from),
+				    (enum conn_state)to);
+				_exit(0);
+			}
+			(void)waitpid(pid, &status, 0);
+			if (legal[from][to])
+				TAP_OK(WIFEXITED(status) &&
+				    WEXITSTATUS(status) == 0,
+				    "%s to %s: moved", names[from], names[to]);
+			else
+				TAP_OK(WIFSIGNALED(status) &&
+				    WTERMSIG(status) == SIGABRT,
+				    "%s to %s: a panic", names[from],
+				    names[to]);
+		}
+	}
+}
+
+/* panics - whether fn, in a child, ends in a panic (SIGABRT) */
+static int
+panics(void (*fn)(struct worker *))
+{
+	pid_t	pid;
+	int	status;
+
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		(void)freopen("/dev/null", "w", stderr);
+		fn(setup());
+		_exit(0);
+	}
+	(void)waitpid(pid, &status, 0);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+/* release_twice - free a free slot */
+static void
+release_twice(struct worker *w)
+{
+	conn_release(w, into(w, CONN_FREE));
+}
+
+/* queue_nowhere - queue a connection for no channel */
+static void
+queue_nowhere(struct worker *w)
+{
+	conn_move(w, start(w), CONN_QUEUED, w->w_now + 10);
+}
+
+/* queue_past_end - queue a connection for a channel that is not there */
+static void
+queue_past_end(struct worker *w)
+{
+	conn_queue(w, start(w), 1, -1, w->w_now + 10);
+}
+
+/* test_panics - the other impossible requests */
+static void
+test_panics(void)
+{
+	TAP_OK(panics(release_twice), "releasing a free slot: a panic");
+	TAP_OK(panics(queue_nowhere), "queued without a channel: a panic");
+	TAP_OK(panics(queue_past_end), "queued for channel 1 of 1: a panic");
+}
+
+/* test_deadlines - lists in deadline order, due heads, the next deadline */
+static void
+test_deadlines(void)
+{
+	struct worker	*w = setup();
+	struct conn	*a, *b, *q;
+
+	a = start(w);
+	w->w_now += 10;
+	b = start(w);
+	TAP_OK(conn_next_deadline(w) == a->cn_deadline && a->cn_deadline ==
+	    1000 + 5000, "the next deadline is the first peeking one");
+	q = start(w);
+	conn_queue(w, q, 0, -1, 2000);
+	TAP_OK(conn_next_deadline(w) == 2000 && q->cn_channel == 0 &&
+	    q->cn_fallback_of == -1, "a queued one's deadline counts too");
+	TAP_OK(conn_due(w, CONN_PEEK) == NULL && conn_queue_due(w, 0) == NULL,
+	    "nothing due at 1010");
+	w->w_now = 2000;
+	TAP_OK(conn_queue_due(w, 0) == q, "the queue's head is due at 2000");
+	conn_queue(w, q, 0, 0, 3000);
+	TAP_OK(q->cn_fallback_of == 0 && q->cn_deadline == 3000 &&
+	    conn_queue_due(w, 0) == NULL, "queued again, as a fallback");
+	w->w_now = 6000;
+	TAP_OK(conn_due(w, CONN_PEEK) == a, "the first accepted is due first");
+	conn_release(w, a);
+	TAP_OK(conn_due(w, CONN_PEEK) == NULL && conn_queue_due(w, 0) == q &&
+	    conn_next_deadline(w) == 3000,
+	    "the second, 10 ms later, is not due yet; the queued one is");
+	conn_release(w, b);
+	conn_release(w, q);
+	TAP_OK(w->w_pending == 0 && conn_next_deadline(w) == UINT64_MAX,
+	    "all released: nothing pending, no deadline");
+	teardown(w);
+}
+
+/* test_silent - the silent list: due at silent_timeout, left on a move */
+static void
+test_silent(void)
+{
+	struct worker	*w = setup();
+	struct conn	*a, *b;
+
+	a = start(w);
+	conn_silent_listen(w, a);
+	b = start(w);
+	conn_silent_listen(w, b);
+	TAP_OK(conn_next_deadline(w) == 1000 + 2000,
+	    "the silent deadline comes before the peek deadline");
+	w->w_now = 3000;
+	TAP_OK(conn_silent_due(w) == a, "silent_timeout after accept: due");
+	conn_heard(w, a);
+	TAP_OK(conn_silent_due(w) == b && !a->cn_silent_listed,
+	    "heard: off the silent list");
+	conn_move(w, b, CONN_LINGER, 4000);
+	TAP_OK(conn_silent_due(w) == NULL && !b->cn_silent_listed,
+	    "a move out of peeking leaves the silent list");
+	conn_release(w, a);
+	conn_release(w, b);
+	teardown(w);
+}
+
+/* test_pool - SLOTS slots, then none, a freed one again first */
+static void
+test_pool(void)
+{
+	struct worker	*w = setup();
+	struct conn	*c[SLOTS], *again;
+	int		 i;
+
+	for (i = 0; i < SLOTS; i++)
+		c[i] = start(w);
+	TAP_OK(!conn_has_room(w) && w->w_pending == SLOTS,
+	    "%d slots taken: no room", SLOTS);
+	conn_release(w, c[2]);
+	TAP_OK(conn_has_room(w), "one released: room");
+	again = start(w);
+	TAP_OK(again == c[2] && again->cn_state == CONN_PEEK,
+	    "the freed slot is used again, first");
+	for (i = 0; i < SLOTS; i++)
+		conn_release(w, c[i]);
+	TAP_OK(w->w_pending == 0 && conn_has_room(w), "all free again");
+	teardown(w);
+}
+
+int
+main(void)
+{
+	test_moves();
+	test_panics();
+	test_deadlines();
+	test_silent();
+	test_pool();
+	return TAP_DONE();
+}
