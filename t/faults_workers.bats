@@ -74,9 +74,13 @@ kill_worker() {
 	[ "$clients" -ge 20 ]
 	# Only a connection the killed worker held at that instant may fail,
 	# and each such one is counted as lost: clients are sequential, so at
-	# most one.
-	assert_equal "$failed" "$(counter lost)"
-	[ "$failed" -le 1 ]
+	# most one.  A kill that lands between a handoff's sendmsg and its
+	# count (a few instructions, worker/outcome.c) counts as lost one
+	# that its backend got: lost may be one more than failed, not less.
+	local lost
+	lost=$(counter lost)
+	[ "$failed" -le "$lost" ]
+	[ "$lost" -le 1 ]
 	assert log_has "worker 0 \(pid $KILLED\) killed by signal 9 \(Killed\); restarting it now"
 	assert_equal "$(counter worker_restarts)" 1
 	# the other worker was never touched

@@ -35,22 +35,17 @@ static const char *const outcome_words[] = {
 	[OUTCOME_ERROR] = "error",
 };
 
-/* outcome_count - count an outcome, its latency (peek_us) and hello size */
+/*
+ * outcome_settle - count an outcome and take the connection out of
+ * pending, side by side and first thing: a worker killed between a
+ * handoff and this has the connection counted as lost although its
+ * backend has it, so the window is kept to these few instructions.
+ */
 static void
-outcome_count(struct worker *w, uint64_t peek_us, const struct hello *hl,
-    enum outcome outcome, uint8_t alert)
+outcome_settle(struct worker *w, enum outcome outcome, uint8_t alert)
 {
 	struct counters_worker	*cw = w->w_counters;
-	uint64_t		 ms = peek_us / 1000;
 	int			 i;
-
-	COUNTERS_ADD(cw->cw_peek_ms[counters_peek_bucket(ms)], 1);
-	COUNTERS_ADD(cw->cw_peek_ms_sum, ms);
-	if (hl != NULL) {
-		COUNTERS_ADD(cw->cw_hello_bytes[counters_hello_bucket(
-		    hl->hl_wire_len)], 1);
-		COUNTERS_ADD(cw->cw_hello_bytes_sum, hl->hl_wire_len);
-	}
 
 	switch (outcome) {
 	case OUTCOME_HANDOFF:
@@ -73,28 +68,31 @@ outcome_count(struct worker *w, uint64_t peek_us, const struct hello *hl,
 		COUNTERS_ADD(cw->cw_error, 1);
 		break;
 	}
-	/*
-	 * Out of pending right beside its outcome: a worker killed between
-	 * the two (a log write used to lie there) would have its connection
-	 * counted twice, as this outcome and as lost.
-	 */
 	COUNTERS_SUB(cw->cw_pending, 1);
 }
 
 /*
- * outcome_log - the one line that says what happened to a connection,
- * and the one place its outcome is counted; detail is more key=value
- * pairs.  A connection an ALPN route took says which protocol's, after
- * them.
+ * outcome_record - what a settled connection's end says: its latency
+ * (peek_us) and hello size in the histograms, and the access line
  */
-void
-outcome_log(struct worker *w, struct conn *c, const struct hello *hl,
-    int channel, enum outcome outcome, uint8_t alert, const char *detail)
+static void
+outcome_record(struct worker *w, struct conn *c, const struct hello *hl,
+    int channel, enum outcome outcome, const char *detail)
 {
-	uint64_t	now = clock_us();
-	uint64_t	peek_us = now > c->cn_start_us ? now - c->cn_start_us : 0;
-	char		more[128 + ROUTES_PROTOCOL_MAX];
+	struct counters_worker	*cw = w->w_counters;
+	uint64_t		 now = clock_us(), peek_us, ms;
+	char			 more[128 + ROUTES_PROTOCOL_MAX];
 
+	peek_us = now > c->cn_start_us ? now - c->cn_start_us : 0;
+	ms = peek_us / 1000;
+	COUNTERS_ADD(cw->cw_peek_ms[counters_peek_bucket(ms)], 1);
+	COUNTERS_ADD(cw->cw_peek_ms_sum, ms);
+	if (hl != NULL) {
+		COUNTERS_ADD(cw->cw_hello_bytes[counters_hello_bucket(
+		    hl->hl_wire_len)], 1);
+		COUNTERS_ADD(cw->cw_hello_bytes_sum, hl->hl_wire_len);
+	}
+	/* A connection an ALPN route took says which protocol's, last. */
 	if (c->cn_alpn_route != -1) {
 		/* The protocol is from the config: printable, no spaces. */
 		snprintf(more, sizeof(more), "%s%salpn_route=%s",
@@ -102,11 +100,21 @@ outcome_log(struct worker *w, struct conn *c, const struct hello *hl,
 		    routes_protocol(w->w_conf.wc_routes, c->cn_alpn_route));
 		detail = more;
 	}
-
-	/* One clock read for the histogram and the access line. */
-	outcome_count(w, peek_us, hl, outcome, alert);
 	access_line(w, c, hl, channel, outcome_words[outcome], detail,
 	    peek_us);
+}
+
+/*
+ * outcome_log - the one place a connection's outcome is counted, and
+ * the one line that says what happened to it; detail is more key=value
+ * pairs
+ */
+void
+outcome_log(struct worker *w, struct conn *c, const struct hello *hl,
+    int channel, enum outcome outcome, uint8_t alert, const char *detail)
+{
+	outcome_settle(w, outcome, alert);
+	outcome_record(w, c, hl, channel, outcome, detail);
 }
 
 /* outcome_close - end a connection with a FIN, not a RST */
@@ -147,6 +155,7 @@ outcome_handed(struct worker *w, struct conn *c, int channel, int fallback_of)
 	char			 detail[32 + WCONF_NAME_MAX];
 	int			 n = 0;
 
+	outcome_settle(w, OUTCOME_HANDOFF, 0);
 	COUNTERS_ADD(cb->cb_handoff, 1);
 	if (c->cn_route != CONN_ROUTE_HELLO)
 		n = snprintf(detail, sizeof(detail), "route=%s",
@@ -157,8 +166,8 @@ outcome_handed(struct worker *w, struct conn *c, int channel, int fallback_of)
 		    "%sfallback_of=%s", n > 0 ? " " : "",
 		    w->w_channels[fallback_of].ch_name);
 	}
-	outcome_log(w, c, c->cn_route == CONN_ROUTE_HELLO ? &w->w_hello :
-	    NULL, channel, OUTCOME_HANDOFF, 0,
+	outcome_record(w, c, c->cn_route == CONN_ROUTE_HELLO ? &w->w_hello :
+	    NULL, channel, OUTCOME_HANDOFF,
 	    n > 0 || fallback_of != -1 ? detail : NULL);
 	conn_release(w, c);
 }
