@@ -9,10 +9,16 @@
  * deadline is always at the head.  The files call each other in one
  * direction only:
  *
- *	loop -> peek -> dispatch -> channel
- *	   \       \        \-> outcome -> access
- *	    \       \-> wire, tenant -> channel
- *	     \-> conn (everyone asks conn.c to move a connection)
+ *	loop.c      -> peek.c, dispatch.c, conn.c
+ *	peek.c      -> routes_rank (tenant.c is its tenant level),
+ *	               dispatch.c, outcome.c, wire.c, conn.c
+ *	dispatch.c  -> channel.c, wire.c, outcome.c, conn.c
+ *	outcome.c   -> access.c, conn.c
+ *	tenant.c    -> channel.c
+ *	channel.c   -> handoff.c
+ *
+ * channel.c, wire.c, access.c and handoff.c are leaves: they return
+ * results and never call back up.  Only conn.c moves a connection.
  */
 #ifndef WORKER_H
 #define WORKER_H
