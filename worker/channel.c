@@ -63,6 +63,7 @@ channel_init(struct worker *w)
 	for (i = 0; i < w->w_nchannels; i++) {
 		ch = &w->w_channels[i];
 		ch->ch_fd = -1;
+		ch->ch_watch = -1;
 		TAILQ_INIT(&ch->ch_queue);
 		if (i >= w->w_conf.wc_nbackends) {
 			channel_forget(w, (int)i);
@@ -146,8 +147,9 @@ channel_failed(struct worker *w, int b, int fd)
 	COUNTERS_ADD(w->w_counters->cw_fail[COUNTERS_FAIL_CONNECT], 1);
 	errno = saved;
 	if (ch->ch_down != CHANNEL_DOWN_CONNECT)
-		log_warn("backend %s: cannot connect to %s; clients get alert "
-		    "%u until it is back", ch->ch_name, ch->ch_socket,
+		log_warn("backend %s: cannot connect to %s; its clients wait "
+		    "for it up to handoff_timeout, then go to its fallback or "
+		    "get alert %u", ch->ch_name, ch->ch_socket,
 		    ALERT_INTERNAL_ERROR);
 	channel_backoff(w, b, CHANNEL_DOWN_CONNECT);
 }
@@ -304,6 +306,16 @@ channel_want_out(struct worker *w, int b, int want)
 }
 
 /*
+ * channel_retry_now - the next need of b may connect at once, whatever
+ * its back-off: its socket was just made, or clients wait for it
+ */
+void
+channel_retry_now(struct worker *w, int b)
+{
+	w->w_channels[b].ch_retry = 0;
+}
+
+/*
  * channel_event - epoll says b's channel is writable, or its backend is
  * gone (then it is closed); 0 when the event is about a channel already
  * replaced, 1 when the channel may take what waits for it
@@ -341,6 +353,8 @@ channel_forget(struct worker *w, int b)
 	ch->ch_want_out = 0;
 	ch->ch_out_helps = 0;
 	ch->ch_busy_retry = 0;
+	ch->ch_outage = 0;
+	ch->ch_appeared = 0;
 	ch->ch_tenant = -1;
 	ch->ch_path[0] = '\0';
 	ch->ch_label[0] = '\0';

@@ -12,6 +12,16 @@
  * (ETOOMANYREFS and ENOBUFS end without an EPOLLOUT): never on other
  * wakeups, since each retry peeks and parses its hello again.
  *
+ * A backend whose socket refuses connections or is missing is taken to
+ * be restarting: its clients are held in its queue, in order, up to
+ * handoff_timeout, while the worker reconnects as soon as the socket
+ * is back (watch.c says when its file is made; DISPATCH_HOLD_RETRY is
+ * the backstop, whatever the channel's back-off).  A hold that expires
+ * with the backend still down establishes an outage (ch_outage): the
+ * queue and every later client go on at once, until the backend is
+ * back, so a long outage does not cost each client handoff_timeout.
+ * An owner mismatch is not a restart: it is not held.
+ *
  * A connection its backend cannot take (down, or busy for
  * handoff_timeout) goes to the backend's fallback, one hop only, so
  * fallbacks never loop: there it takes its turn like any other, behind
@@ -26,6 +36,7 @@
 #include "worker.h"
 
 #define DISPATCH_BUSY_RETRY	20	/* ms, when no EPOLLOUT will come */
+#define DISPATCH_HOLD_RETRY	50	/* ms, reconnecting for held clients */
 
 static void	dispatch_to(struct worker *, struct conn *, int, int);
 
@@ -86,8 +97,31 @@ dispatch_wait(struct worker *w, int b)
 	struct channel	*ch = &w->w_channels[b];
 	int		 waiting = !TAILQ_EMPTY(&ch->ch_queue);
 
-	ch->ch_busy_retry = waiting ? w->w_now + DISPATCH_BUSY_RETRY : 0;
+	ch->ch_busy_retry = !waiting ? 0 : w->w_now +
+	    (ch->ch_down == CHANNEL_UP ? DISPATCH_BUSY_RETRY :
+	    DISPATCH_HOLD_RETRY);
 	channel_want_out(w, b, waiting);
+}
+
+/*
+ * dispatch_holds - whether b, down, holds its clients: its socket is
+ * missing or refuses (a restart, most likely) and no hold has expired
+ * since it was last up
+ */
+static int
+dispatch_holds(const struct worker *w, int b)
+{
+	const struct channel	*ch = &w->w_channels[b];
+
+	return ch->ch_down == CHANNEL_DOWN_CONNECT && !ch->ch_outage;
+}
+
+/* dispatch_handed - b took c: b is up, whatever outage it had is over */
+static void
+dispatch_handed(struct worker *w, struct conn *c, int b, int fallback_of)
+{
+	w->w_channels[b].ch_outage = 0;
+	outcome_handed(w, c, b, fallback_of);
 }
 
 /*
@@ -105,9 +139,12 @@ dispatch_to(struct worker *w, struct conn *c, int b, int fallback_of)
 		r = dispatch_try(w, c, b);
 		tried = 1;
 	}
+	/* A restarting backend holds the clients routed to it. */
+	if (r == CHANNEL_DOWN && fallback_of == -1 && dispatch_holds(w, b))
+		r = CHANNEL_BUSY;
 	switch (r) {
 	case CHANNEL_SENT:
-		outcome_handed(w, c, b, fallback_of);
+		dispatch_handed(w, c, b, fallback_of);
 		return;
 	case CHANNEL_BUSY:
 		conn_queue(w, c, b, fallback_of,
@@ -163,11 +200,14 @@ dispatch_resume(struct worker *w, struct conn *c)
 		return 1;
 	switch (dispatch_try(w, c, b)) {
 	case CHANNEL_SENT:
-		outcome_handed(w, c, b, fallback_of);
+		dispatch_handed(w, c, b, fallback_of);
 		return 1;
 	case CHANNEL_BUSY:
 		return 0;
 	default:
+		/* Still restarting: the queue waits, in order. */
+		if (fallback_of == -1 && dispatch_holds(w, b))
+			return 0;
 		if (fallback_of == -1)
 			dispatch_fallback(w, c, b);
 		else
@@ -182,6 +222,9 @@ dispatch_flush(struct worker *w, int b)
 {
 	struct conn	*c;
 
+	/* Held clients: their backend's back-off is no reason to wait. */
+	if (w->w_channels[b].ch_down == CHANNEL_DOWN_CONNECT)
+		channel_retry_now(w, b);
 	while ((c = TAILQ_FIRST(&w->w_channels[b].ch_queue)) != NULL)
 		if (!dispatch_resume(w, c))
 			break;
@@ -214,6 +257,25 @@ dispatch_give_up(struct worker *w, struct conn *c)
 		dispatch_refuse(w, c, fallback_of);
 }
 
+/*
+ * dispatch_outage - a held client waited handoff_timeout and b is still
+ * down: the outage is established; every client held for b goes on
+ * now, and later ones will not wait, until b is back
+ */
+static void
+dispatch_outage(struct worker *w, int b)
+{
+	struct channel	*ch = &w->w_channels[b];
+	struct conn	*c;
+
+	ch->ch_outage = 1;
+	log_warnx("backend %s: still down after handoff_timeout; its "
+	    "clients go to its fallback or get alert %u at once until it "
+	    "is back", ch->ch_name, ALERT_INTERNAL_ERROR);
+	while ((c = TAILQ_FIRST(&ch->ch_queue)) != NULL)
+		dispatch_give_up(w, c);
+}
+
 /* dispatch_expire - retry the queues whose timer is up; end long waits */
 void
 dispatch_expire(struct worker *w)
@@ -228,10 +290,36 @@ dispatch_expire(struct worker *w)
 			continue;
 		if (ch->ch_busy_retry != 0 && ch->ch_busy_retry <= w->w_now)
 			dispatch_flush(w, (int)b);
-		while ((c = conn_queue_due(w, (int)b)) != NULL)
+		while ((c = conn_queue_due(w, (int)b)) != NULL) {
+			if (dispatch_holds(w, (int)b)) {
+				dispatch_outage(w, (int)b);
+				break;
+			}
 			dispatch_give_up(w, c);
+		}
 		if (TAILQ_EMPTY(&ch->ch_queue))
 			dispatch_wait(w, (int)b);
+	}
+}
+
+/*
+ * dispatch_appeared - the socket files watch.c saw being made: connect
+ * to those backends at once, and send what waits for them
+ */
+void
+dispatch_appeared(struct worker *w)
+{
+	struct channel	*ch;
+	size_t		 b;
+
+	for (b = 0; b < w->w_nchannels; b++) {
+		ch = &w->w_channels[b];
+		if (!ch->ch_appeared)
+			continue;
+		ch->ch_appeared = 0;
+		channel_retry_now(w, (int)b);
+		if (!TAILQ_EMPTY(&ch->ch_queue))
+			dispatch_flush(w, (int)b);
 	}
 }
 

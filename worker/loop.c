@@ -179,6 +179,10 @@ loop_dispatch(struct worker *w, const struct epoll_event *ev)
 		    w->w_conns[i].cn_use == EV_USE(ev->data.u64))
 			peek_event(w, &w->w_conns[i], ev->events);
 		break;
+	case EV_WATCH:
+		if (watch_read(w) > 0)
+			dispatch_appeared(w);
+		break;
 	}
 }
 

@@ -168,6 +168,10 @@ main_epoll(struct worker *w)
 		fatal("channel_init");
 	if (tenant_init(w) == -1)
 		fatal("tenant_init");
+	/* Without it, held clients are retried on a timer alone. */
+	if (watch_init(w) == -1)
+		log_warn("%s: inotify: backends' sockets are not watched",
+		    __func__);
 }
 
 /* main_logs - the log level and access log the configuration asks for */
@@ -220,11 +224,12 @@ main(int argc, char **argv)
 	access_init(&w);
 	main_pool(&w);
 	main_epoll(&w);
-	sandbox_enter(&w.w_conf);
+	sandbox_enter(&w.w_conf, w.w_watch);
 	log_debug("worker %d gen %u: ready, %zu listeners, %zu backends",
 	    w.w_index, w.w_gen, w.w_nlisteners, w.w_conf.wc_nbackends);
 	loop_run(&w);
 	channel_close_all(&w);
+	watch_close(&w);
 	tenant_free(&w);
 	wconf_clear(&w.w_conf);
 	conn_free_all(&w);

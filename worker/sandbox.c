@@ -72,6 +72,8 @@ sandbox_chroot(const struct wconf *wc)
 	seccomp_rule_add((ctx), SCMP_ACT_ALLOW, SCMP_SYS(call),		\
 	    __VA_ARGS__)
 
+static int	sandbox_watch_fd = -1;	/* inotify's (watch.c), or -1 */
+
 /*
  * sandbox_io_calls - what the event loop does with its descriptors:
  * accept and peek clients, hand them off, send alerts, log
@@ -105,12 +107,19 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 	if (rc == 0)
 		rc = SANDBOX_ALLOW(ctx, getsockopt, 1,
 		    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET));
+	/* inotify's events, and no other descriptor read(2) */
+	if (rc == 0 && sandbox_watch_fd != -1)
+		rc = SANDBOX_ALLOW(ctx, read, 1,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sandbox_watch_fd));
 	return rc;
 }
 
-/* sandbox_enter - no new privileges, no fork, no core, the filter */
+/*
+ * sandbox_enter - no new privileges, no fork, no core, the filter;
+ * watch_fd: the one descriptor read(2) may read, or -1
+ */
 void
-sandbox_enter(const struct wconf *wc)
+sandbox_enter(const struct wconf *wc, int watch_fd)
 {
 	if (!wc->wc_sandbox) {
 		log_warnx("SANDBOX OFF: this worker runs without its system "
@@ -129,6 +138,7 @@ sandbox_enter(const struct wconf *wc)
 		log_warnx("running as root: RLIMIT_NPROC 0 does not stop a "
 		    "fork here; the system call filter still does");
 #endif
+	sandbox_watch_fd = watch_fd;
 	confine_filter(sandbox_io_calls);
 	log_debug("%s: system call filter loaded", __func__);
 }

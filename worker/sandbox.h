@@ -12,7 +12,7 @@
 #define SANDBOX_PROBE_NAME	"sandbox-probe.invalid"
 
 void	sandbox_chroot(const struct wconf *);
-void	sandbox_enter(const struct wconf *);
+void	sandbox_enter(const struct wconf *, int watch_fd);
 #ifdef SNITCH_SANDBOX_PROBE
 void	sandbox_probe(const char *name, ssize_t len);
 #endif

@@ -9,7 +9,7 @@
  * deadline is always at the head.  The files call each other in one
  * direction only:
  *
- *	loop.c      -> peek.c, dispatch.c, conn.c
+ *	loop.c      -> peek.c, dispatch.c, watch.c, conn.c
  *	peek.c      -> routes_rank (tenant.c is its tenant level),
  *	               dispatch.c, outcome.c, wire.c, conn.c
  *	dispatch.c  -> channel.c, wire.c, outcome.c, conn.c
@@ -17,7 +17,7 @@
  *	tenant.c    -> channel.c
  *	channel.c   -> handoff.c
  *
- * channel.c, wire.c, access.c and handoff.c are leaves: they return
+ * channel.c, wire.c, watch.c, access.c and handoff.c are leaves: they return
  * results and never call back up.  Only conn.c moves a connection.
  */
 #ifndef WORKER_H
@@ -46,6 +46,7 @@
 #define EV_CTL		2ULL
 #define EV_CHANNEL	3ULL
 #define EV_CONN		4ULL
+#define EV_WATCH	5ULL
 #define EV_MAKE(kind, use, i) \
 	(((uint64_t)(kind) << 56) | ((uint64_t)((use) & 0xffffff) << 32) | \
 	    (uint32_t)(i))
@@ -145,6 +146,12 @@ struct channel {
 	int			 ch_out_helps;	/* last busy was a full queue */
 	uint64_t		 ch_busy_retry;	/* dispatch.c: retry the queue
 						   then, 0: on EPOLLOUT only */
+	int			 ch_outage;	/* dispatch.c: down longer than
+						   a hold; no client waits */
+	int			 ch_watch;	/* watch.c: its directory's
+						   watch descriptor, or -1 */
+	int			 ch_appeared;	/* watch.c: its socket file
+						   was made since last asked */
 	struct conn_list	 ch_queue;	/* CONN_QUEUED, oldest first */
 };
 
@@ -163,6 +170,7 @@ struct worker {
 	struct channel		*w_channels;
 	size_t			 w_nchannels;	/* backends, then tenant slots */
 	struct tenant_cache	*w_tenant_cache; /* NULL without tenants */
+	int			 w_watch;	/* inotify, or -1 (watch.c) */
 	struct conn		*w_conns;	/* the pool, max_pending slots */
 	size_t			 w_nconns;
 	size_t			 w_fresh;	/* slots from here never used */
@@ -247,6 +255,7 @@ void	dispatch_route(struct worker *, struct conn *, int channel);
 void	dispatch_channel_event(struct worker *, int channel, uint32_t use,
 	    uint32_t events);
 void	dispatch_expire(struct worker *);
+void	dispatch_appeared(struct worker *);
 uint64_t dispatch_next_deadline(const struct worker *);
 
 /* channel.c: a leaf; connects, sends, backs off, checks the owner */
@@ -263,7 +272,13 @@ enum channel_result channel_send(struct worker *, int channel, int client_fd,
 int	channel_event(struct worker *, int channel, uint32_t use,
 	    uint32_t events);
 void	channel_want_out(struct worker *, int channel, int want);
+void	channel_retry_now(struct worker *, int channel);
 void	channel_close_all(struct worker *);
+
+/* watch.c: a leaf; notices a backend's socket file being made */
+int	watch_init(struct worker *);
+int	watch_read(struct worker *);
+void	watch_close(struct worker *);
 
 /* tenant.c */
 #define TENANT_SLOTS	64	/* tenant channels per worker */
