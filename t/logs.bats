@@ -167,8 +167,9 @@ lines() {
 	write_config "access_log = $T/access.log"
 	add_backend alpha alpha.localhost
 	start_snitch
-	# created by snitch as the user it runs as, 0640
-	[ -f "$T/access.log" ]
+	# created by snitch as the user it runs as, 0640; the listeners are
+	# bound before it drops privileges, so the port may answer first
+	wait_until test -f "$T/access.log"
 	assert_equal "$(stat -c %a "$T/access.log")" 640
 	if is_root; then
 		assert_equal "$(stat -c %U "$T/access.log")" nobody
