@@ -299,13 +299,17 @@ fuzz-check: fuzz-build
 #
 #   make bench         build, install, run (under 10 minutes), write
 #                      bench/RESULTS.md and print it
+#   make bench-restart the backend restart runs alone (about 2 minutes:
+#                      failed clients while a backend is restarted by
+#                      SIGKILL and SIGTERM), into bench/out/restart.md,
+#                      printed; RESULTS.md is left as it is
 #   make bench-route   the route table alone: 1,000,000 names, load time
 #                      and lookups/s, into RESULTS.md's route section
 BENCH_B		= $(B)/bench
 BENCH_BINS	= $(BENCH_B)/bench-backend $(BENCH_B)/bench-load \
 		  $(BENCH_B)/bench-route
 
-.PHONY: bench bench-route bench-build
+.PHONY: bench bench-restart bench-route bench-build
 
 $(BENCH_B)/bench-backend: bench/backend.c $(B)/libsnitch.a
 	@mkdir -p $(@D)
@@ -324,6 +328,12 @@ bench:
 	@bench/setup.sh
 	@$(MAKE) --no-print-directory bench-build
 	@BENCH_COMMAND="make bench" bench/run.sh
+
+bench-restart:
+	@$(MAKE) --no-print-directory deps
+	@bench/setup.sh
+	@$(MAKE) --no-print-directory bench-build
+	@BENCH_ONLY=restart BENCH_COMMAND="make bench-restart" bench/run.sh
 
 bench-route: $(BENCH_B)/bench-route
 	@bench/route.sh $(BENCH_B)/bench-route

@@ -25,8 +25,20 @@
  * with "BULK" (download) or "UPLD" (upload) and a 32-bit big-endian
  * count of MiB to send, or to read after the hello.
  *
- * One process, single-threaded.  SIGTERM or SIGINT ends it with a line
- * of counts on stderr.
+ * One process, single-threaded.  SIGTERM or SIGINT stop it gracefully
+ * (backend_quiesce): it takes no new connection, serves every one it has
+ * already been given (at most BACKEND_DRAIN_MS longer), and exits with a
+ * line of counts on stderr.  The restart runs of bench/run.sh use that
+ * as the "graceful restart" of every system, so it is the same for all:
+ *  - TCP: the connections already in the accept queue are accepted, then
+ *    the listener is closed (a SYN that comes between the two is reset:
+ *    TCP has no way to refuse new connections and keep the queued ones);
+ *  - SNItch: the socket file is removed first (a worker's next connect
+ *    finds no socket: a restart), the channels still queued on the
+ *    listener are accepted, then each channel is shut for reading, so a
+ *    worker's next send fails with EPIPE instead of its client being
+ *    lost in a channel nobody reads, and what was sent before is
+ *    received and served.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +52,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "snitch.h"
@@ -53,6 +66,8 @@
 #define BACKEND_RANDOM_AT	(BACKEND_RECORD_HEADER + 4 + 2)
 #define BACKEND_HEAD		(BACKEND_RANDOM_AT + 8)
 #define BACKEND_RECORD_MAX	(BACKEND_RECORD_HEADER + 16384 + 256)
+#define BACKEND_CHANNELS	256	/* worker channels at once, at most */
+#define BACKEND_DRAIN_MS	5000	/* SIGTERM: connections may finish */
 
 enum backend_kind { KIND_TCP = 1, KIND_SNITCH, KIND_CHANNEL, KIND_CONN };
 
@@ -80,6 +95,12 @@ struct backend {
 	uint64_t	 bk_served;
 	uint64_t	 bk_errors;
 	uint64_t	 bk_refused;	/* messages libsnitch refused */
+	uint64_t	 bk_active;	/* connections being served */
+	int		 bk_tcp;	/* listeners, or -1 */
+	int		 bk_listen;
+	const char	*bk_path;
+	int		 bk_chans[BACKEND_CHANNELS];
+	int		 bk_nchans;
 };
 
 static volatile sig_atomic_t	backend_stop;
@@ -134,6 +155,7 @@ backend_done(struct backend *bk, int fd, int ok)
 		(void)epoll_ctl(bk->bk_epoll, EPOLL_CTL_DEL, fd, NULL);
 	memset(&bk->bk_conns[fd], 0, sizeof(bk->bk_conns[fd]));
 	close(fd);
+	bk->bk_active--;
 	if (ok)
 		bk->bk_served++;
 	else
@@ -285,25 +307,29 @@ backend_serve(struct backend *bk, int fd)
 		return;
 	}
 	memset(&bk->bk_conns[fd], 0, sizeof(bk->bk_conns[fd]));
+	bk->bk_active++;
 	backend_read(bk, fd);
 }
 
-/* backend_accept_tcp - take the connections queued on the TCP listener */
-static void
-backend_accept_tcp(struct backend *bk, int lfd)
+/* backend_accept_tcp - take the connections queued on the TCP listener,
+ * at most max: 1 when more may be queued, else 0 */
+static int
+backend_accept_tcp(struct backend *bk, int lfd, int max)
 {
 	int	i, fd;
 
-	for (i = 0; i < BACKEND_BATCH; i++) {
+	for (i = 0; i < max; i++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
+			if (errno == ECONNABORTED || errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
 				bk->bk_errors++;
-			return;
+			return 0;
 		}
 		backend_serve(bk, fd);
 	}
+	return 1;
 }
 
 /* backend_add - put a listener or channel in the epoll set */
@@ -320,28 +346,51 @@ backend_add(struct backend *bk, int kind, int fd)
 	}
 }
 
-/* backend_accept_channel - a SNItch worker connects its channel */
-static void
+/* backend_accept_channel - a SNItch worker connects its channel; 0, or
+ * -1 when none was waiting (or it could not be kept) */
+static int
 backend_accept_channel(struct backend *bk, int lfd)
 {
 	int	fd;
 
 	if ((fd = snitch_accept(lfd)) == -1)
-		return;
-	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
+		return -1;
+	if (bk->bk_nchans == BACKEND_CHANNELS ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
 		close(fd);
-		return;
+		return -1;
 	}
 	backend_add(bk, KIND_CHANNEL, fd);
+	bk->bk_chans[bk->bk_nchans++] = fd;
+	return 0;
 }
 
-/* backend_receive - take the connections queued on a channel */
+/* backend_close_channel - a channel is done: out of the list, closed */
 static void
-backend_receive(struct backend *bk, int chan)
+backend_close_channel(struct backend *bk, int chan)
+{
+	int	i;
+
+	for (i = 0; i < bk->bk_nchans; i++)
+		if (bk->bk_chans[i] == chan) {
+			bk->bk_chans[i] = bk->bk_chans[--bk->bk_nchans];
+			break;
+		}
+	(void)epoll_ctl(bk->bk_epoll, EPOLL_CTL_DEL, chan, NULL);
+	close(chan);
+}
+
+/*
+ * backend_receive - take the connections queued on a channel, at most
+ * max: 1 when more may be queued, 0 when none is, -1 when the channel
+ * was closed
+ */
+static int
+backend_receive(struct backend *bk, int chan, int max)
 {
 	int	i, r;
 
-	for (i = 0; i < BACKEND_BATCH; i++) {
+	for (i = 0; i < max; i++) {
 		r = snitch_recv(chan, &backend_handed);
 		if (r == 1) {
 			backend_serve(bk, backend_handed.sc_fd);
@@ -352,10 +401,80 @@ backend_receive(struct backend *bk, int chan)
 			continue;
 		}
 		if (r == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-		/* 0: the worker closed it; otherwise the channel failed */
-		close(chan);
-		return;
+			return 0;
+		/* 0: the worker closed it (or, after backend_quiesce's
+		 * shutdown, nothing is left); otherwise the channel failed */
+		backend_close_channel(bk, chan);
+		return -1;
+	}
+	return 1;
+}
+
+/* backend_event - epoll reports on a listener, a channel or a connection */
+static void
+backend_event(struct backend *bk, uint64_t u64)
+{
+	int	fd = EV_FD(u64);
+
+	switch (EV_KIND(u64)) {
+	case KIND_TCP:
+		(void)backend_accept_tcp(bk, fd, BACKEND_BATCH);
+		break;
+	case KIND_SNITCH:
+		(void)backend_accept_channel(bk, fd);
+		break;
+	case KIND_CHANNEL:
+		(void)backend_receive(bk, fd, BACKEND_BATCH);
+		break;
+	case KIND_CONN:
+		if (bk->bk_conns[fd].bc_want_out)
+			backend_write(bk, fd);
+		else if (bk->bk_conns[fd].bc_drain > 0)
+			backend_drain(bk, fd);
+		else
+			backend_read(bk, fd);
+		break;
+	}
+}
+
+/*
+ * backend_quiesce - SIGTERM: take no new connection, and take every one
+ * already on its way (see the top of the file); the connections being
+ * served then finish in the loop
+ */
+static void
+backend_quiesce(struct backend *bk)
+{
+	int	chan;
+
+	if (bk->bk_listen != -1) {
+		(void)unlink(bk->bk_path);
+		while (backend_accept_channel(bk, bk->bk_listen) == 0)
+			continue;
+		(void)epoll_ctl(bk->bk_epoll, EPOLL_CTL_DEL, bk->bk_listen, NULL);
+		close(bk->bk_listen);
+		bk->bk_listen = -1;
+	}
+	while (bk->bk_nchans > 0) {
+		chan = bk->bk_chans[bk->bk_nchans - 1];
+		/* after this a send fails (EPIPE); what was sent stays */
+		if (shutdown(chan, SHUT_RD) == -1) {
+			backend_close_channel(bk, chan);
+			continue;
+		}
+		while (backend_receive(bk, chan, BACKEND_BATCH) == 1)
+			continue;
+		/* a non-blocking recv after SHUT_RD ends with 0, not EAGAIN */
+		if (bk->bk_nchans > 0 &&
+		    bk->bk_chans[bk->bk_nchans - 1] == chan)
+			backend_close_channel(bk, chan);
+	}
+	if (bk->bk_tcp != -1) {
+		while (backend_accept_tcp(bk, bk->bk_tcp, BACKEND_BATCH) == 1)
+			continue;
+		(void)epoll_ctl(bk->bk_epoll, EPOLL_CTL_DEL, bk->bk_tcp, NULL);
+		close(bk->bk_tcp);
+		bk->bk_tcp = -1;
 	}
 }
 
@@ -404,8 +523,10 @@ main(int argc, char **argv)
 	static struct backend	 bk;
 	struct epoll_event	 events[BACKEND_EVENTS];
 	struct sigaction	 sa;
+	struct timespec		 now;
 	const char		*path = NULL;
-	int			 ch, n, i, port = 0, fd;
+	long long		 deadline, left;
+	int			 ch, n, i, port = 0;
 
 	bk.bk_reply = BACKEND_REPLY_DEFAULT;
 	while ((ch = getopt(argc, argv, "n:p:r:s:")) != -1) {
@@ -433,48 +554,43 @@ main(int argc, char **argv)
 		perror("bench-backend");
 		return 1;
 	}
-	if (port != 0)
-		backend_add(&bk, KIND_TCP, backend_tcp_listen(port));
+	bk.bk_tcp = bk.bk_listen = -1;
+	bk.bk_path = path;
+	if (port != 0) {
+		bk.bk_tcp = backend_tcp_listen(port);
+		backend_add(&bk, KIND_TCP, bk.bk_tcp);
+	}
 	if (path != NULL) {
-		if ((fd = snitch_listen(path, 0666)) == -1 ||
-		    fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
+		if ((bk.bk_listen = snitch_listen(path, 0666)) == -1 ||
+		    fcntl(bk.bk_listen, F_SETFL, O_NONBLOCK) == -1) {
 			fprintf(stderr, "bench-backend: %s: %s\n", path,
 			    strerror(errno));
 			return 1;
 		}
-		backend_add(&bk, KIND_SNITCH, fd);
+		backend_add(&bk, KIND_SNITCH, bk.bk_listen);
 	}
 
 	while (!backend_stop) {
 		n = epoll_wait(bk.bk_epoll, events, BACKEND_EVENTS, -1);
-		for (i = 0; i < n; i++) {
-			fd = EV_FD(events[i].data.u64);
-			switch (EV_KIND(events[i].data.u64)) {
-			case KIND_TCP:
-				backend_accept_tcp(&bk, fd);
-				break;
-			case KIND_SNITCH:
-				backend_accept_channel(&bk, fd);
-				break;
-			case KIND_CHANNEL:
-				backend_receive(&bk, fd);
-				break;
-			case KIND_CONN:
-				if (bk.bk_conns[fd].bc_want_out)
-					backend_write(&bk, fd);
-				else if (bk.bk_conns[fd].bc_drain > 0)
-					backend_drain(&bk, fd);
-				else
-					backend_read(&bk, fd);
-				break;
-			}
-		}
+		for (i = 0; i < n; i++)
+			backend_event(&bk, events[i].data.u64);
 	}
+	backend_quiesce(&bk);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline = now.tv_sec * 1000 + now.tv_nsec / 1000000 + BACKEND_DRAIN_MS;
+	while (bk.bk_active > 0 && (left = deadline - (now.tv_sec * 1000 +
+	    now.tv_nsec / 1000000)) > 0) {
+		n = epoll_wait(bk.bk_epoll, events, BACKEND_EVENTS, (int)left);
+		for (i = 0; i < n; i++)
+			backend_event(&bk, events[i].data.u64);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	}
+	/* what is still open after BACKEND_DRAIN_MS is cut: "cut=" */
 	fprintf(stderr, "bench-backend %c: served=%llu errors=%llu "
-	    "refused=%llu\n", bk.bk_letter, (unsigned long long)bk.bk_served,
+	    "refused=%llu cut=%llu\n", bk.bk_letter,
+	    (unsigned long long)bk.bk_served,
 	    (unsigned long long)bk.bk_errors,
-	    (unsigned long long)bk.bk_refused);
-	if (path != NULL)
-		unlink(path);
+	    (unsigned long long)bk.bk_refused,
+	    (unsigned long long)bk.bk_active);
 	return 0;
 }

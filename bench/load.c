@@ -18,8 +18,11 @@
  * It reports one line on stdout: connections completed inside the
  * measured window and their rate, latency percentiles (connect to the
  * reply's EOF), errors by kind, MiB/s for bulk runs (the bulk bytes,
- * whichever way they went, over the run), and its own CPU seconds (so a
- * caller can add up every process on the path).  Runs are
+ * whichever way they went, over the run), its own CPU seconds (so a
+ * caller can add up every process on the path), and the longest stall:
+ * the longest time, from the start to the end of -d, in which no
+ * connection completed (stall_ms; a backend restarting behind the
+ * switch shows there, whether its clients failed or waited).  Runs are
  * bounded in time (-d after -w of warm-up, then at most one -o timeout
  * for connections still open) and optionally in count (-N).
  *
@@ -101,6 +104,7 @@ struct load {
 	uint64_t		 ld_done_all;
 	uint64_t		 ld_bytes;
 	uint64_t		 ld_last_end;
+	uint64_t		 ld_stall;	/* ns, longest without a completion */
 	uint64_t		 ld_err_connect, ld_err_reset, ld_err_timeout;
 	uint64_t		 ld_err_short, ld_err_misrouted, ld_err_alert;
 	uint64_t		 ld_dropped;	/* idle: closed by the other side */
@@ -469,6 +473,8 @@ load_finish(struct load *ld, struct lconn *c, uint64_t now, uint64_t *err)
 	if (err != NULL)
 		(*err)++;
 	else {
+		if (now - ld->ld_last_end > ld->ld_stall && now <= ld->ld_to)
+			ld->ld_stall = now - ld->ld_last_end;
 		ld->ld_done_all++;
 		ld->ld_bytes += ld->ld_upload > 0 ? c->lc_sent : c->lc_got;
 		ld->ld_last_end = now;
@@ -614,6 +620,13 @@ load_report(struct load *ld)
 {
 	struct rusage	ru;
 	double		secs = ld->ld_duration, span, cpu = 0;
+	uint64_t	end = load_now();
+
+	/* no completion from the last one to the end of -d is a stall too */
+	if (end > ld->ld_to)
+		end = ld->ld_to;
+	if (end > ld->ld_last_end && end - ld->ld_last_end > ld->ld_stall)
+		ld->ld_stall = end - ld->ld_last_end;
 
 	span = ld->ld_last_end > ld->ld_t0 ?
 	    (double)(ld->ld_last_end - ld->ld_t0) / 1e9 : 0;
@@ -623,7 +636,7 @@ load_report(struct load *ld)
 	printf("conns=%llu seconds=%.3f rate=%.1f p50_us=%.1f p90_us=%.1f "
 	    "p99_us=%.1f max_us=%.1f errors=%llu connect=%llu reset=%llu "
 	    "timeout=%llu short=%llu misrouted=%llu alert=%llu all=%llu "
-	    "mibps=%.1f cpu_s=%.3f\n",
+	    "mibps=%.1f cpu_s=%.3f stall_ms=%.1f\n",
 	    (unsigned long long)ld->ld_done, secs, (double)ld->ld_done / secs,
 	    hist_percentile(ld, 0.50) / 1e3, hist_percentile(ld, 0.90) / 1e3,
 	    hist_percentile(ld, 0.99) / 1e3, hist_percentile(ld, 1.0) / 1e3,
@@ -637,7 +650,8 @@ load_report(struct load *ld)
 	    (unsigned long long)ld->ld_err_misrouted,
 	    (unsigned long long)ld->ld_err_alert,
 	    (unsigned long long)ld->ld_done_all,
-	    span > 0 ? (double)ld->ld_bytes / (1 << 20) / span : 0.0, cpu);
+	    span > 0 ? (double)ld->ld_bytes / (1 << 20) / span : 0.0, cpu,
+	    (double)ld->ld_stall / 1e6);
 }
 
 /* load_idle - -H: connect and hold ld_idle connections */
@@ -811,6 +825,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	ld.ld_t0 = load_now();
+	ld.ld_last_end = ld.ld_t0;	/* the first stall starts here */
 	ld.ld_from = ld.ld_t0 + (uint64_t)(ld.ld_warmup * 1e9);
 	ld.ld_to = ld.ld_from + (uint64_t)(ld.ld_duration * 1e9);
 	if (ld.ld_idle > 0) {

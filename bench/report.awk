@@ -3,7 +3,10 @@
 # Input, tab-separated, in this order: raw.tsv (round sys test rate p50
 # p90 p99 errors all switch_s backend_s mibps load_s), rss.tsv (round sys
 # phase "total role=kB,..."), idle.tsv (round sys held_at_start held_at_end
-# dropped connect_s).  The run's description comes from the environment.
+# dropped connect_s), restart.tsv (round sys signal clients failed connect
+# reset timeout short misrouted alert stall_ms away_ms away_max_ms).  The
+# run's description comes from the environment; with ONLY=restart the
+# input is restart.tsv alone and only its section is written.
 # The relay runs are raw.tsv rows of tests relay-down and relay-up, their
 # system "relay" being SNItch with snitch-relay.
 # Medians are over rounds; memory is the largest over rounds.  Run after
@@ -165,6 +168,21 @@ FILENAME ~ /rss.tsv$/ {
 	rss_parts[key] = rss_parts[key] (rss_parts[key] == "" ? "" : ",") tp[2]
 	next
 }
+FILENAME ~ /restart.tsv$/ {
+	# round sys signal clients failed connect reset timeout short
+	# misrouted alert stall_ms away_ms away_max_ms
+	key = $2 SUBSEP $3
+	add("rs_clients" SUBSEP key, $4)
+	add("rs_failed" SUBSEP key, $5)
+	for (i = 6; i <= 11; i++)
+		add("rs_" i SUBSEP key, $i)
+	add("rs_stall" SUBSEP key, $12)
+	add("rs_away" SUBSEP key, $13)
+	add("rs_away_max" SUBSEP key, $14)
+	if ($1 > restart_rounds)
+		restart_rounds = $1
+	next
+}
 FILENAME ~ /idle.tsv$/ {
 	# round sys held_at_start held_at_end dropped connect_s
 	add("held" SUBSEP $2, $3)
@@ -173,7 +191,79 @@ FILENAME ~ /idle.tsv$/ {
 	add("dropped" SUBSEP $2, $5)
 	next
 }
+# restart_label - a system's row name in the restart tables
+function restart_label(s) {
+	if (s == "direct")
+		return "direct (no switch)"
+	if (s == "snitch")
+		return "snitch, libsnitch backend"
+	if (s == "snitch-v1")
+		return "snitch, version-1 backend"
+	if (s == "haproxy")
+		return "haproxy (retries 3, option redispatch)"
+	if (s == "nginx")
+		return "nginx (proxy_next_upstream, 3 tries)"
+	return s
+}
+# restart_cell - "failed / clients" of a system and signal, medians
+function restart_cell(s, sig,    f, c) {
+	f = median("rs_failed" SUBSEP s SUBSEP sig)
+	c = median("rs_clients" SUBSEP s SUBSEP sig)
+	return f == "" ? "-" : sprintf("%d / %d", f, c)
+}
+# restart_section - the restart phase's tables
+function restart_section(    n, sys, s, i, sig, k) {
+	n = split(ENVIRON["RESTART_SYSTEMS_LIST"], sys, " ")
+	printf "## Backend restart (failed clients of N)\n\n"
+	printf "Measured by `%s` (bench/run.sh, restart_phase: the last phase of make bench, the only\n", ENVIRON["COMMAND"]
+	printf "one of make bench-restart), on a fresh set of the same processes: for each system,\n"
+	printf "`bench-load -c %d -d %d -w 0 -o 5000` (a closed loop; N is every client it started) while the\n", ENVIRON["RESTART_CONC"], ENVIRON["RESTART_SECS"]
+	printf "backend of a.bench.test is restarted %d times, every %.1f s from the load's start: SIGKILL, or\n", ENVIRON["RESTART_COUNT"], ENVIRON["RESTART_EVERY_MS"] / 1000
+	printf "SIGTERM and its exit awaited (bench-backend then takes no new connection and serves those it was\n"
+	printf "given; after %d s it would be killed: %d were), then the same program started again at once on the\n", ENVIRON["RESTART_WAIT_MS"] / 1000, ENVIRON["RESTART_OVERDUE"]
+	printf "same TCP port and SNItch socket. The backend of b.bench.test stays up (half the clients). Every\n"
+	printf "system's backend is stopped and started by the same code. HAProxy: retries 3, option redispatch,\n"
+	printf "timeout connect 1s (a refused connect is retried 1 s later). nginx: proxy_next_upstream on, tries 3,\n"
+	printf "timeout 2s, the backend's one address listed 3 times in its upstream (max_fails=0), since nginx\n"
+	printf "tries the next server, never the same one again. SNItch: the config of the other phases; a backend\n"
+	printf "whose socket is missing or refuses holds its clients up to handoff_timeout (2 s). sniproxy: the\n"
+	printf "config of the other phases (it has no retry). direct: bench-load connects to the backends\n"
+	printf "themselves. A failed client is a refused or reset connect, a reset, a timeout (5 s), a short or\n"
+	printf "empty reply, an alert, or another backend's reply. A closed loop starts the next client as soon\n"
+	printf "as one fails, so a system that fails clients at once fails more of them than one that makes them\n"
+	printf "wait: the second table gives the longest time in which no client completed. "
+	if (restart_rounds == 1)
+		printf "One round (a round\ntakes about 2 minutes, and make bench stays under 10): no median.\n\n"
+	else
+		printf "Median over %d rounds.\n\n", restart_rounds
+	printf "| system | SIGKILL x%d: failed / total | graceful x%d: failed / total |\n|---|---:|---:|\n", ENVIRON["RESTART_COUNT"], ENVIRON["RESTART_COUNT"]
+	for (i = 1; i <= n; i++)
+		printf "| %s | %s | %s |\n", restart_label(sys[i]), restart_cell(sys[i], "KILL"), restart_cell(sys[i], "TERM")
+	printf "\nHow the clients failed (bench-load's count of each kind), the longest time in the run in which no\n"
+	printf "client completed (from the load's start to its end; a system that holds clients shows its waits\n"
+	printf "there), and how long the backend was away (from the signal until its new socket listened; the\n"
+	printf "median of the %d restarts):\n\n", ENVIRON["RESTART_COUNT"]
+	printf "| system | restart | connect | reset | timeout | short | misrouted | alert | longest stall, ms | backend away, ms |\n"
+	printf "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+	for (i = 1; i <= n; i++)
+		for (k = 1; k <= 2; k++) {
+			sig = k == 1 ? "KILL" : "TERM"
+			if (median("rs_clients" SUBSEP sys[i] SUBSEP sig) == "")
+				continue
+			printf "| %s | %s |", restart_label(sys[i]), k == 1 ? "SIGKILL" : "graceful"
+			for (s = 6; s <= 11; s++)
+				printf " %d |", median("rs_" s SUBSEP sys[i] SUBSEP sig)
+			printf " %.0f | %.0f |\n", median("rs_stall" SUBSEP sys[i] SUBSEP sig), median("rs_away" SUBSEP sys[i] SUBSEP sig)
+		}
+	printf "\nSNItch's counters at the end of the restart runs (`snitch -s`):\n\n```\n%s\n```\n", ENVIRON["RESTART_SNITCH_STATS"]
+}
 END {
+	if (ENVIRON["ONLY"] == "restart") {
+		printf "# SNItch benchmark results: backend restart only\n\n"
+		printf "Written by `%s` (bench/run.sh, BENCH_ONLY=restart) on %s; the run took %d s.\n\n", ENVIRON["COMMAND"], ENVIRON["DATE"], ENVIRON["ELAPSED"]
+		restart_section()
+		exit
+	}
 	nsys = split("direct snitch haproxy nginx sniproxy", sysname, " ")
 	ntest = split("r20x r20m r200x", test, " ")
 	label["r20x"] = "c=20, x25519"
@@ -362,7 +452,11 @@ END {
 		    fmtx(paired("rate", n, "idle", n, "r20x"))
 	}
 
-	printf "\n## Errors\n\nConnections that failed (connect, reset, timeout, short or misrouted reply, alert), all runs:\n\n"
+	printf "\n"
+	restart_section()
+
+	printf "\n## Errors\n\nConnections that failed (connect, reset, timeout, short or misrouted reply, alert), all runs\n"
+	printf "but the restart runs (above):\n\n"
 	printf "| system | runs | errors |\n|---|---:|---:|\n"
 	for (s = 1; s <= nsys; s++)
 		printf "| %s | %d | %d |\n", sysname[s], runs[sysname[s]], errors[sysname[s]]

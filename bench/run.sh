@@ -30,10 +30,25 @@
 # the whole path (switch, backends and bench-load's own, which it
 # reports).
 #
+# The restart runs come last (restart_phase), on a fresh set of the same
+# processes: for each system, bench-load at c=20 for 10 s while the
+# backend of a.bench.test is restarted 5 times, 1.5 s apart (b's stays
+# up: a control), first by SIGKILL, then gracefully (SIGTERM, its exit
+# awaited, at most 5 s): the same bench-backend, stopped and started the
+# same way, behind every system.  HAProxy then has retries 3 and option
+# redispatch, nginx proxy_next_upstream with 3 tries; SNItch its usual
+# config (a restarting backend holds its clients up to handoff_timeout,
+# 2 s), sniproxy its usual one (it has no retry).  Failed clients and
+# the longest stall go to restart.tsv.  BENCH_ONLY=restart runs this
+# phase alone (make bench-restart) and writes its table to
+# bench/out/restart.md instead of RESULTS.md.
+#
 # Run as root (SNItch then runs its workers as nobody, sniproxy too).
 # Everything listens on 127.0.0.1 only, and everything started here is
 # stopped on exit.  BENCH_ROUNDS, BENCH_SECONDS and BENCH_IDLE override
-# the defaults (3 rounds, 5 s per measurement, 10,000 idle).
+# the defaults (3 rounds, 5 s per measurement, 10,000 idle);
+# BENCH_RESTART_ROUNDS the restart phase's (1 round: it takes about
+# 2 minutes a round, and make bench must stay under 10 minutes).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,6 +73,23 @@ RELAY_SYSTEMS=(direct relay haproxy nginx sniproxy)
 RATE_TESTS=("r20x 20 x25519" "r20m 20 mlkem" "r200x 200 x25519")
 COMMAND=${BENCH_COMMAND:-"bench/run.sh"}
 HZ=$(getconf CLK_TCK)
+ONLY=${BENCH_ONLY:-}
+RESTART_ROUNDS=${BENCH_RESTART_ROUNDS:-1}
+RESTART_SECS=10
+RESTART_CONC=20
+RESTART_COUNT=5
+RESTART_EVERY_MS=1500
+RESTART_WAIT_MS=5000	# graceful: how long a backend may take to exit
+# The restart runs' systems, each a row of the report's restart table
+# (report.awk names them).  "snitch" is SNItch with the libsnitch
+# bench-backend.  To come, one entry each: SNItch with a backend that
+# speaks the handoff protocol without libsnitch ("snitch-v1": today
+# libsnitch is protocol version 1, so there is no other to run yet),
+# and with the acknowledged handoff (v2) and libsnitch's graceful
+# handover once they exist.
+RESTART_SYSTEMS=(direct snitch haproxy nginx sniproxy)
+# 1 while the restart phase's switches are configured and started
+RESTART=0
 
 declare -A PID=() PORT=() SOCKET=()
 STARTED=()
@@ -234,6 +266,13 @@ start_relay() {
 	launch relay /dev/null "$BUILD/snitch" -c "$T/relay.ini"
 }
 
+# haproxy_retries - the restart phase's lines for a backend section: a
+# refused connect is retried 3 times, min(timeout connect, 1 s) apart
+haproxy_retries() {
+	[ "$RESTART" -eq 1 ] || return 0
+	printf '\tretries 3\n\toption redispatch\n\ttimeout connect 1s\n'
+}
+
 # start_haproxy - mode tcp, the hello inspected for its SNI
 start_haproxy() {
 	# maxconn: 10,000 held + the load; the fd hard limit may be lower
@@ -259,12 +298,51 @@ frontend bench
 	use_backend be_b if { req.ssl_sni -i b.bench.test }
 
 backend be_a
+$(haproxy_retries)
 	server a 127.0.0.1:${PORT[backend_a]}
 
 backend be_b
+$(haproxy_retries)
 	server b 127.0.0.1:${PORT[backend_b]}
 EOF
 	launch haproxy "$T/haproxy.log" haproxy -db -f "$T/haproxy.cfg"
+}
+
+# nginx_routes - the map from the name to the backend.  In the restart
+# phase each backend is an upstream listing its one address 3 times:
+# nginx's next upstream is another server of the upstream, never the
+# one that failed (max_fails=0: a failure does not take one out)
+nginx_routes() {
+	local l
+	if [ "$RESTART" -eq 1 ]; then
+		for l in a b; do
+			printf '\tupstream be_%s {\n' "$l"
+			printf '\t\tserver 127.0.0.1:%s max_fails=0;\n' \
+			    "${PORT[backend_$l]}" "${PORT[backend_$l]}" \
+			    "${PORT[backend_$l]}"
+			printf '\t}\n'
+		done
+	fi
+	# shellcheck disable=SC2016 # nginx's variables, not ours
+	printf '\tmap $ssl_preread_server_name $bench_backend {\n'
+	for l in a b; do
+		if [ "$RESTART" -eq 1 ]; then
+			printf '\t\t%s.bench.test be_%s;\n' "$l" "$l"
+		else
+			printf '\t\t%s.bench.test 127.0.0.1:%s;\n' "$l" \
+			    "${PORT[backend_$l]}"
+		fi
+	done
+	printf '\t}\n'
+}
+
+# nginx_retries - the restart phase's lines for the server: a failed
+# connect goes to the next server, 3 tries within 2 s at most
+nginx_retries() {
+	[ "$RESTART" -eq 1 ] || return 0
+	printf '\t\tproxy_next_upstream on;\n'
+	printf '\t\tproxy_next_upstream_tries 3;\n'
+	printf '\t\tproxy_next_upstream_timeout 2s;\n'
 }
 
 # start_nginx - stream, ssl_preread, a map from the name to the backend
@@ -280,10 +358,7 @@ events {
 	worker_connections $((NOFILE - 100));
 }
 stream {
-	map \$ssl_preread_server_name \$bench_backend {
-		a.bench.test 127.0.0.1:${PORT[backend_a]};
-		b.bench.test 127.0.0.1:${PORT[backend_b]};
-	}
+$(nginx_routes)
 	server {
 		listen 127.0.0.1:${PORT[nginx]};
 		ssl_preread on;
@@ -291,6 +366,7 @@ stream {
 		proxy_pass \$bench_backend;
 		proxy_connect_timeout 5s;
 		proxy_timeout 2m;
+$(nginx_retries)
 	}
 }
 EOF
@@ -491,6 +567,148 @@ idle_run() {
 	reset_hwm "$sys"
 }
 
+# now_us - the wall clock in microseconds
+now_us() {
+	echo "${EPOCHREALTIME/./}"
+}
+
+# sleep_until US - sleep until now_us is US (at once if it is past)
+sleep_until() {
+	local d=$(($1 - $(now_us)))
+	[ "$d" -gt 0 ] || return 0
+	sleep "$((d / 1000000)).$(printf '%06d' $((d % 1000000)))"
+}
+
+# forget PID - a process stopped here, no longer one for cleanup to stop
+forget() {
+	local i
+	for i in "${!STARTED[@]}"; do
+		[ "${STARTED[$i]}" = "$1" ] && unset 'STARTED[i]'
+	done
+	return 0
+}
+
+# stop_all - stop every process started so far
+stop_all() {
+	local pid
+	for pid in "${STARTED[@]}"; do
+		stop_tree "$pid"
+	done
+	STARTED=()
+	PID=()
+}
+
+# unix_listening PATH - a socket listens at PATH (not merely its file,
+# which a killed backend leaves behind)
+unix_listening() {
+	# /proc/net/unix: Num RefCount Protocol Flags Type St Inode Path;
+	# flag 00010000 is __SO_ACCEPTCON, a listener
+	awk -v p="$1" '$8 == p && $4 == "00010000" { f = 1 } END { exit !f }' \
+	    /proc/net/unix
+}
+
+# restart_backend LETTER SIGNAL - stop backend LETTER with SIGNAL (KILL;
+# or TERM, its exit awaited for RESTART_WAIT_MS, then KILL), start the
+# same program again at once on the same port and socket path, wait
+# until it listens; RESTART_AWAY_MS: from the signal to that
+restart_backend() {
+	local l=$1 sig=$2 name=backend_$1 pid t0 deadline
+	pid=${PID[$name]}
+	# out of the job table: no "Killed" line from the shell for it
+	disown "$pid" 2>/dev/null || true
+	t0=$(now_us)
+	kill -"$sig" "$pid" 2>/dev/null || true
+	deadline=$((t0 + RESTART_WAIT_MS * 1000))
+	while alive "$pid" && [ "$(now_us)" -lt "$deadline" ]; do
+		sleep 0.005
+	done
+	if alive "$pid"; then
+		note "backend $l still runs ${RESTART_WAIT_MS} ms after SIG$sig: SIGKILL"
+		kill -KILL "$pid" 2>/dev/null || true
+		RESTART_OVERDUE=$((RESTART_OVERDUE + 1))
+		while alive "$pid"; do
+			sleep 0.005
+		done
+	fi
+	forget "$pid"
+	"$BIN/bench-backend" -n "$l" -p "${PORT[$name]}" -s "$T/$l.sock" \
+	    </dev/null >>"$T/backend-$l.log" 2>&1 &
+	PID[$name]=$!
+	STARTED+=("$!")
+	deadline=$(($(now_us) + 5000000))
+	until unix_listening "$T/$l.sock"; do
+		alive "${PID[$name]}" ||
+		    die "$name exited: $(tail -5 "$T/backend-$l.log")"
+		[ "$(now_us)" -lt "$deadline" ] ||
+		    die "$name does not listen on $T/$l.sock"
+		sleep 0.005
+	done
+	RESTART_AWAY_MS=$((($(now_us) - t0) / 1000))
+}
+
+# restart_run ROUND SYS SIGNAL - bench-load on SYS at c=RESTART_CONC for
+# RESTART_SECS while backend a is restarted RESTART_COUNT times, one
+# every RESTART_EVERY_MS from the load's start; one row of restart.tsv:
+# round sys signal clients failed connect reset timeout short misrouted
+# alert stall_ms away_ms (median of the restarts) away_max_ms
+restart_run() {
+	local round=$1 sys=$2 sig=$3 load t0 k line away
+	local -a aways=()
+	# shellcheck disable=SC2046
+	"$BIN/bench-load" $(target "$sys") -c "$RESTART_CONC" \
+	    -d "$RESTART_SECS" -w 0 -o 5000 >"$T/restart.out" &
+	load=$!
+	t0=$(now_us)
+	for ((k = 1; k <= RESTART_COUNT; k++)); do
+		sleep_until $((t0 + k * RESTART_EVERY_MS * 1000))
+		restart_backend a "$sig"
+		aways+=("$RESTART_AWAY_MS")
+	done
+	wait "$load" || die "bench-load: $(cat "$T/restart.out")"
+	line=$(cat "$T/restart.out")
+	echo "$line" >>"$OUT/load.log"
+	away=$(printf '%s\n' "${aways[@]}" | sort -n |
+	    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] "\t" v[NR] }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	    "$round" "$sys" "$sig" "$(($(kv all "$line") + $(kv errors "$line")))" \
+	    "$(kv errors "$line")" "$(kv connect "$line")" "$(kv reset "$line")" \
+	    "$(kv timeout "$line")" "$(kv short "$line")" \
+	    "$(kv misrouted "$line")" "$(kv alert "$line")" \
+	    "$(kv stall_ms "$line")" "$away" >>"$OUT/restart.tsv"
+	note "round $round $sys SIG$sig x$RESTART_COUNT: failed" \
+	    "$(kv errors "$line") of $(($(kv all "$line") + $(kv errors "$line")))," \
+	    "longest stall $(kv stall_ms "$line") ms, backend away ${away%%$'\t'*} ms"
+}
+
+# restart_phase - stop what the other phases started, start the same set
+# again with the restart configs (HAProxy's and nginx's retries), then
+# the restart runs: each system with SIGKILL, then each with SIGTERM,
+# in a new order each time
+restart_phase() {
+	local round sys sig k=0
+	local -a order
+	stop_all
+	RESTART=1
+	RESTART_OVERDUE=0
+	start_backends
+	start_snitch
+	start_haproxy
+	start_nginx
+	start_sniproxy
+	sleep 1
+	for ((round = 1; round <= RESTART_ROUNDS; round++)); do
+		for sig in KILL TERM; do
+			mapfile -t order < <(rotate $((round + k)) \
+			    "${RESTART_SYSTEMS[@]}")
+			k=$((k + 1))
+			for sys in "${order[@]}"; do
+				restart_run "$round" "$sys" "$sig"
+			done
+		done
+	done
+	RESTART_SNITCH_STATS=$("$BUILD/snitch" -c "$T/snitch.ini" -s 2>&1 || true)
+}
+
 # rotate N [SYS...] - the systems given (default SYSTEMS) rotated by N,
 # one a line
 rotate() {
@@ -602,8 +820,7 @@ machine() {
 }
 
 main() {
-	local round ti test conc variant sys start_s k
-	local -a order
+	local sys start_s k
 	if [ ! -x "$BIN/bench-load" ] || [ ! -x "$BIN/bench-backend" ] ||
 	    [ ! -x "$BUILD/snitch" ] || [ ! -x "$BUILD/snitch-relay" ]; then
 		die "build first: make bench-build"
@@ -611,6 +828,8 @@ main() {
 	for sys in haproxy nginx sniproxy; do
 		command -v "$sys" >/dev/null || die "$sys missing: bench/setup.sh"
 	done
+	[ -z "$ONLY" ] || [ "$ONLY" = restart ] ||
+	    die "BENCH_ONLY: restart, or unset for every phase"
 	start_s=$(date +%s)
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 	DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
@@ -628,14 +847,42 @@ main() {
 	trap cleanup EXIT
 	trap 'exit 1' INT TERM
 	mkdir -p "$OUT"
-	: >"$OUT/raw.tsv"
-	: >"$OUT/rss.tsv"
-	: >"$OUT/idle.tsv"
+	: >"$OUT/restart.tsv"
 	: >"$OUT/load.log"
 
 	pick_ports backend_a backend_b snitch haproxy nginx sniproxy relay
 	PORT[sniproxy2]=${PORT[sniproxy]}
 	note "temp dir $T; ports: $(for k in "${!PORT[@]}"; do printf '%s=%s ' "$k" "${PORT[$k]}"; done)"
+	[ "$ONLY" = restart ] || main_phases
+	restart_phase
+	ELAPSED=$(($(date +%s) - start_s))
+	VERSIONS=$(versions)
+	MACHINE=$(machine)
+	export ROUNDS SECS WARM IDLE BULK_MIB BULK_CONNS BULK_REPEAT WORKERS COMMAND DATE \
+	    RELAY_MIB RELAY_CONNS RELAY_REPEAT \
+	    ELAPSED VERSIONS MACHINE SNITCH_STATS DEFAULT_MASTER_KB \
+	    DEFAULT_WORKER_KB ONE_WORKER_HELD ONE_WORKER_KB BUILD HZ \
+	    RESTART_ROUNDS RESTART_SECS RESTART_CONC RESTART_COUNT \
+	    RESTART_EVERY_MS RESTART_WAIT_MS RESTART_OVERDUE \
+	    RESTART_SNITCH_STATS ONLY
+	export RESTART_SYSTEMS_LIST="${RESTART_SYSTEMS[*]}"
+	if [ "$ONLY" = restart ]; then
+		"$ROOT/bench/report.sh" "$OUT" "$OUT/restart.md"
+		cat "$OUT/restart.md"
+		return 0
+	fi
+	"$ROOT/bench/report.sh" "$OUT" "$RESULTS"
+	cat "$RESULTS"
+}
+
+# main_phases - every phase but the restart runs: rate, bulk, relay and
+# idle runs, ROUNDS rounds, then the memory of other configurations
+main_phases() {
+	local round ti test conc variant sys k
+	local -a order
+	: >"$OUT/raw.tsv"
+	: >"$OUT/rss.tsv"
+	: >"$OUT/idle.tsv"
 	start_backends
 	start_snitch
 	start_haproxy
@@ -675,15 +922,6 @@ main() {
 	SNITCH_STATS=$("$BUILD/snitch" -c "$T/snitch.ini" -s 2>&1 || true)
 	snitch_default_rss
 	snitch_one_worker
-	ELAPSED=$(($(date +%s) - start_s))
-	VERSIONS=$(versions)
-	MACHINE=$(machine)
-	export ROUNDS SECS WARM IDLE BULK_MIB BULK_CONNS BULK_REPEAT WORKERS COMMAND DATE \
-	    RELAY_MIB RELAY_CONNS RELAY_REPEAT \
-	    ELAPSED VERSIONS MACHINE SNITCH_STATS DEFAULT_MASTER_KB \
-	    DEFAULT_WORKER_KB ONE_WORKER_HELD ONE_WORKER_KB BUILD HZ
-	"$ROOT/bench/report.sh" "$OUT" "$RESULTS"
-	cat "$RESULTS"
 }
 
 # bench/profile.sh sources this file for its functions
