@@ -244,6 +244,21 @@ snitch_say(int channel_fd, const uint8_t msg[ACK_MSG_LEN])
 	errno = saved;
 }
 
+/*
+ * snitch_hello - a channel was accepted: say HELLO, for version 2 (the
+ * worker keeps each socket until it is acknowledged)
+ */
+static void
+snitch_hello(int channel_fd)
+{
+	uint8_t	hello[ACK_MSG_LEN];
+
+	if (snitch_v2()) {
+		ack_hello(hello);
+		snitch_say(channel_fd, hello);
+	}
+}
+
 /* snitch_accept - accept one worker's channel; the fd, or -1 and errno */
 int
 snitch_accept(int listen_fd)
@@ -255,18 +270,13 @@ snitch_accept(int listen_fd)
 int
 snitch_accept_peer(int listen_fd, uid_t uid)
 {
-	uint8_t	hello[ACK_MSG_LEN];
 	int	fd;
 
 	if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 		return -1;
 	if ((fd = snitch_peer_check(fd, uid)) < 0)
 		return -1;
-	/* Version 2: the worker keeps each socket until it is acknowledged. */
-	if (snitch_v2()) {
-		ack_hello(hello);
-		snitch_say(fd, hello);
-	}
+	snitch_hello(fd);
 	return fd;
 }
 
@@ -602,6 +612,7 @@ snitch_server_accept(struct snitch_server *srv)
 			snitch_server_pause(srv);
 			return 0;
 		}
+		snitch_hello(fd);
 	}
 	return 0;
 }

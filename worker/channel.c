@@ -37,7 +37,7 @@
 
 #define CHANNEL_BACKOFF_MIN	50	/* ms */
 #define CHANNEL_BACKOFF_MAX	1000
-#define CHANNEL_HELLO_MS	500	/* a channel without HELLO by then
+#define CHANNEL_HELLO_MS	100	/* a channel without HELLO by then
 					   is of version 1 */
 
 /* channel_count - how many channels a worker with wc may hold */
@@ -288,7 +288,8 @@ channel_fail_cause(int error)
 
 /*
  * channel_send - pass client_fd with its header to channel b: sent,
- * busy (try again later: EPOLLOUT comes if ch_out_helps), or down
+ * busy (try again later: EPOLLOUT comes if ch_out_helps; a channel
+ * whose backend has not said its version yet is busy too), or down
  */
 enum channel_result
 channel_send(struct worker *w, int b, int client_fd, const uint8_t *header,
@@ -299,6 +300,11 @@ channel_send(struct worker *w, int b, int client_fd, const uint8_t *header,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((fd = channel_connect(w, b)) == -1)
 			return CHANNEL_DOWN;
+		/* A new channel: its backend's HELLO first, or its time. */
+		if (channel_version(w, b) == 0) {
+			w->w_channels[b].ch_out_helps = 0;
+			return CHANNEL_BUSY;
+		}
 		if (handoff_send(fd, client_fd, header, len) == 0)
 			return CHANNEL_SENT;
 		COUNTERS_ADD(w->w_counters->cw_fail[channel_fail_cause(errno)],
@@ -341,7 +347,7 @@ channel_retry_now(struct worker *w, int b)
 /*
  * channel_version - the handoff protocol version b's backend speaks: 2
  * once it said HELLO, 1 when it said nothing for CHANNEL_HELLO_MS after
- * the channel connected, 0 until then (its handoffs are kept as if 2)
+ * the channel connected, 0 until then (nothing is sent on it yet)
  */
 int
 channel_version(struct worker *w, int b)
@@ -352,22 +358,6 @@ channel_version(struct worker *w, int b)
 	    w->w_now >= ch->ch_hello_by)
 		ch->ch_version = 1;
 	return ch->ch_version;
-}
-
-/* channel_next_deadline - when a channel's version is decided next */
-uint64_t
-channel_next_deadline(const struct worker *w)
-{
-	uint64_t	next = UINT64_MAX;
-	size_t		b;
-
-	for (b = 0; b < w->w_nchannels; b++)
-		if (w->w_channels[b].ch_version == 0 &&
-		    w->w_channels[b].ch_fd != -1 &&
-		    !TAILQ_EMPTY(&w->w_channels[b].ch_sent) &&
-		    w->w_channels[b].ch_hello_by < next)
-			next = w->w_channels[b].ch_hello_by;
-	return next;
 }
 
 /*

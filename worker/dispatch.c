@@ -127,9 +127,10 @@ dispatch_holds(const struct worker *w, int b)
  * On a channel of version 1 that is final; on one of version 2 the
  * handoff is logged now and the worker keeps its copy until the backend
  * acknowledges it (dispatch_acked), so that it can hand it again if the
- * backend dies first (dispatch_orphans).  So it does on a channel whose
- * backend has not said its version yet; if it turns out to be 1, what
- * was kept is final then (dispatch_settle_v1).
+ * backend dies first (dispatch_orphans).  Nothing is sent on a new
+ * channel before its backend said its version, or had the time to
+ * (channel_send is busy until then), so the first handoffs are kept
+ * too, and a dying backend's listener takes none.
  */
 static void
 dispatch_handed(struct worker *w, struct conn *c, int b, int fallback_of)
@@ -137,8 +138,7 @@ dispatch_handed(struct worker *w, struct conn *c, int b, int fallback_of)
 	struct channel	*ch = &w->w_channels[b];
 
 	ch->ch_outage = 0;
-	/* Version 0, not known yet: kept, as it may be 2. */
-	if (ch->ch_fd == -1 || channel_version(w, b) == 1) {
+	if (ch->ch_fd == -1 || channel_version(w, b) != 2) {
 		outcome_handed(w, c, b, fallback_of);
 		return;
 	}
@@ -406,25 +406,6 @@ dispatch_outage(struct worker *w, int b)
 		dispatch_give_up(w, c);
 }
 
-/*
- * dispatch_settle_v1 - b's backend said no HELLO in time: it speaks
- * version 1, and what was kept for it is its
- */
-static void
-dispatch_settle_v1(struct worker *w, int b)
-{
-	struct channel	*ch = &w->w_channels[b];
-	struct conn	*c, *next;
-
-	if (ch->ch_fd == -1 || ch->ch_version != 0 || channel_version(w, b) != 1)
-		return;
-	for (c = TAILQ_FIRST(&ch->ch_sent); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, cn_link);
-		if (c->cn_channel_use == ch->ch_use)
-			outcome_handed_settle(w, c, b, c->cn_fallback_of);
-	}
-}
-
 /* dispatch_expire - retry the queues whose timer is up; end long waits */
 void
 dispatch_expire(struct worker *w)
@@ -435,7 +416,6 @@ dispatch_expire(struct worker *w)
 
 	for (b = 0; b < w->w_nchannels; b++) {
 		ch = &w->w_channels[b];
-		dispatch_settle_v1(w, (int)b);
 		/* Unacknowledged for DISPATCH_ACK_TIMEOUT: the backend's. */
 		while ((c = conn_sent_due(w, (int)b)) != NULL)
 			outcome_handed_settle(w, c, (int)b, c->cn_fallback_of);

@@ -147,8 +147,6 @@ loop_timeout(struct worker *w)
 
 	if ((d = dispatch_next_deadline(w)) < next)
 		next = d;
-	if ((d = channel_next_deadline(w)) < next)
-		next = d;
 	if (!w->w_accepting && !w->w_stopping && w->w_accept_resume &&
 	    w->w_accept_resume < next)
 		next = w->w_accept_resume;

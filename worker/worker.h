@@ -162,7 +162,8 @@ struct channel {
 	size_t			 ch_nsent;	/* its length (conn.c) */
 	int			 ch_version;	/* 0 until known, 1, or 2 after
 						   the backend's HELLO */
-	uint64_t		 ch_hello_by;	/* version 0 until then, then 1 */
+	uint64_t		 ch_hello_by;	/* version 0 until then, then 1;
+						   nothing is sent before */
 	int			 ch_orphans;	/* lost with ch_sent not empty */
 };
 
@@ -291,7 +292,6 @@ int	channel_event(struct worker *, int channel, uint32_t use,
 	    uint32_t events, uint32_t *acked);
 void	channel_drop(struct worker *, int channel, const char *why);
 int	channel_version(struct worker *, int channel);
-uint64_t channel_next_deadline(const struct worker *);
 void	channel_want_out(struct worker *, int channel, int want);
 void	channel_retry_now(struct worker *, int channel);
 void	channel_close_all(struct worker *);
