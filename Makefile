@@ -40,7 +40,7 @@ MASTER_OBJ	= $(call obj,$(MASTER_SRC))
 WORKER_OBJ	= $(call obj,$(WORKER_SRC))
 STATS_OBJ	= $(call obj,$(STATS_SRC))
 WORKER_LIB_OBJ	= $(call obj,$(WORKER_LIB_SRC))
-LIBSNITCH_OBJ	= $(call obj,libsnitch/libsnitch.c common/proxyv2.c common/hostname.c \
+LIBSNITCH_OBJ	= $(call obj,libsnitch/libsnitch.c common/ack.c common/proxyv2.c common/hostname.c \
 		  common/ids.c)
 UNIT_BIN	= $(patsubst t/unit/%.c,$(B)/t/%,$(UNIT_SRC))
 
@@ -262,7 +262,8 @@ FUZZ_CFLAGS	= -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_TIME	= 600
 FUZZ_SMOKE	= 20
 FUZZ_B		= $(B)/fuzz
-FUZZERS		= $(FUZZ_B)/clienthello_fuzz $(FUZZ_B)/conf_fuzz
+FUZZERS		= $(FUZZ_B)/clienthello_fuzz $(FUZZ_B)/conf_fuzz \
+		  $(FUZZ_B)/ack_fuzz
 FUZZ_HDRS	= $(wildcard common/*.h conf/*.h)
 
 .PHONY: fuzz fuzz-check fuzz-build
@@ -278,6 +279,10 @@ $(FUZZ_B)/conf_fuzz: t/fuzz/conf_fuzz.c conf/conf.c common/wconf.c \
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -Iconf -o $@ $(filter %.c,$^) -linih \
 	    -lbsd
+
+$(FUZZ_B)/ack_fuzz: t/fuzz/ack_fuzz.c common/ack.c $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -o $@ $(filter %.c,$^)
 
 fuzz-build: $(FUZZERS)
 

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ack.h"
 #include "ids.h"
 #include "proxyv2.h"
 #include "snitch.h"
@@ -212,6 +213,52 @@ fail:
 	return -1;
 }
 
+/*
+ * snitch_v2 - whether to speak handoff protocol version 2 (PROTOCOL):
+ * yes, unless SNITCH_HANDOFF_VERSION=1 is in the environment
+ */
+static int
+snitch_v2(void)
+{
+	static int	v2 = -1;
+	const char	*env;
+
+	if (v2 == -1) {
+		env = getenv("SNITCH_HANDOFF_VERSION");
+		v2 = env == NULL || strcmp(env, "1") != 0;
+	}
+	return v2;
+}
+
+/*
+ * snitch_say - send one version-2 message on a channel, never blocking:
+ * a worker of version 1 never reads them, and one that finds its channel
+ * full of them is one that will not miss them
+ */
+static void
+snitch_say(int channel_fd, const uint8_t msg[ACK_MSG_LEN])
+{
+	int	saved = errno;
+
+	(void)send(channel_fd, msg, ACK_MSG_LEN, MSG_DONTWAIT | MSG_NOSIGNAL);
+	errno = saved;
+}
+
+/*
+ * snitch_hello - a channel was accepted: say HELLO, for version 2 (the
+ * worker keeps each socket until it is acknowledged)
+ */
+static void
+snitch_hello(int channel_fd)
+{
+	uint8_t	hello[ACK_MSG_LEN];
+
+	if (snitch_v2()) {
+		ack_hello(hello);
+		snitch_say(channel_fd, hello);
+	}
+}
+
 /* snitch_accept - accept one worker's channel; the fd, or -1 and errno */
 int
 snitch_accept(int listen_fd)
@@ -227,7 +274,10 @@ snitch_accept_peer(int listen_fd, uid_t uid)
 
 	if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 		return -1;
-	return snitch_peer_check(fd, uid);
+	if ((fd = snitch_peer_check(fd, uid)) < 0)
+		return -1;
+	snitch_hello(fd);
+	return fd;
 }
 
 /* snitch_alpn_walk - one ProtocolName of list at *off; 1, 0 at the end, -1 */
@@ -318,12 +368,17 @@ snitch_recv(int channel_fd, struct snitch_conn *conn)
 	struct stat		 st;
 	const unsigned char	*data, *end;
 	int			 fds[SNITCH_RECV_FDS];
+	uint8_t			 ack[ACK_MSG_LEN];
 	size_t			 nfds = 0, ncmsg = 0, nin, i;
 	ssize_t			 n;
 	int			 odd = 0;
 
 	conn->sc_fd = -1;
 	n = recvmsg(channel_fd, &msg, MSG_CMSG_CLOEXEC);
+	/* A worker that closed with our ACKs unread resets the channel:
+	 * gone all the same. */
+	if (n < 0 && errno == ECONNRESET)
+		return 0;
 	if (n < 0)
 		return -1;
 
@@ -357,6 +412,15 @@ snitch_recv(int channel_fd, struct snitch_conn *conn)
 	if (n == 0 && ncmsg == 0 &&
 	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0)
 		return 0;
+	/*
+	 * Received: acknowledged, good or bad, so that the worker's count
+	 * of what it sent stays in step; a bad one's fd is closed below,
+	 * and the worker lets go of its copy.
+	 */
+	if (snitch_v2()) {
+		ack_ack(ack, 1);
+		snitch_say(channel_fd, ack);
+	}
 
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || (size_t)n > PROXY_MAX)
 		goto bad;
@@ -548,6 +612,7 @@ snitch_server_accept(struct snitch_server *srv)
 			snitch_server_pause(srv);
 			return 0;
 		}
+		snitch_hello(fd);
 	}
 	return 0;
 }

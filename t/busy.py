@@ -5,6 +5,12 @@
       listen on the AF_UNIX SOCK_SEQPACKET socket PATH (mode 0666), accept
       every channel SNItch's workers open, and never receive from any:
       their queues fill, as with a hung backend.
+  busy.py stuck2 PATH
+      stuck, speaking handoff protocol version 2: a HELLO on each channel
+      it accepts, then nothing (it never receives, so never acknowledges).
+  busy.py garbage PATH
+      send 8 bytes of no protocol on each channel it accepts, then
+      receive and keep whatever comes.
   busy.py slow PATH SECONDS
       like stuck, but after SECONDS receive every handoff and keep its
       socket open; print "received N" each time the count grows.
@@ -45,6 +51,39 @@ def stuck(path):
     while True:
         conn, _ = srv.accept()
         held.append(conn)
+
+
+HELLO = b"SNCH\x01\x02\x00\x00"   # PROTOCOL, version 2
+
+
+def stuck2(path):
+    srv = listener(path)
+    held = []
+    while True:
+        conn, _ = srv.accept()
+        conn.send(HELLO)
+        held.append(conn)
+
+
+def garbage(path):
+    srv = listener(path)
+    srv.setblocking(False)
+    held, channels = [], []
+    while True:
+        try:
+            ch = srv.accept()[0]
+            ch.send(b"NOTSNCH!")
+            ch.setblocking(False)
+            channels.append(ch)
+        except BlockingIOError:
+            pass
+        for ch in channels:
+            try:
+                _, fds, _, _ = socket.recv_fds(ch, 512, 4)
+                held.extend(fds)
+            except (BlockingIOError, ConnectionResetError):
+                pass
+        time.sleep(0.01)
 
 
 def slow(path, seconds):
@@ -122,6 +161,10 @@ def crowd(host, port, name, count, seconds):
 if __name__ == "__main__":
     if sys.argv[1] == "stuck":
         stuck(sys.argv[2])
+    elif sys.argv[1] == "stuck2":
+        stuck2(sys.argv[2])
+    elif sys.argv[1] == "garbage":
+        garbage(sys.argv[2])
     elif sys.argv[1] == "slow":
         slow(sys.argv[2], float(sys.argv[3]))
     elif sys.argv[1] == "dribble":

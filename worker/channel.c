@@ -29,6 +29,7 @@
 
 #include <bsd/string.h>
 
+#include "ack.h"
 #include "alert.h"
 #include "handoff.h"
 #include "log.h"
@@ -36,6 +37,8 @@
 
 #define CHANNEL_BACKOFF_MIN	50	/* ms */
 #define CHANNEL_BACKOFF_MAX	1000
+#define CHANNEL_HELLO_MS	100	/* a channel without HELLO by then
+					   is of version 1 */
 
 /* channel_count - how many channels a worker with wc may hold */
 size_t
@@ -64,7 +67,9 @@ channel_init(struct worker *w)
 		ch = &w->w_channels[i];
 		ch->ch_fd = -1;
 		ch->ch_watch = -1;
+		ch->ch_version = 0;
 		TAILQ_INIT(&ch->ch_queue);
+		TAILQ_INIT(&ch->ch_sent);
 		if (i >= w->w_conf.wc_nbackends) {
 			channel_forget(w, (int)i);
 			continue;
@@ -96,8 +101,8 @@ channel_watch(struct worker *w, int b, int want_out)
 	struct channel		*ch = &w->w_channels[b];
 	struct epoll_event	 ev;
 
-	/* No EPOLLIN: a backend never writes; EPOLLHUP says it is gone. */
-	ev.events = EPOLLRDHUP | (want_out ? EPOLLOUT : 0);
+	/* EPOLLIN: version 2's HELLO and ACKs; EPOLLRDHUP: it is gone. */
+	ev.events = EPOLLIN | EPOLLRDHUP | (want_out ? EPOLLOUT : 0);
 	ev.data.u64 = EV_MAKE(EV_CHANNEL, ch->ch_use, b);
 	if (epoll_ctl(w->w_epoll, EPOLL_CTL_MOD, ch->ch_fd, &ev) == -1)
 		log_warn("%s: epoll_ctl", __func__);
@@ -118,6 +123,22 @@ channel_lost(struct worker *w, int b, const char *why)
 	ch->ch_fd = -1;
 	ch->ch_want_out = 0;
 	ch->ch_retry = 0;
+	/* A new connection says again which version it speaks. */
+	ch->ch_version = 0;
+	/* What it had not acknowledged: dispatch.c hands it again. */
+	if (!TAILQ_EMPTY(&ch->ch_sent))
+		ch->ch_orphans = 1;
+}
+
+/*
+ * channel_drop - close b's channel for something its backend did (a
+ * message of no version, more acknowledged than sent)
+ */
+void
+channel_drop(struct worker *w, int b, const char *why)
+{
+	if (w->w_channels[b].ch_fd != -1)
+		channel_lost(w, b, why);
 }
 
 /* channel_backoff - b is down for cause: wait longer before the next try */
@@ -216,7 +237,7 @@ channel_connect(struct worker *w, int b)
 	if (!channel_owned(w, b, fd))
 		return -1;
 	ch->ch_use = (ch->ch_use + 1) & 0xffffff;
-	ev.events = EPOLLRDHUP;
+	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.u64 = EV_MAKE(EV_CHANNEL, ch->ch_use, b);
 	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		channel_failed(w, b, fd);
@@ -225,6 +246,8 @@ channel_connect(struct worker *w, int b)
 	if (ch->ch_down != CHANNEL_UP)
 		log_info("backend %s: connected again", ch->ch_name);
 	ch->ch_fd = fd;
+	ch->ch_version = 0;
+	ch->ch_hello_by = w->w_now + CHANNEL_HELLO_MS;
 	ch->ch_down = CHANNEL_UP;
 	ch->ch_backoff = 0;
 	return fd;
@@ -265,7 +288,8 @@ channel_fail_cause(int error)
 
 /*
  * channel_send - pass client_fd with its header to channel b: sent,
- * busy (try again later: EPOLLOUT comes if ch_out_helps), or down
+ * busy (try again later: EPOLLOUT comes if ch_out_helps; a channel
+ * whose backend has not said its version yet is busy too), or down
  */
 enum channel_result
 channel_send(struct worker *w, int b, int client_fd, const uint8_t *header,
@@ -276,6 +300,11 @@ channel_send(struct worker *w, int b, int client_fd, const uint8_t *header,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((fd = channel_connect(w, b)) == -1)
 			return CHANNEL_DOWN;
+		/* A new channel: its backend's HELLO first, or its time. */
+		if (channel_version(w, b) == 0) {
+			w->w_channels[b].ch_out_helps = 0;
+			return CHANNEL_BUSY;
+		}
 		if (handoff_send(fd, client_fd, header, len) == 0)
 			return CHANNEL_SENT;
 		COUNTERS_ADD(w->w_counters->cw_fail[channel_fail_cause(errno)],
@@ -316,17 +345,79 @@ channel_retry_now(struct worker *w, int b)
 }
 
 /*
- * channel_event - epoll says b's channel is writable, or its backend is
- * gone (then it is closed); 0 when the event is about a channel already
- * replaced, 1 when the channel may take what waits for it
+ * channel_version - the handoff protocol version b's backend speaks: 2
+ * once it said HELLO, 1 when it said nothing for CHANNEL_HELLO_MS after
+ * the channel connected, 0 until then (nothing is sent on it yet)
  */
 int
-channel_event(struct worker *w, int b, uint32_t use, uint32_t events)
+channel_version(struct worker *w, int b)
 {
 	struct channel	*ch = &w->w_channels[b];
 
+	if (ch->ch_version == 0 && ch->ch_fd != -1 &&
+	    w->w_now >= ch->ch_hello_by)
+		ch->ch_version = 1;
+	return ch->ch_version;
+}
+
+/*
+ * channel_read - what b's backend said (PROTOCOL, version 2): a HELLO
+ * makes the channel one of version 2 (unless it came too late), ACKs
+ * add to *acked (ignored but on a channel of version 2); 0, or -1 when it said something else or
+ * closed (the caller closes the channel)
+ */
+static int
+channel_read(struct worker *w, int b, uint32_t *acked)
+{
+	struct channel	*ch = &w->w_channels[b];
+	uint8_t		 msg[ACK_MSG_LEN + 1];
+	struct ack_msg	 am;
+	ssize_t		 n;
+
+	/* No control buffer: a descriptor a backend sends is closed. */
+	while ((n = recv(ch->ch_fd, msg, sizeof(msg), MSG_DONTWAIT)) > 0) {
+		switch (ack_parse(msg, (size_t)n, &am)) {
+		case ACK_HELLO:
+			if (ch->ch_version == 2)
+				return -1;
+			/* Too late, taken for version 1: it stays that. */
+			if (channel_version(w, b) == 0)
+				ch->ch_version = 2;
+			break;
+		case ACK_ACK:
+			if (ch->ch_version == 2)
+				*acked += am.am_count;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return n == 0 || (errno != EAGAIN && errno != EINTR) ? -1 : 0;
+}
+
+/*
+ * channel_event - epoll says b's channel is writable, has messages, or
+ * its backend is gone (then it is closed); 0 when the event is about a
+ * channel already replaced, 1 when the channel may take what waits for
+ * it; *acked: how many handoffs its backend acknowledged
+ */
+int
+channel_event(struct worker *w, int b, uint32_t use, uint32_t events,
+    uint32_t *acked)
+{
+	struct channel	*ch = &w->w_channels[b];
+
+	*acked = 0;
 	if (ch->ch_fd == -1 || ch->ch_use != use)
 		return 0;
+	/* Read first: ACKs sent just before a close still count. */
+	if ((events & EPOLLIN) && channel_read(w, b, acked) == -1 &&
+	    !(events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
+		log_warnx("backend %s: a message that is not of the handoff "
+		    "protocol", ch->ch_name);
+		channel_lost(w, b, "protocol error");
+		return 1;
+	}
 	if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))
 		channel_lost(w, b, "backend closed it");
 	return 1;
@@ -355,6 +446,8 @@ channel_forget(struct worker *w, int b)
 	ch->ch_busy_retry = 0;
 	ch->ch_outage = 0;
 	ch->ch_appeared = 0;
+	ch->ch_version = 0;
+	ch->ch_orphans = 0;
 	ch->ch_tenant = -1;
 	ch->ch_path[0] = '\0';
 	ch->ch_label[0] = '\0';

@@ -17,9 +17,16 @@
  *	   +------------------------------------------- LINGER
  *	          the client's FIN, or PEEK_LINGER_MS
  *
+ * and, on a channel whose backend speaks version 2 (PROTOCOL), a handed
+ * connection is kept, SENT, until the backend acknowledges it (then
+ * FREE); if the channel dies first, it is peeked again and handed
+ * again (SENT, or QUEUED while the backend restarts) or refused
+ * (LINGER): PEEK or QUEUED -> SENT -> FREE, QUEUED, SENT or LINGER.
+ *
  * Legal moves are the table conn_moves; anything else is a bug in the
  * worker, never something a client can cause, and ends in log_panic.
- * Each list (peeking, lingering, each channel's queue) gets the same
+ * Each list (peeking, lingering, each channel's queue and sent list)
+ * gets the same
  * timeout for all its members, so appending keeps it ordered by
  * deadline and its head is its earliest.  Peeking connections that have
  * sent nothing yet, when `silent` is set, are also on w_silent
@@ -40,8 +47,13 @@
 
 /* conn_moves[from][to] - the legal moves; FREE is left by conn_start */
 static const uint8_t conn_moves[CONN_NSTATES][CONN_NSTATES] = {
-	[CONN_PEEK] = { [CONN_QUEUED] = 1, [CONN_LINGER] = 1 },
-	[CONN_QUEUED] = { [CONN_QUEUED] = 1, [CONN_LINGER] = 1 },
+	[CONN_PEEK] = { [CONN_QUEUED] = 1, [CONN_LINGER] = 1,
+	    [CONN_SENT] = 1 },
+	[CONN_QUEUED] = { [CONN_QUEUED] = 1, [CONN_LINGER] = 1,
+	    [CONN_SENT] = 1 },
+	/* Its channel died unacknowledged: handed again, or refused. */
+	[CONN_SENT] = { [CONN_QUEUED] = 1, [CONN_LINGER] = 1,
+	    [CONN_SENT] = 1 },
 };
 
 static const char *const conn_states[CONN_NSTATES] = {
@@ -49,6 +61,7 @@ static const char *const conn_states[CONN_NSTATES] = {
 	[CONN_PEEK] = "peek",
 	[CONN_QUEUED] = "queued",
 	[CONN_LINGER] = "linger",
+	[CONN_SENT] = "sent",
 };
 
 /* conn_init - a pool of slots, none used yet; -1 when out of memory */
@@ -85,6 +98,8 @@ conn_list(struct worker *w, struct conn *c)
 		return &w->w_lingering;
 	case CONN_QUEUED:
 		return &w->w_channels[c->cn_channel].ch_queue;
+	case CONN_SENT:
+		return &w->w_channels[c->cn_channel].ch_sent;
 	default:
 		return &w->w_free;
 	}
@@ -131,6 +146,7 @@ conn_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_peer = *peer;
 	c->cn_peeked = 0;
 	c->cn_route = CONN_ROUTE_HELLO;
+	c->cn_rehanded = 0;
 	c->cn_watched = 0;
 	c->cn_start_us = clock_us();
 	c->cn_state = CONN_PEEK;
@@ -151,11 +167,15 @@ conn_place(struct worker *w, struct conn *c, enum conn_state state,
 		log_panic("conn_move: connection %td: %s to %s",
 		    c - w->w_conns, conn_states[c->cn_state],
 		    conn_states[state]);
-	if (state == CONN_QUEUED && (channel < 0 ||
+	if ((state == CONN_QUEUED || state == CONN_SENT) && (channel < 0 ||
 	    (size_t)channel >= w->w_nchannels))
-		log_panic("conn_move: connection %td: queued for channel %d",
-		    c - w->w_conns, channel);
+		log_panic("conn_move: connection %td: %s for channel %d",
+		    c - w->w_conns, conn_states[state], channel);
 	TAILQ_REMOVE(conn_list(w, c), c, cn_link);
+	if (c->cn_state == CONN_SENT)
+		w->w_channels[c->cn_channel].ch_nsent--;
+	if (state == CONN_SENT)
+		w->w_channels[channel].ch_nsent++;
 	/* Not peeking any more: no longer waiting to be silent either. */
 	conn_heard(w, c);
 	c->cn_state = state;
@@ -184,6 +204,20 @@ conn_queue(struct worker *w, struct conn *c, int channel, int fallback_of,
 	c->cn_fallback_of = fallback_of;
 }
 
+/*
+ * conn_sent - c went on channel's current connection (version 2), as
+ * fallback_of's fallback or -1: kept until the backend acknowledges it,
+ * or until deadline
+ */
+void
+conn_sent(struct worker *w, struct conn *c, int channel, int fallback_of,
+    uint64_t deadline)
+{
+	conn_place(w, c, CONN_SENT, channel, deadline);
+	c->cn_channel_use = w->w_channels[channel].ch_use;
+	c->cn_fallback_of = fallback_of;
+}
+
 /* conn_release - c is done: forget it and free its slot */
 void
 conn_release(struct worker *w, struct conn *c)
@@ -199,6 +233,8 @@ conn_release(struct worker *w, struct conn *c)
 	close(c->cn_fd);
 	/* cw_pending: outcome.c took it out with the outcome */
 	TAILQ_REMOVE(conn_list(w, c), c, cn_link);
+	if (c->cn_state == CONN_SENT)
+		w->w_channels[c->cn_channel].ch_nsent--;
 	/* Gone before silent_timeout (a reset, a FIN): the slot is reused. */
 	conn_heard(w, c);
 	if (w->w_local_conn == c)
@@ -290,6 +326,15 @@ conn_queue_due(struct worker *w, int channel)
 	return c != NULL && c->cn_deadline <= w->w_now ? c : NULL;
 }
 
+/* conn_sent_due - the oldest unacknowledged on channel, past its time */
+struct conn *
+conn_sent_due(struct worker *w, int channel)
+{
+	struct conn	*c = TAILQ_FIRST(&w->w_channels[channel].ch_sent);
+
+	return c != NULL && c->cn_deadline <= w->w_now ? c : NULL;
+}
+
 /* conn_next_deadline - the earliest deadline of any connection */
 uint64_t
 conn_next_deadline(const struct worker *w)
@@ -306,10 +351,14 @@ conn_next_deadline(const struct worker *w)
 		next = conn_silent_deadline(w, s);
 	if (l != NULL && l->cn_deadline < next)
 		next = l->cn_deadline;
-	for (i = 0; i < w->w_nchannels; i++)
+	for (i = 0; i < w->w_nchannels; i++) {
 		if ((p = TAILQ_FIRST(&w->w_channels[i].ch_queue)) != NULL &&
 		    p->cn_deadline < next)
 			next = p->cn_deadline;
+		if ((p = TAILQ_FIRST(&w->w_channels[i].ch_sent)) != NULL &&
+		    p->cn_deadline < next)
+			next = p->cn_deadline;
+	}
 	return next;
 }
 

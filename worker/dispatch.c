@@ -31,14 +31,20 @@
  * closed instead), attributed to the backend it was routed to, with the
  * reason that backend gives: backend-busy, backend-down, backend-owner.
  */
+#include <errno.h>
+
 #include "alert.h"
 #include "log.h"
 #include "worker.h"
 
 #define DISPATCH_BUSY_RETRY	20	/* ms, when no EPOLLOUT will come */
 #define DISPATCH_HOLD_RETRY	50	/* ms, reconnecting for held clients */
+#define DISPATCH_ACK_TIMEOUT	10000	/* ms: unacknowledged, it is the
+					   backend's all the same */
+#define DISPATCH_UNACKED_MAX	128	/* per channel; more: busy */
 
 static void	dispatch_to(struct worker *, struct conn *, int, int);
+static void	dispatch_orphans(struct worker *, int);
 
 /*
  * dispatch_try - one attempt to hand c to channel b; c's hello, if it
@@ -116,12 +122,39 @@ dispatch_holds(const struct worker *w, int b)
 	return ch->ch_down == CHANNEL_DOWN_CONNECT && !ch->ch_outage;
 }
 
-/* dispatch_handed - b took c: b is up, whatever outage it had is over */
+/*
+ * dispatch_handed - b took c: b is up, whatever outage it had is over.
+ * On a channel of version 1 that is final; on one of version 2 the
+ * handoff is logged now and the worker keeps its copy until the backend
+ * acknowledges it (dispatch_acked), so that it can hand it again if the
+ * backend dies first (dispatch_orphans).  Nothing is sent on a new
+ * channel before its backend said its version, or had the time to
+ * (channel_send is busy until then), so the first handoffs are kept
+ * too, and a dying backend's listener takes none.
+ */
 static void
 dispatch_handed(struct worker *w, struct conn *c, int b, int fallback_of)
 {
-	w->w_channels[b].ch_outage = 0;
-	outcome_handed(w, c, b, fallback_of);
+	struct channel	*ch = &w->w_channels[b];
+
+	ch->ch_outage = 0;
+	if (ch->ch_fd == -1 || channel_version(w, b) != 2) {
+		outcome_handed(w, c, b, fallback_of);
+		return;
+	}
+	outcome_handed_log(w, c, b, fallback_of);
+	conn_sent(w, c, b, fallback_of, w->w_now + DISPATCH_ACK_TIMEOUT);
+}
+
+/*
+ * dispatch_full - whether b's backend has DISPATCH_UNACKED_MAX handoffs
+ * it has not acknowledged: then it is busy, however much room its
+ * channel has
+ */
+static int
+dispatch_full(const struct worker *w, int b)
+{
+	return w->w_channels[b].ch_nsent >= DISPATCH_UNACKED_MAX;
 }
 
 /*
@@ -136,7 +169,8 @@ dispatch_to(struct worker *w, struct conn *c, int b, int fallback_of)
 
 	/* Behind a queue, wait in it: handoffs keep their order. */
 	if (TAILQ_EMPTY(&w->w_channels[b].ch_queue)) {
-		r = dispatch_try(w, c, b);
+		if (!dispatch_full(w, b))
+			r = dispatch_try(w, c, b);
 		tried = 1;
 	}
 	/* A restarting backend holds the clients routed to it. */
@@ -145,20 +179,21 @@ dispatch_to(struct worker *w, struct conn *c, int b, int fallback_of)
 	switch (r) {
 	case CHANNEL_SENT:
 		dispatch_handed(w, c, b, fallback_of);
-		return;
+		break;
 	case CHANNEL_BUSY:
 		conn_queue(w, c, b, fallback_of,
 		    w->w_now + w->w_conf.wc_handoff_timeout_ms);
 		if (tried)
 			dispatch_wait(w, b);
-		return;
+		break;
 	case CHANNEL_DOWN:
 		if (fallback_of == -1)
 			dispatch_fallback(w, c, b);
 		else
 			dispatch_refuse(w, c, fallback_of);
-		return;
+		break;
 	}
+	dispatch_orphans(w, b);
 }
 
 /* dispatch_route - c's route is channel b: hand it on, or have it wait */
@@ -196,6 +231,8 @@ dispatch_resume(struct worker *w, struct conn *c)
 {
 	int	b = c->cn_channel, fallback_of = c->cn_fallback_of;
 
+	if (dispatch_full(w, b))
+		return 0;
 	if (dispatch_repeek(w, c) == -1)
 		return 1;
 	switch (dispatch_try(w, c, b)) {
@@ -229,14 +266,107 @@ dispatch_flush(struct worker *w, int b)
 		if (!dispatch_resume(w, c))
 			break;
 	dispatch_wait(w, b);
+	dispatch_orphans(w, b);
 }
 
-/* dispatch_channel_event - b's channel has room, or its backend is gone */
+/*
+ * dispatch_acked - b's backend acknowledged n more handoffs, oldest
+ * first: they are its for good.  More than it was sent breaks the
+ * count: the channel is closed, and what it had not acknowledged is
+ * handed again.
+ */
+static void
+dispatch_acked(struct worker *w, int b, uint32_t n)
+{
+	struct channel	*ch = &w->w_channels[b];
+	struct conn	*c, *next;
+
+	for (c = TAILQ_FIRST(&ch->ch_sent); c != NULL && n > 0; c = next) {
+		next = TAILQ_NEXT(c, cn_link);
+		if (c->cn_channel_use != ch->ch_use)
+			continue;	/* sent on a connection since lost */
+		outcome_handed_settle(w, c, b, c->cn_fallback_of);
+		n--;
+	}
+	if (n > 0)
+		channel_drop(w, b, "more acknowledged than sent");
+}
+
+/*
+ * dispatch_untouched - whether c, handed on a channel that died
+ * unacknowledged, is as the worker handed it: its first bytes unread
+ * (as many as before, or more, and still a whole hello), so that the
+ * backend cannot have had it
+ */
+static int
+dispatch_untouched(struct worker *w, struct conn *c)
+{
+	uint32_t		before = c->cn_peeked;
+	enum hello_result	r;
+	ssize_t			got;
+
+	r = wire_peek(w, c, &got);
+	if (got < 0)
+		return before == 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+	if ((uint32_t)got < before)
+		return 0;
+	return c->cn_route != CONN_ROUTE_HELLO || r == HELLO_COMPLETE;
+}
+
+/* dispatch_orphan - the oldest handoff on b's channels since lost */
+static struct conn *
+dispatch_orphan(struct worker *w, int b)
+{
+	struct channel	*ch = &w->w_channels[b];
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &ch->ch_sent, cn_link)
+		if (ch->ch_fd == -1 || c->cn_channel_use != ch->ch_use)
+			return c;
+	return NULL;
+}
+
+/*
+ * dispatch_orphans - b's channel died with handoffs unacknowledged:
+ * each that is untouched is handed again, to b once it is back (held
+ * as any client of a restarting backend), else its fallback, else
+ * refused; one the backend had begun to read was its, and is counted
+ * as handed
+ */
+static void
+dispatch_orphans(struct worker *w, int b)
+{
+	struct channel	*ch = &w->w_channels[b];
+	struct conn	*c;
+
+	if (!ch->ch_orphans)
+		return;
+	ch->ch_orphans = 0;
+	while ((c = dispatch_orphan(w, b)) != NULL) {
+		if (!dispatch_untouched(w, c)) {
+			outcome_handed_settle(w, c, b, c->cn_fallback_of);
+			continue;
+		}
+		c->cn_rehanded = 1;
+		dispatch_to(w, c, b, c->cn_fallback_of);
+	}
+}
+
+/*
+ * dispatch_channel_event - b's channel has room or messages (HELLO,
+ * ACKs), or its backend is gone
+ */
 void
 dispatch_channel_event(struct worker *w, int b, uint32_t use, uint32_t events)
 {
-	if (channel_event(w, b, use, events))
-		dispatch_flush(w, b);
+	uint32_t	acked;
+
+	if (!channel_event(w, b, use, events, &acked))
+		return;
+	if (acked > 0)
+		dispatch_acked(w, b, acked);
+	dispatch_orphans(w, b);
+	dispatch_flush(w, b);
 }
 
 /*
@@ -286,6 +416,9 @@ dispatch_expire(struct worker *w)
 
 	for (b = 0; b < w->w_nchannels; b++) {
 		ch = &w->w_channels[b];
+		/* Unacknowledged for DISPATCH_ACK_TIMEOUT: the backend's. */
+		while ((c = conn_sent_due(w, (int)b)) != NULL)
+			outcome_handed_settle(w, c, (int)b, c->cn_fallback_of);
 		if (TAILQ_EMPTY(&ch->ch_queue))
 			continue;
 		if (ch->ch_busy_retry != 0 && ch->ch_busy_retry <= w->w_now)

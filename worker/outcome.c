@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <bsd/string.h>
+
 #include "alert.h"
 #include "clock.h"
 #include "counters.h"
@@ -92,12 +94,18 @@ outcome_record(struct worker *w, struct conn *c, const struct hello *hl,
 		    hl->hl_wire_len)], 1);
 		COUNTERS_ADD(cw->cw_hello_bytes_sum, hl->hl_wire_len);
 	}
-	/* A connection an ALPN route took says which protocol's, last. */
-	if (c->cn_alpn_route != -1) {
-		/* The protocol is from the config: printable, no spaces. */
-		snprintf(more, sizeof(more), "%s%salpn_route=%s",
+	/* One handed again after its channel died says so; one an ALPN
+	 * route took says which protocol's, last.  The protocol is from
+	 * the config: printable, no spaces. */
+	if (c->cn_rehanded || c->cn_alpn_route != -1) {
+		snprintf(more, sizeof(more), "%s%s%s%s%s",
 		    detail != NULL ? detail : "", detail != NULL ? " " : "",
-		    routes_protocol(w->w_conf.wc_routes, c->cn_alpn_route));
+		    c->cn_rehanded ? "rehanded=1" : "",
+		    c->cn_rehanded && c->cn_alpn_route != -1 ? " " : "",
+		    c->cn_alpn_route == -1 ? "" : "alpn_route=");
+		if (c->cn_alpn_route != -1)
+			strlcat(more, routes_protocol(w->w_conf.wc_routes,
+			    c->cn_alpn_route), sizeof(more));
 		detail = more;
 	}
 	access_line(w, c, hl, channel, outcome_words[outcome], detail,
@@ -145,30 +153,60 @@ outcome_refuse(struct worker *w, struct conn *c, const struct hello *hl,
 }
 
 /*
- * outcome_handed - c went to channel (as fallback_of's fallback, or -1);
- * its hello, if it has one, is the one wire_peek parsed last
+ * outcome_handed_settle - the handoff of c to channel (as fallback_of's
+ * fallback, or -1) is final: counted, and the worker's copy closed
+ */
+void
+outcome_handed_settle(struct worker *w, struct conn *c, int channel,
+    int fallback_of)
+{
+	struct counters_backend	*cb = w->w_channels[channel].ch_counts;
+
+	outcome_settle(w, OUTCOME_HANDOFF, 0);
+	COUNTERS_ADD(cb->cb_handoff, 1);
+	if (fallback_of != -1)
+		COUNTERS_ADD(cb->cb_fallback, 1);
+	conn_release(w, c);
+}
+
+/*
+ * outcome_handed_log - the access line of c's handoff to channel; its
+ * hello, if it has one, is the one wire_peek parsed last
+ */
+void
+outcome_handed_log(struct worker *w, struct conn *c, int channel,
+    int fallback_of)
+{
+	char	detail[32 + WCONF_NAME_MAX];
+	int	n = 0;
+
+	if (c->cn_route != CONN_ROUTE_HELLO)
+		n = snprintf(detail, sizeof(detail), "route=%s",
+		    outcome_routes[c->cn_route]);
+	if (fallback_of != -1)
+		snprintf(detail + n, sizeof(detail) - (size_t)n,
+		    "%sfallback_of=%s", n > 0 ? " " : "",
+		    w->w_channels[fallback_of].ch_name);
+	outcome_record(w, c, c->cn_route == CONN_ROUTE_HELLO ? &w->w_hello :
+	    NULL, channel, OUTCOME_HANDOFF,
+	    n > 0 || fallback_of != -1 ? detail : NULL);
+}
+
+/*
+ * outcome_handed - c went to channel (as fallback_of's fallback, or -1)
+ * and that is final (a channel of version 1): counted first, then
+ * logged, then closed
  */
 void
 outcome_handed(struct worker *w, struct conn *c, int channel, int fallback_of)
 {
 	struct counters_backend	*cb = w->w_channels[channel].ch_counts;
-	char			 detail[32 + WCONF_NAME_MAX];
-	int			 n = 0;
 
 	outcome_settle(w, OUTCOME_HANDOFF, 0);
 	COUNTERS_ADD(cb->cb_handoff, 1);
-	if (c->cn_route != CONN_ROUTE_HELLO)
-		n = snprintf(detail, sizeof(detail), "route=%s",
-		    outcome_routes[c->cn_route]);
-	if (fallback_of != -1) {
+	if (fallback_of != -1)
 		COUNTERS_ADD(cb->cb_fallback, 1);
-		snprintf(detail + n, sizeof(detail) - (size_t)n,
-		    "%sfallback_of=%s", n > 0 ? " " : "",
-		    w->w_channels[fallback_of].ch_name);
-	}
-	outcome_record(w, c, c->cn_route == CONN_ROUTE_HELLO ? &w->w_hello :
-	    NULL, channel, OUTCOME_HANDOFF,
-	    n > 0 || fallback_of != -1 ? detail : NULL);
+	outcome_handed_log(w, c, channel, fallback_of);
 	conn_release(w, c);
 }
 

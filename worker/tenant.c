@@ -158,7 +158,7 @@ tenant_slot(struct worker *w, int t, const char *path)
 		ch = &w->w_channels[i];
 		if (ch->ch_tenant == t && strcmp(ch->ch_path, path) == 0)
 			return (int)i;
-		if (!TAILQ_EMPTY(&ch->ch_queue))
+		if (!TAILQ_EMPTY(&ch->ch_queue) || !TAILQ_EMPTY(&ch->ch_sent))
 			continue;
 		if (pick == -1 || (w->w_channels[pick].ch_tenant != -1 &&
 		    (ch->ch_tenant == -1 ||

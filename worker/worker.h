@@ -60,6 +60,7 @@ enum conn_state {
 	CONN_PEEK,	/* waiting for the whole ClientHello */
 	CONN_QUEUED,	/* routed; waits in its channel's queue */
 	CONN_LINGER,	/* refused: alert sent, waiting for the client's FIN */
+	CONN_SENT,	/* handed on a version-2 channel; kept until acked */
 	CONN_NSTATES
 };
 
@@ -82,7 +83,9 @@ struct conn {
 	uint32_t		 cn_use;	/* bumped per connection */
 	enum conn_state		 cn_state;
 	int			 cn_listener;
-	int			 cn_channel;	/* when CONN_QUEUED */
+	int			 cn_channel;	/* when CONN_QUEUED or _SENT */
+	uint32_t		 cn_channel_use; /* _SENT: on that channel's
+						   connection of this use */
 	int			 cn_fallback_of; /* queued for another's
 						   fallback: that one, or -1 */
 	int			 cn_alpn_route;	/* protocol of the ALPN route
@@ -90,6 +93,8 @@ struct conn {
 						   peek.c */
 	uint8_t			 cn_route;	/* enum conn_route; peek.c */
 	uint8_t			 cn_silent_listed; /* in w_silent */
+	uint8_t			 cn_rehanded;	/* handed again after its
+						   channel died unacked */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
 	int			 cn_watched;	/* in the epoll set */
 	uint32_t		 cn_peeked;	/* bytes seen at the last
@@ -153,6 +158,13 @@ struct channel {
 	int			 ch_appeared;	/* watch.c: its socket file
 						   was made since last asked */
 	struct conn_list	 ch_queue;	/* CONN_QUEUED, oldest first */
+	struct conn_list	 ch_sent;	/* CONN_SENT, oldest first */
+	size_t			 ch_nsent;	/* its length (conn.c) */
+	int			 ch_version;	/* 0 until known, 1, or 2 after
+						   the backend's HELLO */
+	uint64_t		 ch_hello_by;	/* version 0 until then, then 1;
+						   nothing is sent before */
+	int			 ch_orphans;	/* lost with ch_sent not empty */
 };
 
 struct worker {
@@ -210,6 +222,8 @@ void	conn_move(struct worker *, struct conn *, enum conn_state,
 	    uint64_t deadline);
 void	conn_queue(struct worker *, struct conn *, int channel,
 	    int fallback_of, uint64_t deadline);
+void	conn_sent(struct worker *, struct conn *, int channel,
+	    int fallback_of, uint64_t deadline);
 void	conn_release(struct worker *, struct conn *);
 int	conn_watch(struct worker *, struct conn *);
 void	conn_silent_listen(struct worker *, struct conn *);
@@ -217,6 +231,7 @@ void	conn_heard(struct worker *, struct conn *);
 struct conn *conn_due(struct worker *, enum conn_state);
 struct conn *conn_silent_due(struct worker *);
 struct conn *conn_queue_due(struct worker *, int channel);
+struct conn *conn_sent_due(struct worker *, int channel);
 uint64_t conn_next_deadline(const struct worker *);
 const union conn_addr *conn_local(struct worker *, struct conn *);
 
@@ -244,6 +259,10 @@ void	outcome_log(struct worker *, struct conn *, const struct hello *,
 	    int channel, enum outcome, uint8_t alert, const char *detail);
 void	outcome_handed(struct worker *, struct conn *, int channel,
 	    int fallback_of);
+void	outcome_handed_log(struct worker *, struct conn *, int channel,
+	    int fallback_of);
+void	outcome_handed_settle(struct worker *, struct conn *, int channel,
+	    int fallback_of);
 void	outcome_refuse(struct worker *, struct conn *, const struct hello *,
 	    int channel, uint8_t alert, const char *reason);
 void	outcome_other(struct worker *, struct conn *, int channel,
@@ -270,7 +289,9 @@ void	channel_tenant(struct worker *, int channel, int tenant,
 enum channel_result channel_send(struct worker *, int channel, int client_fd,
 	    const uint8_t *header, size_t len);
 int	channel_event(struct worker *, int channel, uint32_t use,
-	    uint32_t events);
+	    uint32_t events, uint32_t *acked);
+void	channel_drop(struct worker *, int channel, const char *why);
+int	channel_version(struct worker *, int channel);
 void	channel_want_out(struct worker *, int channel, int want);
 void	channel_retry_now(struct worker *, int channel);
 void	channel_close_all(struct worker *);

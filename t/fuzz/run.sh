@@ -24,7 +24,7 @@ mode=${1:-check}
 FUZZ_DIR=${FUZZ_DIR:-build/fuzz}
 FUZZ_SMOKE=${FUZZ_SMOKE:-20}
 FUZZ_TIME=${FUZZ_TIME:-600}
-FUZZERS="clienthello conf"
+FUZZERS="clienthello conf ack"
 n=0
 failed=0
 
@@ -53,6 +53,8 @@ fuzzer_options() {
 		echo "-max_len=26624 -dict=t/fuzz/clienthello.dict" ;;
 	conf)
 		echo "-max_len=8192 -dict=t/fuzz/conf.dict" ;;
+	ack)
+		echo "-max_len=1024 -dict=t/fuzz/ack.dict" ;;
 	esac
 }
 

@@ -36,6 +36,7 @@ setup(void)
 	w->w_channels = calloc(1, sizeof(*w->w_channels));
 	w->w_nchannels = 1;
 	TAILQ_INIT(&w->w_channels[0].ch_queue);
+	TAILQ_INIT(&w->w_channels[0].ch_sent);
 	if (w->w_counters == NULL || w->w_listeners == NULL ||
 	    w->w_channels == NULL || conn_init(w, SLOTS) == -1)
 		abort();
@@ -71,6 +72,8 @@ into(struct worker *w, enum conn_state state)
 
 	if (state == CONN_QUEUED)
 		conn_queue(w, c, 0, -1, w->w_now + 100);
+	else if (state == CONN_SENT)
+		conn_sent(w, c, 0, -1, w->w_now + 100);
 	else if (state == CONN_LINGER)
 		conn_move(w, c, CONN_LINGER, w->w_now + 100);
 	else if (state == CONN_FREE)
@@ -78,15 +81,17 @@ into(struct worker *w, enum conn_state state)
 	return c;
 }
 
-static const char *const names[] = { "free", "peek", "queued", "linger" };
+static const char *const names[] = { "free", "peek", "queued", "linger",
+    "sent" };
 
 /* The diagram: which moves conn_move allows. */
 static const int legal[CONN_NSTATES][CONN_NSTATES] = {
-	/* to:           FREE PEEK QUEUED LINGER */
-	[CONN_FREE] =   { 0,   0,   0,     0 },
-	[CONN_PEEK] =   { 0,   0,   1,     1 },
-	[CONN_QUEUED] = { 0,   0,   1,     1 },
-	[CONN_LINGER] = { 0,   0,   0,     0 },
+	/* to:           FREE PEEK QUEUED LINGER SENT */
+	[CONN_FREE] =   { 0,   0,   0,     0,     0 },
+	[CONN_PEEK] =   { 0,   0,   1,     1,     1 },
+	[CONN_QUEUED] = { 0,   0,   1,     1,     1 },
+	[CONN_LINGER] = { 0,   0,   0,     0,     0 },
+	[CONN_SENT] =   { 0,   0,   1,     1,     1 },
 };
 
 /* move - c to state: into channel 0's queue, or by conn_move */
@@ -95,6 +100,8 @@ move(struct worker *w, struct conn *c, enum conn_state state)
 {
 	if (state == CONN_QUEUED)
 		conn_queue(w, c, 0, -1, w->w_now + 10);
+	else if (state == CONN_SENT)
+		conn_sent(w, c, 0, -1, w->w_now + 10);
 	else
 		conn_move(w, c, state, w->w_now + 10);
 }
@@ -170,6 +177,13 @@ queue_past_end(struct worker *w)
 	conn_queue(w, start(w), 1, -1, w->w_now + 10);
 }
 
+/* sent_past_end - keep a connection for a channel that is not there */
+static void
+sent_past_end(struct worker *w)
+{
+	conn_sent(w, start(w), 1, -1, w->w_now + 10);
+}
+
 /* test_panics - the other impossible requests */
 static void
 test_panics(void)
@@ -177,6 +191,7 @@ test_panics(void)
 	TAP_OK(panics(release_twice), "releasing a free slot: a panic");
 	TAP_OK(panics(queue_nowhere), "queued without a channel: a panic");
 	TAP_OK(panics(queue_past_end), "queued for channel 1 of 1: a panic");
+	TAP_OK(panics(sent_past_end), "sent on channel 1 of 1: a panic");
 }
 
 /* test_deadlines - lists in deadline order, due heads, the next deadline */
@@ -241,6 +256,30 @@ test_silent(void)
 	teardown(w);
 }
 
+/* test_sent - the sent list: counted, due at its deadline, released */
+static void
+test_sent(void)
+{
+	struct worker	*w = setup();
+	struct conn	*a, *b;
+
+	a = start(w);
+	b = start(w);
+	conn_sent(w, a, 0, -1, 1500);
+	conn_queue(w, b, 0, -1, 1200);
+	conn_sent(w, b, 0, 0, 1600);
+	TAP_OK(w->w_channels[0].ch_nsent == 2 && b->cn_fallback_of == 0 &&
+	    conn_next_deadline(w) == 1500, "two sent: counted, in order");
+	w->w_now = 1500;
+	TAP_OK(conn_sent_due(w, 0) == a, "the first is due at its deadline");
+	conn_release(w, a);
+	conn_queue(w, b, 0, -1, 2000);
+	TAP_OK(w->w_channels[0].ch_nsent == 0 && conn_sent_due(w, 0) == NULL,
+	    "released, and queued again: none sent");
+	conn_release(w, b);
+	teardown(w);
+}
+
 /* test_pool - SLOTS slots, then none, a freed one again first */
 static void
 test_pool(void)
@@ -271,6 +310,7 @@ main(void)
 	test_panics();
 	test_deadlines();
 	test_silent();
+	test_sent();
 	test_pool();
 	return TAP_DONE();
 }

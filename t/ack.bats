@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# ack.bats - handoff protocol version 2: a worker keeps each socket it
+# handed until the backend acknowledges it, so a backend that dies with
+# handoffs it never received costs no client: each is peeked again and
+# handed to the restarted instance (or the fallback).  Backends of
+# version 1 work as before.
+
+load lib
+load lib_faults
+
+setup() {
+	snitch_setup
+	WORKERS=1
+	start_demo beta
+	write_config
+	stats_on
+	set_key handoff_timeout 3s
+	add_backend alpha alpha.localhost
+	add_backend beta beta.localhost
+}
+
+# start_fake MODE - t/busy.py MODE on $T/alpha.sock; FAKE: its pid
+start_fake() {
+	"$PYTHON" "$BATS_TEST_DIRNAME/busy.py" "$1" "$T/alpha.sock" \
+	    </dev/null >>"$T/fake.log" 2>&1 3>&- &
+	FAKE=$!
+	track_pid "$FAKE"
+	wait_until unix_listening "$T/alpha.sock"
+}
+
+@test "a backend killed with unreceived handoffs: every client is served by its next instance" {
+	start_fake stuck2
+	start_snitch
+	# handed, and never received
+	"$PYTHON" "$BATS_TEST_DIRNAME/busy.py" crowd 127.0.0.1 "$PORT" \
+	    alpha.localhost 40 8 >"$T/crowd.out" 3>&- &
+	local crowd=$!
+	wait_until eval '[ "$(grep -c "backend=alpha outcome=handoff" "$T/snitch.log")" -ge 40 ]'
+	kill -KILL "$FAKE"
+	wait "$FAKE" 2>/dev/null || true
+	rm -f "$T/alpha.sock"
+	start_demo alpha
+	wait "$crowd"
+	# "other": the demo's TLS answer; none lost, none refused
+	run -0 cat "$T/crowd.out"
+	assert_output "alert80=0 other=40 silent=0"
+	# Each handed again at least once (twice when the first try met
+	# the dying instance's listener), and counted once, when received.
+	run -0 grep -c "name=alpha.localhost backend=alpha outcome=handoff .*rehanded=1" \
+	    "$T/snitch.log"
+	[ "$output" -ge 40 ]
+	wait_until eval '[ "$(counter pending)" = 0 ]'
+	assert_equal "$(backend_stat alpha handoff)" 40
+	run -0 tls --name beta.localhost
+	assert_line "backend=beta"
+}
+
+@test "a backend that dies unacknowledged with a fallback: its clients go there" {
+	sed -i '/^\[backend alpha\]/a fallback = beta' "$T/snitch.ini"
+	set_key handoff_timeout 1s
+	start_fake stuck2
+	start_snitch
+	"$PYTHON" "$BATS_TEST_DIRNAME/busy.py" crowd 127.0.0.1 "$PORT" \
+	    alpha.localhost 10 8 >"$T/crowd.out" 3>&- &
+	local crowd=$!
+	wait_until eval '[ "$(grep -c "backend=alpha outcome=handoff" "$T/snitch.log")" -ge 10 ]'
+	kill -KILL "$FAKE"
+	wait "$crowd"
+	run -0 cat "$T/crowd.out"
+	assert_output "alert80=0 other=10 silent=0"
+	run -0 grep -c "backend=beta outcome=handoff fallback_of=alpha .*rehanded=1" \
+	    "$T/snitch.log"
+	assert_output 10
+	wait_until eval '[ "$(counter pending)" = 0 ]'
+	assert_equal "$(backend_stat beta fallback)" 10
+}
+
+@test "libsnitch acknowledges by itself: nothing stays pending" {
+	start_demo alpha
+	start_snitch
+	local i
+	for i in 1 2 3 4 5; do
+		run -0 tls --name alpha.localhost
+		assert_line "backend=alpha"
+	done
+	wait_until eval '[ "$(counter pending)" = 0 ]'
+	assert_equal "$(backend_stat alpha handoff)" 5
+	run -1 grep -c "rehanded" "$T/snitch.log"
+}
+
+@test "a backend of version 1 (SNITCH_HANDOFF_VERSION=1) works as before" {
+	SNITCH_HANDOFF_VERSION=1 start_demo alpha
+	start_snitch
+	run -0 tls --name alpha.localhost
+	assert_line "backend=alpha"
+	wait_until eval '[ "$(counter pending)" = 0 ]'
+	assert_equal "$(backend_stat alpha handoff)" 1
+}
+
+@test "a backend that says something not of the protocol: its channel is closed, snitch serves on" {
+	start_fake garbage
+	start_snitch
+	run tls --name alpha.localhost
+	wait_until log_has "backend alpha: a message that is not of the handoff protocol"
+	run -0 tls --name beta.localhost
+	assert_line "backend=beta"
+	alive "$SNITCH_PID"
+}
