@@ -37,6 +37,7 @@
 
 #define CHANNEL_BACKOFF_MIN	50	/* ms */
 #define CHANNEL_BACKOFF_MAX	1000
+#define CHANNEL_READ_BATCH	16	/* messages per recvmmsg */
 #define CHANNEL_HELLO_MS	100	/* a channel without HELLO by then
 					   is of version 1 */
 
@@ -360,6 +361,31 @@ channel_version(struct worker *w, int b)
 	return ch->ch_version;
 }
 
+/* channel_said - one message of b's backend: 0, or -1 if no protocol */
+static int
+channel_said(struct worker *w, int b, const uint8_t *msg, size_t len,
+    uint32_t *acked)
+{
+	struct channel	*ch = &w->w_channels[b];
+	struct ack_msg	 am;
+
+	switch (ack_parse(msg, len, &am)) {
+	case ACK_HELLO:
+		if (ch->ch_version == 2)
+			return -1;
+		/* Too late, taken for version 1: it stays that. */
+		if (channel_version(w, b) == 0)
+			ch->ch_version = 2;
+		return 0;
+	case ACK_ACK:
+		if (ch->ch_version == 2)
+			*acked += am.am_count;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 /*
  * channel_read - what b's backend said (PROTOCOL, version 2): a HELLO
  * makes the channel one of version 2 (unless it came too late), ACKs
@@ -370,29 +396,30 @@ static int
 channel_read(struct worker *w, int b, uint32_t *acked)
 {
 	struct channel	*ch = &w->w_channels[b];
-	uint8_t		 msg[ACK_MSG_LEN + 1];
-	struct ack_msg	 am;
-	ssize_t		 n;
+	uint8_t		 msg[CHANNEL_READ_BATCH][ACK_MSG_LEN + 1];
+	struct iovec	 iov[CHANNEL_READ_BATCH];
+	struct mmsghdr	 mm[CHANNEL_READ_BATCH];
+	int		 i, n;
 
-	/* No control buffer: a descriptor a backend sends is closed. */
-	while ((n = recv(ch->ch_fd, msg, sizeof(msg), MSG_DONTWAIT)) > 0) {
-		switch (ack_parse(msg, (size_t)n, &am)) {
-		case ACK_HELLO:
-			if (ch->ch_version == 2)
-				return -1;
-			/* Too late, taken for version 1: it stays that. */
-			if (channel_version(w, b) == 0)
-				ch->ch_version = 2;
-			break;
-		case ACK_ACK:
-			if (ch->ch_version == 2)
-				*acked += am.am_count;
-			break;
-		default:
-			return -1;
+	/* One call for every message waiting, most of the time: an ACK
+	 * comes per handoff.  No control buffer: a descriptor a backend
+	 * sends is closed. */
+	do {
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < CHANNEL_READ_BATCH; i++) {
+			iov[i].iov_base = msg[i];
+			iov[i].iov_len = sizeof(msg[i]);
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
 		}
-	}
-	return n == 0 || (errno != EAGAIN && errno != EINTR) ? -1 : 0;
+		n = recvmmsg(ch->ch_fd, mm, CHANNEL_READ_BATCH, MSG_DONTWAIT,
+		    NULL);
+		for (i = 0; i < n; i++)
+			if (mm[i].msg_len == 0 || channel_said(w, b, msg[i],
+			    mm[i].msg_len, acked) == -1)
+				return -1;	/* closed, or no protocol */
+	} while (n == CHANNEL_READ_BATCH);
+	return n == -1 && errno != EAGAIN && errno != EINTR ? -1 : 0;
 }
 
 /*

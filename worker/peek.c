@@ -138,7 +138,9 @@ peek_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	if (c->cn_state == CONN_PEEK && c->cn_peeked == 0 &&
 	    w->w_conf.wc_silent != -1)
 		conn_silent_listen(w, c);
-	if (c->cn_state == CONN_FREE || conn_watch(w, c) == 0)
+	/* Handed (and kept until acknowledged: nothing more to read). */
+	if (c->cn_state == CONN_FREE || c->cn_state == CONN_SENT ||
+	    conn_watch(w, c) == 0)
 		return;
 	log_warn("%s: epoll_ctl", __func__);
 	if (c->cn_state == CONN_PEEK) {

@@ -84,7 +84,8 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 	static const int calls[] = {
 		SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_wait),
 		SCMP_SYS(epoll_ctl), SCMP_SYS(accept4), SCMP_SYS(recvfrom),
-		SCMP_SYS(recvmsg), SCMP_SYS(sendto), SCMP_SYS(sendmsg),
+		SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg), SCMP_SYS(sendto),
+		SCMP_SYS(sendmsg),
 		SCMP_SYS(shutdown), SCMP_SYS(close), SCMP_SYS(connect),
 		SCMP_SYS(getsockname), SCMP_SYS(write), SCMP_SYS(writev),
 		/* a tenant's socket: stat its path, check its listener */
