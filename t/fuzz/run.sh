@@ -28,9 +28,10 @@ FUZZERS="clienthello conf ack"
 n=0
 failed=0
 
+nfuzzers=$(echo $FUZZERS | wc -w)
 case $mode in
-check) plan=4 ;;
-long) plan=2 ;;
+check) plan=$((2 * nfuzzers)) ;;	# a replay and a smoke run each
+long) plan=$nfuzzers ;;
 *) echo "usage: t/fuzz/run.sh [check | long]" >&2; exit 2 ;;
 esac
 
