@@ -96,6 +96,19 @@ dispatch_fallback(struct worker *w, struct conn *c, int b)
 	dispatch_to(w, c, f, b);
 }
 
+/*
+ * dispatch_elsewhere - b cannot take c: c routed to b goes to b's
+ * fallback; c that came to b as fallback_of's fallback is refused
+ */
+static void
+dispatch_elsewhere(struct worker *w, struct conn *c, int b, int fallback_of)
+{
+	if (fallback_of == -1)
+		dispatch_fallback(w, c, b);
+	else
+		dispatch_refuse(w, c, fallback_of);
+}
+
 /* dispatch_wait - b's queue waits: for EPOLLOUT where it helps, on a timer */
 static void
 dispatch_wait(struct worker *w, int b)
@@ -187,10 +200,7 @@ dispatch_to(struct worker *w, struct conn *c, int b, int fallback_of)
 			dispatch_wait(w, b);
 		break;
 	case CHANNEL_DOWN:
-		if (fallback_of == -1)
-			dispatch_fallback(w, c, b);
-		else
-			dispatch_refuse(w, c, fallback_of);
+		dispatch_elsewhere(w, c, b, fallback_of);
 		break;
 	}
 	dispatch_orphans(w, b);
@@ -245,10 +255,7 @@ dispatch_resume(struct worker *w, struct conn *c)
 		/* Still restarting: the queue waits, in order. */
 		if (fallback_of == -1 && dispatch_holds(w, b))
 			return 0;
-		if (fallback_of == -1)
-			dispatch_fallback(w, c, b);
-		else
-			dispatch_refuse(w, c, fallback_of);
+		dispatch_elsewhere(w, c, b, fallback_of);
 		return 1;
 	}
 }
@@ -381,10 +388,7 @@ dispatch_give_up(struct worker *w, struct conn *c)
 
 	if (dispatch_repeek(w, c) == -1)
 		return;
-	if (fallback_of == -1)
-		dispatch_fallback(w, c, b);
-	else
-		dispatch_refuse(w, c, fallback_of);
+	dispatch_elsewhere(w, c, b, fallback_of);
 }
 
 /*

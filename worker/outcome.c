@@ -152,6 +152,18 @@ outcome_refuse(struct worker *w, struct conn *c, const struct hello *hl,
 	conn_move(w, c, CONN_LINGER, w->w_now + OUTCOME_LINGER_MS);
 }
 
+/* outcome_handed_count - count c's handoff to channel, fallback_of's */
+static void
+outcome_handed_count(struct worker *w, int channel, int fallback_of)
+{
+	struct counters_backend	*cb = w->w_channels[channel].ch_counts;
+
+	outcome_settle(w, OUTCOME_HANDOFF, 0);
+	COUNTERS_ADD(cb->cb_handoff, 1);
+	if (fallback_of != -1)
+		COUNTERS_ADD(cb->cb_fallback, 1);
+}
+
 /*
  * outcome_handed_settle - the handoff of c to channel (as fallback_of's
  * fallback, or -1) is final: counted, and the worker's copy closed
@@ -160,12 +172,7 @@ void
 outcome_handed_settle(struct worker *w, struct conn *c, int channel,
     int fallback_of)
 {
-	struct counters_backend	*cb = w->w_channels[channel].ch_counts;
-
-	outcome_settle(w, OUTCOME_HANDOFF, 0);
-	COUNTERS_ADD(cb->cb_handoff, 1);
-	if (fallback_of != -1)
-		COUNTERS_ADD(cb->cb_fallback, 1);
+	outcome_handed_count(w, channel, fallback_of);
 	conn_release(w, c);
 }
 
@@ -200,12 +207,7 @@ outcome_handed_log(struct worker *w, struct conn *c, int channel,
 void
 outcome_handed(struct worker *w, struct conn *c, int channel, int fallback_of)
 {
-	struct counters_backend	*cb = w->w_channels[channel].ch_counts;
-
-	outcome_settle(w, OUTCOME_HANDOFF, 0);
-	COUNTERS_ADD(cb->cb_handoff, 1);
-	if (fallback_of != -1)
-		COUNTERS_ADD(cb->cb_fallback, 1);
+	outcome_handed_count(w, channel, fallback_of);
 	outcome_handed_log(w, c, channel, fallback_of);
 	conn_release(w, c);
 }
