@@ -14,6 +14,11 @@
   busy.py slow PATH SECONDS
       like stuck, but after SECONDS receive every handoff and keep its
       socket open; print "received N" each time the count grows.
+  busy.py pin PATH [PATH...]
+      the descriptor-pinning attack: like stuck on each PATH, and each
+      channel it accepts is shut down for writing 0.3 s later but kept
+      open: a worker that took that for a closed channel would connect
+      again and queue more sockets that nobody will ever receive.
   busy.py dribble HOST PORT NAME SECONDS
       one connection after another, each sending a ClientHello for NAME
       one byte at a time, a byte a millisecond, for SECONDS: a worker
@@ -63,6 +68,25 @@ def stuck2(path):
         conn, _ = srv.accept()
         conn.send(HELLO)
         held.append(conn)
+
+
+def pin(paths):
+    sel = selectors.DefaultSelector()
+    for path in paths:
+        srv = listener(path)
+        srv.setblocking(False)
+        sel.register(srv, selectors.EVENT_READ)
+    held, fresh = [], []
+    while True:
+        for key, _ in sel.select(timeout=0.05):
+            try:
+                fresh.append((key.fileobj.accept()[0], time.monotonic()))
+            except BlockingIOError:
+                pass
+        while fresh and time.monotonic() - fresh[0][1] >= 0.3:
+            ch = fresh.pop(0)[0]
+            ch.shutdown(socket.SHUT_WR)
+            held.append(ch)
 
 
 def garbage(path):
@@ -163,6 +187,8 @@ if __name__ == "__main__":
         stuck(sys.argv[2])
     elif sys.argv[1] == "stuck2":
         stuck2(sys.argv[2])
+    elif sys.argv[1] == "pin":
+        pin(sys.argv[2:])
     elif sys.argv[1] == "garbage":
         garbage(sys.argv[2])
     elif sys.argv[1] == "slow":

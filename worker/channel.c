@@ -17,17 +17,30 @@
  * another user who bound the path while the real backend was stopped
  * gets no client.  A mismatch is an outage like a refused connect, with
  * its own cause, checked again at every reconnect.
+ *
+ * What a backend may hold is bounded.  Each descriptor in a channel's
+ * queue counts against the worker's user in the kernel (too many, and
+ * every send fails with ETOOMANYREFS, for every backend), so a backend
+ * that stops receiving must not pin an unbounded number.  A channel's
+ * send buffer holds at most CHANNEL_INFLIGHT_MAX small handoffs; a
+ * connection lost while its backend may still receive or acknowledge
+ * what is queued in it is retired, not closed, and no new one is made
+ * to that backend until the retired one holds nothing more or its
+ * backend closes it (channel_retire).  Closing it would not free what
+ * it holds: the backend's end keeps the queue.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <bsd/string.h>
+#include <linux/sockios.h>
 
 #include "ack.h"
 #include "alert.h"
@@ -40,6 +53,11 @@
 #define CHANNEL_READ_BATCH	16	/* messages per recvmmsg */
 #define CHANNEL_HELLO_MS	100	/* a channel without HELLO by then
 					   is of version 1 */
+/* The least of a send buffer one handoff takes: the kernel's size of a
+ * short message with its descriptor, on Linux 6 (768 bytes). */
+#define CHANNEL_HANDOFF_SIZE	768
+/* SO_SNDBUF: the kernel doubles it, to CHANNEL_INFLIGHT_MAX handoffs */
+#define CHANNEL_SNDBUF		(CHANNEL_INFLIGHT_MAX * CHANNEL_HANDOFF_SIZE / 2)
 
 /* channel_count - how many channels a worker with wc may hold */
 size_t
@@ -67,6 +85,7 @@ channel_init(struct worker *w)
 	for (i = 0; i < w->w_nchannels; i++) {
 		ch = &w->w_channels[i];
 		ch->ch_fd = -1;
+		ch->ch_retired_fd = -1;
 		ch->ch_watch = -1;
 		ch->ch_version = 0;
 		TAILQ_INIT(&ch->ch_queue);
@@ -110,36 +129,154 @@ channel_watch(struct worker *w, int b, int want_out)
 	ch->ch_want_out = want_out;
 }
 
-/* channel_lost - forget a channel; the next need reconnects at once */
+/*
+ * channel_unreceived - how many handoffs at most wait unreceived in the
+ * queue of fd's backend: the send buffer they still take, over the
+ * least one takes (what a backend received, or its closed end
+ * discarded, no longer counts)
+ */
+static size_t
+channel_unreceived(int fd)
+{
+	int	bytes;
+
+	if (fd == -1 || ioctl(fd, SIOCOUTQ, &bytes) == -1 || bytes <= 0)
+		return 0;
+	return ((size_t)bytes + CHANNEL_HANDOFF_SIZE - 1) /
+	    CHANNEL_HANDOFF_SIZE;
+}
+
+/* channel_sent_on - whether b keeps a copy of a handoff sent on use */
+static int
+channel_sent_on(const struct channel *ch, uint32_t use)
+{
+	const struct conn	*c;
+
+	TAILQ_FOREACH(c, &ch->ch_sent, cn_link)
+		if (c->cn_channel_use == use)
+			return 1;
+	return 0;
+}
+
+/*
+ * channel_holds - whether the backend at the other end of fd, b's
+ * connection of use, may still have to receive or acknowledge a
+ * handoff sent on it
+ */
+static int
+channel_holds(const struct channel *ch, int fd, uint32_t use)
+{
+	return channel_unreceived(fd) > 0 || channel_sent_on(ch, use);
+}
+
+/*
+ * channel_retired_close - b's retired connection holds nothing more, or
+ * its backend closed it: what it did not acknowledge is handed again
+ */
 static void
-channel_lost(struct worker *w, int b, const char *why)
+channel_retired_close(struct worker *w, int b)
+{
+	struct channel	*ch = &w->w_channels[b];
+
+	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, ch->ch_retired_fd, NULL);
+	close(ch->ch_retired_fd);
+	ch->ch_retired_fd = -1;
+	if (!TAILQ_EMPTY(&ch->ch_sent))
+		ch->ch_orphans = 1;
+}
+
+/*
+ * channel_retire - b's connection is lost for sending, but its backend
+ * may still receive what waits in it, and acknowledge it: keep it,
+ * read for ACKs, until it holds nothing more (channel_retired_done) or
+ * the backend closes it.  Edge-triggered: the end of a backend that
+ * shut its side down stays readable.
+ */
+static void
+channel_retire(struct worker *w, int b)
+{
+	struct channel		*ch = &w->w_channels[b];
+	struct epoll_event	 ev;
+
+	if (ch->ch_retired_fd != -1)	/* not made while one is open */
+		channel_retired_close(w, b);
+	ch->ch_retired_fd = ch->ch_fd;
+	ch->ch_retired_use = ch->ch_use;
+	ch->ch_retired_version = ch->ch_version;
+	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+	ev.data.u64 = EV_MAKE(EV_RETIRED, ch->ch_use, b);
+	if (epoll_ctl(w->w_epoll, EPOLL_CTL_MOD, ch->ch_fd, &ev) == -1) {
+		log_warn("%s: epoll_ctl", __func__);
+		channel_retired_close(w, b);
+		return;
+	}
+	log_warnx("backend %s: handoffs it has not received or acknowledged "
+	    "stay in its old channel; no new one until it takes them or "
+	    "closes it", ch->ch_name);
+}
+
+/*
+ * channel_retired_done - whether b has no retired connection (any more):
+ * one that holds nothing is closed now
+ */
+static int
+channel_retired_done(struct worker *w, int b)
+{
+	struct channel	*ch = &w->w_channels[b];
+
+	if (ch->ch_retired_fd == -1)
+		return 1;
+	if (channel_holds(ch, ch->ch_retired_fd, ch->ch_retired_use))
+		return 0;
+	channel_retired_close(w, b);
+	return 1;
+}
+
+/*
+ * channel_lost - forget b's connection (gone: its backend closed its
+ * end); the next need reconnects at once, unless it is retired
+ */
+static void
+channel_lost(struct worker *w, int b, const char *why, int gone)
 {
 	struct channel	*ch = &w->w_channels[b];
 
 	COUNTERS_ADD(ch->ch_counts->cb_errors, 1);
 	log_warnx("backend %s: channel closed (%s); reconnecting when needed",
 	    ch->ch_name, why);
-	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, ch->ch_fd, NULL);
-	close(ch->ch_fd);
+	if (!gone && channel_holds(ch, ch->ch_fd, ch->ch_use))
+		channel_retire(w, b);
+	else {
+		(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, ch->ch_fd, NULL);
+		close(ch->ch_fd);
+	}
 	ch->ch_fd = -1;
 	ch->ch_want_out = 0;
 	ch->ch_retry = 0;
 	/* A new connection says again which version it speaks. */
 	ch->ch_version = 0;
-	/* What it had not acknowledged: dispatch.c hands it again. */
+	/* What it had not acknowledged: dispatch.c hands it again (what
+	 * a retired connection holds, once it is closed). */
 	if (!TAILQ_EMPTY(&ch->ch_sent))
 		ch->ch_orphans = 1;
 }
 
 /*
- * channel_drop - close b's channel for something its backend did (a
- * message of no version, more acknowledged than sent)
+ * channel_drop - close b's connection of use for something its backend
+ * did (a message of no version, more acknowledged than sent)
  */
 void
-channel_drop(struct worker *w, int b, const char *why)
+channel_drop(struct worker *w, int b, uint32_t use, const char *why)
 {
-	if (w->w_channels[b].ch_fd != -1)
-		channel_lost(w, b, why);
+	struct channel	*ch = &w->w_channels[b];
+
+	if (ch->ch_fd != -1 && ch->ch_use == use)
+		channel_lost(w, b, why, 1);
+	else if (ch->ch_retired_fd != -1 && ch->ch_retired_use == use) {
+		log_warnx("backend %s: old channel closed (%s)", ch->ch_name,
+		    why);
+		channel_retired_close(w, b);
+	}
 }
 
 /* channel_backoff - b is down for cause: wait longer before the next try */
@@ -221,7 +358,7 @@ channel_connect(struct worker *w, int b)
 	struct channel		*ch = &w->w_channels[b];
 	struct sockaddr_un	 sun;
 	struct epoll_event	 ev;
-	int			 fd;
+	int			 fd, n;
 
 	if (ch->ch_fd != -1)
 		return ch->ch_fd;
@@ -235,6 +372,9 @@ channel_connect(struct worker *w, int b)
 		channel_failed(w, b, fd);
 		return -1;
 	}
+	n = CHANNEL_SNDBUF;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof(n)) == -1)
+		log_warn("backend %s: SO_SNDBUF", ch->ch_name);
 	if (!channel_owned(w, b, fd))
 		return -1;
 	ch->ch_use = (ch->ch_use + 1) & 0xffffff;
@@ -299,6 +439,11 @@ channel_send(struct worker *w, int b, int client_fd, const uint8_t *header,
 	int	fd, attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
+		/* Its old connection still holds handoffs: it is busy. */
+		if (w->w_channels[b].ch_fd == -1 && !channel_retired_done(w, b)) {
+			w->w_channels[b].ch_out_helps = 0;
+			return CHANNEL_BUSY;
+		}
 		if ((fd = channel_connect(w, b)) == -1)
 			return CHANNEL_DOWN;
 		/* A new channel: its backend's HELLO first, or its time. */
@@ -319,7 +464,7 @@ channel_send(struct worker *w, int b, int client_fd, const uint8_t *header,
 		}
 		/* Lost (EPIPE, ECONNRESET...): a restarted backend is a
 		 * reconnect away, so try once more at once. */
-		channel_lost(w, b, strerror(errno));
+		channel_lost(w, b, strerror(errno), 0);
 	}
 	return CHANNEL_DOWN;
 }
@@ -361,24 +506,27 @@ channel_version(struct worker *w, int b)
 	return ch->ch_version;
 }
 
-/* channel_said - one message of b's backend: 0, or -1 if no protocol */
+/*
+ * channel_said - one message of b's backend, on its connection (or the
+ * retired one): 0, or -1 if no protocol
+ */
 static int
-channel_said(struct worker *w, int b, const uint8_t *msg, size_t len,
-    uint32_t *acked)
+channel_said(struct worker *w, int b, int retired, const uint8_t *msg,
+    size_t len, uint32_t *acked)
 {
 	struct channel	*ch = &w->w_channels[b];
 	struct ack_msg	 am;
 
 	switch (ack_parse(msg, len, &am)) {
 	case ACK_HELLO:
-		if (ch->ch_version == 2)
+		if (retired || ch->ch_version == 2)
 			return -1;
 		/* Too late, taken for version 1: it stays that. */
 		if (channel_version(w, b) == 0)
 			ch->ch_version = 2;
 		return 0;
 	case ACK_ACK:
-		if (ch->ch_version == 2)
+		if ((retired ? ch->ch_retired_version : ch->ch_version) == 2)
 			*acked += am.am_count;
 		return 0;
 	default:
@@ -387,23 +535,23 @@ channel_said(struct worker *w, int b, const uint8_t *msg, size_t len,
 }
 
 /*
- * channel_read - what b's backend said (PROTOCOL, version 2): a HELLO
- * makes the channel one of version 2 (unless it came too late), ACKs
- * add to *acked (ignored but on a channel of version 2); 0, or -1 when it said something else or
- * closed (the caller closes the channel)
+ * channel_read - what b's backend said on fd, its connection or the
+ * retired one (PROTOCOL, version 2): a HELLO makes the channel one of
+ * version 2 (unless it came too late), ACKs add to *acked (ignored but
+ * on a connection of version 2); 0, 1 when the backend shut its side
+ * down, or -1 when it said something else
  */
 static int
-channel_read(struct worker *w, int b, uint32_t *acked)
+channel_read(struct worker *w, int b, int fd, int retired, uint32_t *acked)
 {
-	struct channel	*ch = &w->w_channels[b];
 	uint8_t		 msg[CHANNEL_READ_BATCH][ACK_MSG_LEN + 1];
 	struct iovec	 iov[CHANNEL_READ_BATCH];
 	struct mmsghdr	 mm[CHANNEL_READ_BATCH];
 	int		 i, n;
 
 	/* One call for every message waiting, most of the time: an ACK
-	 * comes per handoff.  No control buffer: a descriptor a backend
-	 * sends is closed. */
+	 * comes per handoff or so.  No control buffer: a descriptor a
+	 * backend sends is closed. */
 	do {
 		memset(mm, 0, sizeof(mm));
 		for (i = 0; i < CHANNEL_READ_BATCH; i++) {
@@ -412,42 +560,111 @@ channel_read(struct worker *w, int b, uint32_t *acked)
 			mm[i].msg_hdr.msg_iov = &iov[i];
 			mm[i].msg_hdr.msg_iovlen = 1;
 		}
-		n = recvmmsg(ch->ch_fd, mm, CHANNEL_READ_BATCH, MSG_DONTWAIT,
-		    NULL);
-		for (i = 0; i < n; i++)
-			if (mm[i].msg_len == 0 || channel_said(w, b, msg[i],
+		n = recvmmsg(fd, mm, CHANNEL_READ_BATCH, MSG_DONTWAIT, NULL);
+		for (i = 0; i < n; i++) {
+			if (mm[i].msg_len == 0)
+				return 1;
+			if (channel_said(w, b, retired, msg[i],
 			    mm[i].msg_len, acked) == -1)
-				return -1;	/* closed, or no protocol */
+				return -1;
+		}
 	} while (n == CHANNEL_READ_BATCH);
-	return n == -1 && errno != EAGAIN && errno != EINTR ? -1 : 0;
+	return n == -1 && errno != EAGAIN && errno != EINTR ? 1 : 0;
 }
 
 /*
  * channel_event - epoll says b's channel is writable, has messages, or
- * its backend is gone (then it is closed); 0 when the event is about a
- * channel already replaced, 1 when the channel may take what waits for
- * it; *acked: how many handoffs its backend acknowledged
+ * its backend is gone (then it is closed or retired); 0 when the event
+ * is about a channel already replaced, 1 when the channel may take
+ * what waits for it; *acked: how many handoffs its backend acknowledged
  */
 int
 channel_event(struct worker *w, int b, uint32_t use, uint32_t events,
     uint32_t *acked)
 {
 	struct channel	*ch = &w->w_channels[b];
+	int		 r = 0;
 
 	*acked = 0;
 	if (ch->ch_fd == -1 || ch->ch_use != use)
 		return 0;
 	/* Read first: ACKs sent just before a close still count. */
-	if ((events & EPOLLIN) && channel_read(w, b, acked) == -1 &&
-	    !(events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
+	if (events & EPOLLIN)
+		r = channel_read(w, b, ch->ch_fd, 0, acked);
+	if (r == -1) {
 		log_warnx("backend %s: a message that is not of the handoff "
 		    "protocol", ch->ch_name);
-		channel_lost(w, b, "protocol error");
-		return 1;
-	}
-	if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))
-		channel_lost(w, b, "backend closed it");
+		channel_lost(w, b, "protocol error", 1);
+	} else if (r == 1 || (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)))
+		channel_lost(w, b, "backend closed it",
+		    (events & (EPOLLHUP | EPOLLERR)) != 0);
 	return 1;
+}
+
+/*
+ * channel_retired_event - b's retired connection has ACKs, or its
+ * backend closed it (then it is closed too); 0 when the event is stale,
+ * else 1 with *acked: how many handoffs it acknowledged on it
+ */
+int
+channel_retired_event(struct worker *w, int b, uint32_t use,
+    uint32_t events, uint32_t *acked)
+{
+	struct channel	*ch = &w->w_channels[b];
+
+	*acked = 0;
+	if (ch->ch_retired_fd == -1 || ch->ch_retired_use != use)
+		return 0;
+	/* A backend that shut its side only: it may still receive. */
+	if ((events & EPOLLIN) &&
+	    channel_read(w, b, ch->ch_retired_fd, 1, acked) == -1) {
+		log_warnx("backend %s: a message that is not of the handoff "
+		    "protocol on its old channel", ch->ch_name);
+		channel_retired_close(w, b);
+	} else if (events & (EPOLLHUP | EPOLLERR))
+		channel_retired_close(w, b);
+	return 1;
+}
+
+/*
+ * channel_inflight - how many handoffs b's backend may hold that it has
+ * not received (version 1) or acknowledged (version 2), on its
+ * connection and the retired one
+ */
+size_t
+channel_inflight(struct worker *w, int b)
+{
+	struct channel	*ch = &w->w_channels[b];
+	size_t		 n = ch->ch_nsent;	/* version 2's, both */
+
+	if (ch->ch_fd != -1 && ch->ch_version == 1)
+		n += channel_unreceived(ch->ch_fd);
+	if (ch->ch_retired_fd != -1 && ch->ch_retired_version != 2)
+		n += channel_unreceived(ch->ch_retired_fd);
+	return n;
+}
+
+/* channel_tenant_inflight - channel_inflight over tenant t's sockets */
+size_t
+channel_tenant_inflight(struct worker *w, int t)
+{
+	size_t	b, n = 0;
+
+	for (b = w->w_conf.wc_nbackends; b < w->w_nchannels; b++)
+		if (w->w_channels[b].ch_tenant == t)
+			n += channel_inflight(w, (int)b);
+	return n;
+}
+
+/*
+ * channel_settled - whether b's backend holds nothing of the worker's:
+ * then its slot may be given to another tenant socket (closing a
+ * channel frees nothing its backend has not received)
+ */
+int
+channel_settled(struct worker *w, int b)
+{
+	return channel_retired_done(w, b) && channel_inflight(w, b) == 0;
 }
 
 /*
@@ -464,6 +681,8 @@ channel_forget(struct worker *w, int b)
 		(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, ch->ch_fd, NULL);
 		close(ch->ch_fd);
 	}
+	if (ch->ch_retired_fd != -1)
+		channel_retired_close(w, b);
 	ch->ch_fd = -1;
 	ch->ch_retry = 0;
 	ch->ch_backoff = 0;
@@ -509,9 +728,12 @@ channel_close_all(struct worker *w)
 {
 	size_t	b;
 
-	for (b = 0; b < w->w_nchannels; b++)
+	for (b = 0; b < w->w_nchannels; b++) {
 		if (w->w_channels[b].ch_fd != -1)
 			close(w->w_channels[b].ch_fd);
+		if (w->w_channels[b].ch_retired_fd != -1)
+			close(w->w_channels[b].ch_retired_fd);
+	}
 	free(w->w_channels);
 	w->w_channels = NULL;
 }

@@ -41,7 +41,6 @@
 #define DISPATCH_HOLD_RETRY	50	/* ms, reconnecting for held clients */
 #define DISPATCH_ACK_TIMEOUT	10000	/* ms: unacknowledged, it is the
 					   backend's all the same */
-#define DISPATCH_UNACKED_MAX	128	/* per channel; more: busy */
 
 static void	dispatch_to(struct worker *, struct conn *, int, int);
 static void	dispatch_orphans(struct worker *, int);
@@ -160,14 +159,21 @@ dispatch_handed(struct worker *w, struct conn *c, int b, int fallback_of)
 }
 
 /*
- * dispatch_full - whether b's backend has DISPATCH_UNACKED_MAX handoffs
- * it has not acknowledged: then it is busy, however much room its
- * channel has
+ * dispatch_full - whether b's backend holds as many handoffs as it may
+ * without having acknowledged them, CHANNEL_INFLIGHT_MAX, or b is a
+ * tenant's socket and she holds TENANT_INFLIGHT_MAX over all of hers:
+ * then it is busy, however much room its channel has.  (A channel's
+ * send buffer bounds what a backend of version 1 has not received.)
  */
 static int
-dispatch_full(const struct worker *w, int b)
+dispatch_full(struct worker *w, int b)
 {
-	return w->w_channels[b].ch_nsent >= DISPATCH_UNACKED_MAX;
+	const struct channel	*ch = &w->w_channels[b];
+
+	if (ch->ch_nsent >= CHANNEL_INFLIGHT_MAX)
+		return 1;
+	return ch->ch_tenant != -1 &&
+	    channel_tenant_inflight(w, ch->ch_tenant) >= TENANT_INFLIGHT_MAX;
 }
 
 /*
@@ -277,26 +283,26 @@ dispatch_flush(struct worker *w, int b)
 }
 
 /*
- * dispatch_acked - b's backend acknowledged n more handoffs, oldest
- * first: they are its for good.  More than it was sent breaks the
- * count: the channel is closed, and what it had not acknowledged is
- * handed again.
+ * dispatch_acked - b's backend acknowledged n more handoffs sent on its
+ * connection of use, oldest first: they are its for good.  More than
+ * it was sent breaks the count: that connection is closed, and what it
+ * had not acknowledged is handed again.
  */
 static void
-dispatch_acked(struct worker *w, int b, uint32_t n)
+dispatch_acked(struct worker *w, int b, uint32_t use, uint32_t n)
 {
 	struct channel	*ch = &w->w_channels[b];
 	struct conn	*c, *next;
 
 	for (c = TAILQ_FIRST(&ch->ch_sent); c != NULL && n > 0; c = next) {
 		next = TAILQ_NEXT(c, cn_link);
-		if (c->cn_channel_use != ch->ch_use)
-			continue;	/* sent on a connection since lost */
+		if (c->cn_channel_use != use)
+			continue;	/* sent on another connection */
 		outcome_handed_settle(w, c, b, c->cn_fallback_of);
 		n--;
 	}
 	if (n > 0)
-		channel_drop(w, b, "more acknowledged than sent");
+		channel_drop(w, b, use, "more acknowledged than sent");
 }
 
 /*
@@ -320,16 +326,25 @@ dispatch_untouched(struct worker *w, struct conn *c)
 	return c->cn_route != CONN_ROUTE_HELLO || r == HELLO_COMPLETE;
 }
 
-/* dispatch_orphan - the oldest handoff on b's channels since lost */
+/*
+ * dispatch_orphan - the oldest handoff on b's connections since closed
+ * (not the current one, nor the retired one its backend may still
+ * receive it from)
+ */
 static struct conn *
 dispatch_orphan(struct worker *w, int b)
 {
 	struct channel	*ch = &w->w_channels[b];
 	struct conn	*c;
 
-	TAILQ_FOREACH(c, &ch->ch_sent, cn_link)
-		if (ch->ch_fd == -1 || c->cn_channel_use != ch->ch_use)
-			return c;
+	TAILQ_FOREACH(c, &ch->ch_sent, cn_link) {
+		if (ch->ch_fd != -1 && c->cn_channel_use == ch->ch_use)
+			continue;
+		if (ch->ch_retired_fd != -1 &&
+		    c->cn_channel_use == ch->ch_retired_use)
+			continue;
+		return c;
+	}
 	return NULL;
 }
 
@@ -371,7 +386,26 @@ dispatch_channel_event(struct worker *w, int b, uint32_t use, uint32_t events)
 	if (!channel_event(w, b, use, events, &acked))
 		return;
 	if (acked > 0)
-		dispatch_acked(w, b, acked);
+		dispatch_acked(w, b, use, acked);
+	dispatch_orphans(w, b);
+	dispatch_flush(w, b);
+}
+
+/*
+ * dispatch_retired_event - b's retired connection has ACKs, or its
+ * backend closed it: what it did not take is handed again, and the
+ * queue may go on a new connection
+ */
+void
+dispatch_retired_event(struct worker *w, int b, uint32_t use,
+    uint32_t events)
+{
+	uint32_t	acked;
+
+	if (!channel_retired_event(w, b, use, events, &acked))
+		return;
+	if (acked > 0)
+		dispatch_acked(w, b, use, acked);
 	dispatch_orphans(w, b);
 	dispatch_flush(w, b);
 }

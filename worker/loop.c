@@ -174,6 +174,10 @@ loop_dispatch(struct worker *w, const struct epoll_event *ev)
 		dispatch_channel_event(w, (int)i, EV_USE(ev->data.u64),
 		    ev->events);
 		break;
+	case EV_RETIRED:
+		dispatch_retired_event(w, (int)i, EV_USE(ev->data.u64),
+		    ev->events);
+		break;
 	case EV_CONN:
 		if (w->w_conns[i].cn_state != CONN_FREE &&
 		    w->w_conns[i].cn_use == EV_USE(ev->data.u64))

@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/sockios.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,6 +110,15 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 	if (rc == 0)
 		rc = SANDBOX_ALLOW(ctx, getsockopt, 1,
 		    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET));
+	/* A channel's send buffer: its bound on what a backend holds */
+	if (rc == 0)
+		rc = SANDBOX_ALLOW(ctx, setsockopt, 2,
+		    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+		    SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF));
+	/* SIOCOUTQ: what a backend has not received yet; no other ioctl */
+	if (rc == 0)
+		rc = SANDBOX_ALLOW(ctx, ioctl, 1,
+		    SCMP_A1(SCMP_CMP_EQ, SIOCOUTQ));
 	/* inotify's events, and no other descriptor read(2) */
 	if (rc == 0 && sandbox_watch_fd != -1)
 		rc = SANDBOX_ALLOW(ctx, read, 1,

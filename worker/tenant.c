@@ -16,7 +16,10 @@
  * replaces the older one), so a busy name costs one stat a second, not
  * one per connection.  Channels live in TENANT_SLOTS slots after the
  * configured backends; a socket without a slot takes a free one, or the
- * least recently used one that has no connection waiting.
+ * least recently used one whose backend holds nothing of the worker's.
+ * One tenant holds at most TENANT_HELD_MAX slots that are not idle, and
+ * TENANT_INFLIGHT_MAX handoffs over all of them (dispatch.c), so her
+ * sockets cannot take the others' slots or descriptors.
  *
  * The names come from hostname_normalize: lowercase letters, digits,
  * hyphens and dots, never "/" nor a leading "."; checked again here all
@@ -32,6 +35,9 @@
 
 #define TENANT_CACHE	512	/* names remembered, a power of two */
 #define TENANT_TTL_MS	1000	/* how long a stat's answer is believed */
+#define TENANT_HELD_MAX	(TENANT_SLOTS / 4) /* slots one tenant may hold
+					   with clients waiting or handoffs
+					   in flight: the others' share */
 
 enum tenant_found {
 	TENANT_FOUND_NONE,	/* neither socket exists */
@@ -144,31 +150,37 @@ tenant_look(struct worker *w, int t, const char *name, size_t len,
 
 /*
  * tenant_slot - the channel slot for path of tenant t: the one it has,
- * else a free one, else the least recently used one without waiting
- * connections (its channel closed); ROUTES_FULL when there is none
+ * else a free one, else the least recently used one whose backend holds
+ * nothing of ours (no connection waiting, none unreceived or
+ * unacknowledged: closing its channel would not free those);
+ * ROUTES_FULL when there is none, or t holds TENANT_HELD_MAX already
  */
 static int
 tenant_slot(struct worker *w, int t, const char *path)
 {
 	struct channel	*ch;
-	size_t		 i, first = w->w_conf.wc_nbackends;
+	size_t		 i, first = w->w_conf.wc_nbackends, held = 0;
 	int		 pick = -1;
 
 	for (i = first; i < w->w_nchannels; i++) {
 		ch = &w->w_channels[i];
 		if (ch->ch_tenant == t && strcmp(ch->ch_path, path) == 0)
 			return (int)i;
-		if (!TAILQ_EMPTY(&ch->ch_queue) || !TAILQ_EMPTY(&ch->ch_sent))
+		if (!TAILQ_EMPTY(&ch->ch_queue) || !channel_settled(w, (int)i)) {
+			held += ch->ch_tenant == t;
 			continue;
+		}
 		if (pick == -1 || (w->w_channels[pick].ch_tenant != -1 &&
 		    (ch->ch_tenant == -1 ||
 		    ch->ch_used < w->w_channels[pick].ch_used)))
 			pick = (int)i;
 	}
-	if (pick == -1) {
-		log_warnx("tenant %s: all %d tenant channels have clients "
-		    "waiting; refusing %s", w->w_conf.wc_tenants[t].wt_name,
-		    TENANT_SLOTS, path);
+	if (pick == -1 || held >= TENANT_HELD_MAX) {
+		log_warnx("tenant %s: %s; refusing %s",
+		    w->w_conf.wc_tenants[t].wt_name, pick == -1 ?
+		    "every tenant channel has clients waiting" :
+		    "her sockets hold as many channels as one tenant may",
+		    path);
 		return ROUTES_FULL;
 	}
 	channel_forget(w, pick);

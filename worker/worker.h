@@ -47,6 +47,7 @@
 #define EV_CHANNEL	3ULL
 #define EV_CONN		4ULL
 #define EV_WATCH	5ULL
+#define EV_RETIRED	6ULL
 #define EV_MAKE(kind, use, i) \
 	(((uint64_t)(kind) << 56) | ((uint64_t)((use) & 0xffffff) << 32) | \
 	    (uint32_t)(i))
@@ -165,6 +166,16 @@ struct channel {
 	uint64_t		 ch_hello_by;	/* version 0 until then, then 1;
 						   nothing is sent before */
 	int			 ch_orphans;	/* lost with ch_sent not empty */
+	/*
+	 * The connection before ch_fd, lost for sending while its backend
+	 * may still receive or acknowledge what was queued in it (channel.c,
+	 * channel_retire): read for ACKs until its backend closes it or
+	 * holds nothing more.  While it is open, no new connection is made:
+	 * a backend cannot pin more than one channel's worth of sockets.
+	 */
+	int			 ch_retired_fd;	/* or -1 */
+	uint32_t		 ch_retired_use; /* its ch_use */
+	int			 ch_retired_version;
 };
 
 struct worker {
@@ -273,11 +284,17 @@ void	outcome_close(struct worker *, struct conn *);
 void	dispatch_route(struct worker *, struct conn *, int channel);
 void	dispatch_channel_event(struct worker *, int channel, uint32_t use,
 	    uint32_t events);
+void	dispatch_retired_event(struct worker *, int channel, uint32_t use,
+	    uint32_t events);
 void	dispatch_expire(struct worker *);
 void	dispatch_appeared(struct worker *);
 uint64_t dispatch_next_deadline(const struct worker *);
 
 /* channel.c: a leaf; connects, sends, backs off, checks the owner */
+#define CHANNEL_INFLIGHT_MAX	128	/* handoffs a backend may hold unreceived
+					   or unacknowledged, per worker */
+#define TENANT_INFLIGHT_MAX	256	/* over all of one tenant's sockets */
+
 enum channel_result { CHANNEL_SENT, CHANNEL_BUSY, CHANNEL_DOWN };
 
 size_t	channel_count(const struct wconf *);
@@ -290,7 +307,13 @@ enum channel_result channel_send(struct worker *, int channel, int client_fd,
 	    const uint8_t *header, size_t len);
 int	channel_event(struct worker *, int channel, uint32_t use,
 	    uint32_t events, uint32_t *acked);
-void	channel_drop(struct worker *, int channel, const char *why);
+int	channel_retired_event(struct worker *, int channel, uint32_t use,
+	    uint32_t events, uint32_t *acked);
+size_t	channel_inflight(struct worker *, int channel);
+size_t	channel_tenant_inflight(struct worker *, int tenant);
+int	channel_settled(struct worker *, int channel);
+void	channel_drop(struct worker *, int channel, uint32_t use,
+	    const char *why);
 int	channel_version(struct worker *, int channel);
 void	channel_want_out(struct worker *, int channel, int want);
 void	channel_retry_now(struct worker *, int channel);
