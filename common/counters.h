@@ -58,6 +58,9 @@ struct counters_backend {
 	uint64_t	cb_down;	/* refused: unavailable, no fallback */
 	uint64_t	cb_busy;	/* refused: busy for handoff_timeout */
 	uint64_t	cb_errors;	/* failed connects and lost channels */
+	uint64_t	cb_held;	/* clients that waited for it to restart */
+	uint64_t	cb_rehanded;	/* handed again: its channel died
+					   before it acknowledged them */
 };
 
 struct counters_worker {

@@ -63,6 +63,8 @@ tally_add_backend(struct counters_backend *cb,
 	cb->cb_down += COUNTERS_GET(slot->cb_down);
 	cb->cb_busy += COUNTERS_GET(slot->cb_busy);
 	cb->cb_errors += COUNTERS_GET(slot->cb_errors);
+	cb->cb_held += COUNTERS_GET(slot->cb_held);
+	cb->cb_rehanded += COUNTERS_GET(slot->cb_rehanded);
 }
 
 /*

@@ -88,12 +88,15 @@ render_summary(FILE *f, const struct tally *sum, const struct snapshot *sn)
 
 		kind = render_kind(sum->ty_backends[i].tb_name, &bname);
 		fprintf(f, "%s %s handoff %llu fallback %llu down %llu "
-		    "busy %llu errors %llu\n", kind, bname,
+		    "busy %llu errors %llu held %llu rehanded %llu\n", kind,
+		    bname,
 		    (unsigned long long)cb->cb_handoff,
 		    (unsigned long long)cb->cb_fallback,
 		    (unsigned long long)cb->cb_down,
 		    (unsigned long long)cb->cb_busy,
-		    (unsigned long long)cb->cb_errors);
+		    (unsigned long long)cb->cb_errors,
+		    (unsigned long long)cb->cb_held,
+		    (unsigned long long)cb->cb_rehanded);
 	}
 	for (i = 0; i < sum->ty_nworkers; i++)
 		fprintf(f, "worker %zu pending %llu\n", i,
@@ -215,6 +218,14 @@ render_metrics(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	render_prom_backends(f, sum, "snitch_backend_errors_total",
 	    "Failed connects to the backend and channels lost.",
 	    offsetof(struct counters_backend, cb_errors));
+	render_prom_backends(f, sum, "snitch_backend_held_total",
+	    "Clients that waited for the backend while its socket was "
+	    "missing or refused (a restart).",
+	    offsetof(struct counters_backend, cb_held));
+	render_prom_backends(f, sum, "snitch_backend_rehanded_total",
+	    "Connections handed again, untouched, after the backend's "
+	    "channel died before it acknowledged them.",
+	    offsetof(struct counters_backend, cb_rehanded));
 	render_family(f, "snitch_handoff_failures_total", "counter",
 	    "Failed handoff attempts by cause (a retried connection counts "
 	    "each attempt).");

@@ -51,6 +51,7 @@ start_fake() {
 	[ "$output" -ge 40 ]
 	wait_until eval '[ "$(counter pending)" = 0 ]'
 	assert_equal "$(backend_stat alpha handoff)" 40
+	[ "$(backend_stat alpha rehanded)" -ge 40 ]
 	run -0 tls --name beta.localhost
 	assert_line "backend=beta"
 }

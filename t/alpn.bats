@@ -90,13 +90,13 @@ EOF
 	assert_line "backend=fallback"
 }
 
-@test "the ALPN backend down: its fallback, logged with both" {
+@test "the ALPN backend down: held, then its fallback, logged with both" {
 	alpn_config
 	start_snitch
 	stop_demo acme
 	run -0 s_client www.alpn.localhost -alpn acme-tls/1
 	assert_line "backend=web"
-	wait_until log_has "name=www\.alpn\.localhost backend=web outcome=handoff fallback_of=acme alpn_route=acme-tls/1 "
+	wait_until log_has "name=www\.alpn\.localhost backend=web outcome=handoff fallback_of=acme held=1 alpn_route=acme-tls/1 "
 }
 
 @test "a reload adds and removes the ALPN route" {

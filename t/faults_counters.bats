@@ -88,6 +88,6 @@ setup() {
 	assert_success
 	assert_line "generation 1"
 	assert_line "accepted 1"
-	assert_line "backend alpha handoff 0 fallback 0 down 0 busy 0 errors 0"
+	assert_line "backend alpha handoff 0 fallback 0 down 0 busy 0 errors 0 held 0 rehanded 0"
 	refute_output --partial "Sanitizer"
 }

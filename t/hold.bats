@@ -6,12 +6,14 @@
 # established and later clients no longer wait, until it is back.
 
 load lib
+load lib_faults
 
 setup() {
 	snitch_setup
 	WORKERS=1
 	start_demo beta
 	write_config
+	stats_on
 	sed -i 's/^handoff_timeout = .*/handoff_timeout = 3s/' "$T/snitch.ini"
 	add_backend alpha alpha.localhost
 	add_backend beta beta.localhost
@@ -58,6 +60,10 @@ peek_us_of() {
 	done
 	run -1 grep -c "outcome=alert" "$T/snitch.log"
 	assert_output 0
+	# each held client says so, and is counted once
+	run -0 grep -c "backend=alpha outcome=handoff held=1 " "$T/snitch.log"
+	assert_output 5
+	assert_equal "$(backend_stat alpha held)" 5
 	run -0 tls --name beta.localhost
 	assert_line "backend=beta"
 }

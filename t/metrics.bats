@@ -143,6 +143,7 @@ assert_routed_some() {
 	    connections_pending:gauge backend_handoffs_total:counter \
 	    backend_fallbacks_total:counter backend_down_total:counter \
 	    backend_busy_total:counter backend_errors_total:counter \
+	    backend_held_total:counter backend_rehanded_total:counter \
 	    handoff_failures_total:counter worker_restarts_total:counter \
 	    config_generation:gauge config_last_reload_successful:gauge \
 	    config_last_reload_timestamp_seconds:gauge \
@@ -164,7 +165,7 @@ assert_routed_some() {
 	assert_line "not_tls $(metric "$c"'{outcome="not_tls"}')"
 	assert_line "timeout $(metric "$c"'{outcome="timeout"}')"
 	assert_line "client_gone $(metric "$c"'{outcome="client_gone"}')"
-	assert_line "backend alpha handoff 3 fallback 0 down 0 busy 0 errors 0"
+	assert_line "backend alpha handoff 3 fallback 0 down 0 busy 0 errors 0 held 0 rehanded 0"
 	assert_line "worker 0 pending 0"
 	assert_line "handoff_failures connect 0 queue_full 0 too_many_refs 0 no_memory 0 channel_lost 0 owner 0"
 	assert_line --regexp '^last_reload ok [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$'

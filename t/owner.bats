@@ -87,7 +87,7 @@ except ConnectionResetError:
 	[ "$lines" -eq 1 ]
 	run -0 "$SNITCH" -c "$T/snitch.ini" -s
 	assert_line --regexp "^handoff_failures .* owner [1-9][0-9]*$"
-	assert_line --regexp "^backend alpha handoff 0 fallback 0 down 3 busy 0 errors [1-9]"
+	assert_line --regexp "^backend alpha handoff 0 fallback 0 down 3 busy 0 errors [1-9][0-9]* held 0 rehanded 0$"
 	grep -q 'reason=backend-owner' "$T/snitch.log"
 	# The impostor goes; its socket file stays (root removes it here,
 	# as an operator would), and the owner's backend comes back.

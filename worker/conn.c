@@ -147,6 +147,7 @@ conn_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_peeked = 0;
 	c->cn_route = CONN_ROUTE_HELLO;
 	c->cn_rehanded = 0;
+	c->cn_held = 0;
 	c->cn_watched = 0;
 	c->cn_start_us = clock_us();
 	c->cn_state = CONN_PEEK;

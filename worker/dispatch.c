@@ -134,6 +134,16 @@ dispatch_holds(const struct worker *w, int b)
 	return ch->ch_down == CHANNEL_DOWN_CONNECT && !ch->ch_outage;
 }
 
+/* dispatch_held - c waits for b to restart: counted once, and logged */
+static void
+dispatch_held(struct worker *w, struct conn *c, int b)
+{
+	if (c->cn_held)
+		return;
+	c->cn_held = 1;
+	COUNTERS_ADD(w->w_channels[b].ch_counts->cb_held, 1);
+}
+
 /*
  * dispatch_handed - b took c: b is up, whatever outage it had is over.
  * On a channel of version 1 that is final; on one of version 2 the
@@ -200,6 +210,8 @@ dispatch_to(struct worker *w, struct conn *c, int b, int fallback_of)
 		dispatch_handed(w, c, b, fallback_of);
 		break;
 	case CHANNEL_BUSY:
+		if (fallback_of == -1 && dispatch_holds(w, b))
+			dispatch_held(w, c, b);
 		conn_queue(w, c, b, fallback_of,
 		    w->w_now + w->w_conf.wc_handoff_timeout_ms);
 		if (tried)
@@ -370,6 +382,7 @@ dispatch_orphans(struct worker *w, int b)
 			continue;
 		}
 		c->cn_rehanded = 1;
+		COUNTERS_ADD(ch->ch_counts->cb_rehanded, 1);
 		dispatch_to(w, c, b, c->cn_fallback_of);
 	}
 }

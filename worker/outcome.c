@@ -73,6 +73,19 @@ outcome_settle(struct worker *w, enum outcome outcome, uint8_t alert)
 	COUNTERS_SUB(cw->cw_pending, 1);
 }
 
+/* outcome_field - append "key=value" (value may be NULL) to the detail */
+static void
+outcome_field(char *more, size_t size, const char *key, const char *value)
+{
+	if (key == NULL)
+		return;
+	if (more[0] != '\0')
+		strlcat(more, " ", size);
+	strlcat(more, key, size);
+	if (value != NULL)
+		strlcat(more, value, size);
+}
+
 /*
  * outcome_record - what a settled connection's end says: its latency
  * (peek_us) and hello size in the histograms, and the access line
@@ -94,18 +107,21 @@ outcome_record(struct worker *w, struct conn *c, const struct hello *hl,
 		    hl->hl_wire_len)], 1);
 		COUNTERS_ADD(cw->cw_hello_bytes_sum, hl->hl_wire_len);
 	}
-	/* One handed again after its channel died says so; one an ALPN
-	 * route took says which protocol's, last.  The protocol is from
-	 * the config: printable, no spaces. */
-	if (c->cn_rehanded || c->cn_alpn_route != -1) {
-		snprintf(more, sizeof(more), "%s%s%s%s%s",
-		    detail != NULL ? detail : "", detail != NULL ? " " : "",
-		    c->cn_rehanded ? "rehanded=1" : "",
-		    c->cn_rehanded && c->cn_alpn_route != -1 ? " " : "",
-		    c->cn_alpn_route == -1 ? "" : "alpn_route=");
+	/* One that waited for its backend to restart, or was handed again
+	 * after its channel died, says so; one an ALPN route took says
+	 * which protocol's, last.  The protocol is from the config:
+	 * printable, no spaces. */
+	if (c->cn_held || c->cn_rehanded || c->cn_alpn_route != -1) {
+		more[0] = '\0';
+		outcome_field(more, sizeof(more), detail, NULL);
+		if (c->cn_held)
+			outcome_field(more, sizeof(more), "held=1", NULL);
+		if (c->cn_rehanded)
+			outcome_field(more, sizeof(more), "rehanded=1", NULL);
 		if (c->cn_alpn_route != -1)
-			strlcat(more, routes_protocol(w->w_conf.wc_routes,
-			    c->cn_alpn_route), sizeof(more));
+			outcome_field(more, sizeof(more), "alpn_route=",
+			    routes_protocol(w->w_conf.wc_routes,
+			    c->cn_alpn_route));
 		detail = more;
 	}
 	access_line(w, c, hl, channel, outcome_words[outcome], detail,

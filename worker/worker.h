@@ -95,7 +95,10 @@ struct conn {
 	uint8_t			 cn_route;	/* enum conn_route; peek.c */
 	uint8_t			 cn_silent_listed; /* in w_silent */
 	uint8_t			 cn_rehanded;	/* handed again after its
-						   channel died unacked */
+						   channel died unacked;
+						   dispatch.c */
+	uint8_t			 cn_held;	/* waited for its backend to
+						   restart; dispatch.c */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
 	int			 cn_watched;	/* in the epoll set */
 	uint32_t		 cn_peeked;	/* bytes seen at the last
