@@ -196,7 +196,7 @@ end=fin"
 	from=$(sed -n 's/^from=//p' <<<"$output")
 	assert_equal "$(sed 1d <<<"$output")" "end=fin"
 	logged "$from" \
-	    "name=- backend=plain outcome=not-tls route=non_tls reason=backend-down"
+	    "name=- backend=plain outcome=not-tls route=non_tls reason=backend-down held=1"
 	assert_equal "$(backend_stat plain down)" 1
 	assert_equal "$(counter not_tls)" 1
 
@@ -277,7 +277,7 @@ end=fin"
 	from=$(sed -n 's/^from=//p' <<<"$output")
 	assert_equal "$(sed 1d <<<"$output")" "end=fin"
 	logged "$from" \
-	    "name=- backend=greet outcome=timeout route=silent reason=backend-down"
+	    "name=- backend=greet outcome=timeout route=silent reason=backend-down held=1"
 	assert_equal "$(backend_stat greet down)" 1
 	assert_equal "$(counter timeout)" 1
 }
