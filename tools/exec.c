@@ -513,8 +513,8 @@ exec_stop(struct exec *ex)
 		if (snitch_quiesce(ex->ex_channels[i],
 		    &ex->ex_unacked[i]) < 0)
 			exec_channel_close(ex, i);
-	log_info("stopping: %zu running, %zu channels to drain, waiting "
-	    "for them", ex->ex_running, ex->ex_nchannels);
+	log_info("stopping: %zu running, waiting for them (%zu channels to "
+	    "drain)", ex->ex_running, ex->ex_nchannels);
 }
 
 /* exec_signals - act on what the signalfd holds */

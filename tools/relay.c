@@ -761,8 +761,8 @@ relay_stop(struct relay *rl)
 		if (snitch_quiesce(rl->rl_channels[i]->h_fd,
 		    &rl->rl_channels[i]->h_unacked) < 0)
 			relay_channel_close(rl, rl->rl_channels[i]);
-	log_info("stopping: %zu connections, %zu channels to drain",
-	    rl->rl_nconns, rl->rl_nchannels);
+	log_info("stopping: %zu connections, waiting for them (%zu channels "
+	    "to drain)", rl->rl_nconns, rl->rl_nchannels);
 }
 
 /* relay_signals - act on what the signalfd holds */
