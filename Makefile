@@ -166,7 +166,9 @@ MAN3		= libsnitch.3
 MAN3_LINKS	= snitch_listen.3 snitch_accept.3 snitch_recv.3 \
 		  snitch_alpn_next.3 snitch_addr_format.3 snitch_open.3 \
 		  snitch_next.3 snitch_close.3 snitch_accept_peer.3 \
-		  snitch_peer_uid.3 snitch_open_peer.3
+		  snitch_peer_uid.3 snitch_open_peer.3 snitch_listen_flags.3 \
+		  snitch_unlink.3 snitch_recv_batch.3 snitch_ack.3 \
+		  snitch_quiesce.3 snitch_open_flags.3 snitch_drain.3
 MAN5		= snitch.ini.5
 MAN7		= snitch-handoff.7
 MAN8		= snitch.8 snitch-exec.8 snitch-relay.8

@@ -15,6 +15,8 @@
  * wrong with the message: a backend that leaked one fd per bad message
  * would run out of fds under a buggy sender.
  */
+#include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -48,16 +50,23 @@
 #define SNITCH_CHANNELS_INIT	16	/* pollfd slots at open */
 #define SNITCH_ACCEPT_BURST	64	/* channels accepted per wakeup */
 #define SNITCH_ACCEPT_PAUSE_MS	100	/* rest after EMFILE */
+#define SNITCH_TMP_TRIES	8	/* temporary names tried by a listen */
+#define SNITCH_ACK_BATCH	32	/* handoffs one ACK covers, at most */
 
 struct snitch_server {
-	int		 ss_listen;
+	int		 ss_listen;	/* -1 once draining */
 	struct pollfd	*ss_pfd;	/* [0] listener, then channels */
+	unsigned	*ss_unacked;	/* [i]: channel ss_pfd[i]'s, see snitch_ack */
 	size_t		 ss_npfd;
 	size_t		 ss_cap;
 	size_t		 ss_cursor;	/* next unserved ss_pfd */
 	int		 ss_paused;	/* listener out of poll until: */
 	struct timespec	 ss_resume;
 	uid_t		 ss_peer;	/* channels only from, or _ANY */
+	pid_t		 ss_pid;	/* the process that opened it */
+	int		 ss_draining;	/* snitch_drain was called */
+	struct snitch_bound ss_bound;	/* the socket file it bound */
+	char		 ss_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 /*
@@ -116,61 +125,166 @@ snitch_peer_check(int fd, uid_t uid)
 	return -1;
 }
 
-/* snitch_unlink_stale - remove a socket at path that nobody listens on */
+/*
+ * snitch_tmpname - the temporary name beside path that snitch_listen binds
+ * first: ".<name>.<pid>.<random>" in path's directory; 0, or -1 with
+ * ENAMETOOLONG when it does not fit sun_path
+ */
 static int
-snitch_unlink_stale(const struct sockaddr_un *sun)
+snitch_tmpname(const char *path, char *out, size_t size)
 {
-	struct stat	 st;
-	int		 probe, r, saved;
-
-	if (lstat(sun->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	/* Anything else (a regular file, a symlink) is not ours: bind fails. */
-	if (!S_ISSOCK(st.st_mode))
-		return 0;
+	const char	*base = strrchr(path, '/');
+	uint32_t	 rnd;
+	int		 n;
 
 	/*
-	 * A socket file outlives the process that bound it.  Connect to it
-	 * first: if a backend still listens there, unlinking would steal
-	 * its name and leave it running unreachable.
+	 * Random so that nobody can plant a name there first; if someone
+	 * does anyway, bind fails on it (bind never follows a symlink) and
+	 * the caller draws again.
 	 */
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (uint32_t)time(NULL) ^ (uint32_t)clock() ^
+		    (uint32_t)(uintptr_t)&rnd;
+	base = base == NULL ? path : base + 1;
+	n = snprintf(out, size, "%.*s.%s.%ld.%08x", (int)(base - path), path,
+	    base, (long)getpid(), rnd);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * snitch_live - whether a process listens at the socket sun names: 1, 0
+ * (nobody: a dead backend's file), or -1 with errno
+ */
+static int
+snitch_live(const struct sockaddr_un *sun)
+{
+	int	probe, r, saved;
+
 	if ((probe = socket(AF_UNIX,
 	    SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
 		return -1;
 	r = connect(probe, (const struct sockaddr *)sun, sizeof(*sun));
 	saved = errno;
 	(void)close(probe);
+	/* EAGAIN: a full backlog; EPROTOTYPE: live, of another type. */
 	if (r == 0 || saved == EAGAIN || saved == EINPROGRESS ||
-	    saved == EPROTOTYPE) {
-		/* EAGAIN: full backlog; EPROTOTYPE: live, of another type. */
+	    saved == EPROTOTYPE)
+		return 1;
+	if (saved == ECONNREFUSED || saved == ENOENT)
+		return 0;
+	errno = saved;
+	return -1;
+}
+
+/*
+ * snitch_path_free - whether path may be taken: nothing there, a socket
+ * nobody listens on, or (SNITCH_REPLACE) a live one; 0, or -1 with
+ * EADDRINUSE (a live listener, or not a socket: a regular file or a
+ * symlink is never replaced) or errno
+ */
+static int
+snitch_path_free(const struct sockaddr_un *sun, int flags)
+{
+	struct stat	 st;
+	int		 live;
+
+	if (lstat(sun->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
 		errno = EADDRINUSE;
 		return -1;
 	}
-	if (saved == ENOENT)
+	if (flags & SNITCH_REPLACE)
 		return 0;
-	if (saved != ECONNREFUSED) {
-		errno = saved;
+	/*
+	 * Without SNITCH_REPLACE a second instance started by mistake is
+	 * told so, rather than taking the name from the first one.
+	 */
+	if ((live = snitch_live(sun)) < 0)
+		return -1;
+	if (live) {
+		errno = EADDRINUSE;
 		return -1;
 	}
-	if (unlink(sun->sun_path) < 0 && errno != ENOENT)
-		return -1;
 	return 0;
 }
 
 /*
- * snitch_listen - bind and listen on a SOCK_SEQPACKET socket at path;
- * the fd, or -1 with errno (ENAMETOOLONG, EADDRINUSE when another process
- * listens there or a non-socket file is in the way, or a system call's).
+ * snitch_bind_tmp - bind fd at a fresh temporary name beside path, never
+ * more open than mode (0: as the umask gives); the name in tmp, the
+ * file's identity in bound; 0, or -1 with errno
+ */
+static int
+snitch_bind_tmp(int fd, const char *path, mode_t mode,
+    struct sockaddr_un *tmp, struct snitch_bound *bound)
+{
+	struct stat	 st;
+	mode_t		 old = 0;
+	int		 tries, r, saved;
+
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->sun_family = AF_UNIX;
+	for (tries = 0; tries < SNITCH_TMP_TRIES; tries++) {
+		if (snitch_tmpname(path, tmp->sun_path,
+		    sizeof(tmp->sun_path)) < 0)
+			return -1;
+		/*
+		 * bind creates the file with the socket's mode (0777) less
+		 * the umask: with this umask it is born with exactly mode,
+		 * and no path is ever chmod'ed (a chmod by name follows a
+		 * symlink someone may swap in).  The umask is the process's:
+		 * it is changed for this one call only.
+		 */
+		if (mode != 0)
+			old = umask(~mode & 0777);
+		r = bind(fd, (struct sockaddr *)tmp, sizeof(*tmp));
+		saved = errno;
+		if (mode != 0)
+			(void)umask(old);
+		if (r == 0)
+			break;
+		if (saved != EADDRINUSE) {
+			errno = saved;
+			return -1;
+		}
+	}
+	if (tries == SNITCH_TMP_TRIES) {
+		errno = EADDRINUSE;
+		return -1;
+	}
+	/* Its identity, for snitch_unlink: the name is ours until the rename. */
+	if (lstat(tmp->sun_path, &st) < 0) {
+		saved = errno;
+		(void)unlink(tmp->sun_path);
+		errno = saved;
+		return -1;
+	}
+	bound->sb_dev = st.st_dev;
+	bound->sb_ino = st.st_ino;
+	return 0;
+}
+
+/*
+ * snitch_listen_flags - listen on a SOCK_SEQPACKET socket at path: bound
+ * at a temporary name, listening, then renamed over path, so that path
+ * is never missing nor a socket that does not listen yet; the fd, and
+ * the file's identity in *bound (unless NULL), or -1 with errno
  */
 int
-snitch_listen(const char *path, mode_t mode)
+snitch_listen_flags(const char *path, mode_t mode, int flags,
+    struct snitch_bound *bound)
 {
-	struct sockaddr_un	 sun;
+	struct sockaddr_un	 sun, tmp;
+	struct snitch_bound	 mine;
 	size_t			 len;
-	int			 fd = -1, bound = 0, saved;
+	int			 fd = -1, named = 0, saved;
 	uid_t			 want;
 
-	if (path == NULL || *path == '\0' ||
+	if (path == NULL || *path == '\0' || (flags & ~SNITCH_REPLACE) ||
 	    snitch_peer_wanted(SNITCH_PEER_ANY, &want) == -1) {
 		/* An empty name would autobind to an abstract address; a
 		 * bad SNITCH_PEER_UID would refuse every channel later. */
@@ -186,31 +300,68 @@ snitch_listen(const char *path, mode_t mode)
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, path, len + 1);
 
+	if (snitch_path_free(&sun, flags) < 0)
+		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) < 0)
 		goto fail;
-	if (snitch_unlink_stale(&sun) < 0)
+	if (snitch_bind_tmp(fd, path, mode, &tmp, &mine) < 0)
 		goto fail;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
-		goto fail;
-	bound = 1;
-	/*
-	 * fchmod on a socket does not reach the file bind created; chmod
-	 * before listen, so that nobody connects under the umask's mode.
-	 */
-	if (mode != 0 && chmod(path, mode) < 0)
-		goto fail;
+	named = 1;
 	if (listen(fd, SOMAXCONN) < 0)
 		goto fail;
+	/*
+	 * Checked again just before: what is in the way now is still a
+	 * socket.  rename replaces a name, never follows it: the worst a
+	 * race here can do is replace an entry that whoever may write the
+	 * directory could have removed anyway.
+	 */
+	if (snitch_path_free(&sun, flags | SNITCH_REPLACE) < 0)
+		goto fail;
+	if (rename(tmp.sun_path, path) < 0)
+		goto fail;
+	if (bound != NULL)
+		*bound = mine;
 	return fd;
 
 fail:
 	saved = errno;
-	if (bound)
-		(void)unlink(path);
+	if (named)
+		(void)unlink(tmp.sun_path);
 	if (fd >= 0)
 		(void)close(fd);
 	errno = saved;
 	return -1;
+}
+
+/* snitch_listen - snitch_listen_flags without flags, the identity unkept */
+int
+snitch_listen(const char *path, mode_t mode)
+{
+	return snitch_listen_flags(path, mode, 0, NULL);
+}
+
+/*
+ * snitch_unlink - remove path if it is still the socket file bound (a
+ * new instance may have renamed its own over it: that one is left); 1
+ * removed, 0 left in place (not ours, or gone), -1 with errno
+ */
+int
+snitch_unlink(const char *path, const struct snitch_bound *bound)
+{
+	struct stat	st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (st.st_dev != bound->sb_dev || st.st_ino != bound->sb_ino)
+		return 0;
+	/*
+	 * A new instance renaming over path right now would lose its name
+	 * here: a gap of one system call, between two instances an
+	 * operator started at once.
+	 */
+	if (unlink(path) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return 1;
 }
 
 /*
@@ -338,15 +489,70 @@ snitch_alpn_valid(const unsigned char *list, size_t len)
 }
 
 /*
- * snitch_recv - receive one handed-off connection from a channel.
+ * snitch_ack - acknowledge, in one ACK, the *unacked handoffs received
+ * on a channel and not acknowledged yet (version 2); 0, *unacked zeroed
+ */
+int
+snitch_ack(int channel_fd, unsigned *unacked)
+{
+	uint8_t	ack[ACK_MSG_LEN];
+
+	if (*unacked > 0 && snitch_v2()) {
+		ack_ack(ack, *unacked);
+		snitch_say(channel_fd, ack);
+	}
+	*unacked = 0;
+	return 0;
+}
+
+/*
+ * snitch_ack_later - whether the ACK of what was just received may wait
+ * for the next message: more is queued on the channel, and the batch is
+ * not full
+ */
+static int
+snitch_ack_later(int channel_fd, unsigned unacked)
+{
+	int	queued;
+
+	/*
+	 * Each ACK costs the worker a wakeup and a read.  Waiting only
+	 * while more is queued keeps the channel readable, so the caller's
+	 * next read is certain, and the read that empties the queue
+	 * acknowledges the lot; the bound keeps a worker under a steady
+	 * stream hearing from us.
+	 */
+	if (unacked >= SNITCH_ACK_BATCH)
+		return 0;
+	return ioctl(channel_fd, FIONREAD, &queued) == 0 && queued > 0;
+}
+
+/*
+ * snitch_quiesce - say "no more" on a channel: acknowledge what it
+ * received (unacked may be NULL), then shut it for reading.  What the
+ * worker sent before is still received, then EOF; its next send fails
+ * with EPIPE, and it connects to the socket path again.  0, or -1.
+ */
+int
+snitch_quiesce(int channel_fd, unsigned *unacked)
+{
+	if (unacked != NULL)
+		(void)snitch_ack(channel_fd, unacked);
+	return shutdown(channel_fd, SHUT_RD);
+}
+
+/*
+ * snitch_recv_msg - receive one handed-off connection from a channel,
+ * counting it in *unacked and acknowledging now, or later if batch.
  *
  * One message: the PROXY v2 header as payload, exactly one SCM_RIGHTS
  * cmsg carrying exactly one fd, a socket.  The cmsg checks are those of
  * nginx's ngx_read_channel: level, type, length, and MSG_CTRUNC, which
  * means the kernel dropped fds that did not fit.
  */
-int
-snitch_recv(int channel_fd, struct snitch_conn *conn)
+static int
+snitch_recv_msg(int channel_fd, struct snitch_conn *conn, unsigned *unacked,
+    int batch)
 {
 	uint8_t			 payload[PROXY_MAX + 1];
 	union {
@@ -368,7 +574,6 @@ snitch_recv(int channel_fd, struct snitch_conn *conn)
 	struct stat		 st;
 	const unsigned char	*data, *end;
 	int			 fds[SNITCH_RECV_FDS];
-	uint8_t			 ack[ACK_MSG_LEN];
 	size_t			 nfds = 0, ncmsg = 0, nin, i;
 	ssize_t			 n;
 	int			 odd = 0;
@@ -410,17 +615,19 @@ snitch_recv(int channel_fd, struct snitch_conn *conn)
 	 * One with fds or flags is a message, and is refused below.
 	 */
 	if (n == 0 && ncmsg == 0 &&
-	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0)
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0) {
+		/* After our own shutdown(SHUT_RD) the worker still listens. */
+		(void)snitch_ack(channel_fd, unacked);
 		return 0;
+	}
 	/*
 	 * Received: acknowledged, good or bad, so that the worker's count
 	 * of what it sent stays in step; a bad one's fd is closed below,
 	 * and the worker lets go of its copy.
 	 */
-	if (snitch_v2()) {
-		ack_ack(ack, 1);
-		snitch_say(channel_fd, ack);
-	}
+	(*unacked)++;
+	if (!batch || !snitch_ack_later(channel_fd, *unacked))
+		(void)snitch_ack(channel_fd, unacked);
 
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || (size_t)n > PROXY_MAX)
 		goto bad;
@@ -467,6 +674,23 @@ bad:
 	return -1;
 }
 
+/* snitch_recv - receive one connection, acknowledged at once */
+int
+snitch_recv(int channel_fd, struct snitch_conn *conn)
+{
+	unsigned	unacked = 0;
+
+	return snitch_recv_msg(channel_fd, conn, &unacked, 0);
+}
+
+/* snitch_recv_batch - receive one connection, acknowledged in batches */
+int
+snitch_recv_batch(int channel_fd, struct snitch_conn *conn,
+    unsigned *unacked)
+{
+	return snitch_recv_msg(channel_fd, conn, unacked, 1);
+}
+
 /* snitch_addr_format - "192.0.2.1:443" or "[2001:db8::1]:443" into buf */
 int
 snitch_addr_format(const struct sockaddr_storage *ss, char *buf, size_t size)
@@ -504,38 +728,57 @@ snitch_addr_format(const struct sockaddr_storage *ss, char *buf, size_t size)
 	return 0;
 }
 
-/* snitch_server_drop - forget channel i, closing it unless its fd is gone */
+/*
+ * snitch_server_drop - forget channel i, closing it unless its fd is
+ * gone; what it received is acknowledged first
+ */
 static void
 snitch_server_drop(struct snitch_server *srv, size_t i, int do_close)
 {
-	if (do_close)
+	if (do_close) {
+		(void)snitch_ack(srv->ss_pfd[i].fd, &srv->ss_unacked[i]);
 		(void)close(srv->ss_pfd[i].fd);
+	}
 	memmove(&srv->ss_pfd[i], &srv->ss_pfd[i + 1],
 	    (srv->ss_npfd - i - 1) * sizeof(*srv->ss_pfd));
+	memmove(&srv->ss_unacked[i], &srv->ss_unacked[i + 1],
+	    (srv->ss_npfd - i - 1) * sizeof(*srv->ss_unacked));
 	srv->ss_npfd--;
+}
+
+/* snitch_server_grow - room for twice as many channels; 0, or -1 ENOMEM */
+static int
+snitch_server_grow(struct snitch_server *srv)
+{
+	struct pollfd	*pfd;
+	unsigned	*unacked;
+	size_t		 cap = srv->ss_cap * 2;
+
+	if (cap < srv->ss_cap || cap > SIZE_MAX / sizeof(*pfd)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if ((pfd = realloc(srv->ss_pfd, cap * sizeof(*pfd))) == NULL)
+		return -1;
+	srv->ss_pfd = pfd;
+	if ((unacked = realloc(srv->ss_unacked,
+	    cap * sizeof(*unacked))) == NULL)
+		return -1;
+	srv->ss_unacked = unacked;
+	srv->ss_cap = cap;
+	return 0;
 }
 
 /* snitch_server_add - poll a new channel; -1 with ENOMEM when full */
 static int
 snitch_server_add(struct snitch_server *srv, int fd)
 {
-	struct pollfd	*pfd;
-	size_t		 cap;
-
-	if (srv->ss_npfd == srv->ss_cap) {
-		cap = srv->ss_cap * 2;
-		if (cap < srv->ss_cap || cap > SIZE_MAX / sizeof(*pfd)) {
-			errno = ENOMEM;
-			return -1;
-		}
-		if ((pfd = realloc(srv->ss_pfd, cap * sizeof(*pfd))) == NULL)
-			return -1;
-		srv->ss_pfd = pfd;
-		srv->ss_cap = cap;
-	}
+	if (srv->ss_npfd == srv->ss_cap && snitch_server_grow(srv) < 0)
+		return -1;
 	srv->ss_pfd[srv->ss_npfd].fd = fd;
 	srv->ss_pfd[srv->ss_npfd].events = POLLIN;
 	srv->ss_pfd[srv->ss_npfd].revents = 0;
+	srv->ss_unacked[srv->ss_npfd] = 0;
 	srv->ss_npfd++;
 	return 0;
 }
@@ -579,42 +822,53 @@ snitch_server_timeout(struct snitch_server *srv)
 	return (int)ms;
 }
 
+/*
+ * snitch_server_accept_one - accept one waiting channel: 1, 0 when none
+ * is left (or accepting must rest), -1 only when fatal
+ */
+static int
+snitch_server_accept_one(struct snitch_server *srv)
+{
+	int	fd;
+
+	/* Non-blocking: snitch_next must not wait on one channel. */
+	fd = accept4(srv->ss_listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd >= 0 && snitch_peer_check(fd, srv->ss_peer) < 0)
+		return 1;	/* another user's channel: closed */
+	if (fd < 0) {
+		switch (errno) {
+		case EAGAIN:
+		case EINTR:
+		case ECONNABORTED:
+			return 0;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			snitch_server_pause(srv);
+			return 0;
+		default:
+			return -1;
+		}
+	}
+	if (snitch_server_add(srv, fd) < 0) {
+		(void)close(fd);
+		snitch_server_pause(srv);
+		return 0;
+	}
+	snitch_hello(fd);
+	return 1;
+}
+
 /* snitch_server_accept - accept waiting channels; -1 only when fatal */
 static int
 snitch_server_accept(struct snitch_server *srv)
 {
-	int	fd, n;
+	int	n, r = 1;
 
-	for (n = 0; n < SNITCH_ACCEPT_BURST; n++) {
-		/* Non-blocking: snitch_next must not wait on one channel. */
-		fd = accept4(srv->ss_listen, NULL, NULL,
-		    SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd >= 0 && snitch_peer_check(fd, srv->ss_peer) < 0)
-			continue;	/* another user's channel: closed */
-		if (fd < 0) {
-			switch (errno) {
-			case EAGAIN:
-			case EINTR:
-			case ECONNABORTED:
-				return 0;
-			case EMFILE:
-			case ENFILE:
-			case ENOBUFS:
-			case ENOMEM:
-				snitch_server_pause(srv);
-				return 0;
-			default:
-				return -1;
-			}
-		}
-		if (snitch_server_add(srv, fd) < 0) {
-			(void)close(fd);
-			snitch_server_pause(srv);
-			return 0;
-		}
-		snitch_hello(fd);
-	}
-	return 0;
+	for (n = 0; n < SNITCH_ACCEPT_BURST && r == 1; n++)
+		r = snitch_server_accept_one(srv);
+	return r < 0 ? -1 : 0;
 }
 
 /*
@@ -624,30 +878,49 @@ snitch_server_accept(struct snitch_server *srv)
 struct snitch_server *
 snitch_open(const char *path, mode_t mode)
 {
-	return snitch_open_peer(path, mode, SNITCH_PEER_ANY);
+	return snitch_open_flags(path, mode, SNITCH_PEER_ANY, 0);
 }
 
 /* snitch_open_peer - snitch_open, keeping only channels from uid */
 struct snitch_server *
 snitch_open_peer(const char *path, mode_t mode, uid_t uid)
 {
+	return snitch_open_flags(path, mode, uid, 0);
+}
+
+/*
+ * snitch_open_flags - snitch_open_peer, listening with flags (see
+ * snitch_listen_flags: SNITCH_REPLACE takes over from a live instance)
+ */
+struct snitch_server *
+snitch_open_flags(const char *path, mode_t mode, uid_t uid, int flags)
+{
 	struct snitch_server	*srv;
 	int			 fl, saved;
 
+	if (path != NULL && strlen(path) >= sizeof(srv->ss_path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return NULL;
 	srv->ss_listen = -1;
 	srv->ss_peer = uid;
+	srv->ss_pid = getpid();
 	srv->ss_cap = SNITCH_CHANNELS_INIT;
-	if ((srv->ss_pfd = calloc(srv->ss_cap, sizeof(*srv->ss_pfd))) == NULL)
+	if ((srv->ss_pfd = calloc(srv->ss_cap, sizeof(*srv->ss_pfd))) == NULL ||
+	    (srv->ss_unacked = calloc(srv->ss_cap,
+	    sizeof(*srv->ss_unacked))) == NULL)
 		goto fail;
-	if ((srv->ss_listen = snitch_listen(path, mode)) < 0)
+	if ((srv->ss_listen = snitch_listen_flags(path, mode, flags,
+	    &srv->ss_bound)) < 0)
 		goto fail;
+	memcpy(srv->ss_path, path, strlen(path) + 1);
 	/* Accept until EAGAIN: a channel may go between poll and accept. */
 	if ((fl = fcntl(srv->ss_listen, F_GETFL)) < 0 ||
 	    fcntl(srv->ss_listen, F_SETFL, fl | O_NONBLOCK) < 0) {
 		saved = errno;
-		(void)unlink(path);
+		(void)snitch_unlink(path, &srv->ss_bound);
 		errno = saved;
 		goto fail;
 	}
@@ -662,14 +935,45 @@ fail:
 	if (srv->ss_listen >= 0)
 		(void)close(srv->ss_listen);
 	free(srv->ss_pfd);
+	free(srv->ss_unacked);
 	free(srv);
 	errno = saved;
 	return NULL;
 }
 
 /*
+ * snitch_server_flush - acknowledge what every channel received: the
+ * server is about to wait
+ */
+static void
+snitch_server_flush(struct snitch_server *srv)
+{
+	size_t	i;
+
+	for (i = 1; i < srv->ss_npfd; i++)
+		(void)snitch_ack(srv->ss_pfd[i].fd, &srv->ss_unacked[i]);
+}
+
+/*
+ * snitch_server_wait - poll until a channel or the listener is ready;
+ * a wait that would block acknowledges everything first; 0, or -1
+ */
+static int
+snitch_server_wait(struct snitch_server *srv)
+{
+	int	r;
+
+	if ((r = poll(srv->ss_pfd, srv->ss_npfd, 0)) != 0)
+		return r < 0 ? -1 : 0;
+	snitch_server_flush(srv);
+	return poll(srv->ss_pfd, srv->ss_npfd,
+	    snitch_server_timeout(srv)) < 0 ? -1 : 0;
+}
+
+/*
  * snitch_next - wait for the next connection from any channel; 0 with
- * conn filled, or -1 with errno (EINTR: a signal arrived).
+ * conn filled, or -1 with errno (EINTR: a signal arrived; ESHUTDOWN:
+ * drained, nothing more will come).
  *
  * One poll serves every ready channel once, in order, one message per
  * call, before the next poll: a busy worker cannot starve the others.
@@ -710,7 +1014,8 @@ snitch_next(struct snitch_server *srv, struct snitch_conn *conn)
 				snitch_server_drop(srv, i, 0);
 				continue;
 			}
-			r = snitch_recv(srv->ss_pfd[i].fd, conn);
+			r = snitch_recv_batch(srv->ss_pfd[i].fd, conn,
+			    &srv->ss_unacked[i]);
 			if (r == 1) {
 				srv->ss_cursor++;
 				return 0;
@@ -725,14 +1030,56 @@ snitch_next(struct snitch_server *srv, struct snitch_conn *conn)
 			}
 			snitch_server_drop(srv, i, 1);
 		}
-		if (poll(srv->ss_pfd, srv->ss_npfd,
-		    snitch_server_timeout(srv)) < 0)
+		if (srv->ss_draining && srv->ss_npfd == 1) {
+			errno = ESHUTDOWN;
+			return -1;
+		}
+		if (snitch_server_wait(srv) < 0)
 			return -1;
 		srv->ss_cursor = 0;
 	}
 }
 
-/* snitch_close - close the listener and every channel, free srv */
+/*
+ * snitch_drain - stop taking handoffs: no worker finds this server again,
+ * and each channel says "no more" (snitch_quiesce); snitch_next then
+ * gives what was already sent, and ESHUTDOWN.  0, or -1 with EINVAL.
+ */
+int
+snitch_drain(struct snitch_server *srv)
+{
+	size_t	i;
+
+	if (srv == NULL || srv->ss_pid != getpid()) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (srv->ss_draining)
+		return 0;
+	srv->ss_draining = 1;
+	/*
+	 * The name first (unless a new instance has it now), so that no
+	 * worker connects here again; then the channels that connected
+	 * before, still in the backlog: closing the listener would close
+	 * them with whatever a worker of version 1 queued in them already.
+	 */
+	(void)snitch_unlink(srv->ss_path, &srv->ss_bound);
+	while (snitch_server_accept_one(srv) == 1)
+		;
+	(void)close(srv->ss_listen);
+	srv->ss_listen = -1;
+	srv->ss_pfd[0].fd = -1;
+	srv->ss_paused = 0;
+	for (i = 1; i < srv->ss_npfd; i++)
+		(void)snitch_quiesce(srv->ss_pfd[i].fd, &srv->ss_unacked[i]);
+	return 0;
+}
+
+/*
+ * snitch_close - close the listener and every channel, free srv; what
+ * was received is acknowledged first, unless this is a forked child
+ * (the parent acknowledges it: twice would be more than was sent)
+ */
 void
 snitch_close(struct snitch_server *srv)
 {
@@ -742,10 +1089,16 @@ snitch_close(struct snitch_server *srv)
 	if (srv == NULL)
 		return;
 	/* ss_pfd[0].fd is -1 while the listener rests: close ss_listen. */
-	(void)close(srv->ss_listen);
-	for (i = 1; i < srv->ss_npfd; i++)
+	if (srv->ss_listen != -1)
+		(void)close(srv->ss_listen);
+	for (i = 1; i < srv->ss_npfd; i++) {
+		if (srv->ss_pid == getpid())
+			(void)snitch_ack(srv->ss_pfd[i].fd,
+			    &srv->ss_unacked[i]);
 		(void)close(srv->ss_pfd[i].fd);
+	}
 	free(srv->ss_pfd);
+	free(srv->ss_unacked);
 	free(srv);
 	errno = saved;
 }

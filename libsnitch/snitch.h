@@ -63,12 +63,24 @@ struct snitch_conn {
 /*
  * fd level
  *
- * snitch_listen - bind an AF_UNIX SOCK_SEQPACKET socket at path (close on
- * exec), chmod it to mode unless mode is 0, listen.  A socket file left
- * at path by a dead backend is replaced; -1 with EADDRINUSE when a
- * process still listens there or path is not a socket (a regular file is
- * never removed), ENAMETOOLONG when path does not fit sun_path.  The
- * file is not removed on close: unlink it when the backend stops for good.
+ * snitch_listen - listen on an AF_UNIX SOCK_SEQPACKET socket at path
+ * (close on exec), of mode (& 0777; 0: as the umask gives).  It binds a
+ * temporary name beside path (".NAME.PID.RANDOM", under a umask giving
+ * mode, the process's umask restored at once), listens, then renames it
+ * over path: path is never missing, nor a socket not listening yet, and
+ * no file is chmod'ed by name.  A socket file left at path by a dead
+ * backend is replaced; -1 with EADDRINUSE when a process still listens
+ * there or path is not a socket (a regular file or a symlink is never
+ * replaced), ENAMETOOLONG when path or the temporary name (up to 21
+ * bytes longer) does not fit sun_path.  The file is not removed on close.
+ *
+ * snitch_listen_flags - snitch_listen; flags SNITCH_REPLACE takes path
+ * over from a live listener (a new instance taking over from the old,
+ * which then calls snitch_drain or its fd-level steps); bound, unless
+ * NULL, gets the identity of the file, for snitch_unlink.
+ *
+ * snitch_unlink - remove path if it is still the file bound (not one a
+ * new instance renamed over it): 1 removed, 0 left in place, or -1.
  *
  * snitch_accept - accept a worker's channel (close on exec, blocking);
  * the channel fd, or -1.  With SNITCH_PEER_UID set, a channel whose
@@ -92,12 +104,42 @@ struct snitch_conn {
  *      payload that is not exactly one valid PROXY v2 header, an invalid
  *      server name or ALPN list); the channel stays usable.  Any other
  *      errno is the channel's failure: close it.
+ *
+ * snitch_recv_batch - snitch_recv, acknowledging in batches: *unacked
+ * (0 for a new channel, one counter per channel) counts what the channel
+ * received and has not acknowledged; the ACK waits while more is queued
+ * on the channel (the caller's next read is certain), for at most 32.
+ * Call snitch_ack before closing a channel or no longer reading it.
+ *
+ * snitch_ack - acknowledge what *unacked counts, in one ACK; 0.
+ *
+ * snitch_quiesce - say "no more" on a channel: snitch_ack (unacked may
+ * be NULL), then shutdown(SHUT_RD).  snitch_recv still gives what the
+ * worker sent before, then 0; its next send fails (EPIPE) and it
+ * connects to the socket path again: to the new instance, if one has
+ * taken it over.  To hand over at the fd level: snitch_unlink, accept
+ * every channel left in the listener's backlog, close the listener,
+ * snitch_quiesce each channel, and receive from each until 0.
  */
+struct snitch_bound {		/* the socket file snitch_listen made */
+	dev_t	sb_dev;
+	ino_t	sb_ino;
+};
+
+#define SNITCH_REPLACE	0x01	/* take the path over from a live listener */
+
 int	snitch_listen(const char *path, mode_t mode);
+int	snitch_listen_flags(const char *path, mode_t mode, int flags,
+	    struct snitch_bound *bound);
+int	snitch_unlink(const char *path, const struct snitch_bound *bound);
 int	snitch_accept(int listen_fd);
 int	snitch_accept_peer(int listen_fd, uid_t uid);
 int	snitch_peer_uid(const char *user, uid_t *uid);
 int	snitch_recv(int channel_fd, struct snitch_conn *conn);
+int	snitch_recv_batch(int channel_fd, struct snitch_conn *conn,
+	    unsigned *unacked);
+int	snitch_ack(int channel_fd, unsigned *unacked);
+int	snitch_quiesce(int channel_fd, unsigned *unacked);
 
 /*
  * helpers
@@ -124,22 +166,36 @@ int	snitch_addr_format(const struct sockaddr_storage *ss, char *buf,
  * snitch_open_peer - snitch_open, accepting channels from uid only
  * (SNITCH_PEER_ANY: as snitch_open).
  *
+ * snitch_open_flags - snitch_open_peer, with snitch_listen_flags' flags.
+ *
  * snitch_next - block until a connection arrives on any channel,
  * accepting new channels and dropping closed ones meanwhile; refused
  * messages, and channels from a uid that is not the one required, are
  * skipped silently.  0 with conn filled, or -1: EINTR when
  * a signal interrupted the wait (check your flags and call again),
- * anything else is fatal.
+ * ESHUTDOWN once snitch_drain was called and everything was received;
+ * anything else is fatal.  It acknowledges in batches (snitch_recv_batch),
+ * everything before it waits.
+ *
+ * snitch_drain - stop taking handoffs, losing none: remove the socket
+ * file if it is still ours, accept the channels waiting in the backlog,
+ * close the listener, snitch_quiesce every channel.  snitch_next then
+ * gives what the workers had sent, then -1 with ESHUTDOWN.  0, or -1
+ * with EINVAL (NULL, or called in a forked child).
  *
  * snitch_close - close the listener and every channel and free srv.  It
- * does not remove the socket file (so that a forked child may call it).
+ * does not remove the socket file (so that a forked child may call it);
+ * in the process that opened srv it acknowledges what was received.
  */
 struct snitch_server;
 
 struct snitch_server *snitch_open(const char *path, mode_t mode);
 struct snitch_server *snitch_open_peer(const char *path, mode_t mode,
 	    uid_t uid);
+struct snitch_server *snitch_open_flags(const char *path, mode_t mode,
+	    uid_t uid, int flags);
 int	snitch_next(struct snitch_server *srv, struct snitch_conn *conn);
+int	snitch_drain(struct snitch_server *srv);
 void	snitch_close(struct snitch_server *srv);
 
 #endif

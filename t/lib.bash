@@ -225,8 +225,21 @@ EOF
 }
 
 # unix_listening PATH - a process listens on the AF_UNIX socket PATH
+#
+# libsnitch binds a temporary name and renames it to PATH, and ss shows
+# the name bound: when ss does not know PATH, a connect asks the socket
+# itself (EPROTOTYPE: a listener of another type, live all the same).
 unix_listening() {
-	[ -S "$1" ] && [ -n "$(ss -Hxl src "$1" 2>/dev/null)" ]
+	[ -S "$1" ] || return 1
+	[ -n "$(ss -Hxl src "$1" 2>/dev/null)" ] && return 0
+	"$PYTHON" - "$1" 2>/dev/null <<'EOF'
+import errno, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+try:
+    s.connect(sys.argv[1])
+except OSError as e:
+    sys.exit(0 if e.errno == errno.EPROTOTYPE else 1)
+EOF
 }
 
 # tcp_accepts HOST PORT - a TCP connect to HOST:PORT succeeds

@@ -373,9 +373,51 @@ demo_tls_context(const char *cert, const char *key)
 static void __attribute__((noreturn))
 demo_usage(void)
 {
-	(void)fprintf(stderr, "usage: snitch-demo -s SOCKET -n NAME "
+	(void)fprintf(stderr, "usage: snitch-demo [-r] -s SOCKET -n NAME "
 	    "-c CERT.pem -k KEY.pem [-m MODE] [-u USER]\n");
 	exit(1);
+}
+
+/*
+ * demo_loop - receive connections and fork a child for each; on SIGTERM
+ * or SIGINT take no new handoff, serve those already sent (snitch_drain)
+ * and return 0; -1 on a failure, logged
+ */
+static int
+demo_loop(struct snitch_server *srv, SSL_CTX *ctx)
+{
+	struct snitch_conn	conn;
+	pid_t			pid;
+	int			draining = 0;
+
+	for (;;) {
+		/*
+		 * A signal between this test and poll is only seen at the
+		 * next connection: the window is a few instructions wide,
+		 * and closing it would need a sigmask in libsnitch's API.
+		 */
+		if (demo_stop && !draining) {
+			demo_log("stopping: draining the channels");
+			(void)snitch_drain(srv);
+			draining = 1;
+		}
+		if (snitch_next(srv, &conn) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ESHUTDOWN)
+				return 0;
+			demo_log("snitch_next: %s", strerror(errno));
+			return -1;
+		}
+		if ((pid = fork()) < 0) {
+			demo_log("fork: %s", strerror(errno));
+			(void)close(conn.sc_fd);
+			continue;
+		}
+		if (pid == 0)
+			demo_child(srv, ctx, &conn);
+		(void)close(conn.sc_fd);
+	}
 }
 
 /* main - set up, then receive connections and fork a child for each */
@@ -383,7 +425,6 @@ int
 main(int argc, char *argv[])
 {
 	struct snitch_server	*srv;
-	struct snitch_conn	 conn;
 	struct sigaction	 sa;
 	SSL_CTX			*ctx;
 	const char		*sock = NULL, *cert = NULL, *key = NULL;
@@ -391,11 +432,13 @@ main(int argc, char *argv[])
 	char			*end;
 	unsigned long		 mode = 0;
 	uid_t			 peer = SNITCH_PEER_ANY;
-	pid_t			 pid;
-	int			 ch;
+	int			 ch, flags = 0;
 
-	while ((ch = getopt(argc, argv, "s:n:c:k:m:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "rs:n:c:k:m:u:")) != -1) {
 		switch (ch) {
+		case 'r':
+			flags |= SNITCH_REPLACE;
+			break;
 		case 's':
 			sock = optarg;
 			break;
@@ -454,37 +497,18 @@ main(int argc, char *argv[])
 		    ERR_error_string(ERR_get_error(), NULL));
 		return 1;
 	}
-	if ((srv = snitch_open_peer(sock, (mode_t)mode, peer)) == NULL) {
+	if ((srv = snitch_open_flags(sock, (mode_t)mode, peer, flags)) == NULL) {
 		demo_log("%s: %s", sock, strerror(errno));
 		SSL_CTX_free(ctx);
 		return 1;
 	}
 	demo_log("listening on %s", sock);
-
-	/*
-	 * A signal between this test and poll is only seen at the next
-	 * connection: the window is a few instructions wide, and closing it
-	 * would need a sigmask in libsnitch's API.
-	 */
-	while (!demo_stop) {
-		if (snitch_next(srv, &conn) < 0) {
-			if (errno == EINTR)
-				continue;
-			demo_log("snitch_next: %s", strerror(errno));
-			snitch_close(srv);
-			SSL_CTX_free(ctx);
-			return 1;
-		}
-		if ((pid = fork()) < 0) {
-			demo_log("fork: %s", strerror(errno));
-			(void)close(conn.sc_fd);
-			continue;
-		}
-		if (pid == 0)
-			demo_child(srv, ctx, &conn);
-		(void)close(conn.sc_fd);
+	if (demo_loop(srv, ctx) < 0) {
+		snitch_close(srv);
+		SSL_CTX_free(ctx);
+		return 1;
 	}
-	demo_log("stopping");
+	demo_log("stopped");
 	snitch_close(srv);
 	SSL_CTX_free(ctx);
 	return 0;

@@ -2,7 +2,7 @@
  * exec.c - snitch-exec: run a program for each handed-off connection,
  * ucspi-tcp style (tcpserver's environment, fd 0 and 1 the socket).
  *
- *	snitch-exec [-c MAX] [-m MODE] [-v] -s SOCKET -- PROGRAM [ARGS...]
+ *	snitch-exec [-rv] [-c MAX] [-m MODE] -s SOCKET -- PROGRAM [ARGS...]
  *
  * Run as the user the programs are to run as; it needs no privilege, but
  * SOCKET must be connectable by SNItch's `user`.  One process, one poll
@@ -52,7 +52,6 @@
 #define EXEC_MODE_DEFAULT	0660	/* -m */
 #define EXEC_CHANNELS_MAX	1024	/* SNItch workers, times generations */
 #define EXEC_RECV_BURST		32	/* messages per channel per turn */
-#define EXEC_STOP_BURST		1024	/* refused from a channel at stop */
 #define EXEC_ACCEPT_BURST	64	/* channels accepted per turn */
 #define EXEC_LINGER_MAX		64	/* refused clients awaiting their FIN */
 #define EXEC_LINGER_MS		1000	/* as long as a worker waits */
@@ -85,6 +84,7 @@ struct exec {
 	int			 ex_sigfd;
 	int			 ex_stopping;
 	int			 ex_channels[EXEC_CHANNELS_MAX]; /* -1: closed */
+	unsigned		 ex_unacked[EXEC_CHANNELS_MAX]; /* theirs */
 	size_t			 ex_nchannels;
 	struct exec_child	*ex_children;	/* ex_max slots */
 	size_t			 ex_max;
@@ -393,10 +393,6 @@ exec_conn(struct exec *ex)
 	if (snitch_addr_format(&conn->sc_client, client, sizeof(client)) < 0)
 		(void)snprintf(client, sizeof(client), "-");
 	name = conn->sc_server_name[0] != '\0' ? conn->sc_server_name : "-";
-	if (ex->ex_stopping) {
-		exec_refuse(ex, conn->sc_fd, client, name, "stopping");
-		return;
-	}
 	if ((ch = exec_slot(ex)) == NULL) {
 		exec_refuse(ex, conn->sc_fd, client, name, "busy");
 		return;
@@ -421,22 +417,28 @@ exec_conn(struct exec *ex)
 	    (long)pid);
 }
 
-/* exec_channel_close - close channel i; exec_compact removes the slot */
+/*
+ * exec_channel_close - acknowledge what channel i received and close
+ * it; exec_compact removes the slot
+ */
 static void
 exec_channel_close(struct exec *ex, size_t i)
 {
+	(void)snitch_ack(ex->ex_channels[i], &ex->ex_unacked[i]);
 	(void)close(ex->ex_channels[i]);
 	ex->ex_channels[i] = -1;
 }
 
-/* exec_channel - receive what channel i holds, up to burst messages */
+/* exec_channel - receive what channel i holds, up to a burst */
 static void
-exec_channel(struct exec *ex, size_t i, int burst)
+exec_channel(struct exec *ex, size_t i)
 {
-	int	n;
+	int	n, burst = EXEC_RECV_BURST;
 
+	/* An ACK left waiting means more is queued: poll brings us back. */
 	for (n = 0; n < burst; n++) {
-		switch (service_recv(&ex->ex_sv, ex->ex_channels[i])) {
+		switch (service_recv(&ex->ex_sv, ex->ex_channels[i],
+		    &ex->ex_unacked[i])) {
 		case SERVICE_CONN:
 			exec_conn(ex);
 			break;
@@ -455,50 +457,64 @@ exec_compact(struct exec *ex)
 {
 	size_t	i, n = 0;
 
-	for (i = 0; i < ex->ex_nchannels; i++)
-		if (ex->ex_channels[i] != -1)
-			ex->ex_channels[n++] = ex->ex_channels[i];
+	for (i = 0; i < ex->ex_nchannels; i++) {
+		if (ex->ex_channels[i] == -1)
+			continue;
+		ex->ex_unacked[n] = ex->ex_unacked[i];
+		ex->ex_channels[n++] = ex->ex_channels[i];
+	}
 	ex->ex_nchannels = n;
 }
 
-/* exec_accept - accept the channels of workers that connected */
-static void
+/*
+ * exec_accept - accept the channels of workers that connected, up to a
+ * burst; how many
+ */
+static int
 exec_accept(struct exec *ex)
 {
 	int	fd, n;
 
 	for (n = 0; n < EXEC_ACCEPT_BURST; n++) {
 		if ((fd = service_accept(&ex->ex_sv)) < 0)
-			return;
+			return n;
 		if (ex->ex_nchannels == EXEC_CHANNELS_MAX) {
 			log_warnx("%s: %d channels already: refused", __func__,
 			    EXEC_CHANNELS_MAX);
 			(void)close(fd);
 			continue;
 		}
+		ex->ex_unacked[ex->ex_nchannels] = 0;
 		ex->ex_channels[ex->ex_nchannels++] = fd;
 	}
+	return n;
 }
 
 /*
- * exec_stop - the first SIGTERM or SIGINT: stop accepting, let the
- * running programs finish.  What workers queued in a channel already is
- * refused with an alert rather than lost with the channel.
+ * exec_stop - the first SIGTERM or SIGINT: take no new handoff and lose
+ * none.  The socket file goes (unless a new instance took the path
+ * over), the channels still in the listener's backlog are accepted, and
+ * every channel is shut for reading: what the workers sent before is
+ * still run (the loop reads each channel to its end), their next send
+ * fails and goes to the path again.  The programs then finish.
  */
 static void
 exec_stop(struct exec *ex)
 {
 	size_t	i;
 
-	log_info("stopping: %zu running, waiting for them", ex->ex_running);
 	ex->ex_stopping = 1;
-	service_close(&ex->ex_sv);
-	for (i = 0; i < ex->ex_nchannels; i++) {
-		exec_channel(ex, i, EXEC_STOP_BURST);
-		if (ex->ex_channels[i] != -1)
+	service_unlink(&ex->ex_sv);
+	/* Not bounded by EXEC_ACCEPT_BURST: the backlog is all there is. */
+	while (ex->ex_sv.sv_listen != -1 && exec_accept(ex) > 0)
+		;
+	service_unlisten(&ex->ex_sv);
+	for (i = 0; i < ex->ex_nchannels; i++)
+		if (snitch_quiesce(ex->ex_channels[i],
+		    &ex->ex_unacked[i]) < 0)
 			exec_channel_close(ex, i);
-	}
-	ex->ex_nchannels = 0;
+	log_info("stopping: %zu running, waiting for them (%zu channels to "
+	    "drain)", ex->ex_running, ex->ex_nchannels);
 }
 
 /* exec_signals - act on what the signalfd holds */
@@ -565,7 +581,7 @@ exec_poll_set(struct exec *ex, uint64_t now, int *ms)
 	return EXEC_PFD_CHANNEL + ex->ex_nchannels;
 }
 
-/* exec_loop - serve until stopped and every program has ended */
+/* exec_loop - serve until stopped, drained, and every program has ended */
 static void
 exec_loop(struct exec *ex)
 {
@@ -574,7 +590,8 @@ exec_loop(struct exec *ex)
 	size_t		 i, nch;
 	int		 ms;
 
-	while (!ex->ex_stopping || ex->ex_running > 0 || ex->ex_nlinger > 0) {
+	while (!ex->ex_stopping || ex->ex_running > 0 || ex->ex_nlinger > 0 ||
+	    ex->ex_nchannels > 0) {
 		n = exec_poll_set(ex, service_now_ms(), &ms);
 		nch = ex->ex_nchannels;
 		if (poll(pfd, n, ms) < 0) {
@@ -588,9 +605,9 @@ exec_loop(struct exec *ex)
 		for (i = 0; i < nch && i < ex->ex_nchannels; i++)
 			if (pfd[EXEC_PFD_CHANNEL + i].revents &&
 			    ex->ex_channels[i] == pfd[EXEC_PFD_CHANNEL + i].fd)
-				exec_channel(ex, i, EXEC_RECV_BURST);
+				exec_channel(ex, i);
 		if (pfd[EXEC_PFD_LISTEN].revents && ex->ex_sv.sv_listen != -1)
-			exec_accept(ex);
+			(void)exec_accept(ex);
 		for (i = 0; i < EXEC_LINGER_MAX; i++)
 			if (pfd[EXEC_PFD_LINGER + i].revents &&
 			    ex->ex_linger[i].lg_fd != -1)
@@ -605,8 +622,8 @@ exec_loop(struct exec *ex)
 static void __attribute__((noreturn))
 exec_usage(void)
 {
-	(void)fprintf(stderr, "usage: snitch-exec [-c MAX] [-m MODE] [-u USER] "
-	    "[-v] -s SOCKET -- PROGRAM [ARGS...]\n");
+	(void)fprintf(stderr, "usage: snitch-exec [-rv] [-c MAX] [-m MODE] "
+	    "[-u USER] -s SOCKET -- PROGRAM [ARGS...]\n");
 	exit(1);
 }
 
@@ -629,18 +646,21 @@ main(int argc, char *argv[])
 	unsigned long		 mode = EXEC_MODE_DEFAULT;
 	const char		*path = NULL, *user = NULL;
 	size_t			 i;
-	int			 ch, verbose = 0;
+	int			 ch, verbose = 0, flags = 0;
 
 	service_stdio("snitch-exec");
 	ex.ex_max = EXEC_MAX_DEFAULT;
 	/* "+": the options end at PROGRAM, even without "--". */
-	while ((ch = getopt(argc, argv, "+c:m:s:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:m:rs:u:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			ex.ex_max = exec_number(optarg, 10, 1, EXEC_MAX_LIMIT);
 			break;
 		case 'm':
 			mode = exec_number(optarg, 8, 0, 0777);
+			break;
+		case 'r':
+			flags |= SNITCH_REPLACE;
 			break;
 		case 's':
 			path = optarg;
@@ -668,7 +688,7 @@ main(int argc, char *argv[])
 		ex.ex_linger[i].lg_fd = -1;
 	if (user != NULL)
 		service_peer(&ex.ex_sv, user);
-	service_listen(&ex.ex_sv, path, (mode_t)mode);
+	service_listen(&ex.ex_sv, path, (mode_t)mode, flags);
 	log_info("listening on %s: %s for each connection, at most %zu at "
 	    "once", path, ex.ex_argv[0], ex.ex_max);
 

@@ -2,7 +2,7 @@
  * relay.c - snitch-relay: connect each handed-off connection to a target
  * and relay the bytes both ways, zero copy.
  *
- *	snitch-relay [-v] [-m MODE] [-p v1|v2] [-t IDLE] [-T CONNECT_TIMEOUT]
+ *	snitch-relay [-rv] [-m MODE] [-p v1|v2] [-t IDLE] [-T CONNECT_TIMEOUT]
  *	    [-D DOWN] -s SOCKET TARGET...
  *
  * TARGET is host:port ("192.0.2.1:443", "[2001:db8::1]:443", a name
@@ -99,6 +99,7 @@ struct relay_handle {
 	enum relay_kind		 h_kind;
 	int			 h_fd;		/* -1: closed */
 	struct relay_conn	*h_conn;	/* client and target only */
+	unsigned		 h_unacked;	/* channel only: snitch_recv_batch */
 };
 
 /* One direction: bytes read from one socket, queued in a pipe. */
@@ -637,10 +638,15 @@ relay_conn(struct relay *rl)
 	}
 }
 
-/* relay_channel_close - close a channel; relay_compact drops its slot */
+/*
+ * relay_channel_close - acknowledge what a channel received and close
+ * it; relay_compact drops its slot
+ */
 static void
 relay_channel_close(struct relay *rl, struct relay_handle *h)
 {
+	if (h->h_fd != -1)
+		(void)snitch_ack(h->h_fd, &h->h_unacked);
 	relay_unwatch_close(rl, h);
 }
 
@@ -651,7 +657,9 @@ relay_channel(struct relay *rl, struct relay_handle *h)
 	int	n;
 
 	for (n = 0; n < RELAY_RECV_BURST; n++) {
-		switch (service_recv(&rl->rl_sv, h->h_fd)) {
+		/* An ACK left waiting means more is queued: the channel
+		 * stays readable, and epoll brings us back. */
+		switch (service_recv(&rl->rl_sv, h->h_fd, &h->h_unacked)) {
 		case SERVICE_CONN:
 			relay_conn(rl);
 			break;
@@ -727,23 +735,34 @@ relay_accept(struct relay *rl)
 }
 
 /*
- * relay_stop - the first SIGTERM or SIGINT: stop accepting, relay what
- * the channels queued already, let every connection finish.
+ * relay_stop - the first SIGTERM or SIGINT: take no new handoff and lose
+ * none.  The socket file goes (unless a new instance took the path
+ * over), the channels still in the listener's backlog are accepted, and
+ * every channel is shut for reading: what the workers sent before is
+ * received and relayed (the loop reads each channel to its end), their
+ * next send fails and goes to the path again.  Every connection then
+ * finishes.
  */
 static void
 relay_stop(struct relay *rl)
 {
 	size_t	i;
+	int	fd;
 
-	log_info("stopping: %zu connections, waiting for them",
-	    rl->rl_nconns);
 	rl->rl_stopping = 1;
-	service_close(&rl->rl_sv);
+	service_unlink(&rl->rl_sv);
+	while ((fd = service_accept(&rl->rl_sv)) >= 0)
+		relay_channel_add(rl, fd);
+	/* Resting after EMFILE, it is out of the epoll set already. */
+	(void)epoll_ctl(rl->rl_epoll, EPOLL_CTL_DEL, rl->rl_listen.h_fd, NULL);
+	service_unlisten(&rl->rl_sv);
 	rl->rl_listen.h_fd = -1;
-	for (i = 0; i < rl->rl_nchannels; i++) {
-		relay_channel(rl, rl->rl_channels[i]);
-		relay_channel_close(rl, rl->rl_channels[i]);
-	}
+	for (i = 0; i < rl->rl_nchannels; i++)
+		if (snitch_quiesce(rl->rl_channels[i]->h_fd,
+		    &rl->rl_channels[i]->h_unacked) < 0)
+			relay_channel_close(rl, rl->rl_channels[i]);
+	log_info("stopping: %zu connections, waiting for them (%zu channels "
+	    "to drain)", rl->rl_nconns, rl->rl_nchannels);
 }
 
 /* relay_signals - act on what the signalfd holds */
@@ -839,6 +858,13 @@ relay_dispatch(struct relay *rl, struct epoll_event *ev)
 	}
 }
 
+/* relay_done - stopped, every channel drained, every connection ended */
+static int
+relay_done(const struct relay *rl)
+{
+	return rl->rl_stopping && rl->rl_nconns == 0 && rl->rl_nchannels == 0;
+}
+
 /* relay_loop - serve until stopped and every connection has ended */
 static void
 relay_loop(struct relay *rl)
@@ -846,10 +872,10 @@ relay_loop(struct relay *rl)
 	struct epoll_event	ev[RELAY_EVENTS];
 	int			i, n, ms;
 
-	while (!rl->rl_stopping || rl->rl_nconns > 0) {
+	while (!relay_done(rl)) {
 		ms = relay_timers(rl, service_now_ms());
 		relay_reap(rl);
-		if (rl->rl_stopping && rl->rl_nconns == 0)
+		if (relay_done(rl))
 			break;
 		if ((n = epoll_wait(rl->rl_epoll, ev, RELAY_EVENTS, ms)) < 0) {
 			if (errno == EINTR)
@@ -867,7 +893,7 @@ relay_loop(struct relay *rl)
 static void __attribute__((noreturn))
 relay_usage(void)
 {
-	(void)fprintf(stderr, "usage: snitch-relay [-v] [-m MODE] [-p v1|v2] "
+	(void)fprintf(stderr, "usage: snitch-relay [-rv] [-m MODE] [-p v1|v2] "
 	    "[-t IDLE] [-T CONNECT_TIMEOUT] [-D DOWN] [-u USER] -s SOCKET "
 	    "TARGET...\n");
 	exit(1);
@@ -946,7 +972,7 @@ relay_target(struct relay_target *tg, const char *target)
 /* relay_options - parse the command line into rl; the listener mode */
 static mode_t
 relay_options(struct relay *rl, int argc, char *argv[], const char **path,
-    int *verbose)
+    int *verbose, int *flags)
 {
 	unsigned long	mode = RELAY_MODE_DEFAULT;
 	int		ch;
@@ -954,7 +980,7 @@ relay_options(struct relay *rl, int argc, char *argv[], const char **path,
 	rl->rl_idle_ms = RELAY_IDLE_DEFAULT * 1000;
 	rl->rl_connect_ms = RELAY_CONNECT_DEFAULT * 1000;
 	rl->rl_down_ms = RELAY_DOWN_DEFAULT * 1000;
-	while ((ch = getopt(argc, argv, "D:m:p:s:t:T:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "D:m:p:rs:t:T:u:v")) != -1) {
 		switch (ch) {
 		case 'D':
 			rl->rl_down_ms = 1000 * (uint64_t)relay_number(optarg,
@@ -970,6 +996,9 @@ relay_options(struct relay *rl, int argc, char *argv[], const char **path,
 				rl->rl_proxy = RELAY_PROXY_V2;
 			else
 				relay_usage();
+			break;
+		case 'r':
+			*flags |= SNITCH_REPLACE;
 			break;
 		case 's':
 			*path = optarg;
@@ -1007,10 +1036,10 @@ main(int argc, char *argv[])
 	static struct relay	 rl;
 	const char		*path = NULL;
 	mode_t			 mode;
-	int			 i, verbose = 0;
+	int			 i, verbose = 0, flags = 0;
 
 	service_stdio("snitch-relay");
-	mode = relay_options(&rl, argc, argv, &path, &verbose);
+	mode = relay_options(&rl, argc, argv, &path, &verbose, &flags);
 	log_init("snitch-relay", 0, verbose);
 	for (i = optind; i < argc; i++)
 		relay_target(&rl.rl_targets[rl.rl_ntargets++], argv[i]);
@@ -1021,7 +1050,7 @@ main(int argc, char *argv[])
 	rl.rl_signal.h_fd = service_signals(0);
 	if (relay_watch(&rl, &rl.rl_signal, EPOLLIN) < 0)
 		fatal("epoll_ctl");
-	service_listen(&rl.rl_sv, path, mode);
+	service_listen(&rl.rl_sv, path, mode, flags);
 	rl.rl_listen.h_kind = RELAY_H_LISTEN;
 	rl.rl_listen.h_fd = rl.rl_sv.sv_listen;
 	if (relay_watch(&rl, &rl.rl_listen, EPOLLIN) < 0)

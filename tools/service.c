@@ -134,48 +134,55 @@ service_peer(struct service *sv, const char *user)
 	sv->sv_peer_set = 1;
 }
 
-/* service_listen - the handoff socket at path, non-blocking; fatal */
+/*
+ * service_listen - the handoff socket at path, non-blocking; flags
+ * SNITCH_REPLACE (-r) takes it over from a running instance; fatal
+ */
 void
-service_listen(struct service *sv, const char *path, mode_t mode)
+service_listen(struct service *sv, const char *path, mode_t mode, int flags)
 {
-	struct stat	st;
-
 	sv->sv_path = path;
-	if ((sv->sv_listen = snitch_listen(path, mode)) < 0)
-		fatal("cannot listen on %s", path);
-	if (service_nonblock(sv->sv_listen) < 0 || lstat(path, &st) < 0) {
-		(void)unlink(path);
+	if ((sv->sv_listen = snitch_listen_flags(path, mode, flags,
+	    &sv->sv_bound)) < 0)
+		fatal("cannot listen on %s%s", path, errno == EADDRINUSE &&
+		    !(flags & SNITCH_REPLACE) ? " (-r takes it over)" : "");
+	if (service_nonblock(sv->sv_listen) < 0) {
+		(void)snitch_unlink(path, &sv->sv_bound);
 		fatal("%s", path);
 	}
-	sv->sv_dev = st.st_dev;
-	sv->sv_ino = st.st_ino;
 }
 
 /*
- * service_close - stop listening: close the listener and remove the
- * socket file, if it is still the one we bound (another backend may
- * have taken the path over: that one is left theirs).
+ * service_unlink - stopping: remove the socket file, if it is still the
+ * one we bound, so that no worker connects here again (a new instance
+ * may have taken the path over: that one is left theirs)
  */
 void
-service_close(struct service *sv)
+service_unlink(struct service *sv)
 {
-	struct stat	st;
+	int	r;
 
+	if (sv->sv_listen == -1)
+		return;
+	if ((r = snitch_unlink(sv->sv_path, &sv->sv_bound)) < 0)
+		log_warn("%s: %s", __func__, sv->sv_path);
+	else if (r == 0)
+		log_info("%s is another instance's now: left in place",
+		    sv->sv_path);
+}
+
+/*
+ * service_unlisten - close the listener; the caller accepted what its
+ * backlog held first (service_accept until -1): closing it would close
+ * those channels with whatever was queued in them
+ */
+void
+service_unlisten(struct service *sv)
+{
 	if (sv->sv_listen == -1)
 		return;
 	(void)close(sv->sv_listen);
 	sv->sv_listen = -1;
-	if (lstat(sv->sv_path, &st) < 0) {
-		log_warn("%s: %s", __func__, sv->sv_path);
-		return;
-	}
-	if (st.st_dev != sv->sv_dev || st.st_ino != sv->sv_ino) {
-		log_warnx("%s: %s is no longer ours: left in place", __func__,
-		    sv->sv_path);
-		return;
-	}
-	if (unlink(sv->sv_path) < 0)
-		log_warn("%s: %s", __func__, sv->sv_path);
 }
 
 /*
@@ -224,12 +231,15 @@ service_accept(struct service *sv)
 	return fd;
 }
 
-/* service_recv - the next connection from channel into sv_conn */
+/*
+ * service_recv - the next connection from channel into sv_conn; its ACK
+ * may wait in *unacked while more is queued (snitch_recv_batch)
+ */
 int
-service_recv(struct service *sv, int channel)
+service_recv(struct service *sv, int channel, unsigned *unacked)
 {
 	for (;;) {
-		switch (snitch_recv(channel, &sv->sv_conn)) {
+		switch (snitch_recv_batch(channel, &sv->sv_conn, unacked)) {
 		case 1:
 			return SERVICE_CONN;
 		case 0:

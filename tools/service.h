@@ -21,8 +21,8 @@
 struct service {
 	const char		*sv_path;	/* the handoff socket's file */
 	int			 sv_listen;	/* -1 once stopping */
-	dev_t			 sv_dev;	/* the file we bound, so that */
-	ino_t			 sv_ino;	/* we unlink only that one */
+	struct snitch_bound	 sv_bound;	/* the file we bound: we unlink
+						   only that one */
 	uint64_t		 sv_resume;	/* listener paused until, or 0 */
 	int			 sv_failing;	/* accept failure logged, not over */
 	unsigned long		 sv_bad;	/* handoff messages refused */
@@ -46,9 +46,11 @@ int	service_addr(const struct sockaddr_storage *ss, char *ip,
 void	service_stdio(const char *progname);
 int	service_signals(int with_sigchld);
 void	service_peer(struct service *sv, const char *user);
-void	service_listen(struct service *sv, const char *path, mode_t mode);
-void	service_close(struct service *sv);
+void	service_listen(struct service *sv, const char *path, mode_t mode,
+	    int flags);
+void	service_unlink(struct service *sv);
+void	service_unlisten(struct service *sv);
 int	service_accept(struct service *sv);
-int	service_recv(struct service *sv, int channel);
+int	service_recv(struct service *sv, int channel, unsigned *unacked);
 
 #endif

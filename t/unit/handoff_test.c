@@ -2,7 +2,8 @@
  * handoff_test.c - the handoff end to end within one process: the
  * worker's handoff_send, libsnitch's snitch_recv, a real loopback TCP
  * socket in between; the messages libsnitch must refuse without leaking
- * an fd; snitch_listen's care for the socket path; the one-call server.
+ * an fd; snitch_listen's care for the socket path (and taking it over
+ * from a live instance); the one-call server, its drain; ACK batches.
  *
  * Uses 127.0.0.1 only.  A watchdog alarm ends the run if anything blocks.
  */
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ack.h"
 #include "handoff.h"
 #include "proxyv2.h"
 #include "snitch.h"
@@ -718,6 +720,187 @@ handoff_test_server(const char *dir)
 	(void)unlink(path);
 }
 
+/* handoff_test_acks - read the ACKs waiting on w: how many messages, and
+ * the handoffs they acknowledge in all in *sum */
+static int
+handoff_test_acks(int w, unsigned *sum)
+{
+	uint8_t		msg[64];
+	struct ack_msg	am;
+	ssize_t		n;
+	int		count = 0;
+
+	*sum = 0;
+	while ((n = recv(w, msg, sizeof(msg), MSG_DONTWAIT)) > 0) {
+		if (ack_parse(msg, n, &am) == ACK_ACK) {
+			count++;
+			*sum += am.am_count;
+		}
+	}
+	return count;
+}
+
+/* handoff_test_burst - send n handoffs on w; the client ends in clients */
+static int
+handoff_test_burst(int w, int n, int *clients)
+{
+	struct tcp	t;
+	int		i;
+
+	for (i = 0; i < n; i++) {
+		if (handoff_test_send_named(w, "burst.localhost", &t) < 0)
+			return -1;
+		clients[i] = t.tc_client;
+	}
+	return 0;
+}
+
+/* handoff_test_close_all - close n fds */
+static void
+handoff_test_close_all(int *fds, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		(void)close(fds[i]);
+}
+
+/* handoff_test_batch - a burst is acknowledged in fewer ACKs, in full */
+static void
+handoff_test_batch(void)
+{
+	int		 sv[2], clients[40], i, got = 0, acks;
+	unsigned	 unacked = 0, sum;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    handoff_test_burst(sv[0], 40, clients) < 0) {
+		TAP_OK(0, "batch: setup: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < 40; i++)
+		if (snitch_recv_batch(sv[1], &conn, &unacked) == 1) {
+			got++;
+			(void)close(conn.sc_fd);
+		}
+	acks = handoff_test_acks(sv[0], &sum);
+	TAP_OK(got == 40 && sum == 40 && unacked == 0,
+	    "batch: 40 received, all 40 acknowledged (%u), none left (%u)",
+	    sum, unacked);
+	TAP_OK(acks >= 2 && acks < 40, "batch: in %d ACKs (at most 32 each)",
+	    acks);
+	handoff_test_close_all(clients, 40);
+
+	/* snitch_recv acknowledges each at once. */
+	(void)handoff_test_burst(sv[0], 5, clients);
+	for (i = 0; i < 5; i++)
+		if (snitch_recv(sv[1], &conn) == 1)
+			(void)close(conn.sc_fd);
+	acks = handoff_test_acks(sv[0], &sum);
+	TAP_OK(acks == 5 && sum == 5, "recv: one ACK per handoff (%d)", acks);
+	handoff_test_close_all(clients, 5);
+	(void)close(sv[0]);
+	(void)close(sv[1]);
+}
+
+/* handoff_test_replace - SNITCH_REPLACE takes a live path over */
+static void
+handoff_test_replace(const char *dir)
+{
+	struct snitch_bound	 b1, b2;
+	struct stat		 st;
+	char			 path[256], longpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	mode_t			 old;
+	int			 l1, l2, w, ch;
+
+	(void)snprintf(path, sizeof(path), "%s/replace.sock", dir);
+	old = umask(022);
+	l1 = snitch_listen_flags(path, 0666, 0, &b1);
+	TAP_OK(l1 >= 0 && stat(path, &st) == 0 &&
+	    (st.st_mode & 07777) == 0666,
+	    "listen: mode 0666 exactly, whatever the umask");
+	TAP_OK(umask(old) == 022, "listen: the umask is given back");
+	l2 = snitch_listen_flags(path, 0600, SNITCH_REPLACE, &b2);
+	TAP_OK(l2 >= 0 && stat(path, &st) == 0 && st.st_ino == b2.sb_ino &&
+	    st.st_ino != b1.sb_ino, "replace: the path is the new socket");
+	TAP_OK(snitch_unlink(path, &b1) == 0 && stat(path, &st) == 0 &&
+	    st.st_ino == b2.sb_ino,
+	    "replace: the old instance's unlink leaves the new socket");
+	w = handoff_test_connect(path);
+	(void)fcntl(l2, F_SETFL, O_NONBLOCK);
+	ch = snitch_accept(l2);
+	TAP_OK(w >= 0 && ch >= 0, "replace: a worker connects to the new one");
+	(void)close(ch);
+	(void)close(w);
+	(void)close(l1);
+	TAP_OK(snitch_unlink(path, &b2) == 1 && lstat(path, &st) == -1,
+	    "unlink: the new instance's own file is removed");
+	(void)close(l2);
+
+	/* The path fits sun_path, the temporary name beside it does not. */
+	memset(longpath, 'x', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 10] = '\0';
+	errno = 0;
+	TAP_OK(snitch_listen(longpath, 0) == -1 && errno == ENAMETOOLONG,
+	    "listen: no room for the temporary name: ENAMETOOLONG");
+
+	/* A symlink at the path is never followed nor replaced. */
+	(void)symlink("/nonexistent/target", path);
+	errno = 0;
+	TAP_OK(snitch_listen_flags(path, 0666, SNITCH_REPLACE, NULL) == -1 &&
+	    errno == EADDRINUSE && lstat(path, &st) == 0 && S_ISLNK(st.st_mode),
+	    "replace: a symlink at the path: EADDRINUSE, left as it is");
+	(void)unlink(path);
+}
+
+/* handoff_test_drain - snitch_drain loses nothing queued, then ESHUTDOWN */
+static void
+handoff_test_drain(const char *dir)
+{
+	struct snitch_server	*srv;
+	struct stat		 st;
+	char			 path[256];
+	int			 w1, w2, clients[8], got = 0, r;
+	unsigned		 sum1, sum2;
+
+	(void)snprintf(path, sizeof(path), "%s/drain.sock", dir);
+	if ((srv = snitch_open(path, 0600)) == NULL) {
+		TAP_OK(0, "drain: open: %s", strerror(errno));
+		return;
+	}
+	w1 = handoff_test_connect(path);
+	(void)handoff_test_burst(w1, 1, clients);
+	handoff_test_watchdog();
+	r = snitch_next(srv, &conn);
+	TAP_OK(r == 0, "drain: a channel up, a handoff received");
+	if (r == 0)
+		(void)close(conn.sc_fd);
+	/* w2 is still in the backlog; a worker of version 1 sends at once. */
+	w2 = handoff_test_connect(path);
+	(void)handoff_test_burst(w2, 1, clients + 1);
+	(void)handoff_test_burst(w1, 3, clients + 2);
+	TAP_OK(snitch_drain(srv) == 0, "drain: called");
+	TAP_OK(lstat(path, &st) == -1 && errno == ENOENT,
+	    "drain: its own socket file is removed");
+	TAP_OK(handoff_test_burst(w1, 1, clients + 5) == -1 && errno == EPIPE,
+	    "drain: a worker's next send fails with EPIPE");
+	while ((r = snitch_next(srv, &conn)) == 0) {
+		got++;
+		(void)close(conn.sc_fd);
+	}
+	TAP_OK(got == 4 && errno == ESHUTDOWN,
+	    "drain: the 4 queued (one in the backlog) received, then "
+	    "ESHUTDOWN (%d, %s)", got, strerror(errno));
+	(void)handoff_test_acks(w1, &sum1);
+	(void)handoff_test_acks(w2, &sum2);
+	TAP_OK(sum1 == 4 && sum2 == 1, "drain: all acknowledged (%u, %u)",
+	    sum1, sum2);
+	snitch_close(srv);
+	handoff_test_close_all(clients, 5);
+	(void)close(w1);
+	(void)close(w2);
+}
+
 /* main - run every part under a watchdog; exit 1 when a check failed */
 int
 main(void)
@@ -734,6 +917,9 @@ main(void)
 	handoff_test_helpers();
 	handoff_test_listen(dir);
 	handoff_test_server(dir);
+	handoff_test_batch();
+	handoff_test_replace(dir);
+	handoff_test_drain(dir);
 	(void)rmdir(dir);
 	return TAP_DONE();
 }
