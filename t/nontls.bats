@@ -207,7 +207,7 @@ end=fin"
 	from=$(sed -n 's/^from=//p' <<<"$output")
 	assert_line 'HELO y\r'
 	logged "$from" \
-	    "name=- backend=spare outcome=handoff route=non_tls fallback_of=plain"
+	    "name=- backend=spare outcome=handoff route=non_tls fallback_of=plain held=1"
 }
 
 @test "silent: a client that only reads gets the greeting of the silent backend" {
