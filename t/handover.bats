@@ -208,3 +208,92 @@ EOF
 	assert_equal "$(stat -c '%a %U' "$secret")" "$before"
 	assert_equal "$(cat "$secret")" "secret"
 }
+
+# echo_load PORT SECONDS - 10 clients at a time for SECONDS, each sending
+# a ClientHello for relay.localhost through snitch to an echo target and
+# reading it back whole; prints "clients N failed N"
+echo_load() {
+	"$PYTHON" - "$1" "$2" "$BATS_TEST_DIRNAME" <<'PY'
+import socket, sys, threading, time
+sys.path.insert(0, sys.argv[3])
+import tlshello
+port, end = int(sys.argv[1]), time.monotonic() + float(sys.argv[2])
+_, hello = tlshello.first_flight(tlshello.make_context(), "relay.localhost")
+n = {"clients": 0, "failed": 0}
+lock = threading.Lock()
+def one():
+    got = b""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(hello)
+            while len(got) < len(hello):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+    except OSError:
+        pass
+    return got == hello
+def loop():
+    while time.monotonic() < end:
+        ok = one()
+        with lock:
+            n["clients"] += 1
+            n["failed"] += not ok
+threads = [threading.Thread(target=loop) for _ in range(10)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("clients %d failed %d" % (n["clients"], n["failed"]))
+PY
+}
+
+@test "snitch-relay's restart signal (SIGUSR2) under load: its next instance takes over, MAINPID says so, no client fails" {
+	local echo_port notify pid i
+	echo_port=$(free_port)
+	"$PYTHON" -c '
+import socket, sys, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
+def serve(c):
+    with c:
+        while data := c.recv(65536):
+            c.sendall(data)
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+' "$echo_port" </dev/null >>"$T/echo.log" 2>&1 3>&- &
+	track_pid $!
+	wait_until tcp_accepts 127.0.0.1 "$echo_port"
+	notify="$T/notify.sock"
+	"$PYTHON" "$BATS_TEST_DIRNAME/notify_recv.py" "$notify" "$T/notify.out" \
+	    </dev/null 3>&- &
+	track_pid $!
+	wait_until test -e "$T/notify.out"
+	chmod 0666 "$notify"	# the relay may run as another user
+	write_config
+	add_backend relay relay.localhost
+	NOTIFY_SOCKET=$notify start_relay "127.0.0.1:$echo_port"
+	start_snitch
+	echo_load "$PORT" 6 >"$T/load.out" 3>&- &
+	local load=$!
+	pid=$RELAY_PID
+	for i in 1 2; do
+		sleep 1.5
+		kill -USR2 "$pid"
+		# the old one names its successor, then stops and exits
+		wait_until grep -q "^pid=$pid|MAINPID=" "$T/notify.out"
+		wait_for 10 gone "$pid"
+		pid=$(sed -n "s/^pid=$pid|MAINPID=\\([0-9]*\\)$/\\1/p" "$T/notify.out")
+		track_pid "$pid"
+		alive "$pid"
+	done
+	wait "$load"
+	run -0 cat "$T/load.out"
+	[[ "$output" =~ ^clients\ ([0-9]+)\ failed\ 0$ ]]
+	[ "${BASH_REMATCH[1]}" -ge 50 ]
+	run -0 grep -c "restart: pid [0-9]* took $T/relay.sock over" "$T/relay.log"
+	assert_output 2
+	run -1 grep -c "outcome=alert" "$T/snitch.log"
+}

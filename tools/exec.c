@@ -81,6 +81,7 @@ struct exec_linger {
 struct exec {
 	struct service		 ex_sv;		/* -s, and the connection received */
 	char		       **ex_argv;	/* PROGRAM ARGS... */
+	char		       **ex_main_argv;	/* SIGUSR2 runs it again */
 	int			 ex_sigfd;
 	int			 ex_stopping;
 	int			 ex_channels[EXEC_CHANNELS_MAX]; /* -1: closed */
@@ -530,6 +531,12 @@ exec_signals(struct exec *ex)
 			/* SIGCHLDs coalesce: reap until none is left. */
 			exec_reap(ex);
 			break;
+		case SIGUSR2:
+			/* The restart signal: the next instance, then stop. */
+			if (!ex->ex_stopping &&
+			    service_successor(&ex->ex_sv, ex->ex_main_argv) == 0)
+				exec_stop(ex);
+			break;
 		case SIGTERM:
 		case SIGINT:
 			if (!ex->ex_stopping) {
@@ -678,6 +685,7 @@ main(int argc, char *argv[])
 	if (path == NULL || optind >= argc || *argv[optind] == '\0')
 		exec_usage();
 	ex.ex_argv = argv + optind;
+	ex.ex_main_argv = argv;
 	log_init("snitch-exec", 0, verbose);
 
 	ex.ex_sigfd = service_signals(1);

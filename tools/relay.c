@@ -141,6 +141,7 @@ struct relay_conn {
 };
 
 struct relay {
+	char			**rl_argv;	/* main's: SIGUSR2 runs it again */
 	struct service		 rl_sv;		/* -s, and the connection received */
 	struct relay_target	 rl_targets[RELAY_TARGETS_MAX];
 	size_t			 rl_ntargets;
@@ -774,6 +775,13 @@ relay_signals(struct relay *rl)
 
 	while ((n = read(rl->rl_signal.h_fd, &si, sizeof(si))) ==
 	    sizeof(si)) {
+		/* The restart signal: the next instance first, then stop. */
+		if (si.ssi_signo == SIGUSR2) {
+			if (!rl->rl_stopping &&
+			    service_successor(&rl->rl_sv, rl->rl_argv) == 0)
+				relay_stop(rl);
+			continue;
+		}
 		if (!rl->rl_stopping) {
 			relay_stop(rl);
 			continue;
@@ -1039,6 +1047,7 @@ main(int argc, char *argv[])
 	int			 i, verbose = 0, flags = 0;
 
 	service_stdio("snitch-relay");
+	rl.rl_argv = argv;
 	mode = relay_options(&rl, argc, argv, &path, &verbose, &flags);
 	log_init("snitch-relay", 0, verbose);
 	for (i = optind; i < argc; i++)

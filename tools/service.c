@@ -12,7 +12,10 @@
  * or its loop spins.
  */
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -20,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +115,7 @@ service_signals(int with_sigchld)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR2);	/* service_successor */
 	if (with_sigchld) {
 		/* Inherited as ignored, SIGCHLD would reap for us. */
 		sa.sa_handler = SIG_DFL;
@@ -123,6 +128,108 @@ service_signals(int with_sigchld)
 	if ((fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		fatal("signalfd");
 	return fd;
+}
+
+/* service_taken_over - whether path is no longer the file sv bound */
+static int
+service_taken_over(const struct service *sv)
+{
+	struct stat	st;
+
+	return lstat(sv->sv_path, &st) == 0 &&
+	    (st.st_dev != sv->sv_bound.sb_dev ||
+	    st.st_ino != sv->sv_bound.sb_ino);
+}
+
+/*
+ * service_notify_main - tell a service manager (NOTIFY_SOCKET, a path or
+ * @abstract) that pid is the service's main process now: systemd takes
+ * MAINPID= from the main process whatever its NotifyAccess
+ */
+static void
+service_notify_main(pid_t pid)
+{
+	struct sockaddr_un	 sun;
+	const char		*env = getenv("NOTIFY_SOCKET");
+	char			 msg[64];
+	size_t			 len;
+	int			 fd, n;
+
+	if (env == NULL || (len = strlen(env)) < 2 ||
+	    len >= sizeof(sun.sun_path) || (env[0] != '/' && env[0] != '@'))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, env, len);
+	if (env[0] == '@')
+		sun.sun_path[0] = '\0';
+	n = snprintf(msg, sizeof(msg), "MAINPID=%ld", (long)pid);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	if (sendto(fd, msg, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&sun,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		log_warn("NOTIFY_SOCKET %s: MAINPID", env);
+	(void)close(fd);
+}
+
+/* service_exec_next - in the child: this program again, with -r first */
+static void
+service_exec_next(char **argv)
+{
+	char		**next;
+	sigset_t	  none;
+	size_t		  n, i;
+
+	for (n = 0; argv[n] != NULL; n++)
+		;
+	if ((next = calloc(n + 2, sizeof(*next))) == NULL)
+		_exit(127);
+	next[0] = argv[0];
+	next[1] = "-r";
+	for (i = 1; i <= n; i++)
+		next[i + 1] = argv[i];
+	/* The mask is inherited across exec; the next one sets its own. */
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	execv("/proc/self/exe", next);
+	_exit(127);
+}
+
+/*
+ * service_successor - the restart signal (SIGUSR2): start the next
+ * instance of this program (the same command line, with -r), wait up
+ * to SERVICE_SUCCESSOR_MS until it has taken the socket over, and tell
+ * a service manager that it is the main process now.  0: the caller
+ * stops as on SIGTERM, handing over; -1: the next instance failed (it
+ * is logged) and this one goes on serving.
+ */
+int
+service_successor(struct service *sv, char **argv)
+{
+	uint64_t	until = service_now_ms() + SERVICE_SUCCESSOR_MS;
+	pid_t		pid;
+	int		status;
+
+	if ((pid = fork()) < 0) {
+		log_warn("restart: fork");
+		return -1;
+	}
+	if (pid == 0)
+		service_exec_next(argv);
+	while (!service_taken_over(sv)) {
+		if (waitpid(pid, &status, WNOHANG) == pid ||
+		    service_now_ms() >= until) {
+			log_warnx("restart: the next instance (pid %ld) did "
+			    "not take %s over; serving on", (long)pid,
+			    sv->sv_path);
+			return -1;
+		}
+		(void)usleep(10000);
+	}
+	service_notify_main(pid);
+	log_info("restart: pid %ld took %s over; handing over to it",
+	    (long)pid, sv->sv_path);
+	return 0;
 }
 
 /* service_peer - -u USER: accept channels from USER's uid only; fatal */

@@ -17,6 +17,8 @@
 #include "snitch.h"
 
 #define SERVICE_PAUSE_MS	100	/* listener rest after EMFILE */
+#define SERVICE_SUCCESSOR_MS	5000	/* for the next instance to take
+					   the socket over */
 
 struct service {
 	const char		*sv_path;	/* the handoff socket's file */
@@ -45,6 +47,7 @@ int	service_addr(const struct sockaddr_storage *ss, char *ip,
 	    size_t ip_size, char *port, size_t port_size);
 void	service_stdio(const char *progname);
 int	service_signals(int with_sigchld);
+int	service_successor(struct service *sv, char **argv);
 void	service_peer(struct service *sv, const char *user);
 void	service_listen(struct service *sv, const char *path, mode_t mode,
 	    int flags);
