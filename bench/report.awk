@@ -6,7 +6,8 @@
 # dropped connect_s), restart.tsv (round sys signal clients failed connect
 # reset timeout short misrouted alert stall_ms away_ms away_max_ms).  The
 # run's description comes from the environment; with ONLY=restart the
-# input is restart.tsv alone and only its section is written.
+# input is restart.tsv alone and only its section is written, with its
+# targets.
 # The relay runs are raw.tsv rows of tests relay-down and relay-up, their
 # system "relay" being SNItch with snitch-relay.
 # Medians are over rounds; memory is the largest over rounds.  Run after
@@ -221,21 +222,28 @@ function restart_section(    n, sys, s, i, sig, k) {
 	printf "backend of a.bench.test is restarted %d times, every %.1f s from the load's start: SIGKILL, or\n", ENVIRON["RESTART_COUNT"], ENVIRON["RESTART_EVERY_MS"] / 1000
 	printf "SIGTERM and its exit awaited (bench-backend then takes no new connection and serves those it was\n"
 	printf "given; after %d s it would be killed: %d were), then the same program started again at once on the\n", ENVIRON["RESTART_WAIT_MS"] / 1000, ENVIRON["RESTART_OVERDUE"]
-	printf "same TCP port and SNItch socket. The backend of b.bench.test stays up (half the clients). Every\n"
-	printf "system's backend is stopped and started by the same code. HAProxy: retries 3, option redispatch,\n"
-	printf "timeout connect 1s (a refused connect is retried 1 s later). nginx: proxy_next_upstream on, tries 3,\n"
-	printf "timeout 2s, the backend's one address listed 3 times in its upstream (max_fails=0), since nginx\n"
-	printf "tries the next server, never the same one again. SNItch: the config of the other phases; a backend\n"
-	printf "whose socket is missing or refuses holds its clients up to handoff_timeout (2 s). sniproxy: the\n"
-	printf "config of the other phases (it has no retry). direct: bench-load connects to the backends\n"
-	printf "themselves. A failed client is a refused or reset connect, a reset, a timeout (5 s), a short or\n"
-	printf "empty reply, an alert, or another backend's reply. A closed loop starts the next client as soon\n"
-	printf "as one fails, so a system that fails clients at once fails more of them than one that makes them\n"
-	printf "wait: the second table gives the longest time in which no client completed. "
+	printf "same TCP port and SNItch socket, with the same environment. The backend of b.bench.test stays up\n"
+	printf "(half the clients). Every system's backend is stopped and started by the same code. HAProxy:\n"
+	printf "retries 3, option redispatch, timeout connect 1s (a refused connect is retried 1 s later). nginx:\n"
+	printf "proxy_next_upstream on, tries 3, timeout 2s, the backend's one address listed 3 times in its\n"
+	printf "upstream (max_fails=0), since nginx tries the next server, never the same one again. SNItch: the\n"
+	printf "config of the other phases; a backend whose socket is missing or refuses holds its clients up to\n"
+	printf "handoff_timeout (2 s). \"snitch, libsnitch backend\": the bench-backend as in the other phases,\n"
+	printf "libsnitch speaking handoff protocol version 2 (it says HELLO and acknowledges each handoff; the\n"
+	printf "worker keeps its copy of a socket until then and hands it again if the backend dies first).\n"
+	printf "\"snitch, version-1 backend\": a second SNItch, same build and config, on its own port, whose two\n"
+	printf "backends are the same bench-backend program started with SNITCH_HANDOFF_VERSION=1 in its\n"
+	printf "environment (version 1: no HELLO, no ACK; the worker hands and forgets); in its runs, its own\n"
+	printf "a.bench.test backend is the one restarted. sniproxy: the config of the other phases (it has no\n"
+	printf "retry). direct: bench-load connects to the backends themselves. A failed client is a refused or\n"
+	printf "reset connect, a reset, a timeout (5 s), a short or empty reply, an alert, or another backend's\n"
+	printf "reply. A closed loop starts the next client as soon as one fails, so a system that fails clients\n"
+	printf "at once fails more of them than one that makes them wait: the second table gives the longest time\n"
+	printf "in which no client completed. The phase took %d s; ", ENVIRON["RESTART_ELAPSED"]
 	if (restart_rounds == 1)
-		printf "One round (a round\ntakes about 2 minutes, and make bench stays under 10): no median.\n\n"
+		printf "one round (make bench stays under 10\nminutes): no median.\n\n"
 	else
-		printf "Median over %d rounds.\n\n", restart_rounds
+		printf "median over %d rounds.\n\n", restart_rounds
 	printf "| system | SIGKILL x%d: failed / total | graceful x%d: failed / total |\n|---|---:|---:|\n", ENVIRON["RESTART_COUNT"], ENVIRON["RESTART_COUNT"]
 	for (i = 1; i <= n; i++)
 		printf "| %s | %s | %s |\n", restart_label(sys[i]), restart_cell(sys[i], "KILL"), restart_cell(sys[i], "TERM")
@@ -255,13 +263,35 @@ function restart_section(    n, sys, s, i, sig, k) {
 				printf " %d |", median("rs_" s SUBSEP sys[i] SUBSEP sig)
 			printf " %.0f | %.0f |\n", median("rs_stall" SUBSEP sys[i] SUBSEP sig), median("rs_away" SUBSEP sys[i] SUBSEP sig)
 		}
-	printf "\nSNItch's counters at the end of the restart runs (`snitch -s`):\n\n```\n%s\n```\n", ENVIRON["RESTART_SNITCH_STATS"]
+	printf "\nSNItch's counters at the end of the restart runs (`snitch -s`), with the libsnitch backend:\n\n```\n%s\n```\n", ENVIRON["RESTART_SNITCH_STATS"]
+	printf "\nWith the version-1 backend:\n\n```\n%s\n```\n", ENVIRON["RESTART_SNITCH_V1_STATS"]
+}
+# restart_targets - the issue's targets for the restart runs, as rows of
+# the targets table ("a handful" taken as 5 at most)
+function restart_targets(    v1, hap, f) {
+	v1 = median("rs_failed" SUBSEP "snitch-v1" SUBSEP "KILL")
+	hap = median("rs_failed" SUBSEP "haproxy" SUBSEP "KILL")
+	printf "| SIGKILL restarts of a version-1 backend: no more failed clients than HAProxy | %s (haproxy %s) | %s |\n",
+	    v1 == "" ? "-" : v1, hap == "" ? "-" : hap, verdict(v1 != "" && hap != "" && v1 <= hap)
+	f = median("rs_failed" SUBSEP "snitch" SUBSEP "KILL")
+	printf "| SIGKILL restarts of a libsnitch backend: only the acknowledged and unanswered (a handful: <= 5) | %s | %s |\n",
+	    f == "" ? "-" : f, verdict(f != "" && f <= 5)
+	f = median("rs_failed" SUBSEP "snitch" SUBSEP "TERM")
+	printf "| graceful restarts, libsnitch backend: 0 failed | %s | %s |\n", f == "" ? "-" : f, verdict(f != "" && f == 0)
+	f = median("rs_failed" SUBSEP "snitch-v1" SUBSEP "TERM")
+	printf "| graceful restarts, version-1 backend: 0 failed | %s | %s |\n", f == "" ? "-" : f, verdict(f != "" && f == 0)
+}
+# targets_head - the targets table's heading and first lines
+function targets_head() {
+	printf "\n## Targets\n\n| target | measured | |\n|---|---|---|\n"
 }
 END {
 	if (ENVIRON["ONLY"] == "restart") {
 		printf "# SNItch benchmark results: backend restart only\n\n"
 		printf "Written by `%s` (bench/run.sh, BENCH_ONLY=restart) on %s; the run took %d s.\n\n", ENVIRON["COMMAND"], ENVIRON["DATE"], ENVIRON["ELAPSED"]
 		restart_section()
+		targets_head()
+		restart_targets()
 		exit
 	}
 	nsys = split("direct snitch haproxy nginx sniproxy", sysname, " ")
@@ -465,7 +495,7 @@ END {
 	printf "\nSNItch's own counters at the end (`snitch -s`); client_gone counts the idle connections the holder\n"
 	printf "closed (%d a round) and the start-up probe that checked the port:\n\n```\n%s\n```\n", ENVIRON["IDLE"], ENVIRON["SNITCH_STATS"]
 
-	printf "\n## Targets\n\n| target | measured | |\n|---|---|---|\n"
+	targets_head()
 	for (t = 1; t <= ntest; t++) {
 		v = paired("rate", "snitch", test[t], "direct", test[t])
 		printf "| rate >= 0.8x direct, %s | %s | %s |\n", label[test[t]], fmtx(v), verdict(v != "" && v >= 0.8)
@@ -486,4 +516,5 @@ END {
 	printf "| worker RSS < 2 MiB idle (max_pending 4096, the default) | %s MiB | %s |\n", mib(v), verdict(v > 0 && v < 2048)
 	v = ENVIRON["ONE_WORKER_KB"] + 0
 	printf "| worker RSS < 4 MiB holding 10,000 pending (one worker, %s held) | %s MiB | %s |\n", ENVIRON["ONE_WORKER_HELD"], mib(v), verdict(v > 0 && v < 4096 && ENVIRON["ONE_WORKER_HELD"] >= 10000)
+	restart_targets()
 }

@@ -38,10 +38,11 @@
 # same way, behind every system.  HAProxy then has retries 3 and option
 # redispatch, nginx proxy_next_upstream with 3 tries; SNItch its usual
 # config (a restarting backend holds its clients up to handoff_timeout,
-# 2 s), sniproxy its usual one (it has no retry).  Failed clients and
-# the longest stall go to restart.tsv.  BENCH_ONLY=restart runs this
-# phase alone (make bench-restart) and writes its table to
-# bench/out/restart.md instead of RESULTS.md.
+# 2 s), sniproxy its usual one (it has no retry).  "snitch-v1" is SNItch
+# again, with its version-1 backends, the a.bench.test one restarted in
+# its runs.  Failed clients and the longest stall go to restart.tsv.
+# BENCH_ONLY=restart runs this phase alone (make bench-restart) and
+# writes its table to bench/out/restart.md instead of RESULTS.md.
 #
 # Run as root (SNItch then runs its workers as nobody, sniproxy too).
 # Everything listens on 127.0.0.1 only, and everything started here is
@@ -82,12 +83,9 @@ RESTART_EVERY_MS=1500
 RESTART_WAIT_MS=5000	# graceful: how long a backend may take to exit
 # The restart runs' systems, each a row of the report's restart table
 # (report.awk names them).  "snitch" is SNItch with the libsnitch
-# bench-backend.  To come, one entry each: SNItch with a backend that
-# speaks the handoff protocol without libsnitch ("snitch-v1": today
-# libsnitch is protocol version 1, so there is no other to run yet),
-# and with the acknowledged handoff (v2) and libsnitch's graceful
-# handover once they exist.
-RESTART_SYSTEMS=(direct snitch haproxy nginx sniproxy)
+# bench-backend (handoff protocol version 2, acknowledged), "snitch-v1"
+# with the same program speaking version 1 (SNITCH_HANDOFF_VERSION=1).
+RESTART_SYSTEMS=(direct snitch snitch-v1 haproxy nginx sniproxy)
 # 1 while the restart phase's switches are configured and started
 RESTART=0
 
@@ -209,12 +207,37 @@ launch() {
 	    "${SOCKET[$name]:-127.0.0.1:${PORT[$name]}}: $(tail -5 "$log")"
 }
 
-# start_backends - letters a and b, a TCP port and a SNItch socket each
+# backend_command NAME - BACKEND_CMD, the command line of bench-backend
+# NAME: backend_a and backend_b have a TCP port and a SNItch socket in
+# the temp dir; backend_v1a and backend_v1b the same in its v1/, and
+# SNITCH_HANDOFF_VERSION=1 (libsnitch then speaks handoff protocol
+# version 1), which the others never inherit
+backend_command() {
+	local l=${1: -1}
+	case $1 in
+	backend_v1?)
+		BACKEND_CMD=(env SNITCH_HANDOFF_VERSION=1 "$BIN/bench-backend"
+		    -n "$l" -p "${PORT[$1]}" -s "$T/v1/$l.sock") ;;
+	*)
+		BACKEND_CMD=(env -u SNITCH_HANDOFF_VERSION "$BIN/bench-backend"
+		    -n "$l" -p "${PORT[$1]}" -s "$T/$l.sock") ;;
+	esac
+}
+
+# backend_log NAME - where bench-backend NAME's stderr goes
+backend_log() {
+	echo "$T/${1//_/-}.log"
+}
+
+# start_backends [v1] - letters a and b, a TCP port and a SNItch socket
+# each; with v1, the version-1 pair (backend_v1a, backend_v1b)
 start_backends() {
-	local l
+	local l name
+	[ "${1:-}" != v1 ] || mkdir -p "$T/v1"
 	for l in a b; do
-		launch "backend_$l" "$T/backend-$l.log" "$BIN/bench-backend" \
-		    -n "$l" -p "${PORT[backend_$l]}" -s "$T/$l.sock"
+		name=backend_${1:-}$l
+		backend_command "$name"
+		launch "$name" "$(backend_log "$name")" "${BACKEND_CMD[@]}"
 	done
 }
 
@@ -235,15 +258,21 @@ snitch_config() {
 	chmod 644 "$file"
 }
 
-# start_snitch - stderr (one line per connection) to /dev/null, as the
-# others log no connections either; its counters are read with -s
+# start_snitch [v1] - stderr (one line per connection) to /dev/null, as
+# the others log no connections either; its counters are read with -s.
+# With v1, "snitch-v1": the same config on its own port, its backends the
+# version-1 pair's sockets
 start_snitch() {
-	snitch_config "$T/snitch.ini" "${PORT[snitch]}" "$WORKERS" \
-	    "peek_timeout = 2m" "handoff_timeout = 2s" \
-	    "max_pending = $((IDLE + 240))" "stats = $T/stats.sock"
-	"$BUILD/snitch" -c "$T/snitch.ini" -t >/dev/null ||
-	    die "snitch -t: $("$BUILD/snitch" -c "$T/snitch.ini" -t 2>&1)"
-	launch snitch /dev/null "$BUILD/snitch" -c "$T/snitch.ini"
+	local name=snitch stats=$T/stats.sock dir=$T
+	if [ "${1:-}" = v1 ]; then
+		name=snitch-v1 stats=$T/stats-v1.sock dir=$T/v1
+	fi
+	SOCKET_DIR=$dir snitch_config "$T/$name.ini" "${PORT[$name]}" \
+	    "$WORKERS" "peek_timeout = 2m" "handoff_timeout = 2s" \
+	    "max_pending = $((IDLE + 240))" "stats = $stats"
+	"$BUILD/snitch" -c "$T/$name.ini" -t >/dev/null ||
+	    die "snitch -t: $("$BUILD/snitch" -c "$T/$name.ini" -t 2>&1)"
+	launch "$name" /dev/null "$BUILD/snitch" -c "$T/$name.ini"
 }
 
 # start_relay - system "relay": a snitch-relay per backend, relaying to
@@ -607,12 +636,16 @@ unix_listening() {
 	    /proc/net/unix
 }
 
-# restart_backend LETTER SIGNAL - stop backend LETTER with SIGNAL (KILL;
-# or TERM, its exit awaited for RESTART_WAIT_MS, then KILL), start the
-# same program again at once on the same port and socket path, wait
-# until it listens; RESTART_AWAY_MS: from the signal to that
+# restart_backend NAME SIGNAL - stop bench-backend NAME (backend_a,
+# backend_v1a) with SIGNAL (KILL; or TERM, its exit awaited for
+# RESTART_WAIT_MS, then KILL), start the same command again at once on
+# the same port and socket path, wait until it listens; RESTART_AWAY_MS:
+# from the signal to that
 restart_backend() {
-	local l=$1 sig=$2 name=backend_$1 pid t0 deadline
+	local name=$1 sig=$2 pid t0 deadline sock log
+	backend_command "$name"
+	sock=${BACKEND_CMD[-1]}
+	log=$(backend_log "$name")
 	pid=${PID[$name]}
 	# out of the job table: no "Killed" line from the shell for it
 	disown "$pid" 2>/dev/null || true
@@ -623,7 +656,7 @@ restart_backend() {
 		sleep 0.005
 	done
 	if alive "$pid"; then
-		note "backend $l still runs ${RESTART_WAIT_MS} ms after SIG$sig: SIGKILL"
+		note "$name still runs ${RESTART_WAIT_MS} ms after SIG$sig: SIGKILL"
 		kill -KILL "$pid" 2>/dev/null || true
 		RESTART_OVERDUE=$((RESTART_OVERDUE + 1))
 		while alive "$pid"; do
@@ -631,29 +664,30 @@ restart_backend() {
 		done
 	fi
 	forget "$pid"
-	"$BIN/bench-backend" -n "$l" -p "${PORT[$name]}" -s "$T/$l.sock" \
-	    </dev/null >>"$T/backend-$l.log" 2>&1 &
+	"${BACKEND_CMD[@]}" </dev/null >>"$log" 2>&1 &
 	PID[$name]=$!
 	STARTED+=("$!")
 	deadline=$(($(now_us) + 5000000))
-	until unix_listening "$T/$l.sock"; do
-		alive "${PID[$name]}" ||
-		    die "$name exited: $(tail -5 "$T/backend-$l.log")"
+	until unix_listening "$sock"; do
+		alive "${PID[$name]}" || die "$name exited: $(tail -5 "$log")"
 		[ "$(now_us)" -lt "$deadline" ] ||
-		    die "$name does not listen on $T/$l.sock"
+		    die "$name does not listen on $sock"
 		sleep 0.005
 	done
 	RESTART_AWAY_MS=$((($(now_us) - t0) / 1000))
 }
 
 # restart_run ROUND SYS SIGNAL - bench-load on SYS at c=RESTART_CONC for
-# RESTART_SECS while backend a is restarted RESTART_COUNT times, one
-# every RESTART_EVERY_MS from the load's start; one row of restart.tsv:
+# RESTART_SECS while the backend of a.bench.test (backend_a; for
+# snitch-v1 backend_v1a) is restarted RESTART_COUNT times, one every
+# RESTART_EVERY_MS from the load's start; one row of restart.tsv:
 # round sys signal clients failed connect reset timeout short misrouted
 # alert stall_ms away_ms (median of the restarts) away_max_ms
 restart_run() {
-	local round=$1 sys=$2 sig=$3 load t0 k line away
+	local round=$1 sys=$2 sig=$3 load t0 k line away backend=backend_a
 	local -a aways=()
+	# snitch-v1's backends are the version-1 pair
+	[ "$sys" != snitch-v1 ] || backend=backend_v1a
 	# shellcheck disable=SC2046
 	"$BIN/bench-load" $(target "$sys") -c "$RESTART_CONC" \
 	    -d "$RESTART_SECS" -w 0 -o 5000 >"$T/restart.out" &
@@ -661,7 +695,7 @@ restart_run() {
 	t0=$(now_us)
 	for ((k = 1; k <= RESTART_COUNT; k++)); do
 		sleep_until $((t0 + k * RESTART_EVERY_MS * 1000))
-		restart_backend a "$sig"
+		restart_backend "$backend" "$sig"
 		aways+=("$RESTART_AWAY_MS")
 	done
 	wait "$load" || die "bench-load: $(cat "$T/restart.out")"
@@ -685,13 +719,17 @@ restart_run() {
 # the restart runs: each system with SIGKILL, then each with SIGTERM,
 # in a new order each time
 restart_phase() {
-	local round sys sig k=0
+	local round sys sig k=0 t0
 	local -a order
+	t0=$(date +%s)
+	: >"$OUT/restart.tsv"
 	stop_all
 	RESTART=1
 	RESTART_OVERDUE=0
 	start_backends
+	start_backends v1
 	start_snitch
+	start_snitch v1
 	start_haproxy
 	start_nginx
 	start_sniproxy
@@ -707,6 +745,9 @@ restart_phase() {
 		done
 	done
 	RESTART_SNITCH_STATS=$("$BUILD/snitch" -c "$T/snitch.ini" -s 2>&1 || true)
+	RESTART_SNITCH_V1_STATS=$("$BUILD/snitch" -c "$T/snitch-v1.ini" -s \
+	    2>&1 || true)
+	RESTART_ELAPSED=$(($(date +%s) - t0))
 }
 
 # rotate N [SYS...] - the systems given (default SYSTEMS) rotated by N,
@@ -847,10 +888,10 @@ main() {
 	trap cleanup EXIT
 	trap 'exit 1' INT TERM
 	mkdir -p "$OUT"
-	: >"$OUT/restart.tsv"
 	: >"$OUT/load.log"
 
-	pick_ports backend_a backend_b snitch haproxy nginx sniproxy relay
+	pick_ports backend_a backend_b backend_v1a backend_v1b snitch snitch-v1 \
+	    haproxy nginx sniproxy relay
 	PORT[sniproxy2]=${PORT[sniproxy]}
 	note "temp dir $T; ports: $(for k in "${!PORT[@]}"; do printf '%s=%s ' "$k" "${PORT[$k]}"; done)"
 	[ "$ONLY" = restart ] || main_phases
@@ -864,7 +905,7 @@ main() {
 	    DEFAULT_WORKER_KB ONE_WORKER_HELD ONE_WORKER_KB BUILD HZ \
 	    RESTART_ROUNDS RESTART_SECS RESTART_CONC RESTART_COUNT \
 	    RESTART_EVERY_MS RESTART_WAIT_MS RESTART_OVERDUE \
-	    RESTART_SNITCH_STATS ONLY
+	    RESTART_SNITCH_STATS RESTART_SNITCH_V1_STATS RESTART_ELAPSED ONLY
 	export RESTART_SYSTEMS_LIST="${RESTART_SYSTEMS[*]}"
 	if [ "$ONLY" = restart ]; then
 		"$ROOT/bench/report.sh" "$OUT" "$OUT/restart.md"
