@@ -4,20 +4,24 @@
 # p90 p99 errors all switch_s backend_s mibps load_s), rss.tsv (round sys
 # phase "total role=kB,..."), idle.tsv (round sys held_at_start held_at_end
 # dropped connect_s), restart.tsv (round sys signal clients failed connect
-# reset timeout short misrouted alert stall_ms away_ms away_max_ms).  The
-# run's description comes from the environment; with ONLY=restart the
-# input is restart.tsv alone and only its section is written, with its
-# targets.
+# reset timeout short misrouted alert stall_ms away_ms away_max_ms),
+# ack.tsv (round sys rate p99 errors all worker_s backend_s; sys snitch
+# or snitch-v1).  The run's description comes from the environment; with
+# ONLY=ack or ONLY=restart the input is that phase's file alone and only
+# its section is written, with its targets.
 # The relay runs are raw.tsv rows of tests relay-down and relay-up, their
 # system "relay" being SNItch with snitch-relay.
 # Medians are over rounds; memory is the largest over rounds.  Run after
 # bench/stats.awk (median, add, fmtx).
-# fmt_rate, fmt_us, mib - numbers for the tables
+# fmt_rate, fmt_us, fmt_1, mib - numbers for the tables
 function fmt_rate(x) {
 	return x == "" ? "-" : sprintf("%.0f", x)
 }
 function fmt_us(x) {
 	return x == "" ? "-" : sprintf("%.0f", x)
+}
+function fmt_1(x) {
+	return x == "" ? "-" : sprintf("%.1f", x)
 }
 function mib(kb) {
 	return sprintf("%.1f", kb / 1024)
@@ -184,6 +188,25 @@ FILENAME ~ /restart.tsv$/ {
 		restart_rounds = $1
 	next
 }
+FILENAME ~ /ack.tsv$/ {
+	# round sys rate p99 errors all worker_s backend_s
+	r = $1; s = $2
+	add("ak_rate" SUBSEP s, $3)
+	add("ak_p99" SUBSEP s, $4)
+	ak["rate", s, r] = $3
+	ak["p99", s, r] = $4
+	if ($6 > 0) {
+		add("ak_wus" SUBSEP s, $7 / $6 * 1e6)
+		add("ak_bus" SUBSEP s, $8 / $6 * 1e6)
+		ak["wus", s, r] = $7 / $6 * 1e6
+		ak["bus", s, r] = $8 / $6 * 1e6
+	}
+	ak_errors[s] += $5
+	ak_runs[s]++
+	if (r > ack_rounds)
+		ack_rounds = r
+	next
+}
 FILENAME ~ /idle.tsv$/ {
 	# round sys held_at_start held_at_end dropped connect_s
 	add("held" SUBSEP $2, $3)
@@ -281,6 +304,76 @@ function restart_targets(    v1, hap, f) {
 	f = median("rs_failed" SUBSEP "snitch-v1" SUBSEP "TERM")
 	printf "| graceful restarts, version-1 backend: 0 failed | %s | %s |\n", f == "" ? "-" : f, verdict(f != "" && f == 0)
 }
+# ack_paired - the median over rounds of metric(snitch) / metric(snitch-v1),
+# each ratio within one round
+function ack_paired(metric,    key, r) {
+	key = "akpair" SUBSEP metric
+	cnt[key] = 0
+	for (r = 1; r <= ack_rounds; r++)
+		if (((metric, "snitch", r) in ak) && ((metric, "snitch-v1", r) in ak) &&
+		    ak[metric, "snitch-v1", r] > 0)
+			add(key, ak[metric, "snitch", r] / ak[metric, "snitch-v1", r])
+	return median(key)
+}
+# ack_section - the acknowledgement phase's tables
+function ack_section(    i, s, n, sys, lbl, r, v) {
+	n = split("snitch snitch-v1", sys, " ")
+	lbl["snitch"] = "version 2 (libsnitch's default)"
+	lbl["snitch-v1"] = "version 1 (SNITCH_HANDOFF_VERSION=1)"
+	printf "## Cost of acknowledgements (handoff protocol version 2 against 1)\n\n"
+	printf "Measured by `%s` (bench/run.sh, ack_phase: the phase before the restart runs in make bench,\n", ENVIRON["COMMAND"]
+	printf "the only one of make bench-ack), on a fresh set of processes: two SNItch of the same build and\n"
+	printf "config (the other phases': %s workers, per-connection log to /dev/null), each on its own port. One\n", ENVIRON["WORKERS"]
+	printf "routes to the two bench-backends as started in the other phases, whose libsnitch speaks handoff\n"
+	printf "protocol version 2 (it says HELLO and acknowledges each handoff; the worker keeps its copy of the\n"
+	printf "socket until the ACK); the other to two more of the same program started with\n"
+	printf "SNITCH_HANDOFF_VERSION=1 in their environment (version 1: no HELLO, no ACK; the worker hands and\n"
+	printf "forgets). Each of %d rounds runs `bench-load -c 20 -k x25519 -d %d -w %s -o 5000` once against\n", ack_rounds, ENVIRON["ACK_SECS"], ENVIRON["WARM"]
+	printf "each, the one that goes first alternating from round to round. conn/s and p99 (connect to reply\n"
+	printf "EOF) as bench-load reports them; worker CPU: utime+stime of the SNItch master's children (its\n"
+	printf "workers, /proc/PID/stat, %s ticks/s) over the connections completed, warm-up included; backend\n", ENVIRON["HZ"]
+	printf "CPU: the same for the switch's two bench-backends. Medians over rounds; the last row is version 2\n"
+	printf "over version 1 within each round, then the median. The phase took %d s.\n\n", ENVIRON["ACK_ELAPSED"]
+	printf "| backends | conn/s | p99 us | worker CPU us/conn | backend CPU us/conn | errors (runs) |\n"
+	printf "|---|---:|---:|---:|---:|---:|\n"
+	for (i = 1; i <= n; i++) {
+		s = sys[i]
+		printf "| %s | %s | %s | %s | %s | %d (%d) |\n", lbl[s],
+		    fmt_rate(median("ak_rate" SUBSEP s)), fmt_us(median("ak_p99" SUBSEP s)),
+		    fmt_1(median("ak_wus" SUBSEP s)), fmt_1(median("ak_bus" SUBSEP s)),
+		    ak_errors[s], ak_runs[s]
+	}
+	printf "| version 2 / version 1 | %s | %s | %s | %s | - |\n", fmtx(ack_paired("rate")),
+	    fmtx(ack_paired("p99")), fmtx(ack_paired("wus")), fmtx(ack_paired("bus"))
+	printf "\nPer round, conn/s (to show the noise):\n\n| backends |"
+	for (r = 1; r <= ack_rounds; r++)
+		printf " %d |", r
+	printf "\n|---|"
+	for (r = 1; r <= ack_rounds; r++)
+		printf "---:|"
+	printf "\n"
+	for (i = 1; i <= n; i++) {
+		printf "| %s |", lbl[sys[i]]
+		for (r = 1; r <= ack_rounds; r++)
+			printf " %s |", (("rate", sys[i], r) in ak) ? fmt_rate(ak["rate", sys[i], r]) : "-"
+		printf "\n"
+	}
+	printf "| version 2 / version 1 |"
+	for (r = 1; r <= ack_rounds; r++) {
+		v = ""
+		if ((("rate", "snitch", r) in ak) && (("rate", "snitch-v1", r) in ak) &&
+		    ak["rate", "snitch-v1", r] > 0)
+			v = ak["rate", "snitch", r] / ak["rate", "snitch-v1", r]
+		printf " %s |", fmtx(v)
+	}
+	printf "\n"
+}
+# ack_targets - the issue's target for the acknowledgement runs, a row
+function ack_targets(    v) {
+	v = ack_paired("rate")
+	printf "| rate with acknowledgements within 5%% of without (version 2 / version 1 >= 0.95x) | %s | %s |\n",
+	    fmtx(v), verdict(v != "" && v >= 0.95)
+}
 # targets_head - the targets table's heading and first lines
 function targets_head() {
 	printf "\n## Targets\n\n| target | measured | |\n|---|---|---|\n"
@@ -292,6 +385,14 @@ END {
 		restart_section()
 		targets_head()
 		restart_targets()
+		exit
+	}
+	if (ENVIRON["ONLY"] == "ack") {
+		printf "# SNItch benchmark results: acknowledgement cost only\n\n"
+		printf "Written by `%s` (bench/run.sh, BENCH_ONLY=ack) on %s; the run took %d s.\n\n", ENVIRON["COMMAND"], ENVIRON["DATE"], ENVIRON["ELAPSED"]
+		ack_section()
+		targets_head()
+		ack_targets()
 		exit
 	}
 	nsys = split("direct snitch haproxy nginx sniproxy", sysname, " ")
@@ -483,10 +584,13 @@ END {
 	}
 
 	printf "\n"
+	ack_section()
+
+	printf "\n"
 	restart_section()
 
 	printf "\n## Errors\n\nConnections that failed (connect, reset, timeout, short or misrouted reply, alert), all runs\n"
-	printf "but the restart runs (above):\n\n"
+	printf "but the acknowledgement and restart runs (above, in their own tables):\n\n"
 	printf "| system | runs | errors |\n|---|---:|---:|\n"
 	for (s = 1; s <= nsys; s++)
 		printf "| %s | %d | %d |\n", sysname[s], runs[sysname[s]], errors[sysname[s]]
@@ -516,5 +620,6 @@ END {
 	printf "| worker RSS < 2 MiB idle (max_pending 4096, the default) | %s MiB | %s |\n", mib(v), verdict(v > 0 && v < 2048)
 	v = ENVIRON["ONE_WORKER_KB"] + 0
 	printf "| worker RSS < 4 MiB holding 10,000 pending (one worker, %s held) | %s MiB | %s |\n", ENVIRON["ONE_WORKER_HELD"], mib(v), verdict(v > 0 && v < 4096 && ENVIRON["ONE_WORKER_HELD"] >= 10000)
+	ack_targets()
 	restart_targets()
 }

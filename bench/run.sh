@@ -30,6 +30,18 @@
 # the whole path (switch, backends and bench-load's own, which it
 # reports).
 #
+# The acknowledgement runs (ack_phase) come next, on a fresh set of
+# processes: two SNItch with the same build and config, "snitch" routing
+# to the two bench-backends, "snitch-v1" to two more started with
+# SNITCH_HANDOFF_VERSION=1 in their environment (libsnitch then speaks
+# handoff protocol version 1: no HELLO, no ACK, and the worker hands and
+# forgets).  Each round runs both once, c=20, x25519 hello, ACK_SECS
+# after the warm-up, in alternating order; rate, p99, and CPU seconds of
+# the workers (the master's children) and of the two backends go to
+# ack.tsv, and the report takes version 2 over version 1 within each
+# round.  BENCH_ONLY=ack runs this phase alone (make bench-ack) and
+# writes its table to bench/out/ack.md.
+#
 # The restart runs come last (restart_phase), on a fresh set of the same
 # processes: for each system, bench-load at c=20 for 10 s while the
 # backend of a.bench.test is restarted 5 times, 1.5 s apart (b's stays
@@ -48,6 +60,7 @@
 # Everything listens on 127.0.0.1 only, and everything started here is
 # stopped on exit.  BENCH_ROUNDS, BENCH_SECONDS and BENCH_IDLE override
 # the defaults (3 rounds, 5 s per measurement, 10,000 idle);
+# BENCH_ACK_ROUNDS the acknowledgement phase's rounds (6, of 3 s each);
 # BENCH_RESTART_ROUNDS the restart phase's (1 round: it takes about
 # 2 minutes a round, and make bench must stay under 10 minutes).
 set -euo pipefail
@@ -75,6 +88,10 @@ RATE_TESTS=("r20x 20 x25519" "r20m 20 mlkem" "r200x 200 x25519")
 COMMAND=${BENCH_COMMAND:-"bench/run.sh"}
 HZ=$(getconf CLK_TCK)
 ONLY=${BENCH_ONLY:-}
+ACK_ROUNDS=${BENCH_ACK_ROUNDS:-6}
+ACK_SECS=3
+# the acknowledgement runs' systems: version-2 backends, version-1 ones
+ACK_SYSTEMS=(snitch snitch-v1)
 RESTART_ROUNDS=${BENCH_RESTART_ROUNDS:-1}
 RESTART_SECS=10
 RESTART_CONC=20
@@ -440,6 +457,8 @@ sys_pids() {
 	relay) descendants "${PID[relay]}"
 		printf '%s\n' "${PID[relay_a]}" "${PID[relay_b]}" ;;
 	backends) descendants "${PID[backend_a]}"; descendants "${PID[backend_b]}" ;;
+	backends_v1) descendants "${PID[backend_v1a]}"
+		descendants "${PID[backend_v1b]}" ;;
 	*) descendants "${PID[$1]}" ;;
 	esac
 }
@@ -750,6 +769,61 @@ restart_phase() {
 	RESTART_ELAPSED=$(($(date +%s) - t0))
 }
 
+# ack_run ROUND SYS - one bench-load run of SYS (snitch or snitch-v1) at
+# c=20 with an x25519 hello, ACK_SECS after the warm-up; one row of
+# ack.tsv: round sys rate p99 errors all worker_s backend_s (CPU
+# seconds of the master's children, the workers, and of SYS's two
+# backends, warm-up included, as "all" is)
+ack_run() {
+	local round=$1 sys=$2 line w0 w1 b0 b1 backends=backends
+	local -a wp bp
+	[ "$sys" = snitch ] || backends=backends_v1
+	alive "${PID[$sys]}" || die "$sys exited"
+	mapfile -t wp < <(descendants "${PID[$sys]}" | tail -n +2)
+	mapfile -t bp < <(sys_pids "$backends")
+	w0=$(cpu_ticks "${wp[@]}")
+	b0=$(cpu_ticks "${bp[@]}")
+	# shellcheck disable=SC2046
+	line=$("$BIN/bench-load" $(target "$sys") -o 5000 -c 20 -k x25519 \
+	    -d "$ACK_SECS" -w "$WARM")
+	w1=$(cpu_ticks "${wp[@]}")
+	b1=$(cpu_ticks "${bp[@]}")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$sys" \
+	    "$(kv rate "$line")" "$(kv p99_us "$line")" "$(kv errors "$line")" \
+	    "$(kv all "$line")" \
+	    "$(awk -v t=$((w1 - w0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')" \
+	    "$(awk -v t=$((b1 - b0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')" \
+	    >>"$OUT/ack.tsv"
+	echo "$line" >>"$OUT/load.log"
+	note "round $round $sys: $(kv rate "$line")/s," \
+	    "p99 $(kv p99_us "$line") us, errors $(kv errors "$line")," \
+	    "worker $(awk -v t=$((w1 - w0)) -v hz="$HZ" -v n="$(kv all "$line")" \
+	    'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }') us/conn"
+}
+
+# ack_phase - stop what ran before, start both backend pairs and both
+# SNItch, then ACK_ROUNDS rounds of snitch and snitch-v1 (ACK_SYSTEMS),
+# the first of the two alternating from round to round
+ack_phase() {
+	local round sys t0
+	local -a order
+	t0=$(date +%s)
+	: >"$OUT/ack.tsv"
+	stop_all
+	start_backends
+	start_backends v1
+	start_snitch
+	start_snitch v1
+	sleep 1
+	for ((round = 1; round <= ACK_ROUNDS; round++)); do
+		mapfile -t order < <(rotate "$round" "${ACK_SYSTEMS[@]}")
+		for sys in "${order[@]}"; do
+			ack_run "$round" "$sys"
+		done
+	done
+	ACK_ELAPSED=$(($(date +%s) - t0))
+}
+
 # rotate N [SYS...] - the systems given (default SYSTEMS) rotated by N,
 # one a line
 rotate() {
@@ -869,8 +943,10 @@ main() {
 	for sys in haproxy nginx sniproxy; do
 		command -v "$sys" >/dev/null || die "$sys missing: bench/setup.sh"
 	done
-	[ -z "$ONLY" ] || [ "$ONLY" = restart ] ||
-	    die "BENCH_ONLY: restart, or unset for every phase"
+	case $ONLY in
+	'' | ack | restart) ;;
+	*) die "BENCH_ONLY: ack or restart, or unset for every phase" ;;
+	esac
 	start_s=$(date +%s)
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 	DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
@@ -894,8 +970,9 @@ main() {
 	    haproxy nginx sniproxy relay
 	PORT[sniproxy2]=${PORT[sniproxy]}
 	note "temp dir $T; ports: $(for k in "${!PORT[@]}"; do printf '%s=%s ' "$k" "${PORT[$k]}"; done)"
-	[ "$ONLY" = restart ] || main_phases
-	restart_phase
+	[ -n "$ONLY" ] || main_phases
+	[ "$ONLY" = restart ] || ack_phase
+	[ "$ONLY" = ack ] || restart_phase
 	ELAPSED=$(($(date +%s) - start_s))
 	VERSIONS=$(versions)
 	MACHINE=$(machine)
@@ -905,11 +982,12 @@ main() {
 	    DEFAULT_WORKER_KB ONE_WORKER_HELD ONE_WORKER_KB BUILD HZ \
 	    RESTART_ROUNDS RESTART_SECS RESTART_CONC RESTART_COUNT \
 	    RESTART_EVERY_MS RESTART_WAIT_MS RESTART_OVERDUE \
-	    RESTART_SNITCH_STATS RESTART_SNITCH_V1_STATS RESTART_ELAPSED ONLY
+	    RESTART_SNITCH_STATS RESTART_SNITCH_V1_STATS RESTART_ELAPSED \
+	    ACK_ROUNDS ACK_SECS ACK_ELAPSED ONLY
 	export RESTART_SYSTEMS_LIST="${RESTART_SYSTEMS[*]}"
-	if [ "$ONLY" = restart ]; then
-		"$ROOT/bench/report.sh" "$OUT" "$OUT/restart.md"
-		cat "$OUT/restart.md"
+	if [ -n "$ONLY" ]; then
+		"$ROOT/bench/report.sh" "$OUT" "$OUT/$ONLY.md"
+		cat "$OUT/$ONLY.md"
 		return 0
 	fi
 	"$ROOT/bench/report.sh" "$OUT" "$RESULTS"
