@@ -9,11 +9,12 @@
 # ssl_preread, map), sniproxy (two instances with reuseport: it is single
 # threaded).  "direct" is bench-load talking to the backends themselves.
 #
-# Every measurement is run in every round, the systems in a different
+# Every measurement is run in every round (but the idle runs, below),
+# the systems in a different
 # order each time (the machine is shared and noisy); the report gives
 # medians over rounds, and ratios taken within a round.  Measured:
 # connection rate and latency at 20 and 200 concurrent connections, both
-# hello variants at 20; bulk MiB/s (4 connections, 50 MiB each, 5 times a
+# hello variants at 20; bulk MiB/s (4 connections, 50 MiB each, 3 times a
 # round); CPU seconds of the switch's processes (from /proc/PID/stat) per
 # 10,000 connections and during bulk; peak RSS (VmHWM, reset between
 # phases with clear_refs); the rate while 10,000 idle connections are
@@ -24,11 +25,17 @@
 # port, so the backend does the same work in each: SNItch handing off to
 # snitch-relay (one per backend, splice to the TCP port; system "relay",
 # a second SNItch on its own port), HAProxy, nginx, sniproxy, and direct.
-# Download (-b) and upload (-u): 4 connections, 64 MiB each, 3 times a
+# Download (-b) and upload (-u): 4 connections, 64 MiB each, 2 times a
 # round per direction; MiB/s, and CPU seconds per GiB of the switch (for
 # "relay": SNItch's master and workers plus both snitch-relays) and of
 # the whole path (switch, backends and bench-load's own, which it
 # reports).
+#
+# To keep make bench under 10 minutes with the two phases below, three
+# phases whose results vary little were trimmed: the idle runs (10,000
+# held, the slowest of a round; their held counts do not vary) run in
+# the first IDLE_ROUNDS rounds only (1; they ran in every round), the
+# bulk runs 3 times a round (were 5), the relay runs 2 (were 3).
 #
 # The acknowledgement runs (ack_phase) come next, on a fresh set of
 # processes: two SNItch with the same build and config, "snitch" routing
@@ -60,6 +67,7 @@
 # Everything listens on 127.0.0.1 only, and everything started here is
 # stopped on exit.  BENCH_ROUNDS, BENCH_SECONDS and BENCH_IDLE override
 # the defaults (3 rounds, 5 s per measurement, 10,000 idle);
+# BENCH_IDLE_ROUNDS how many rounds have the idle runs (1);
 # BENCH_ACK_ROUNDS the acknowledgement phase's rounds (6, of 3 s each);
 # BENCH_RESTART_ROUNDS the restart phase's (1 round: it takes about
 # 2 minutes a round, and make bench must stay under 10 minutes).
@@ -76,10 +84,10 @@ WARM=0.5
 IDLE=${BENCH_IDLE:-10000}
 BULK_MIB=50
 BULK_CONNS=4
-BULK_REPEAT=5
+BULK_REPEAT=3
 RELAY_MIB=64
 RELAY_CONNS=4
-RELAY_REPEAT=3
+RELAY_REPEAT=2
 WORKERS=2
 SYSTEMS=(direct snitch haproxy nginx sniproxy)
 RELAY_SYSTEMS=(direct relay haproxy nginx sniproxy)
@@ -88,6 +96,7 @@ RATE_TESTS=("r20x 20 x25519" "r20m 20 mlkem" "r200x 200 x25519")
 COMMAND=${BENCH_COMMAND:-"bench/run.sh"}
 HZ=$(getconf CLK_TCK)
 ONLY=${BENCH_ONLY:-}
+IDLE_ROUNDS=${BENCH_IDLE_ROUNDS:-1}
 ACK_ROUNDS=${BENCH_ACK_ROUNDS:-6}
 ACK_SECS=3
 # the acknowledgement runs' systems: version-2 backends, version-1 ones
@@ -586,13 +595,18 @@ wait_held() {
 	return 1
 }
 
+# load_peak ROUND SYS - SYS's peak memory since the last reset (the
+# round's rate, bulk and relay runs) as rss.tsv's "load" row; reset
+load_peak() {
+	printf '%s\t%s\tload\t%s\n' "$1" "$2" "$(memory "$2" VmHWM)" \
+	    >>"$OUT/rss.tsv"
+	reset_hwm "$2"
+}
+
 # idle_run ROUND SYS - the c=20 rate while IDLE connections are held
 idle_run() {
 	local round=$1 sys=$2 first final mem
-	# the peak since the last reset: the rate and bulk runs
-	mem=$(memory "$sys" VmHWM)
-	printf '%s\t%s\tload\t%s\n' "$round" "$sys" "$mem" >>"$OUT/rss.tsv"
-	reset_hwm "$sys"
+	load_peak "$round" "$sys"
 	# emptied first: wait_held must not see the last holder's line
 	: >"$T/idle.out"
 	# shellcheck disable=SC2046
@@ -983,7 +997,7 @@ main() {
 	    RESTART_ROUNDS RESTART_SECS RESTART_CONC RESTART_COUNT \
 	    RESTART_EVERY_MS RESTART_WAIT_MS RESTART_OVERDUE \
 	    RESTART_SNITCH_STATS RESTART_SNITCH_V1_STATS RESTART_ELAPSED \
-	    ACK_ROUNDS ACK_SECS ACK_ELAPSED ONLY
+	    IDLE_ROUNDS ACK_ROUNDS ACK_SECS ACK_ELAPSED ONLY
 	export RESTART_SYSTEMS_LIST="${RESTART_SYSTEMS[*]}"
 	if [ -n "$ONLY" ]; then
 		"$ROOT/bench/report.sh" "$OUT" "$OUT/$ONLY.md"
@@ -1034,7 +1048,11 @@ main_phases() {
 		relay_runs "$round"
 		mapfile -t order < <(rotate $((round + 4)))
 		for sys in "${order[@]}"; do
-			idle_run "$round" "$sys"
+			if [ "$round" -le "$IDLE_ROUNDS" ]; then
+				idle_run "$round" "$sys"
+			else
+				load_peak "$round" "$sys"
+			fi
 		done
 	done
 
