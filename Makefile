@@ -310,13 +310,17 @@ fuzz-check: fuzz-build
 #                      failed clients while a backend is restarted by
 #                      SIGKILL and SIGTERM), into bench/out/restart.md,
 #                      printed; RESULTS.md is left as it is
+#   make bench-ack     the acknowledgement runs alone (under a minute:
+#                      SNItch's rate with libsnitch backends at handoff
+#                      protocol version 2 and at version 1, alternated),
+#                      into bench/out/ack.md, printed
 #   make bench-route   the route table alone: 1,000,000 names, load time
 #                      and lookups/s, into RESULTS.md's route section
 BENCH_B		= $(B)/bench
 BENCH_BINS	= $(BENCH_B)/bench-backend $(BENCH_B)/bench-load \
 		  $(BENCH_B)/bench-route
 
-.PHONY: bench bench-restart bench-route bench-build
+.PHONY: bench bench-ack bench-restart bench-route bench-build
 
 $(BENCH_B)/bench-backend: bench/backend.c $(B)/libsnitch.a
 	@mkdir -p $(@D)
@@ -335,6 +339,12 @@ bench:
 	@bench/setup.sh
 	@$(MAKE) --no-print-directory bench-build
 	@BENCH_COMMAND="make bench" bench/run.sh
+
+bench-ack:
+	@$(MAKE) --no-print-directory deps
+	@bench/setup.sh
+	@$(MAKE) --no-print-directory bench-build
+	@BENCH_ONLY=ack BENCH_COMMAND="make bench-ack" bench/run.sh
 
 bench-restart:
 	@$(MAKE) --no-print-directory deps

@@ -4,19 +4,24 @@
 # p90 p99 errors all switch_s backend_s mibps load_s), rss.tsv (round sys
 # phase "total role=kB,..."), idle.tsv (round sys held_at_start held_at_end
 # dropped connect_s), restart.tsv (round sys signal clients failed connect
-# reset timeout short misrouted alert stall_ms away_ms away_max_ms).  The
-# run's description comes from the environment; with ONLY=restart the
-# input is restart.tsv alone and only its section is written.
+# reset timeout short misrouted alert stall_ms away_ms away_max_ms),
+# ack.tsv (round sys rate p99 errors all worker_s backend_s; sys snitch
+# or snitch-v1).  The run's description comes from the environment; with
+# ONLY=ack or ONLY=restart the input is that phase's file alone and only
+# its section is written, with its targets.
 # The relay runs are raw.tsv rows of tests relay-down and relay-up, their
 # system "relay" being SNItch with snitch-relay.
 # Medians are over rounds; memory is the largest over rounds.  Run after
 # bench/stats.awk (median, add, fmtx).
-# fmt_rate, fmt_us, mib - numbers for the tables
+# fmt_rate, fmt_us, fmt_1, mib - numbers for the tables
 function fmt_rate(x) {
 	return x == "" ? "-" : sprintf("%.0f", x)
 }
 function fmt_us(x) {
 	return x == "" ? "-" : sprintf("%.0f", x)
+}
+function fmt_1(x) {
+	return x == "" ? "-" : sprintf("%.1f", x)
 }
 function mib(kb) {
 	return sprintf("%.1f", kb / 1024)
@@ -183,6 +188,25 @@ FILENAME ~ /restart.tsv$/ {
 		restart_rounds = $1
 	next
 }
+FILENAME ~ /ack.tsv$/ {
+	# round sys rate p99 errors all worker_s backend_s
+	r = $1; s = $2
+	add("ak_rate" SUBSEP s, $3)
+	add("ak_p99" SUBSEP s, $4)
+	ak["rate", s, r] = $3
+	ak["p99", s, r] = $4
+	if ($6 > 0) {
+		add("ak_wus" SUBSEP s, $7 / $6 * 1e6)
+		add("ak_bus" SUBSEP s, $8 / $6 * 1e6)
+		ak["wus", s, r] = $7 / $6 * 1e6
+		ak["bus", s, r] = $8 / $6 * 1e6
+	}
+	ak_errors[s] += $5
+	ak_runs[s]++
+	if (r > ack_rounds)
+		ack_rounds = r
+	next
+}
 FILENAME ~ /idle.tsv$/ {
 	# round sys held_at_start held_at_end dropped connect_s
 	add("held" SUBSEP $2, $3)
@@ -190,6 +214,17 @@ FILENAME ~ /idle.tsv$/ {
 	add("held_end" SUBSEP $2, $4)
 	add("dropped" SUBSEP $2, $5)
 	next
+}
+# idle_rounds_rate - a system's median c=20, x25519 rate over the rounds
+# that had the idle runs, the rate without them
+function idle_rounds_rate(s,    key, r, v) {
+	key = "idlerounds" SUBSEP s
+	cnt[key] = 0
+	for (r = 1; r <= rounds; r++)
+		if (median("rv" SUBSEP "rate" SUBSEP s SUBSEP "idle" SUBSEP r) != "" &&
+		    (v = median("rv" SUBSEP "rate" SUBSEP s SUBSEP "r20x" SUBSEP r)) != "")
+			add(key, v)
+	return median(key)
 }
 # restart_label - a system's row name in the restart tables
 function restart_label(s) {
@@ -221,21 +256,28 @@ function restart_section(    n, sys, s, i, sig, k) {
 	printf "backend of a.bench.test is restarted %d times, every %.1f s from the load's start: SIGKILL, or\n", ENVIRON["RESTART_COUNT"], ENVIRON["RESTART_EVERY_MS"] / 1000
 	printf "SIGTERM and its exit awaited (bench-backend then takes no new connection and serves those it was\n"
 	printf "given; after %d s it would be killed: %d were), then the same program started again at once on the\n", ENVIRON["RESTART_WAIT_MS"] / 1000, ENVIRON["RESTART_OVERDUE"]
-	printf "same TCP port and SNItch socket. The backend of b.bench.test stays up (half the clients). Every\n"
-	printf "system's backend is stopped and started by the same code. HAProxy: retries 3, option redispatch,\n"
-	printf "timeout connect 1s (a refused connect is retried 1 s later). nginx: proxy_next_upstream on, tries 3,\n"
-	printf "timeout 2s, the backend's one address listed 3 times in its upstream (max_fails=0), since nginx\n"
-	printf "tries the next server, never the same one again. SNItch: the config of the other phases; a backend\n"
-	printf "whose socket is missing or refuses holds its clients up to handoff_timeout (2 s). sniproxy: the\n"
-	printf "config of the other phases (it has no retry). direct: bench-load connects to the backends\n"
-	printf "themselves. A failed client is a refused or reset connect, a reset, a timeout (5 s), a short or\n"
-	printf "empty reply, an alert, or another backend's reply. A closed loop starts the next client as soon\n"
-	printf "as one fails, so a system that fails clients at once fails more of them than one that makes them\n"
-	printf "wait: the second table gives the longest time in which no client completed. "
+	printf "same TCP port and SNItch socket, with the same environment. The backend of b.bench.test stays up\n"
+	printf "(half the clients). Every system's backend is stopped and started by the same code. HAProxy:\n"
+	printf "retries 3, option redispatch, timeout connect 1s (a refused connect is retried 1 s later). nginx:\n"
+	printf "proxy_next_upstream on, tries 3, timeout 2s, the backend's one address listed 3 times in its\n"
+	printf "upstream (max_fails=0), since nginx tries the next server, never the same one again. SNItch: the\n"
+	printf "config of the other phases; a backend whose socket is missing or refuses holds its clients up to\n"
+	printf "handoff_timeout (2 s). \"snitch, libsnitch backend\": the bench-backend as in the other phases,\n"
+	printf "libsnitch speaking handoff protocol version 2 (it says HELLO and acknowledges each handoff; the\n"
+	printf "worker keeps its copy of a socket until then and hands it again if the backend dies first).\n"
+	printf "\"snitch, version-1 backend\": a second SNItch, same build and config, on its own port, whose two\n"
+	printf "backends are the same bench-backend program started with SNITCH_HANDOFF_VERSION=1 in its\n"
+	printf "environment (version 1: no HELLO, no ACK; the worker hands and forgets); in its runs, its own\n"
+	printf "a.bench.test backend is the one restarted. sniproxy: the config of the other phases (it has no\n"
+	printf "retry). direct: bench-load connects to the backends themselves. A failed client is a refused or\n"
+	printf "reset connect, a reset, a timeout (5 s), a short or empty reply, an alert, or another backend's\n"
+	printf "reply. A closed loop starts the next client as soon as one fails, so a system that fails clients\n"
+	printf "at once fails more of them than one that makes them wait: the second table gives the longest time\n"
+	printf "in which no client completed. The phase took %d s; ", ENVIRON["RESTART_ELAPSED"]
 	if (restart_rounds == 1)
-		printf "One round (a round\ntakes about 2 minutes, and make bench stays under 10): no median.\n\n"
+		printf "one round (make bench stays under 10\nminutes): no median.\n\n"
 	else
-		printf "Median over %d rounds.\n\n", restart_rounds
+		printf "median over %d rounds.\n\n", restart_rounds
 	printf "| system | SIGKILL x%d: failed / total | graceful x%d: failed / total |\n|---|---:|---:|\n", ENVIRON["RESTART_COUNT"], ENVIRON["RESTART_COUNT"]
 	for (i = 1; i <= n; i++)
 		printf "| %s | %s | %s |\n", restart_label(sys[i]), restart_cell(sys[i], "KILL"), restart_cell(sys[i], "TERM")
@@ -255,13 +297,113 @@ function restart_section(    n, sys, s, i, sig, k) {
 				printf " %d |", median("rs_" s SUBSEP sys[i] SUBSEP sig)
 			printf " %.0f | %.0f |\n", median("rs_stall" SUBSEP sys[i] SUBSEP sig), median("rs_away" SUBSEP sys[i] SUBSEP sig)
 		}
-	printf "\nSNItch's counters at the end of the restart runs (`snitch -s`):\n\n```\n%s\n```\n", ENVIRON["RESTART_SNITCH_STATS"]
+	printf "\nSNItch's counters at the end of the restart runs (`snitch -s`), with the libsnitch backend:\n\n```\n%s\n```\n", ENVIRON["RESTART_SNITCH_STATS"]
+	printf "\nWith the version-1 backend:\n\n```\n%s\n```\n", ENVIRON["RESTART_SNITCH_V1_STATS"]
+}
+# restart_targets - the issue's targets for the restart runs, as rows of
+# the targets table ("a handful" taken as 5 at most)
+function restart_targets(    v1, hap, f) {
+	v1 = median("rs_failed" SUBSEP "snitch-v1" SUBSEP "KILL")
+	hap = median("rs_failed" SUBSEP "haproxy" SUBSEP "KILL")
+	printf "| SIGKILL restarts of a version-1 backend: no more failed clients than HAProxy | %s (haproxy %s) | %s |\n",
+	    v1 == "" ? "-" : v1, hap == "" ? "-" : hap, verdict(v1 != "" && hap != "" && v1 <= hap)
+	f = median("rs_failed" SUBSEP "snitch" SUBSEP "KILL")
+	printf "| SIGKILL restarts of a libsnitch backend: only the acknowledged and unanswered (a handful: <= 5) | %s | %s |\n",
+	    f == "" ? "-" : f, verdict(f != "" && f <= 5)
+	f = median("rs_failed" SUBSEP "snitch" SUBSEP "TERM")
+	printf "| graceful restarts, libsnitch backend: 0 failed | %s | %s |\n", f == "" ? "-" : f, verdict(f != "" && f == 0)
+	f = median("rs_failed" SUBSEP "snitch-v1" SUBSEP "TERM")
+	printf "| graceful restarts, version-1 backend: 0 failed | %s | %s |\n", f == "" ? "-" : f, verdict(f != "" && f == 0)
+}
+# ack_paired - the median over rounds of metric(snitch) / metric(snitch-v1),
+# each ratio within one round
+function ack_paired(metric,    key, r) {
+	key = "akpair" SUBSEP metric
+	cnt[key] = 0
+	for (r = 1; r <= ack_rounds; r++)
+		if (((metric, "snitch", r) in ak) && ((metric, "snitch-v1", r) in ak) &&
+		    ak[metric, "snitch-v1", r] > 0)
+			add(key, ak[metric, "snitch", r] / ak[metric, "snitch-v1", r])
+	return median(key)
+}
+# ack_section - the acknowledgement phase's tables
+function ack_section(    i, s, n, sys, lbl, r, v) {
+	n = split("snitch snitch-v1", sys, " ")
+	lbl["snitch"] = "version 2 (libsnitch's default)"
+	lbl["snitch-v1"] = "version 1 (SNITCH_HANDOFF_VERSION=1)"
+	printf "## Cost of acknowledgements (handoff protocol version 2 against 1)\n\n"
+	printf "Measured by `%s` (bench/run.sh, ack_phase: the phase before the restart runs in make bench,\n", ENVIRON["COMMAND"]
+	printf "the only one of make bench-ack), on a fresh set of processes: two SNItch of the same build and\n"
+	printf "config (the other phases': %s workers, per-connection log to /dev/null), each on its own port. One\n", ENVIRON["WORKERS"]
+	printf "routes to the two bench-backends as started in the other phases, whose libsnitch speaks handoff\n"
+	printf "protocol version 2 (it says HELLO and acknowledges each handoff; the worker keeps its copy of the\n"
+	printf "socket until the ACK); the other to two more of the same program started with\n"
+	printf "SNITCH_HANDOFF_VERSION=1 in their environment (version 1: no HELLO, no ACK; the worker hands and\n"
+	printf "forgets). Each of %d rounds runs `bench-load -c 20 -k x25519 -d %d -w %s -o 5000` once against\n", ack_rounds, ENVIRON["ACK_SECS"], ENVIRON["WARM"]
+	printf "each, the one that goes first alternating from round to round. conn/s and p99 (connect to reply\n"
+	printf "EOF) as bench-load reports them; worker CPU: utime+stime of the SNItch master's children (its\n"
+	printf "workers, /proc/PID/stat, %s ticks/s) over the connections completed, warm-up included; backend\n", ENVIRON["HZ"]
+	printf "CPU: the same for the switch's two bench-backends. Medians over rounds; the last row is version 2\n"
+	printf "over version 1 within each round, then the median. The phase took %d s.\n\n", ENVIRON["ACK_ELAPSED"]
+	printf "| backends | conn/s | p99 us | worker CPU us/conn | backend CPU us/conn | errors (runs) |\n"
+	printf "|---|---:|---:|---:|---:|---:|\n"
+	for (i = 1; i <= n; i++) {
+		s = sys[i]
+		printf "| %s | %s | %s | %s | %s | %d (%d) |\n", lbl[s],
+		    fmt_rate(median("ak_rate" SUBSEP s)), fmt_us(median("ak_p99" SUBSEP s)),
+		    fmt_1(median("ak_wus" SUBSEP s)), fmt_1(median("ak_bus" SUBSEP s)),
+		    ak_errors[s], ak_runs[s]
+	}
+	printf "| version 2 / version 1 | %s | %s | %s | %s | - |\n", fmtx(ack_paired("rate")),
+	    fmtx(ack_paired("p99")), fmtx(ack_paired("wus")), fmtx(ack_paired("bus"))
+	printf "\nPer round, conn/s (to show the noise):\n\n| backends |"
+	for (r = 1; r <= ack_rounds; r++)
+		printf " %d |", r
+	printf "\n|---|"
+	for (r = 1; r <= ack_rounds; r++)
+		printf "---:|"
+	printf "\n"
+	for (i = 1; i <= n; i++) {
+		printf "| %s |", lbl[sys[i]]
+		for (r = 1; r <= ack_rounds; r++)
+			printf " %s |", (("rate", sys[i], r) in ak) ? fmt_rate(ak["rate", sys[i], r]) : "-"
+		printf "\n"
+	}
+	printf "| version 2 / version 1 |"
+	for (r = 1; r <= ack_rounds; r++) {
+		v = ""
+		if ((("rate", "snitch", r) in ak) && (("rate", "snitch-v1", r) in ak) &&
+		    ak["rate", "snitch-v1", r] > 0)
+			v = ak["rate", "snitch", r] / ak["rate", "snitch-v1", r]
+		printf " %s |", fmtx(v)
+	}
+	printf "\n"
+}
+# ack_targets - the issue's target for the acknowledgement runs, a row
+function ack_targets(    v) {
+	v = ack_paired("rate")
+	printf "| rate with acknowledgements within 5%% of without (version 2 / version 1 >= 0.95x) | %s | %s |\n",
+	    fmtx(v), verdict(v != "" && v >= 0.95)
+}
+# targets_head - the targets table's heading and first lines
+function targets_head() {
+	printf "\n## Targets\n\n| target | measured | |\n|---|---|---|\n"
 }
 END {
 	if (ENVIRON["ONLY"] == "restart") {
 		printf "# SNItch benchmark results: backend restart only\n\n"
 		printf "Written by `%s` (bench/run.sh, BENCH_ONLY=restart) on %s; the run took %d s.\n\n", ENVIRON["COMMAND"], ENVIRON["DATE"], ENVIRON["ELAPSED"]
 		restart_section()
+		targets_head()
+		restart_targets()
+		exit
+	}
+	if (ENVIRON["ONLY"] == "ack") {
+		printf "# SNItch benchmark results: acknowledgement cost only\n\n"
+		printf "Written by `%s` (bench/run.sh, BENCH_ONLY=ack) on %s; the run took %d s.\n\n", ENVIRON["COMMAND"], ENVIRON["DATE"], ENVIRON["ELAPSED"]
+		ack_section()
+		targets_head()
+		ack_targets()
 		exit
 	}
 	nsys = split("direct snitch haproxy nginx sniproxy", sysname, " ")
@@ -275,6 +417,11 @@ END {
 	printf "Written by `%s` (bench/run.sh) on %s; the run took %d s.\n", ENVIRON["COMMAND"], ENVIRON["DATE"], ENVIRON["ELAPSED"]
 	printf "Every number below is what this run measured: the median over %d rounds\n", rounds
 	printf "(the systems in a different order each round) unless a table says otherwise.\n"
+	printf "Trimmed to keep make bench under 10 minutes since the acknowledgement runs and the version-1\n"
+	printf "restart runs were added: "
+	if (ENVIRON["IDLE_ROUNDS"] < rounds)
+		printf "the runs with %d idle connections held (the \"idle held\" columns and\nsection) ran in %s only (BENCH_IDLE_ROUNDS; they ran in every round); ", ENVIRON["IDLE"], ENVIRON["IDLE_ROUNDS"] == 1 ? "round 1" : "rounds 1 to " ENVIRON["IDLE_ROUNDS"]
+	printf "the bulk runs, %d a\nround (were 5); the relay runs, %d a round each way (were 3).\n", ENVIRON["BULK_REPEAT"], ENVIRON["RELAY_REPEAT"]
 	printf "Raw rows: bench/out/ (not in git).\n\n"
 
 	printf "## Machine\n\n%s\n\n", ENVIRON["MACHINE"]
@@ -439,7 +586,11 @@ END {
 	    ENVIRON["ONE_WORKER_HELD"], mib(ENVIRON["ONE_WORKER_KB"])
 
 	printf "\n## %d idle connections held\n\n", ENVIRON["IDLE"]
-	printf "Half silent, half having sent half a ClientHello, held while the c=20 x25519 run went on.\n\n"
+	printf "Half silent, half having sent half a ClientHello, held while the c=20 x25519 run went on"
+	if (ENVIRON["IDLE_ROUNDS"] < rounds)
+		printf " (%s only;\n\"rate without\" is the c=20, x25519 rate of the same %s).\n\n", ENVIRON["IDLE_ROUNDS"] == 1 ? "round 1" : "rounds 1 to " ENVIRON["IDLE_ROUNDS"], ENVIRON["IDLE_ROUNDS"] == 1 ? "round" : "rounds, their median"
+	else
+		printf ".\n\n"
 	printf "The holder opens them at most 10,000/s; \"connected\" is how many were established, and how long\n"
 	printf "that took; \"open at the end\" is how many the switch had not closed when the holder let go.\n\n"
 	printf "| system | connected | seconds to connect | open at the end | rate without | rate with | with / without |\n|---|---:|---:|---:|---:|---:|---:|\n"
@@ -447,16 +598,19 @@ END {
 		n = sysname[s]
 		printf "| %s | %s | %s | %s | %s | %s | %s |\n", n,
 		    median("held" SUBSEP n), median("connect_s" SUBSEP n), median("held_end" SUBSEP n),
-		    fmt_rate(median("rate" SUBSEP n SUBSEP "r20x")),
+		    fmt_rate(idle_rounds_rate(n)),
 		    fmt_rate(median("rate" SUBSEP n SUBSEP "idle")),
 		    fmtx(paired("rate", n, "idle", n, "r20x"))
 	}
 
 	printf "\n"
+	ack_section()
+
+	printf "\n"
 	restart_section()
 
 	printf "\n## Errors\n\nConnections that failed (connect, reset, timeout, short or misrouted reply, alert), all runs\n"
-	printf "but the restart runs (above):\n\n"
+	printf "but the acknowledgement and restart runs (above, in their own tables):\n\n"
 	printf "| system | runs | errors |\n|---|---:|---:|\n"
 	for (s = 1; s <= nsys; s++)
 		printf "| %s | %d | %d |\n", sysname[s], runs[sysname[s]], errors[sysname[s]]
@@ -465,7 +619,7 @@ END {
 	printf "\nSNItch's own counters at the end (`snitch -s`); client_gone counts the idle connections the holder\n"
 	printf "closed (%d a round) and the start-up probe that checked the port:\n\n```\n%s\n```\n", ENVIRON["IDLE"], ENVIRON["SNITCH_STATS"]
 
-	printf "\n## Targets\n\n| target | measured | |\n|---|---|---|\n"
+	targets_head()
 	for (t = 1; t <= ntest; t++) {
 		v = paired("rate", "snitch", test[t], "direct", test[t])
 		printf "| rate >= 0.8x direct, %s | %s | %s |\n", label[test[t]], fmtx(v), verdict(v != "" && v >= 0.8)
@@ -486,4 +640,6 @@ END {
 	printf "| worker RSS < 2 MiB idle (max_pending 4096, the default) | %s MiB | %s |\n", mib(v), verdict(v > 0 && v < 2048)
 	v = ENVIRON["ONE_WORKER_KB"] + 0
 	printf "| worker RSS < 4 MiB holding 10,000 pending (one worker, %s held) | %s MiB | %s |\n", ENVIRON["ONE_WORKER_HELD"], mib(v), verdict(v > 0 && v < 4096 && ENVIRON["ONE_WORKER_HELD"] >= 10000)
+	ack_targets()
+	restart_targets()
 }

@@ -5,9 +5,10 @@
 # the environment (run.sh exports it).  Every number in the report comes
 # from OUT_DIR: raw.tsv (one row per bench-load run: rate, bulk and
 # relay runs), rss.tsv (memory per phase), idle.tsv (idle connections
-# held), restart.tsv (the restart runs).  Medians are over rounds.
-# With ONLY=restart (BENCH_ONLY=restart bench/run.sh) the run had the
-# restart phase alone: RESULTS_FILE gets its section only.
+# held), ack.tsv (the acknowledgement runs), restart.tsv (the restart
+# runs).  Medians are over rounds.  With ONLY=ack or ONLY=restart
+# (BENCH_ONLY=... bench/run.sh) the run had that phase alone:
+# RESULTS_FILE gets its section only.
 # The route section of an existing RESULTS_FILE (written by
 # bench/route.sh) is kept, and the section of bench/PROFILE.md that says
 # what each change to SNItch bought (measured with bench/ab.sh) is
@@ -24,9 +25,9 @@ route=""
 if [ -f "$RESULTS" ]; then
 	route=$(awk -v h="$ROUTE_HEADING" '$0 == h { on = 1 } on' "$RESULTS")
 fi
-if [ "${ONLY:-}" = restart ]; then
+if [ -n "${ONLY:-}" ]; then
 	awk -F'\t' -f "$(dirname "$0")/stats.awk" -f "$(dirname "$0")/report.awk" \
-	    "$OUT/restart.tsv" >"$RESULTS.tmp"
+	    "$OUT/$ONLY.tsv" >"$RESULTS.tmp"
 	mv "$RESULTS.tmp" "$RESULTS"
 	exit 0
 fi
@@ -36,10 +37,12 @@ export HELLO_X HELLO_M
 
 {
 awk -F'\t' -f "$(dirname "$0")/stats.awk" -f "$(dirname "$0")/report.awk" \
-    "$OUT/raw.tsv" "$OUT/rss.tsv" "$OUT/idle.tsv" "$OUT/restart.tsv"
+    "$OUT/raw.tsv" "$OUT/rss.tsv" "$OUT/idle.tsv" "$OUT/ack.tsv" \
+    "$OUT/restart.tsv"
 
-printf '\n## Command\n\n```\n%s\n```\n\nBENCH_ROUNDS=%s BENCH_SECONDS=%s BENCH_IDLE=%s BENCH_RESTART_ROUNDS=%s; run as %s.\n' \
-    "$COMMAND" "$ROUNDS" "$SECS" "$IDLE" "$RESTART_ROUNDS" "$(id -un)"
+printf '\n## Command\n\n```\n%s\n```\n\nBENCH_ROUNDS=%s BENCH_SECONDS=%s BENCH_IDLE=%s BENCH_IDLE_ROUNDS=%s BENCH_ACK_ROUNDS=%s BENCH_RESTART_ROUNDS=%s; run as %s.\n' \
+    "$COMMAND" "$ROUNDS" "$SECS" "$IDLE" "$IDLE_ROUNDS" "$ACK_ROUNDS" \
+    "$RESTART_ROUNDS" "$(id -un)"
 # the section up to the next "## " heading, from bench/PROFILE.md
 printf '\n'
 awk -v h="$CHANGES_HEADING" '/^## / { on = ($0 == h) } on' "$PROFILE"

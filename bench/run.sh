@@ -9,11 +9,12 @@
 # ssl_preread, map), sniproxy (two instances with reuseport: it is single
 # threaded).  "direct" is bench-load talking to the backends themselves.
 #
-# Every measurement is run in every round, the systems in a different
+# Every measurement is run in every round (but the idle runs, below),
+# the systems in a different
 # order each time (the machine is shared and noisy); the report gives
 # medians over rounds, and ratios taken within a round.  Measured:
 # connection rate and latency at 20 and 200 concurrent connections, both
-# hello variants at 20; bulk MiB/s (4 connections, 50 MiB each, 5 times a
+# hello variants at 20; bulk MiB/s (4 connections, 50 MiB each, 3 times a
 # round); CPU seconds of the switch's processes (from /proc/PID/stat) per
 # 10,000 connections and during bulk; peak RSS (VmHWM, reset between
 # phases with clear_refs); the rate while 10,000 idle connections are
@@ -24,11 +25,29 @@
 # port, so the backend does the same work in each: SNItch handing off to
 # snitch-relay (one per backend, splice to the TCP port; system "relay",
 # a second SNItch on its own port), HAProxy, nginx, sniproxy, and direct.
-# Download (-b) and upload (-u): 4 connections, 64 MiB each, 3 times a
+# Download (-b) and upload (-u): 4 connections, 64 MiB each, 2 times a
 # round per direction; MiB/s, and CPU seconds per GiB of the switch (for
 # "relay": SNItch's master and workers plus both snitch-relays) and of
 # the whole path (switch, backends and bench-load's own, which it
 # reports).
+#
+# To keep make bench under 10 minutes with the two phases below, three
+# phases whose results vary little were trimmed: the idle runs (10,000
+# held, the slowest of a round; their held counts do not vary) run in
+# the first IDLE_ROUNDS rounds only (1; they ran in every round), the
+# bulk runs 3 times a round (were 5), the relay runs 2 (were 3).
+#
+# The acknowledgement runs (ack_phase) come next, on a fresh set of
+# processes: two SNItch with the same build and config, "snitch" routing
+# to the two bench-backends, "snitch-v1" to two more started with
+# SNITCH_HANDOFF_VERSION=1 in their environment (libsnitch then speaks
+# handoff protocol version 1: no HELLO, no ACK, and the worker hands and
+# forgets).  Each round runs both once, c=20, x25519 hello, ACK_SECS
+# after the warm-up, in alternating order; rate, p99, and CPU seconds of
+# the workers (the master's children) and of the two backends go to
+# ack.tsv, and the report takes version 2 over version 1 within each
+# round.  BENCH_ONLY=ack runs this phase alone (make bench-ack) and
+# writes its table to bench/out/ack.md.
 #
 # The restart runs come last (restart_phase), on a fresh set of the same
 # processes: for each system, bench-load at c=20 for 10 s while the
@@ -38,15 +57,18 @@
 # same way, behind every system.  HAProxy then has retries 3 and option
 # redispatch, nginx proxy_next_upstream with 3 tries; SNItch its usual
 # config (a restarting backend holds its clients up to handoff_timeout,
-# 2 s), sniproxy its usual one (it has no retry).  Failed clients and
-# the longest stall go to restart.tsv.  BENCH_ONLY=restart runs this
-# phase alone (make bench-restart) and writes its table to
-# bench/out/restart.md instead of RESULTS.md.
+# 2 s), sniproxy its usual one (it has no retry).  "snitch-v1" is SNItch
+# again, with its version-1 backends, the a.bench.test one restarted in
+# its runs.  Failed clients and the longest stall go to restart.tsv.
+# BENCH_ONLY=restart runs this phase alone (make bench-restart) and
+# writes its table to bench/out/restart.md instead of RESULTS.md.
 #
 # Run as root (SNItch then runs its workers as nobody, sniproxy too).
 # Everything listens on 127.0.0.1 only, and everything started here is
 # stopped on exit.  BENCH_ROUNDS, BENCH_SECONDS and BENCH_IDLE override
 # the defaults (3 rounds, 5 s per measurement, 10,000 idle);
+# BENCH_IDLE_ROUNDS how many rounds have the idle runs (1);
+# BENCH_ACK_ROUNDS the acknowledgement phase's rounds (6, of 3 s each);
 # BENCH_RESTART_ROUNDS the restart phase's (1 round: it takes about
 # 2 minutes a round, and make bench must stay under 10 minutes).
 set -euo pipefail
@@ -62,10 +84,10 @@ WARM=0.5
 IDLE=${BENCH_IDLE:-10000}
 BULK_MIB=50
 BULK_CONNS=4
-BULK_REPEAT=5
+BULK_REPEAT=3
 RELAY_MIB=64
 RELAY_CONNS=4
-RELAY_REPEAT=3
+RELAY_REPEAT=2
 WORKERS=2
 SYSTEMS=(direct snitch haproxy nginx sniproxy)
 RELAY_SYSTEMS=(direct relay haproxy nginx sniproxy)
@@ -74,6 +96,11 @@ RATE_TESTS=("r20x 20 x25519" "r20m 20 mlkem" "r200x 200 x25519")
 COMMAND=${BENCH_COMMAND:-"bench/run.sh"}
 HZ=$(getconf CLK_TCK)
 ONLY=${BENCH_ONLY:-}
+IDLE_ROUNDS=${BENCH_IDLE_ROUNDS:-1}
+ACK_ROUNDS=${BENCH_ACK_ROUNDS:-6}
+ACK_SECS=3
+# the acknowledgement runs' systems: version-2 backends, version-1 ones
+ACK_SYSTEMS=(snitch snitch-v1)
 RESTART_ROUNDS=${BENCH_RESTART_ROUNDS:-1}
 RESTART_SECS=10
 RESTART_CONC=20
@@ -82,12 +109,9 @@ RESTART_EVERY_MS=1500
 RESTART_WAIT_MS=5000	# graceful: how long a backend may take to exit
 # The restart runs' systems, each a row of the report's restart table
 # (report.awk names them).  "snitch" is SNItch with the libsnitch
-# bench-backend.  To come, one entry each: SNItch with a backend that
-# speaks the handoff protocol without libsnitch ("snitch-v1": today
-# libsnitch is protocol version 1, so there is no other to run yet),
-# and with the acknowledged handoff (v2) and libsnitch's graceful
-# handover once they exist.
-RESTART_SYSTEMS=(direct snitch haproxy nginx sniproxy)
+# bench-backend (handoff protocol version 2, acknowledged), "snitch-v1"
+# with the same program speaking version 1 (SNITCH_HANDOFF_VERSION=1).
+RESTART_SYSTEMS=(direct snitch snitch-v1 haproxy nginx sniproxy)
 # 1 while the restart phase's switches are configured and started
 RESTART=0
 
@@ -209,12 +233,37 @@ launch() {
 	    "${SOCKET[$name]:-127.0.0.1:${PORT[$name]}}: $(tail -5 "$log")"
 }
 
-# start_backends - letters a and b, a TCP port and a SNItch socket each
+# backend_command NAME - BACKEND_CMD, the command line of bench-backend
+# NAME: backend_a and backend_b have a TCP port and a SNItch socket in
+# the temp dir; backend_v1a and backend_v1b the same in its v1/, and
+# SNITCH_HANDOFF_VERSION=1 (libsnitch then speaks handoff protocol
+# version 1), which the others never inherit
+backend_command() {
+	local l=${1: -1}
+	case $1 in
+	backend_v1?)
+		BACKEND_CMD=(env SNITCH_HANDOFF_VERSION=1 "$BIN/bench-backend"
+		    -n "$l" -p "${PORT[$1]}" -s "$T/v1/$l.sock") ;;
+	*)
+		BACKEND_CMD=(env -u SNITCH_HANDOFF_VERSION "$BIN/bench-backend"
+		    -n "$l" -p "${PORT[$1]}" -s "$T/$l.sock") ;;
+	esac
+}
+
+# backend_log NAME - where bench-backend NAME's stderr goes
+backend_log() {
+	echo "$T/${1//_/-}.log"
+}
+
+# start_backends [v1] - letters a and b, a TCP port and a SNItch socket
+# each; with v1, the version-1 pair (backend_v1a, backend_v1b)
 start_backends() {
-	local l
+	local l name
+	[ "${1:-}" != v1 ] || mkdir -p "$T/v1"
 	for l in a b; do
-		launch "backend_$l" "$T/backend-$l.log" "$BIN/bench-backend" \
-		    -n "$l" -p "${PORT[backend_$l]}" -s "$T/$l.sock"
+		name=backend_${1:-}$l
+		backend_command "$name"
+		launch "$name" "$(backend_log "$name")" "${BACKEND_CMD[@]}"
 	done
 }
 
@@ -235,15 +284,21 @@ snitch_config() {
 	chmod 644 "$file"
 }
 
-# start_snitch - stderr (one line per connection) to /dev/null, as the
-# others log no connections either; its counters are read with -s
+# start_snitch [v1] - stderr (one line per connection) to /dev/null, as
+# the others log no connections either; its counters are read with -s.
+# With v1, "snitch-v1": the same config on its own port, its backends the
+# version-1 pair's sockets
 start_snitch() {
-	snitch_config "$T/snitch.ini" "${PORT[snitch]}" "$WORKERS" \
-	    "peek_timeout = 2m" "handoff_timeout = 2s" \
-	    "max_pending = $((IDLE + 240))" "stats = $T/stats.sock"
-	"$BUILD/snitch" -c "$T/snitch.ini" -t >/dev/null ||
-	    die "snitch -t: $("$BUILD/snitch" -c "$T/snitch.ini" -t 2>&1)"
-	launch snitch /dev/null "$BUILD/snitch" -c "$T/snitch.ini"
+	local name=snitch stats=$T/stats.sock dir=$T
+	if [ "${1:-}" = v1 ]; then
+		name=snitch-v1 stats=$T/stats-v1.sock dir=$T/v1
+	fi
+	SOCKET_DIR=$dir snitch_config "$T/$name.ini" "${PORT[$name]}" \
+	    "$WORKERS" "peek_timeout = 2m" "handoff_timeout = 2s" \
+	    "max_pending = $((IDLE + 240))" "stats = $stats"
+	"$BUILD/snitch" -c "$T/$name.ini" -t >/dev/null ||
+	    die "snitch -t: $("$BUILD/snitch" -c "$T/$name.ini" -t 2>&1)"
+	launch "$name" /dev/null "$BUILD/snitch" -c "$T/$name.ini"
 }
 
 # start_relay - system "relay": a snitch-relay per backend, relaying to
@@ -411,6 +466,8 @@ sys_pids() {
 	relay) descendants "${PID[relay]}"
 		printf '%s\n' "${PID[relay_a]}" "${PID[relay_b]}" ;;
 	backends) descendants "${PID[backend_a]}"; descendants "${PID[backend_b]}" ;;
+	backends_v1) descendants "${PID[backend_v1a]}"
+		descendants "${PID[backend_v1b]}" ;;
 	*) descendants "${PID[$1]}" ;;
 	esac
 }
@@ -538,13 +595,18 @@ wait_held() {
 	return 1
 }
 
+# load_peak ROUND SYS - SYS's peak memory since the last reset (the
+# round's rate, bulk and relay runs) as rss.tsv's "load" row; reset
+load_peak() {
+	printf '%s\t%s\tload\t%s\n' "$1" "$2" "$(memory "$2" VmHWM)" \
+	    >>"$OUT/rss.tsv"
+	reset_hwm "$2"
+}
+
 # idle_run ROUND SYS - the c=20 rate while IDLE connections are held
 idle_run() {
 	local round=$1 sys=$2 first final mem
-	# the peak since the last reset: the rate and bulk runs
-	mem=$(memory "$sys" VmHWM)
-	printf '%s\t%s\tload\t%s\n' "$round" "$sys" "$mem" >>"$OUT/rss.tsv"
-	reset_hwm "$sys"
+	load_peak "$round" "$sys"
 	# emptied first: wait_held must not see the last holder's line
 	: >"$T/idle.out"
 	# shellcheck disable=SC2046
@@ -607,12 +669,16 @@ unix_listening() {
 	    /proc/net/unix
 }
 
-# restart_backend LETTER SIGNAL - stop backend LETTER with SIGNAL (KILL;
-# or TERM, its exit awaited for RESTART_WAIT_MS, then KILL), start the
-# same program again at once on the same port and socket path, wait
-# until it listens; RESTART_AWAY_MS: from the signal to that
+# restart_backend NAME SIGNAL - stop bench-backend NAME (backend_a,
+# backend_v1a) with SIGNAL (KILL; or TERM, its exit awaited for
+# RESTART_WAIT_MS, then KILL), start the same command again at once on
+# the same port and socket path, wait until it listens; RESTART_AWAY_MS:
+# from the signal to that
 restart_backend() {
-	local l=$1 sig=$2 name=backend_$1 pid t0 deadline
+	local name=$1 sig=$2 pid t0 deadline sock log
+	backend_command "$name"
+	sock=${BACKEND_CMD[-1]}
+	log=$(backend_log "$name")
 	pid=${PID[$name]}
 	# out of the job table: no "Killed" line from the shell for it
 	disown "$pid" 2>/dev/null || true
@@ -623,7 +689,7 @@ restart_backend() {
 		sleep 0.005
 	done
 	if alive "$pid"; then
-		note "backend $l still runs ${RESTART_WAIT_MS} ms after SIG$sig: SIGKILL"
+		note "$name still runs ${RESTART_WAIT_MS} ms after SIG$sig: SIGKILL"
 		kill -KILL "$pid" 2>/dev/null || true
 		RESTART_OVERDUE=$((RESTART_OVERDUE + 1))
 		while alive "$pid"; do
@@ -631,29 +697,30 @@ restart_backend() {
 		done
 	fi
 	forget "$pid"
-	"$BIN/bench-backend" -n "$l" -p "${PORT[$name]}" -s "$T/$l.sock" \
-	    </dev/null >>"$T/backend-$l.log" 2>&1 &
+	"${BACKEND_CMD[@]}" </dev/null >>"$log" 2>&1 &
 	PID[$name]=$!
 	STARTED+=("$!")
 	deadline=$(($(now_us) + 5000000))
-	until unix_listening "$T/$l.sock"; do
-		alive "${PID[$name]}" ||
-		    die "$name exited: $(tail -5 "$T/backend-$l.log")"
+	until unix_listening "$sock"; do
+		alive "${PID[$name]}" || die "$name exited: $(tail -5 "$log")"
 		[ "$(now_us)" -lt "$deadline" ] ||
-		    die "$name does not listen on $T/$l.sock"
+		    die "$name does not listen on $sock"
 		sleep 0.005
 	done
 	RESTART_AWAY_MS=$((($(now_us) - t0) / 1000))
 }
 
 # restart_run ROUND SYS SIGNAL - bench-load on SYS at c=RESTART_CONC for
-# RESTART_SECS while backend a is restarted RESTART_COUNT times, one
-# every RESTART_EVERY_MS from the load's start; one row of restart.tsv:
+# RESTART_SECS while the backend of a.bench.test (backend_a; for
+# snitch-v1 backend_v1a) is restarted RESTART_COUNT times, one every
+# RESTART_EVERY_MS from the load's start; one row of restart.tsv:
 # round sys signal clients failed connect reset timeout short misrouted
 # alert stall_ms away_ms (median of the restarts) away_max_ms
 restart_run() {
-	local round=$1 sys=$2 sig=$3 load t0 k line away
+	local round=$1 sys=$2 sig=$3 load t0 k line away backend=backend_a
 	local -a aways=()
+	# snitch-v1's backends are the version-1 pair
+	[ "$sys" != snitch-v1 ] || backend=backend_v1a
 	# shellcheck disable=SC2046
 	"$BIN/bench-load" $(target "$sys") -c "$RESTART_CONC" \
 	    -d "$RESTART_SECS" -w 0 -o 5000 >"$T/restart.out" &
@@ -661,7 +728,7 @@ restart_run() {
 	t0=$(now_us)
 	for ((k = 1; k <= RESTART_COUNT; k++)); do
 		sleep_until $((t0 + k * RESTART_EVERY_MS * 1000))
-		restart_backend a "$sig"
+		restart_backend "$backend" "$sig"
 		aways+=("$RESTART_AWAY_MS")
 	done
 	wait "$load" || die "bench-load: $(cat "$T/restart.out")"
@@ -685,13 +752,17 @@ restart_run() {
 # the restart runs: each system with SIGKILL, then each with SIGTERM,
 # in a new order each time
 restart_phase() {
-	local round sys sig k=0
+	local round sys sig k=0 t0
 	local -a order
+	t0=$(date +%s)
+	: >"$OUT/restart.tsv"
 	stop_all
 	RESTART=1
 	RESTART_OVERDUE=0
 	start_backends
+	start_backends v1
 	start_snitch
+	start_snitch v1
 	start_haproxy
 	start_nginx
 	start_sniproxy
@@ -707,6 +778,64 @@ restart_phase() {
 		done
 	done
 	RESTART_SNITCH_STATS=$("$BUILD/snitch" -c "$T/snitch.ini" -s 2>&1 || true)
+	RESTART_SNITCH_V1_STATS=$("$BUILD/snitch" -c "$T/snitch-v1.ini" -s \
+	    2>&1 || true)
+	RESTART_ELAPSED=$(($(date +%s) - t0))
+}
+
+# ack_run ROUND SYS - one bench-load run of SYS (snitch or snitch-v1) at
+# c=20 with an x25519 hello, ACK_SECS after the warm-up; one row of
+# ack.tsv: round sys rate p99 errors all worker_s backend_s (CPU
+# seconds of the master's children, the workers, and of SYS's two
+# backends, warm-up included, as "all" is)
+ack_run() {
+	local round=$1 sys=$2 line w0 w1 b0 b1 backends=backends
+	local -a wp bp
+	[ "$sys" = snitch ] || backends=backends_v1
+	alive "${PID[$sys]}" || die "$sys exited"
+	mapfile -t wp < <(descendants "${PID[$sys]}" | tail -n +2)
+	mapfile -t bp < <(sys_pids "$backends")
+	w0=$(cpu_ticks "${wp[@]}")
+	b0=$(cpu_ticks "${bp[@]}")
+	# shellcheck disable=SC2046
+	line=$("$BIN/bench-load" $(target "$sys") -o 5000 -c 20 -k x25519 \
+	    -d "$ACK_SECS" -w "$WARM")
+	w1=$(cpu_ticks "${wp[@]}")
+	b1=$(cpu_ticks "${bp[@]}")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$sys" \
+	    "$(kv rate "$line")" "$(kv p99_us "$line")" "$(kv errors "$line")" \
+	    "$(kv all "$line")" \
+	    "$(awk -v t=$((w1 - w0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')" \
+	    "$(awk -v t=$((b1 - b0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')" \
+	    >>"$OUT/ack.tsv"
+	echo "$line" >>"$OUT/load.log"
+	note "round $round $sys: $(kv rate "$line")/s," \
+	    "p99 $(kv p99_us "$line") us, errors $(kv errors "$line")," \
+	    "worker $(awk -v t=$((w1 - w0)) -v hz="$HZ" -v n="$(kv all "$line")" \
+	    'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }') us/conn"
+}
+
+# ack_phase - stop what ran before, start both backend pairs and both
+# SNItch, then ACK_ROUNDS rounds of snitch and snitch-v1 (ACK_SYSTEMS),
+# the first of the two alternating from round to round
+ack_phase() {
+	local round sys t0
+	local -a order
+	t0=$(date +%s)
+	: >"$OUT/ack.tsv"
+	stop_all
+	start_backends
+	start_backends v1
+	start_snitch
+	start_snitch v1
+	sleep 1
+	for ((round = 1; round <= ACK_ROUNDS; round++)); do
+		mapfile -t order < <(rotate "$round" "${ACK_SYSTEMS[@]}")
+		for sys in "${order[@]}"; do
+			ack_run "$round" "$sys"
+		done
+	done
+	ACK_ELAPSED=$(($(date +%s) - t0))
 }
 
 # rotate N [SYS...] - the systems given (default SYSTEMS) rotated by N,
@@ -828,8 +957,10 @@ main() {
 	for sys in haproxy nginx sniproxy; do
 		command -v "$sys" >/dev/null || die "$sys missing: bench/setup.sh"
 	done
-	[ -z "$ONLY" ] || [ "$ONLY" = restart ] ||
-	    die "BENCH_ONLY: restart, or unset for every phase"
+	case $ONLY in
+	'' | ack | restart) ;;
+	*) die "BENCH_ONLY: ack or restart, or unset for every phase" ;;
+	esac
 	start_s=$(date +%s)
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 	DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
@@ -847,14 +978,15 @@ main() {
 	trap cleanup EXIT
 	trap 'exit 1' INT TERM
 	mkdir -p "$OUT"
-	: >"$OUT/restart.tsv"
 	: >"$OUT/load.log"
 
-	pick_ports backend_a backend_b snitch haproxy nginx sniproxy relay
+	pick_ports backend_a backend_b backend_v1a backend_v1b snitch snitch-v1 \
+	    haproxy nginx sniproxy relay
 	PORT[sniproxy2]=${PORT[sniproxy]}
 	note "temp dir $T; ports: $(for k in "${!PORT[@]}"; do printf '%s=%s ' "$k" "${PORT[$k]}"; done)"
-	[ "$ONLY" = restart ] || main_phases
-	restart_phase
+	[ -n "$ONLY" ] || main_phases
+	[ "$ONLY" = restart ] || ack_phase
+	[ "$ONLY" = ack ] || restart_phase
 	ELAPSED=$(($(date +%s) - start_s))
 	VERSIONS=$(versions)
 	MACHINE=$(machine)
@@ -864,11 +996,12 @@ main() {
 	    DEFAULT_WORKER_KB ONE_WORKER_HELD ONE_WORKER_KB BUILD HZ \
 	    RESTART_ROUNDS RESTART_SECS RESTART_CONC RESTART_COUNT \
 	    RESTART_EVERY_MS RESTART_WAIT_MS RESTART_OVERDUE \
-	    RESTART_SNITCH_STATS ONLY
+	    RESTART_SNITCH_STATS RESTART_SNITCH_V1_STATS RESTART_ELAPSED \
+	    IDLE_ROUNDS ACK_ROUNDS ACK_SECS ACK_ELAPSED ONLY
 	export RESTART_SYSTEMS_LIST="${RESTART_SYSTEMS[*]}"
-	if [ "$ONLY" = restart ]; then
-		"$ROOT/bench/report.sh" "$OUT" "$OUT/restart.md"
-		cat "$OUT/restart.md"
+	if [ -n "$ONLY" ]; then
+		"$ROOT/bench/report.sh" "$OUT" "$OUT/$ONLY.md"
+		cat "$OUT/$ONLY.md"
 		return 0
 	fi
 	"$ROOT/bench/report.sh" "$OUT" "$RESULTS"
@@ -915,7 +1048,11 @@ main_phases() {
 		relay_runs "$round"
 		mapfile -t order < <(rotate $((round + 4)))
 		for sys in "${order[@]}"; do
-			idle_run "$round" "$sys"
+			if [ "$round" -le "$IDLE_ROUNDS" ]; then
+				idle_run "$round" "$sys"
+			else
+				load_peak "$round" "$sys"
+			fi
 		done
 	done
 
