@@ -663,10 +663,12 @@ stop_all() {
 # unix_listening PATH - a socket listens at PATH (not merely its file,
 # which a killed backend leaves behind)
 unix_listening() {
-	# /proc/net/unix: Num RefCount Protocol Flags Type St Inode Path;
-	# flag 00010000 is __SO_ACCEPTCON, a listener
-	awk -v p="$1" '$8 == p && $4 == "00010000" { f = 1 } END { exit !f }' \
-	    /proc/net/unix
+	# Connect: libsnitch binds a temporary name and renames it over the
+	# path, so /proc/net/unix shows the name it was bound to, not $1.
+	[ -S "$1" ] && python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])' "$1" 2>/dev/null
 }
 
 # restart_backend NAME SIGNAL - stop bench-backend NAME (backend_a,
