@@ -40,8 +40,9 @@ MASTER_OBJ	= $(call obj,$(MASTER_SRC))
 WORKER_OBJ	= $(call obj,$(WORKER_SRC))
 STATS_OBJ	= $(call obj,$(STATS_SRC))
 WORKER_LIB_OBJ	= $(call obj,$(WORKER_LIB_SRC))
-LIBSNITCH_OBJ	= $(call obj,libsnitch/libsnitch.c common/ack.c common/proxyv2.c common/hostname.c \
-		  common/ids.c)
+LIBSNITCH_OBJ	= $(call obj,libsnitch/channel.c libsnitch/listen.c \
+		  libsnitch/server.c common/ack.c common/proxyv2.c \
+		  common/hostname.c common/ids.c)
 UNIT_BIN	= $(patsubst t/unit/%.c,$(B)/t/%,$(UNIT_SRC))
 
 PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-stats $(B)/snitch-demo \
