@@ -677,11 +677,12 @@ s.connect(sys.argv[1])' "$1" 2>/dev/null
 # the same port and socket path, wait until it listens; RESTART_AWAY_MS:
 # from the signal to that
 restart_backend() {
-	local name=$1 sig=$2 pid t0 deadline sock log
+	local name=$1 sig=$2 pid t0 deadline sock log old ino
 	backend_command "$name"
 	sock=${BACKEND_CMD[-1]}
 	log=$(backend_log "$name")
 	pid=${PID[$name]}
+	old=$(stat -c %i "$sock" 2>/dev/null || true)
 	# out of the job table: no "Killed" line from the shell for it
 	disown "$pid" 2>/dev/null || true
 	t0=$(now_us)
@@ -699,15 +700,20 @@ restart_backend() {
 		done
 	fi
 	forget "$pid"
+	# removed by a graceful stop: whatever is there next is new
+	[ -e "$sock" ] || old=
 	"${BACKEND_CMD[@]}" </dev/null >>"$log" 2>&1 &
 	PID[$name]=$!
 	STARTED+=("$!")
+	# libsnitch listens, then renames its socket over the path: a new
+	# file there is a listening backend (a stat per try, as cheap as
+	# the old /proc/net/unix check; a connect would need a Python)
 	deadline=$(($(now_us) + 5000000))
-	until unix_listening "$sock"; do
+	until ino=$(stat -c %i "$sock" 2>/dev/null) && [ "$ino" != "$old" ]; do
 		alive "${PID[$name]}" || die "$name exited: $(tail -5 "$log")"
 		[ "$(now_us)" -lt "$deadline" ] ||
 		    die "$name does not listen on $sock"
-		sleep 0.005
+		sleep 0.002
 	done
 	RESTART_AWAY_MS=$((($(now_us) - t0) / 1000))
 }
