@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "notifyaddr.h"
 
 #define NOTIFY_MSG_MAX	1024
 
@@ -44,32 +44,24 @@ notify_init(void)
 {
 	struct sockaddr_un	 sun;
 	const char		*env = getenv("NOTIFY_SOCKET");
-	size_t			 len;
+	socklen_t		 len;
 
 	if (env == NULL)
 		return;
 	snprintf(notify_where, sizeof(notify_where), "%s", env);
 	/* The workers and their children must not talk to it. */
 	unsetenv("NOTIFY_SOCKET");
-	len = strlen(notify_where);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if ((notify_where[0] != '/' && notify_where[0] != '@') || len < 2 ||
-	    len >= sizeof(sun.sun_path)) {
+	if (notifyaddr_parse(notify_where, &sun, &len) == -1) {
 		log_warnx("NOTIFY_SOCKET '%s': want an absolute path or "
 		    "@abstract name of at most %zu bytes; not notifying",
 		    notify_where, sizeof(sun.sun_path) - 1);
 		return;
 	}
-	memcpy(sun.sun_path, notify_where, len);
-	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';
 	if ((notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
 		log_warn("NOTIFY_SOCKET %s: socket", notify_where);
 		return;
 	}
-	if (connect(notify_fd, (struct sockaddr *)&sun,
-	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) == -1) {
+	if (connect(notify_fd, (struct sockaddr *)&sun, len) == -1) {
 		log_warn("NOTIFY_SOCKET %s: connect; not notifying",
 		    notify_where);
 		close(notify_fd);

@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "notifyaddr.h"
 #include "service.h"
 
 #define SERVICE_STRANGERS_BURST	16	/* refused channels per accept */
@@ -152,22 +152,16 @@ service_notify_main(pid_t pid)
 	struct sockaddr_un	 sun;
 	const char		*env = getenv("NOTIFY_SOCKET");
 	char			 msg[64];
-	size_t			 len;
+	socklen_t		 len;
 	int			 fd, n;
 
-	if (env == NULL || (len = strlen(env)) < 2 ||
-	    len >= sizeof(sun.sun_path) || (env[0] != '/' && env[0] != '@'))
+	if (env == NULL || notifyaddr_parse(env, &sun, &len) == -1)
 		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, env, len);
-	if (env[0] == '@')
-		sun.sun_path[0] = '\0';
 	n = snprintf(msg, sizeof(msg), "MAINPID=%ld", (long)pid);
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return;
 	if (sendto(fd, msg, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&sun,
-	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+	    len) < 0)
 		log_warn("NOTIFY_SOCKET %s: MAINPID", env);
 	(void)close(fd);
 }
