@@ -129,6 +129,14 @@ channel_watch(struct worker *w, int b, int want_out)
 	ch->ch_want_out = want_out;
 }
 
+/* channel_close - close a connection of a channel, out of epoll first */
+static void
+channel_close(struct worker *w, int fd)
+{
+	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, fd, NULL);
+	close(fd);
+}
+
 /*
  * channel_unreceived - how many handoffs at most wait unreceived in the
  * queue of fd's backend: the send buffer they still take, over the
@@ -178,8 +186,7 @@ channel_retired_close(struct worker *w, int b)
 {
 	struct channel	*ch = &w->w_channels[b];
 
-	(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, ch->ch_retired_fd, NULL);
-	close(ch->ch_retired_fd);
+	channel_close(w, ch->ch_retired_fd);
 	ch->ch_retired_fd = -1;
 	if (!TAILQ_EMPTY(&ch->ch_sent))
 		ch->ch_orphans = 1;
@@ -246,10 +253,8 @@ channel_lost(struct worker *w, int b, const char *why, int gone)
 	    ch->ch_name, why);
 	if (!gone && channel_holds(ch, ch->ch_fd, ch->ch_use))
 		channel_retire(w, b);
-	else {
-		(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, ch->ch_fd, NULL);
-		close(ch->ch_fd);
-	}
+	else
+		channel_close(w, ch->ch_fd);
 	ch->ch_fd = -1;
 	ch->ch_want_out = 0;
 	ch->ch_retry = 0;
@@ -677,10 +682,8 @@ channel_forget(struct worker *w, int b)
 {
 	struct channel	*ch = &w->w_channels[b];
 
-	if (ch->ch_fd != -1) {
-		(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, ch->ch_fd, NULL);
-		close(ch->ch_fd);
-	}
+	if (ch->ch_fd != -1)
+		channel_close(w, ch->ch_fd);
 	if (ch->ch_retired_fd != -1)
 		channel_retired_close(w, b);
 	ch->ch_fd = -1;

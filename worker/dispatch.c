@@ -388,34 +388,19 @@ dispatch_orphans(struct worker *w, int b)
 }
 
 /*
- * dispatch_channel_event - b's channel has room or messages (HELLO,
- * ACKs), or its backend is gone
+ * dispatch_channel_event - b's channel (or, retired, its old connection)
+ * has room or messages (HELLO, ACKs), or its backend is gone: what it
+ * acknowledged is its, what it did not take is handed again, and the
+ * queue goes on
  */
 void
-dispatch_channel_event(struct worker *w, int b, uint32_t use, uint32_t events)
-{
-	uint32_t	acked;
-
-	if (!channel_event(w, b, use, events, &acked))
-		return;
-	if (acked > 0)
-		dispatch_acked(w, b, use, acked);
-	dispatch_orphans(w, b);
-	dispatch_flush(w, b);
-}
-
-/*
- * dispatch_retired_event - b's retired connection has ACKs, or its
- * backend closed it: what it did not take is handed again, and the
- * queue may go on a new connection
- */
-void
-dispatch_retired_event(struct worker *w, int b, uint32_t use,
+dispatch_channel_event(struct worker *w, int b, int retired, uint32_t use,
     uint32_t events)
 {
 	uint32_t	acked;
 
-	if (!channel_retired_event(w, b, use, events, &acked))
+	if (!(retired ? channel_retired_event : channel_event)(w, b, use,
+	    events, &acked))
 		return;
 	if (acked > 0)
 		dispatch_acked(w, b, use, acked);

@@ -171,11 +171,9 @@ loop_dispatch(struct worker *w, const struct epoll_event *ev)
 		loop_ctl(w);
 		break;
 	case EV_CHANNEL:
-		dispatch_channel_event(w, (int)i, EV_USE(ev->data.u64),
-		    ev->events);
-		break;
 	case EV_RETIRED:
-		dispatch_retired_event(w, (int)i, EV_USE(ev->data.u64),
+		dispatch_channel_event(w, (int)i,
+		    EV_KIND(ev->data.u64) == EV_RETIRED, EV_USE(ev->data.u64),
 		    ev->events);
 		break;
 	case EV_CONN:

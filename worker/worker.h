@@ -285,10 +285,8 @@ void	outcome_close(struct worker *, struct conn *);
 
 /* dispatch.c: the one policy for a routed connection */
 void	dispatch_route(struct worker *, struct conn *, int channel);
-void	dispatch_channel_event(struct worker *, int channel, uint32_t use,
-	    uint32_t events);
-void	dispatch_retired_event(struct worker *, int channel, uint32_t use,
-	    uint32_t events);
+void	dispatch_channel_event(struct worker *, int channel, int retired,
+	    uint32_t use, uint32_t events);
 void	dispatch_expire(struct worker *);
 void	dispatch_appeared(struct worker *);
 uint64_t dispatch_next_deadline(const struct worker *);
