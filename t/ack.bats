@@ -9,14 +9,7 @@ load lib
 load lib_faults
 
 setup() {
-	snitch_setup
-	WORKERS=1
-	start_demo beta
-	write_config
-	stats_on
-	set_key handoff_timeout 3s
-	add_backend alpha alpha.localhost
-	add_backend beta beta.localhost
+	setup_alpha_beta
 }
 
 # start_fake MODE - t/busy.py MODE on $T/alpha.sock; FAKE: its pid
@@ -32,9 +25,8 @@ start_fake() {
 	start_fake stuck2
 	start_snitch
 	# handed, and never received
-	"$PYTHON" "$BATS_TEST_DIRNAME/busy.py" crowd 127.0.0.1 "$PORT" \
-	    alpha.localhost 40 8 >"$T/crowd.out" 3>&- &
-	local crowd=$!
+	busy_crowd "$T/crowd.out" alpha.localhost 40 8
+	local crowd=$CROWD_PID
 	wait_until eval '[ "$(grep -c "backend=alpha outcome=handoff" "$T/snitch.log")" -ge 40 ]'
 	kill -KILL "$FAKE"
 	wait "$FAKE" 2>/dev/null || true
@@ -61,9 +53,8 @@ start_fake() {
 	set_key handoff_timeout 1s
 	start_fake stuck2
 	start_snitch
-	"$PYTHON" "$BATS_TEST_DIRNAME/busy.py" crowd 127.0.0.1 "$PORT" \
-	    alpha.localhost 10 8 >"$T/crowd.out" 3>&- &
-	local crowd=$!
+	busy_crowd "$T/crowd.out" alpha.localhost 10 8
+	local crowd=$CROWD_PID
 	wait_until eval '[ "$(grep -c "backend=alpha outcome=handoff" "$T/snitch.log")" -ge 10 ]'
 	kill -KILL "$FAKE"
 	wait "$crowd"

@@ -23,9 +23,8 @@ setup() {
 
 @test "a backend that never receives: its clients get alert 80, others still route" {
 	# Enough clients to fill the channel's queue many times over.
-	"$PYTHON" "$BATS_TEST_DIRNAME/busy.py" crowd 127.0.0.1 "$PORT" \
-	    stuck.localhost 800 6 >"$T/crowd.out" 3>&- &
-	local crowd=$!
+	busy_crowd "$T/crowd.out" stuck.localhost 800 6
+	local crowd=$CROWD_PID
 	wait_until log_has "outcome=handoff"
 	# While the worker holds queued connections, alpha routes.
 	run -0 tls --name alpha.localhost

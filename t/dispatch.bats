@@ -35,9 +35,8 @@ backend_busy() {
 	add_backend stuck stuck.localhost
 	start_snitch
 	# Enough clients to fill the channel: the rest wait in its queue.
-	"$PYTHON" "$BATS_TEST_DIRNAME/busy.py" crowd 127.0.0.1 "$PORT" \
-	    stuck.localhost 400 4 >"$T/crowd.out" 3>&- &
-	local crowd=$!
+	busy_crowd "$T/crowd.out" stuck.localhost 400 4
+	local crowd=$CROWD_PID
 	wait_until log_has "backend=stuck outcome=handoff"
 	# Meanwhile the worker is woken about a thousand times a second.
 	run -0 "$PYTHON" "$BATS_TEST_DIRNAME/busy.py" dribble 127.0.0.1 \
@@ -68,12 +67,10 @@ backend_busy() {
 	start_snitch
 	# More than beta's channel holds before it receives, half for beta
 	# itself, half for gone, interleaved.
-	"$PYTHON" "$BATS_TEST_DIRNAME/busy.py" crowd 127.0.0.1 "$PORT" \
-	    beta.localhost 300 5 >"$T/crowd-beta.out" 3>&- &
-	local crowd_beta=$!
-	"$PYTHON" "$BATS_TEST_DIRNAME/busy.py" crowd 127.0.0.1 "$PORT" \
-	    gone.localhost 300 5 >"$T/crowd-gone.out" 3>&- &
-	local crowd_gone=$!
+	busy_crowd "$T/crowd-beta.out" beta.localhost 300 5
+	local crowd_beta=$CROWD_PID
+	busy_crowd "$T/crowd-gone.out" gone.localhost 300 5
+	local crowd_gone=$CROWD_PID
 	wait "$crowd_beta" "$crowd_gone"
 	# No refusal: every client went to beta once it received.
 	run -0 cat "$T/crowd-beta.out"

@@ -9,14 +9,7 @@ load lib
 load lib_faults
 
 setup() {
-	snitch_setup
-	WORKERS=1
-	start_demo beta
-	write_config
-	stats_on
-	sed -i 's/^handoff_timeout = .*/handoff_timeout = 3s/' "$T/snitch.ini"
-	add_backend alpha alpha.localhost
-	add_backend beta beta.localhost
+	setup_alpha_beta
 }
 
 # peek_us_of N - the peek_us of the Nth access line for alpha.localhost

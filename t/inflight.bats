@@ -51,11 +51,10 @@ start_pin() {
 	wait_for 20 unix_listening "${@: -1}"
 }
 
-# crowd NAME COUNT SECONDS - COUNT clients for NAME, in the background
+# crowd NAME COUNT SECONDS - busy_crowd for NAME, one of CROWDS
 crowd() {
-	"$PYTHON" "$BATS_TEST_DIRNAME/busy.py" crowd 127.0.0.1 "$PORT" \
-	    "$1" "$2" "$3" >>"$T/crowd.out" 3>&- &
-	CROWDS+=("$!")
+	busy_crowd "$T/crowd-$1.out" "$1" "$2" "$3"
+	CROWDS+=("$CROWD_PID")
 }
 
 # beta_serves_meanwhile - beta's clients are served while the crowds run

@@ -242,6 +242,15 @@ except OSError as e:
 EOF
 }
 
+# busy_crowd OUT NAME COUNT SECONDS - t/busy.py's crowd in the
+# background: COUNT clients for NAME held up to SECONDS, its one-line
+# result ("alert80=N other=N silent=N") in OUT; CROWD_PID: its pid
+busy_crowd() {
+	"$PYTHON" "$BATS_TEST_DIRNAME/busy.py" crowd 127.0.0.1 "$PORT" \
+	    "$2" "$3" "$4" >"$1" 3>&- &
+	CROWD_PID=$!
+}
+
 # tcp_accepts HOST PORT - a TCP connect to HOST:PORT succeeds
 tcp_accepts() {
 	(exec 5<>"/dev/tcp/$1/$2") 2>/dev/null

@@ -113,6 +113,19 @@ pending_is() {
 	[ "$(counter pending)" = "$1" ]
 }
 
+# setup_alpha_beta - one worker, counters on, handoff_timeout 3s, and
+# two backends: alpha (the test starts it, or not) and beta, a demo
+setup_alpha_beta() {
+	snitch_setup
+	WORKERS=1
+	start_demo beta
+	write_config
+	stats_on
+	set_key handoff_timeout 3s
+	add_backend alpha alpha.localhost
+	add_backend beta beta.localhost
+}
+
 # start_stuck NAME - t/busy.py stuck on $T/NAME.sock: a backend that
 # accepts every channel and never receives; its pid in STUCK_PID
 start_stuck() {
