@@ -389,18 +389,22 @@ function ack_targets(    v) {
 function targets_head() {
 	printf "\n## Targets\n\n| target | measured | |\n|---|---|---|\n"
 }
+# only_head WHAT - the heading of a report of one phase alone
+# (BENCH_ONLY), WHAT saying which
+function only_head(what) {
+	printf "# SNItch benchmark results: %s only\n\n", what
+	printf "Written by `%s` (bench/run.sh, BENCH_ONLY=%s) on %s; the run took %d s.\n\n", ENVIRON["COMMAND"], ENVIRON["ONLY"], ENVIRON["DATE"], ENVIRON["ELAPSED"]
+}
 END {
 	if (ENVIRON["ONLY"] == "restart") {
-		printf "# SNItch benchmark results: backend restart only\n\n"
-		printf "Written by `%s` (bench/run.sh, BENCH_ONLY=restart) on %s; the run took %d s.\n\n", ENVIRON["COMMAND"], ENVIRON["DATE"], ENVIRON["ELAPSED"]
+		only_head("backend restart")
 		restart_section()
 		targets_head()
 		restart_targets()
 		exit
 	}
 	if (ENVIRON["ONLY"] == "ack") {
-		printf "# SNItch benchmark results: acknowledgement cost only\n\n"
-		printf "Written by `%s` (bench/run.sh, BENCH_ONLY=ack) on %s; the run took %d s.\n\n", ENVIRON["COMMAND"], ENVIRON["DATE"], ENVIRON["ELAPSED"]
+		only_head("acknowledgement cost")
 		ack_section()
 		targets_head()
 		ack_targets()
