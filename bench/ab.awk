@@ -49,13 +49,7 @@ END {
 	}
 	printf "\nMedians over rounds; ratios within each round, then the median. "
 	printf "Worker us/conn: utime+stime of the\nmaster's children (%d ticks/s) over the connections completed, warm-up included.\n", hz
-	printf "\nPer round, conn/s (to show the noise):\n\n| system |"
-	for (r = 1; r <= rounds; r++)
-		printf " %d |", r
-	printf "\n|---|"
-	for (r = 1; r <= rounds; r++)
-		printf "---:|"
-	printf "\n"
+	per_round_head("system", rounds)
 	for (i = 1; i <= n; i++) {
 		printf "| %s |", sys[i]
 		for (r = 1; r <= rounds; r++)

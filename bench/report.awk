@@ -356,13 +356,7 @@ function ack_section(    i, s, n, sys, lbl, r, v) {
 	}
 	printf "| version 2 / version 1 | %s | %s | %s | %s | - |\n", fmtx(ack_paired("rate")),
 	    fmtx(ack_paired("p99")), fmtx(ack_paired("wus")), fmtx(ack_paired("bus"))
-	printf "\nPer round, conn/s (to show the noise):\n\n| backends |"
-	for (r = 1; r <= ack_rounds; r++)
-		printf " %d |", r
-	printf "\n|---|"
-	for (r = 1; r <= ack_rounds; r++)
-		printf "---:|"
-	printf "\n"
+	per_round_head("backends", ack_rounds)
 	for (i = 1; i <= n; i++) {
 		printf "| %s |", lbl[sys[i]]
 		for (r = 1; r <= ack_rounds; r++)

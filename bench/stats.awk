@@ -24,3 +24,15 @@ function add(key, x) {
 function fmtx(v) {
 	return v == "" ? "-" : sprintf("%.2fx", v)
 }
+
+# per_round_head WHAT ROUNDS - the heading of a table of conn/s per round,
+# its first column named WHAT
+function per_round_head(what, rounds,    r) {
+	printf "\nPer round, conn/s (to show the noise):\n\n| %s |", what
+	for (r = 1; r <= rounds; r++)
+		printf " %d |", r
+	printf "\n|---|"
+	for (r = 1; r <= rounds; r++)
+		printf "---:|"
+	printf "\n"
+}
