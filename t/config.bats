@@ -245,3 +245,79 @@ EOF
 	assert_failure 1
 	assert_output --partial "$T/nosuch.ini: No such file"
 }
+
+@test "the flood keys, all set: configuration OK" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+max_pending = 1000
+max_pending_per_source = 16
+source_netblock_ipv4 = 24
+source_netblock_ipv6 = 48
+pressure_threshold = 75
+pressure_peek_timeout = 2s
+pressure_first_byte_timeout = 250ms
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	assert_success
+	assert_output "configuration OK"
+}
+
+@test "the flood keys, extremes: configuration OK" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+max_pending_per_source = 1
+source_netblock_ipv4 = 1
+source_netblock_ipv6 = 128
+pressure_threshold = 100
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	assert_success
+	assert_output "configuration OK"
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+source_netblock_ipv4 = 32
+source_netblock_ipv6 = 1
+pressure_threshold = 1
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	assert_success
+	assert_output "configuration OK"
+}
+
+@test "the flood keys: each bad value refused at its line, not as an unknown key" {
+	local row
+	for row in "max_pending = 0" "max_pending = many" \
+	    "max_pending_per_source = 0" "max_pending_per_source = -1" \
+	    "source_netblock_ipv4 = 0" "source_netblock_ipv4 = 33" \
+	    "source_netblock_ipv6 = 0" "source_netblock_ipv6 = 129" \
+	    "pressure_threshold = 0" "pressure_threshold = 101" \
+	    "pressure_peek_timeout = 10 fortnights" \
+	    "pressure_peek_timeout = -1s" \
+	    "pressure_first_byte_timeout = 10 fortnights" \
+	    "pressure_first_byte_timeout = -1s"; do
+		echo "row: $row"
+		check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+$row
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+		bad_at 4
+		refute_output --partial "unknown key"
+	done
+}
