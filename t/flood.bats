@@ -98,10 +98,11 @@ counter_at_least() {
 	[ -n "$n" ] && [ "$n" -ge "$2" ]
 }
 
-# served_from SOURCE - curl from SOURCE gets alpha's answer within 10 s
+# served_from SOURCE [ADDRESS] - curl from SOURCE to ADDRESS (default
+# 127.0.0.1) gets alpha's answer within 10 s
 served_from() {
 	run curl -sSk -m 10 --interface "$1" \
-	    --resolve "alpha.localhost:$PORT:127.0.0.1" \
+	    --resolve "alpha.localhost:$PORT:[${2:-127.0.0.1}]" \
 	    "https://alpha.localhost:$PORT/"
 	assert_success
 	assert_line "backend=alpha"
@@ -237,6 +238,24 @@ summary_lines() {
 	served_from 127.0.4.11
 }
 
+@test "IPv6: connections from ::1 share the per-source limit" {
+	have_ipv6_lo || skip "no ::1"
+	PORT=$(free_port v6)
+	LISTEN="127.0.0.1:$PORT [::1]:$PORT"
+	start_flooded "max_pending_per_source = 4" "${NO_PRESSURE[@]}"
+	flood half 10 ::1 --host ::1
+	wait_until counter_at_least accepted 11
+	wait_until counter_at_least evicted 6
+	assert_equal "$(counter pending)" 4
+	wait_until eval '[ "$(access_lines " reason=per-source( |$)")" -ge 6 ]'
+	served_from ::1 ::1
+	served_from 127.0.0.1
+	local evicted
+	evicted=$(counter evicted)
+	wait_until flood_has half \
+	    "open=10 eof=$evicted reset=0 data=0 still=$((10 - evicted))"
+}
+
 @test "the default netblock is one IPv4 address: ten addresses, four each, none evicted" {
 	start_flooded "max_pending_per_source = 4" "${NO_PRESSURE[@]}"
 	flood half 10 127.0.4.1-127.0.4.10
@@ -274,7 +293,7 @@ summary_lines() {
 	assert_output "open=5 eof=0 reset=0 data=0 still=5"
 }
 
-@test "under pressure, silent connections get pressure_first_byte_timeout; half-hellos do not" {
+@test "under pressure, silent connections get pressure_first_byte_timeout" {
 	start_flooded "max_pending = 20" "pressure_threshold = 50" \
 	    "pressure_peek_timeout = 20s" "pressure_first_byte_timeout = 1s"
 	flood silent 15 127.0.2.1-127.0.2.15 --mode silent
