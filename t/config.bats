@@ -318,6 +318,7 @@ socket = $T/a.sock
 names = a.localhost
 EOF
 		bad_at 4
+		assert_output --partial "${row%% *}"
 		refute_output --partial "unknown key"
 	done
 }
