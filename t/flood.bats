@@ -14,7 +14,10 @@
 # one summary line a second in the error log).  A netblock over
 # max_pending_per_source loses its own oldest.  Above pressure_threshold
 # percent of the table, incomplete hellos get pressure_peek_timeout and
-# connections that sent nothing pressure_first_byte_timeout.
+# connections that sent nothing pressure_first_byte_timeout.  Only a
+# table of connections that cannot be evicted (handed and not yet
+# acknowledged, or queued for a busy backend) pauses accepting.  The
+# master raises the soft descriptor limit to the hard one.
 #
 # Both limits are per worker: one worker here, so counts are exact.
 # defer_accept is off so that a silent connection takes its slot at
@@ -99,9 +102,9 @@ counter_at_least() {
 }
 
 # served_from SOURCE [ADDRESS] - curl from SOURCE to ADDRESS (default
-# 127.0.0.1) gets alpha's answer within 10 s
+# 127.0.0.1) gets alpha's answer within CLIENT_TIMEOUT seconds (10)
 served_from() {
-	run curl -sSk -m 10 --interface "$1" \
+	run curl -sSk -m "${CLIENT_TIMEOUT:-10}" --interface "$1" \
 	    --resolve "alpha.localhost:$PORT:[${2:-127.0.0.1}]" \
 	    "https://alpha.localhost:$PORT/"
 	assert_success
@@ -257,6 +260,37 @@ summary_total() {
 	assert_equal "$(counter evicted)" 0
 	run -0 cat "$T/flood-half.status"
 	assert_output "open=10 eof=0 reset=0 data=0 still=10"
+}
+
+@test "a table full of handed, unacknowledged connections: none evicted, accepting pauses, then resumes" {
+	flooded_config "max_pending = 4" "${NO_PRESSURE[@]}"
+	add_backend stuck stuck.localhost
+	# version 2, and never acknowledges: each handoff keeps its slot
+	# until the worker gives up on the acknowledgement (10 s)
+	"$PYTHON" "$BUSY_PY" stuck2 "$T/stuck.sock" </dev/null \
+	    >>"$T/stuck.log" 2>&1 3>&- &
+	track_pid "$!"
+	wait_until unix_listening "$T/stuck.sock"
+	start_counted
+	busy_crowd "$T/crowd.out" stuck.localhost 4 30
+	track_pid "$CROWD_PID"
+	wait_until eval '[ "$(grep -c "backend=stuck outcome=handoff" "$T/snitch.log")" = 4 ]'
+	wait_until counter_is pending 4
+	# stalled ones wait in the backlog: nothing is accepted to evict
+	# a handed connection for them
+	flood half 10 127.0.2.1-127.0.2.10
+	sleep 1
+	assert_equal "$(counter accepted)" 5
+	assert_equal "$(counter evicted)" 0
+	assert_equal "$(counter pending)" 4
+	# once the four are the backend's, the worker accepts again: the
+	# stalled ones, then a real client behind them, which is served
+	CLIENT_TIMEOUT=30 served_from 127.0.0.1
+	assert_equal "$(counter accepted)" 16
+	[ "$(counter evicted)" -ge 7 ]
+	refute log_has "outcome=evicted .*backend=stuck"
+	refute log_has "backend=stuck outcome=evicted"
+	stats_add_up "$(snitch_stats)"
 }
 
 @test "under pressure, half-hellos get pressure_peek_timeout: closed early although peek_timeout is 30 s" {
