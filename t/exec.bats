@@ -445,13 +445,6 @@ from_port() {
 	sed -n 's/^from=.*://p' "$T/$1"
 }
 
-# handled_count N - snitch-exec ran or refused N clients in all
-handled_count() {
-	local held=0
-	[ -f "$T/held" ] && held=$(wc -l <"$T/held")
-	[ $((held + $(grep -c "outcome=closed" "$T/exec-exec.log"))) -eq "$1" ]
-}
-
 # greeted ADDRESS - a client from ADDRESS gets "hello ADDRESS", then a FIN
 greeted() {
 	run -0 timeout 30 "$PYTHON" "$NONTLS_PY" --port "$PORT" --source "$1" \
@@ -463,25 +456,25 @@ greeted() {
 	fair_routes
 	start_exec exec -c 3 -- /bin/sh -c "$(fair_program)"
 	start_snitch
-	exec_log_has exec "at most 3 at once, 1 per /32 IPv4 or /64 IPv6 netblock$"
+	exec_log_has exec "at most 3 at once, shared among /32 IPv4 and /64 IPv6 netblocks, 3 per netblock$"
 	local n
 	for n in 1 2 3; do
 		silent_from 127.0.0.2 "silent$n.out"
 	done
-	wait_until handled_count 3
+	wait_until held_count 3
 	greeted 127.0.0.1
+	# room was made by ending one of 127.0.0.2's (SIGTERM)
 	wait_until exec_log_has exec "client=127\.0\.0\.1:[0-9]+ name=- pid=[0-9]+ exit=0 "
-	# -c 3's share is 1: one of them ran, the other two were closed
-	held_count 1
 	exec_log_count exec \
-	    "client=127\.0\.0\.2:[0-9]+ name=- outcome=closed reason=source running=1 refused=[12]$" 2
+	    "client=127\.0\.0\.2:[0-9]+ name=- pid=[0-9]+ outcome=ended for=127\.0\.0\.1:[0-9]+ running=2 ended=1$" 1
+	wait_until exec_log_count exec "client=127\.0\.0\.2:[0-9]+ name=- pid=[0-9]+ signal=15 " 1
+	exec_log_count exec "outcome=closed" 0
 }
 
-@test "fairness: all running for one netblock (-C 3), a client from another ends its newest program (SIGKILL when it ignores SIGTERM) and is served" {
+@test "fairness: when all run for one netblock, a client from another ends its newest program (SIGKILL when it ignores SIGTERM) and is served; the busiest's next is refused" {
 	fair_routes
-	start_exec exec -c 3 -C 3 -- /bin/sh -c "$(fair_program trap)"
+	start_exec exec -c 3 -- /bin/sh -c "$(fair_program trap)"
 	start_snitch
-	exec_log_has exec "at most 3 at once, 3 per /32 IPv4"
 	local n newest lp
 	for n in 1 2 3; do
 		silent_from 127.0.0.2 "silent$n.out"
@@ -512,11 +505,11 @@ greeted() {
 	wait_until exec_log_has exec "client=127\.0\.0\.2:[0-9]+ name=- pid=$newest outcome=ended for=127\.0\.0\.1:[0-9]+ running=2 ended=2$"
 }
 
-@test "fairness: a netblock running its share (-c 8: 2) is refused while others are served" {
+@test "fairness: -C 2: a netblock running its share is refused while others are served" {
 	fair_routes
-	start_exec exec -c 8 -- /bin/sh -c "$(fair_program)"
+	start_exec exec -c 8 -C 2 -- /bin/sh -c "$(fair_program)"
 	start_snitch
-	exec_log_has exec "at most 8 at once, 2 per /32 IPv4 or /64 IPv6 netblock$"
+	exec_log_has exec "at most 8 at once, shared among /32 IPv4 and /64 IPv6 netblocks, 2 per netblock$"
 	silent_from 127.0.0.2 silent1.out
 	wait_until held_count 1
 	silent_from 127.0.0.2 silent2.out
@@ -537,7 +530,7 @@ greeted() {
 	fair_routes
 	start_exec exec -c 8 -C 1 -n 31 -- /bin/sh -c "$(fair_program)"
 	start_snitch
-	exec_log_has exec "at most 8 at once, 1 per /31 IPv4 or /64 IPv6 netblock$"
+	exec_log_has exec "at most 8 at once, shared among /31 IPv4 and /64 IPv6 netblocks, 1 per netblock$"
 	silent_from 127.0.0.2 silent1.out
 	wait_until held_count 1
 	silent_from 127.0.0.3 silent2.out

@@ -11,8 +11,8 @@
  * level API), forks and execs PROGRAM for each, reaps the children, and
  * refuses a connection beyond MAX running programs with TLS alert 80, as
  * the workers refuse one they cannot hand off.  MAX is shared fairly
- * among the clients' netblocks (fair.c): a netblock running SHARE is
- * refused, and when all MAX run, a client from a netblock running at
+ * among the clients' netblocks (fair.c): a netblock running SHARE (-C,
+ * none by default) is refused, and when all MAX run, a client from a netblock running at
  * least two fewer than the busiest one gets the busiest one's newest
  * program ended (SIGTERM, then SIGKILL after EXEC_END_GRACE_MS) for it.
  *
@@ -69,7 +69,6 @@
 #define EXEC_LINGER_MS		1000	/* as long as a worker waits */
 #define EXEC_EXIT_NOEXEC	127	/* the child could not exec PROGRAM */
 #define EXEC_EXIT_SETUP		111	/* nor prepare to (daemontools' 111) */
-#define EXEC_SHARE_DIVISOR	4	/* -C default: a quarter of -c */
 #define EXEC_END_GRACE_MS	1000	/* SIGTERM, then SIGKILL after this */
 #define EXEC_NOTE_MAX		20	/* refusal and ending lines a ... */
 #define EXEC_NOTE_WINDOW_MS	1000	/* ... second; a flood's are counted */
@@ -809,7 +808,7 @@ main(int argc, char *argv[])
 	unsigned		 v4_bits = FAIR_V4_BITS, v6_bits = FAIR_V6_BITS;
 	const char		*path = NULL, *user = NULL;
 	size_t			 i;
-	int			 ch, verbose = 0, flags = 0, share_set = 0;
+	int			 ch, verbose = 0, flags = 0;
 
 	service_stdio("snitch-exec");
 	ex.ex_max = EXEC_MAX_DEFAULT;
@@ -818,7 +817,6 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'C':
 			share = exec_number(optarg, 10, 0, EXEC_MAX_LIMIT);
-			share_set = 1;
 			break;
 		case 'c':
 			ex.ex_max = exec_number(optarg, 10, 1, EXEC_MAX_LIMIT);
@@ -852,10 +850,12 @@ main(int argc, char *argv[])
 	ex.ex_main_argv = argv;
 	log_init("snitch-exec", 0, verbose);
 
-	/* A quarter: one netblock cannot hold it all, nor can three. */
-	if (!share_set)
-		share = ex.ex_max / EXEC_SHARE_DIVISOR > 0 ?
-		    ex.ex_max / EXEC_SHARE_DIVISOR : 1;
+	/*
+	 * No share by default, as OpenSSH's PerSourceMaxStartups: while
+	 * programs are free nobody is refused (one NAT address may be a
+	 * whole office), and ending the busiest's newest when all run is
+	 * what keeps a few connections from locking others out.
+	 */
 	if (share >= ex.ex_max)
 		share = 0;	/* no limit below -c's own */
 
@@ -870,9 +870,9 @@ main(int argc, char *argv[])
 		service_peer(&ex.ex_sv, user);
 	service_listen(&ex.ex_sv, path, (mode_t)mode, flags);
 	log_info("listening on %s: %s for each connection, at most %zu at "
-	    "once, %lu per /%u IPv4 or /%u IPv6 netblock", path,
-	    ex.ex_argv[0], ex.ex_max, share != 0 ? share : ex.ex_max,
-	    v4_bits, v6_bits);
+	    "once, shared among /%u IPv4 and /%u IPv6 netblocks, %lu per "
+	    "netblock", path, ex.ex_argv[0], ex.ex_max, v4_bits, v6_bits,
+	    share != 0 ? share : ex.ex_max);
 
 	exec_loop(&ex);
 
