@@ -101,7 +101,8 @@ $(B)/snitch-demo: $(B)/tools/demo.o $(B)/libsnitch.a
 # use: they log, send alerts and tell a service manager their successor
 SERVICE_OBJ = $(B)/tools/service.o $(B)/common/log.o $(B)/common/alert.o \
 	      $(B)/common/notifyaddr.o
-$(B)/snitch-exec: $(B)/tools/exec.o $(B)/tools/fair.o $(SERVICE_OBJ) \
+$(B)/snitch-exec: $(B)/tools/exec.o $(B)/tools/fair.o \
+		  $(B)/common/netblock.o $(SERVICE_OBJ) \
 		  $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^
 # relay.c also sends PROXY headers: proxyv2.o comes with libsnitch.a

@@ -491,7 +491,7 @@ exec_end_expire(struct exec *ex, uint64_t now)
  * with *reason, when the client is refused
  */
 static struct exec_child *
-exec_slot(struct exec *ex, const struct fair_block *fb, const char *client,
+exec_slot(struct exec *ex, const struct netblock *fb, const char *client,
     const char **reason)
 {
 	const struct fair_source	*victim;
@@ -532,7 +532,7 @@ exec_conn(struct exec *ex)
 {
 	struct snitch_conn	*conn = &ex->ex_sv.sv_conn;
 	struct exec_child	*ch;
-	struct fair_block	 fb;
+	struct netblock	 fb;
 	char			 client[SNITCH_ADDR_MAX];
 	const char		*name, *reason;
 	pid_t			 pid;

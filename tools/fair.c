@@ -104,69 +104,29 @@ bad:
 	return -1;
 }
 
-/* fair_mask - keep the first bits of addr's len bytes, zero the rest */
-static void
-fair_mask(unsigned char *addr, size_t len, unsigned bits)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++) {
-		if (bits >= 8) {
-			bits -= 8;
-			continue;
-		}
-		addr[i] &= (unsigned char)(0xff00 >> bits);
-		bits = 0;
-	}
-}
-
 /*
- * fair_block - the netblock of a client's address.  An IPv4-mapped IPv6
- * address (a dual-stack listener's IPv4 client) is the IPv4 address it
- * maps, so that it is counted with the same client seen as IPv4.  A
- * client with no address (a PROXY LOCAL handoff) is in one block, with
- * every other such client.
+ * fair_block - the netblock of a client's address (common/netblock.c:
+ * an IPv4-mapped IPv6 address, a dual-stack listener's IPv4 client,
+ * counts as that IPv4 address).  A client with no address (a PROXY
+ * LOCAL handoff) is in one block, with every other such client.
  */
 void
 fair_block(const struct fair *fr, const struct sockaddr_storage *ss,
-    struct fair_block *fb)
+    struct netblock *fb)
 {
-	const struct sockaddr_in	*sin;
-	const struct sockaddr_in6	*sin6;
-
-	memset(fb, 0, sizeof(*fb));
-	fb->fb_family = AF_UNSPEC;
-	switch (ss->ss_family) {
-	case AF_INET:
-		sin = (const struct sockaddr_in *)ss;
-		fb->fb_family = AF_INET;
-		memcpy(fb->fb_addr, &sin->sin_addr, 4);
-		fair_mask(fb->fb_addr, 4, fr->fr_v4_bits);
-		break;
-	case AF_INET6:
-		sin6 = (const struct sockaddr_in6 *)ss;
-		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-			fb->fb_family = AF_INET;
-			memcpy(fb->fb_addr, &sin6->sin6_addr.s6_addr[12], 4);
-			fair_mask(fb->fb_addr, 4, fr->fr_v4_bits);
-			break;
-		}
-		fb->fb_family = AF_INET6;
-		memcpy(fb->fb_addr, &sin6->sin6_addr, 16);
-		fair_mask(fb->fb_addr, 16, fr->fr_v6_bits);
-		break;
-	}
+	netblock_of((const struct sockaddr *)ss, fr->fr_v4_bits,
+	    fr->fr_v6_bits, fb);
 }
 
 /* fair_find - the source of block fb, or NULL when it runs nothing */
 static const struct fair_source *
-fair_find(const struct fair *fr, const struct fair_block *fb)
+fair_find(const struct fair *fr, const struct netblock *fb)
 {
 	size_t	i;
 
 	for (i = 0; i < fr->fr_size; i++)
 		if (fr->fr_sources[i].fs_running > 0 &&
-		    memcmp(&fr->fr_sources[i].fs_block, fb, sizeof(*fb)) == 0)
+		    netblock_equal(&fr->fr_sources[i].fs_block, fb))
 			return &fr->fr_sources[i];
 	return NULL;
 }
@@ -176,7 +136,7 @@ fair_find(const struct fair *fr, const struct fair_block *fb)
  * for FAIR_EVICT, *victim is the source one of whose programs is to end
  */
 enum fair_verdict
-fair_admit(const struct fair *fr, const struct fair_block *fb,
+fair_admit(const struct fair *fr, const struct netblock *fb,
     const struct fair_source **victim)
 {
 	const struct fair_source	*own, *busiest = NULL;
@@ -202,7 +162,7 @@ fair_admit(const struct fair *fr, const struct fair_block *fb,
 
 /* fair_add - count a program for block fb; its source */
 const struct fair_source *
-fair_add(struct fair *fr, const struct fair_block *fb)
+fair_add(struct fair *fr, const struct netblock *fb)
 {
 	struct fair_source	*fs = NULL;
 	size_t			 i;
@@ -216,7 +176,7 @@ fair_add(struct fair *fr, const struct fair_block *fb)
 				fs = &fr->fr_sources[i];
 			continue;
 		}
-		if (memcmp(&fr->fr_sources[i].fs_block, fb, sizeof(*fb)) == 0) {
+		if (netblock_equal(&fr->fr_sources[i].fs_block, fb)) {
 			fs = &fr->fr_sources[i];
 			break;
 		}

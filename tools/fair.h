@@ -10,18 +10,14 @@
 
 #include <stddef.h>
 
+#include "netblock.h"
+
 #define FAIR_V4_BITS	32	/* -n default: each IPv4 address alone */
 #define FAIR_V6_BITS	64	/* and each IPv6 /64, one site's subnet */
 
-/* A client's netblock: its address family and masked address. */
-struct fair_block {
-	int		fb_family;	/* AF_INET, AF_INET6, or AF_UNSPEC */
-	unsigned char	fb_addr[16];	/* the address, host bits zero */
-};
-
 /* A netblock with programs running; fs_running 0: the slot is free. */
 struct fair_source {
-	struct fair_block	fs_block;
+	struct netblock	fs_block;
 	size_t			fs_running;
 };
 
@@ -48,11 +44,11 @@ int	fair_init(struct fair *, size_t max, size_t per_source,
 void	fair_free(struct fair *);
 int	fair_bits(const char *arg, unsigned *v4_bits, unsigned *v6_bits);
 void	fair_block(const struct fair *, const struct sockaddr_storage *,
-	    struct fair_block *);
-enum fair_verdict fair_admit(const struct fair *, const struct fair_block *,
+	    struct netblock *);
+enum fair_verdict fair_admit(const struct fair *, const struct netblock *,
 	    const struct fair_source **victim);
 const struct fair_source *fair_add(struct fair *,
-	    const struct fair_block *);
+	    const struct netblock *);
 void	fair_remove(struct fair *, const struct fair_source *);
 
 #endif

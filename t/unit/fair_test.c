@@ -64,7 +64,7 @@ test_block(void)
 {
 	const struct fair_block_case	*bc;
 	struct sockaddr_storage		 ss;
-	struct fair_block		 fb;
+	struct netblock		 fb;
 	struct fair			 fr;
 	unsigned char			 want[16];
 	size_t				 i;
@@ -81,8 +81,8 @@ test_block(void)
 			continue;
 		}
 		fair_block(&fr, &ss, &fb);
-		TAP_OK(fb.fb_family == bc->bc_family &&
-		    memcmp(fb.fb_addr, want, sizeof(want)) == 0,
+		TAP_OK(fb.nb_family == bc->bc_family &&
+		    memcmp(fb.nb_addr, want, sizeof(want)) == 0,
 		    "block of %s in /%u:/%u is %s",
 		    bc->bc_addr ? bc->bc_addr : "no address", bc->bc_v4,
 		    bc->bc_v6, bc->bc_block ? bc->bc_block : "the unknown");
@@ -194,7 +194,7 @@ test_admit(void)
 	const struct fair_admit_case	*ac;
 	const struct fair_source	*victim;
 	struct sockaddr_storage		 ss;
-	struct fair_block		 fb, want;
+	struct netblock		 fb, want;
 	struct fair			 fr;
 	enum fair_verdict		 v;
 	size_t				 i, k;
@@ -235,7 +235,7 @@ test_remove(void)
 {
 	const struct fair_source	*a, *b, *victim;
 	struct sockaddr_storage		 ss;
-	struct fair_block		 fa, fb;
+	struct netblock		 fa, fb;
 	struct fair			 fr;
 
 	if (fair_init(&fr, 2, 0, 32, 64) < 0) {
