@@ -77,7 +77,7 @@ $(B)/tools/%.o: tools/%.c
 	$(CC) $(ALL_CFLAGS) -Icommon -Ilibsnitch -c -o $@ $<
 $(B)/t/%.o: t/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Icommon -Iconf -Iworker -Ilibsnitch -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Icommon -Iconf -Iworker -Ilibsnitch -Itools -c -o $@ $<
 
 $(B)/libcommon.a: $(COMMON_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -101,7 +101,9 @@ $(B)/snitch-demo: $(B)/tools/demo.o $(B)/libsnitch.a
 # use: they log, send alerts and tell a service manager their successor
 SERVICE_OBJ = $(B)/tools/service.o $(B)/common/log.o $(B)/common/alert.o \
 	      $(B)/common/notifyaddr.o
-$(B)/snitch-exec: $(B)/tools/exec.o $(SERVICE_OBJ) $(B)/libsnitch.a
+$(B)/snitch-exec: $(B)/tools/exec.o $(B)/tools/fair.o \
+		  $(B)/common/netblock.o $(SERVICE_OBJ) \
+		  $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^
 # relay.c also sends PROXY headers: proxyv2.o comes with libsnitch.a
 $(B)/snitch-relay: $(B)/tools/relay.o $(SERVICE_OBJ) $(B)/libsnitch.a
@@ -109,6 +111,8 @@ $(B)/snitch-relay: $(B)/tools/relay.o $(SERVICE_OBJ) $(B)/libsnitch.a
 
 $(B)/t/%: $(B)/t/%.o $(CONF_OBJ) $(WORKER_LIB_OBJ) $(B)/libsnitch.a $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -linih -lbsd
+# snitch-exec's fairness is pure code too: its test links it
+$(B)/t/fair_test: $(B)/tools/fair.o
 
 tests: all $(UNIT_BIN)
 
