@@ -86,7 +86,11 @@ flood() {
 # flood_has NAME TEXT - the tallies of flood NAME are TEXT
 # ("open=N eof=N reset=N data=N still=N")
 flood_has() {
-	[ "$(cat "$T/flood-$1.status")" = "$2" ]
+	local got
+	got=$(cat "$T/flood-$1.status")
+	[ "$got" = "$2" ] && return 0
+	echo "flood $1: $got, not $2"
+	return 1
 }
 
 # counter_is KEY N - snitch -s has KEY N
