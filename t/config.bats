@@ -303,6 +303,7 @@ EOF
 	    "source_netblock_ipv4 = 0" "source_netblock_ipv4 = 33" \
 	    "source_netblock_ipv6 = 0" "source_netblock_ipv6 = 129" \
 	    "pressure_threshold = 0" "pressure_threshold = 101" \
+	    "pressure_peek_timeout = 0" "pressure_first_byte_timeout = 0" \
 	    "pressure_peek_timeout = 10 fortnights" \
 	    "pressure_peek_timeout = -1s" \
 	    "pressure_first_byte_timeout = 10 fortnights" \
