@@ -320,7 +320,7 @@ fuzz-check: fuzz-build
 #                      and lookups/s, into RESULTS.md's route section
 BENCH_B		= $(B)/bench
 BENCH_BINS	= $(BENCH_B)/bench-backend $(BENCH_B)/bench-load \
-		  $(BENCH_B)/bench-route
+		  $(BENCH_B)/bench-flood $(BENCH_B)/bench-route
 
 .PHONY: bench bench-ack bench-restart bench-route bench-build
 
@@ -328,6 +328,9 @@ $(BENCH_B)/bench-backend: bench/backend.c $(B)/libsnitch.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilibsnitch -o $@ $< $(B)/libsnitch.a
 $(BENCH_B)/bench-load: bench/load.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+$(BENCH_B)/bench-flood: bench/flood.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $<
 $(BENCH_B)/bench-route: bench/route.c $(B)/libcommon.a
