@@ -483,8 +483,8 @@ function flood_section(    n, sys, i, s, m, nm, modes, mlabel, key, k, other) {
 			    fmt_rate(fl[4, s SUBSEP modes[m]]), fmt_ms(flood_p99_ms(s, modes[m]))
 		printf "\n"
 	}
-	printf "\nThe floods, as their processes saw them: connected when the flood was up (of %d; a\n", ENVIRON["FLOOD_N"]
-	printf "connection the kernel completed but the switch has not accepted yet counts) and how long that took;\n"
+	printf "\nThe floods, as their processes saw them: connected when the flood was up (of %d; what\n", ENVIRON["FLOOD_N"]
+	printf "the kernel completed counts, accepted by the switch or still in its queue) and how long that took;\n"
 	printf "then, to the flood's end: connections the switch closed, connects that replaced one, connects\n"
 	printf "that failed (refused, reset, or no answer in 3 s); the clients' failures by kind; the time the\n"
 	printf "switch took to settle.\n\n"
@@ -762,6 +762,9 @@ END {
 	printf "\n"
 	restart_section()
 
+	printf "\n"
+	flood_section()
+
 	printf "\n## Errors\n\nConnections that failed (connect, reset, timeout, short or misrouted reply, alert), all runs\n"
 	printf "but the acknowledgement and restart runs (above, in their own tables):\n\n"
 	printf "| system | runs | errors |\n|---|---:|---:|\n"
@@ -795,4 +798,5 @@ END {
 	printf "| worker RSS < 4 MiB holding 10,000 pending (one worker, %s held) | %s MiB | %s |\n", ENVIRON["ONE_WORKER_HELD"], mib(v), verdict(v > 0 && v < 4096 && ENVIRON["ONE_WORKER_HELD"] >= 10000)
 	ack_targets()
 	restart_targets()
+	flood_targets()
 }
