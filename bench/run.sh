@@ -584,6 +584,7 @@ process_role() {
 	case $1:$cmd in
 	# a worker's title ("snitch: worker N gen G") replaces its argv
 	snitch:"snitch: worker"* | snitch:snitch-worker*) echo worker ;;
+	snitch:"snitch: stats"*) echo stats ;;
 	snitch:*) echo master ;;
 	nginx:*worker*) echo worker ;;
 	nginx:*) echo master ;;
