@@ -766,7 +766,7 @@ END {
 	flood_section()
 
 	printf "\n## Errors\n\nConnections that failed (connect, reset, timeout, short or misrouted reply, alert), all runs\n"
-	printf "but the acknowledgement and restart runs (above, in their own tables):\n\n"
+	printf "but the acknowledgement, restart and flood runs (above, in their own tables):\n\n"
 	printf "| system | runs | errors |\n|---|---:|---:|\n"
 	for (s = 1; s <= nsys; s++)
 		printf "| %s | %d | %d |\n", sysname[s], runs[sysname[s]], errors[sysname[s]]

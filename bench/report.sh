@@ -41,9 +41,9 @@ awk -F'\t' -f "$(dirname "$0")/stats.awk" -f "$(dirname "$0")/report.awk" \
     "$OUT/raw.tsv" "$OUT/rss.tsv" "$OUT/idle.tsv" "$OUT/ack.tsv" \
     "$OUT/restart.tsv" "$OUT/flood.tsv"
 
-printf '\n## Command\n\n```\n%s\n```\n\nBENCH_ROUNDS=%s BENCH_SECONDS=%s BENCH_IDLE=%s BENCH_IDLE_ROUNDS=%s BENCH_ACK_ROUNDS=%s BENCH_RESTART_ROUNDS=%s; run as %s.\n' \
+printf '\n## Command\n\n```\n%s\n```\n\nBENCH_ROUNDS=%s BENCH_SECONDS=%s BENCH_IDLE=%s BENCH_IDLE_ROUNDS=%s BENCH_ACK_ROUNDS=%s BENCH_RESTART_ROUNDS=%s BENCH_FLOOD=%s; run as %s.\n' \
     "$COMMAND" "$ROUNDS" "$SECS" "$IDLE" "$IDLE_ROUNDS" "$ACK_ROUNDS" \
-    "$RESTART_ROUNDS" "$(id -un)"
+    "$RESTART_ROUNDS" "$FLOOD_N" "$(id -un)"
 # the section up to the next "## " heading, from bench/PROFILE.md
 printf '\n'
 awk -v h="$CHANGES_HEADING" '/^## / { on = ($0 == h) } on' "$PROFILE"
