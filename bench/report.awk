@@ -8,7 +8,7 @@
 # ack.tsv (round sys rate p99 errors all worker_s backend_s; sys snitch
 # or snitch-v1), flood.tsv (round sys mode rate p99 errors all connect
 # reset timeout short misrouted alert held_up up_s held_end opened closed
-# reopened failed settle_s; mode none, half or silent).  The run's
+# reopened failed settle_s switch_s flood_s; mode none, half or silent).  The run's
 # description comes from the environment; with ONLY=ack, ONLY=restart or
 # ONLY=flood the input is that phase's file alone and only its section
 # is written, with its targets.
@@ -213,9 +213,9 @@ FILENAME ~ /ack.tsv$/ {
 FILENAME ~ /flood.tsv$/ {
 	# round sys mode rate p99 errors all connect reset timeout short
 	# misrouted alert held_up up_s held_end opened closed reopened failed
-	# settle_s (one round: a run's row is its figure)
+	# settle_s switch_s flood_s (one round: a run's row is its figure)
 	key = $2 SUBSEP $3
-	for (i = 4; i <= 21; i++)
+	for (i = 4; i <= 23; i++)
 		fl[i, key] = $i
 	next
 }
@@ -461,7 +461,8 @@ function flood_section(    n, sys, i, s, m, nm, modes, mlabel, key, k, other) {
 	printf "half-hello is the first 40 bytes of a ClientHello whose record header claims 512 bytes; a\n"
 	printf "silent connection sends nothing. Each process opens at most %d a second, 1,000 connects in\n", ENVIRON["FLOOD_RATE"]
 	printf "flight, gives up on a connect after 3 s (counted as failed, and tried again), and opens again any\n"
-	printf "connection the switch closes. The clients start once the flood is up (every connection\n"
+	printf "connection the switch closes: against a switch that closes them, the flood is as fast as that pace\n"
+	printf "allows, %d connects a second in all. The clients start once the flood is up (every connection\n", ENVIRON["FLOOD_RATE"] * ENVIRON["FLOOD_PROCS"]
 	printf "connected, or none more for 2 s, or %d s) and 0.5 s more; then the flood ends (each connection\n", ENVIRON["FLOOD_WAIT"]
 	printf "reset) and the switch settles (fewer than 50 client connections left, then 1 s) before the next\n"
 	printf "run. Success: clients served / clients started, warm-up included (a client not served within\n"
@@ -486,10 +487,11 @@ function flood_section(    n, sys, i, s, m, nm, modes, mlabel, key, k, other) {
 	printf "\nThe floods, as their processes saw them: connected when the flood was up (of %d; what\n", ENVIRON["FLOOD_N"]
 	printf "the kernel completed counts, accepted by the switch or still in its queue) and how long that took;\n"
 	printf "then, to the flood's end: connections the switch closed, connects that replaced one, connects\n"
-	printf "that failed (refused, reset, or no answer in 3 s); the clients' failures by kind; the time the\n"
-	printf "switch took to settle.\n\n"
-	printf "| system | flood | connected | seconds to connect | closed by the switch | reopened | failed connects | clients: timeout / refused / reset / other | settle s |\n"
-	printf "|---|---|---:|---:|---:|---:|---:|---|---:|\n"
+	printf "that failed (refused, reset, or no answer in 3 s); the clients' failures by kind; CPU seconds,\n"
+	printf "while the clients ran (%.1f s), of the switch's processes and of the flood's (the machine's %d\n", ENVIRON["FLOOD_SECS"] + ENVIRON["WARM"], ENVIRON["NCPU"]
+	printf "CPUs are shared by both, the clients and the backends); the time the switch took to settle.\n\n"
+	printf "| system | flood | connected | seconds to connect | closed by the switch | reopened | failed connects | clients: timeout / refused / reset / other | switch CPU s | flood CPU s | settle s |\n"
+	printf "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|\n"
 	for (i = 1; i <= n; i++)
 		for (m = 2; m <= nm; m++) {
 			s = sys[i]
@@ -497,9 +499,10 @@ function flood_section(    n, sys, i, s, m, nm, modes, mlabel, key, k, other) {
 			if (!((4, key) in fl))
 				continue
 			other = fl[11, key] + fl[12, key] + fl[13, key]
-			printf "| %s | %s | %s | %s | %s | %s | %s | %d / %d / %d / %d | %s |\n", s, mlabel[modes[m]],
+			printf "| %s | %s | %s | %s | %s | %s | %s | %d / %d / %d / %d | %s | %s | %s |\n", s, mlabel[modes[m]],
 			    fl[14, key], fl[15, key], fl[18, key], fl[19, key], fl[20, key],
-			    fl[10, key], fl[8, key], fl[9, key], other, fl[21, key]
+			    fl[10, key], fl[8, key], fl[9, key], other, fl[22, key], fl[23, key],
+			    fl[21, key]
 		}
 	printf "\nWhat each system was given to hold %d connections, the descriptor limit each of its\n", ENVIRON["FLOOD_N"]
 	printf "processes ran with (soft, from /proc/PID/limits), and its listener's accept queue (the backlog,\n"

@@ -1000,11 +1000,12 @@ flood_settle() {
 # (MODE none), or once FLOOD_N half-hellos (half) or silent connections
 # (silent) are held; one row of flood.tsv: round (1) sys mode rate p99
 # errors all connect reset timeout short misrouted alert held_up up_s
-# held_end opened closed reopened failed settle_s ("-" for what a run
-# without a flood does not have)
+# held_end opened closed reopened failed settle_s switch_s flood_s (CPU
+# seconds of the switch's processes and of the bench-flood ones while
+# bench-load ran; "-" for what a run without a flood does not have)
 flood_run() {
-	local sys=$1 mode=$2 line port
-	local -a fend=(- - - - -) row
+	local sys=$1 mode=$2 line port s0 s1 f0 f1 flood_s=-
+	local -a fend=(- - - - -) row sp
 	FLOOD_SYS=$sys
 	FLOOD_HELD=- FLOOD_UP_S=- FLOOD_SETTLE_S=-
 	port=$(target "$sys")
@@ -1015,11 +1016,18 @@ flood_run() {
 		flood_up
 		sleep 0.5	# the switch accepts what is still in its backlog
 	fi
+	mapfile -t sp < <(sys_pids "$sys")
+	s0=$(cpu_ticks "${sp[@]}")
+	f0=$(cpu_ticks "${FLOODERS[@]}")
 	# shellcheck disable=SC2046
 	line=$("$BIN/bench-load" $(target "$sys") -c "$FLOOD_CONC" -k x25519 \
 	    -d "$FLOOD_SECS" -w "$WARM" -o "$FLOOD_TIMEOUT_MS")
+	s1=$(cpu_ticks "${sp[@]}")
+	f1=$(cpu_ticks "${FLOODERS[@]}")
 	echo "$line" >>"$OUT/load.log"
 	if [ "$mode" != none ]; then
+		flood_s=$(awk -v t=$((f1 - f0)) -v hz="$HZ" \
+		    'BEGIN { printf "%.2f", t / hz }')
 		flood_stop
 		read -r -a fend <<<"$FLOOD_END"
 		flood_settle "$port"
@@ -1028,7 +1036,9 @@ flood_run() {
 	    "$(kv errors "$line")" "$(kv all "$line")" "$(kv connect "$line")"
 	    "$(kv reset "$line")" "$(kv timeout "$line")" "$(kv short "$line")"
 	    "$(kv misrouted "$line")" "$(kv alert "$line")" "$FLOOD_HELD"
-	    "$FLOOD_UP_S" "${fend[@]}" "$FLOOD_SETTLE_S")
+	    "$FLOOD_UP_S" "${fend[@]}" "$FLOOD_SETTLE_S"
+	    "$(awk -v t=$((s1 - s0)) -v hz="$HZ" 'BEGIN { printf "%.2f", t / hz }')"
+	    "$flood_s")
 	(IFS=$'\t'; echo "${row[*]}") >>"$OUT/flood.tsv"
 	note "$sys, flood $mode (held $FLOOD_HELD in $FLOOD_UP_S s): " \
 	    "$(kv rate "$line")/s, p99 $(kv p99_us "$line") us," \
@@ -1074,6 +1084,7 @@ flood_phase() {
 	start_nginx
 	start_sniproxy
 	sleep 1
+	NCPU=$(nproc)
 	FLOOD_MAXCONN=$(($(held_most) + 2000))
 	FLOOD_PEER_NOFILE=$(peer_nofile)
 	FLOOD_SETUP=""
@@ -1265,7 +1276,7 @@ main() {
 	    IDLE_ROUNDS ACK_ROUNDS ACK_SECS ACK_ELAPSED ONLY \
 	    FLOOD_N FLOOD_PROCS FLOOD_RATE FLOOD_WAIT FLOOD_SECS FLOOD_CONC \
 	    FLOOD_TIMEOUT_MS FLOOD_SETUP FLOOD_KERNEL FLOOD_SNITCH_STATS \
-	    FLOOD_ELAPSED FLOOD_MAXCONN FLOOD_PEER_NOFILE
+	    FLOOD_ELAPSED FLOOD_MAXCONN FLOOD_PEER_NOFILE NCPU
 	export RESTART_SYSTEMS_LIST="${RESTART_SYSTEMS[*]}"
 	if [ -n "$ONLY" ]; then
 		"$ROOT/bench/report.sh" "$OUT" "$OUT/$ONLY.md"
