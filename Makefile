@@ -310,7 +310,7 @@ fuzz-check: fuzz-build
 # The relay runs put SNItch with snitch-relay (built by `all`) beside
 # them on the same TCP backends.
 #
-#   make bench         build, install, run (under 10 minutes), write
+#   make bench         build, install, run (about 11 minutes), write
 #                      bench/RESULTS.md and print it
 #   make bench-restart the backend restart runs alone (about 2 minutes:
 #                      failed clients while a backend is restarted by
@@ -320,18 +320,25 @@ fuzz-check: fuzz-build
 #                      SNItch's rate with libsnitch backends at handoff
 #                      protocol version 2 and at version 1, alternated),
 #                      into bench/out/ack.md, printed
+#   make bench-flood   the flood runs alone (about 2 minutes: the rate of
+#                      real clients with no flood, then while 45,000
+#                      half-hellos, then 45,000 silent connections are
+#                      held), into bench/out/flood.md, printed
 #   make bench-route   the route table alone: 1,000,000 names, load time
 #                      and lookups/s, into RESULTS.md's route section
 BENCH_B		= $(B)/bench
 BENCH_BINS	= $(BENCH_B)/bench-backend $(BENCH_B)/bench-load \
-		  $(BENCH_B)/bench-route
+		  $(BENCH_B)/bench-flood $(BENCH_B)/bench-route
 
-.PHONY: bench bench-ack bench-restart bench-route bench-build
+.PHONY: bench bench-ack bench-restart bench-flood bench-route bench-build
 
 $(BENCH_B)/bench-backend: bench/backend.c $(B)/libsnitch.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilibsnitch -o $@ $< $(B)/libsnitch.a
 $(BENCH_B)/bench-load: bench/load.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+$(BENCH_B)/bench-flood: bench/flood.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $<
 $(BENCH_B)/bench-route: bench/route.c $(B)/libcommon.a
@@ -357,6 +364,12 @@ bench-restart:
 	@bench/setup.sh
 	@$(MAKE) --no-print-directory bench-build
 	@BENCH_ONLY=restart BENCH_COMMAND="make bench-restart" bench/run.sh
+
+bench-flood:
+	@$(MAKE) --no-print-directory deps
+	@bench/setup.sh
+	@$(MAKE) --no-print-directory bench-build
+	@BENCH_ONLY=flood BENCH_COMMAND="make bench-flood" bench/run.sh
 
 bench-route: $(BENCH_B)/bench-route
 	@bench/route.sh $(BENCH_B)/bench-route
