@@ -87,7 +87,9 @@
 # BENCH_ACK_ROUNDS the acknowledgement phase's rounds (6, of 3 s each);
 # BENCH_RESTART_ROUNDS the restart phase's (1 round: it takes about
 # 2 minutes a round, and make bench must stay under 10 minutes);
-# BENCH_FLOOD the connections of a flood (45,000).
+# BENCH_FLOOD the connections of a flood (45,000); BENCH_FLOOD_SYSTEMS
+# which switches the flood phase runs (all four), BENCH_FLOOD_CONFIG
+# lines added to SNItch's config there (none: its defaults).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -146,7 +148,7 @@ FLOOD_WAIT=15
 FLOOD_SECS=5
 FLOOD_CONC=20
 FLOOD_TIMEOUT_MS=1000
-FLOOD_SYSTEMS=(snitch haproxy nginx sniproxy)
+read -r -a FLOOD_SYSTEMS <<<"${BENCH_FLOOD_SYSTEMS:-snitch haproxy nginx sniproxy}"
 FLOOD_MODES=(none half silent)
 # 1 while the flood phase's switches are configured and started
 FLOOD=0
@@ -336,8 +338,11 @@ start_snitch() {
 	fi
 	if [ "$FLOOD" -eq 1 ]; then
 		# the flood runs: every key a flood meets at its default
+		local -a extra=()
+		[ -z "${BENCH_FLOOD_CONFIG:-}" ] ||
+			mapfile -t extra <<<"$BENCH_FLOOD_CONFIG"
 		snitch_config "$T/$name.ini" "${PORT[$name]}" "$WORKERS" \
-		    "stats = $stats"
+		    "stats = $stats" ${extra[@]+"${extra[@]}"}
 	else
 		SOCKET_DIR=$dir snitch_config "$T/$name.ini" "${PORT[$name]}" \
 		    "$WORKERS" "peek_timeout = 2m" "handoff_timeout = 2s" \
