@@ -38,6 +38,7 @@
  * in epoll events (worker.h) and in the local-address cache.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -145,6 +146,8 @@ conn_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_alpn_route = -1;
 	c->cn_peer = *peer;
 	c->cn_peeked = 0;
+	c->cn_lowat = 0;
+	memset(&c->cn_walk, 0, sizeof(c->cn_walk));
 	c->cn_route = CONN_ROUTE_HELLO;
 	c->cn_rehanded = 0;
 	c->cn_held = 0;

@@ -115,6 +115,11 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 		rc = SANDBOX_ALLOW(ctx, setsockopt, 2,
 		    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
 		    SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF));
+	/* A client's low-water mark: woken once its hello may be whole */
+	if (rc == 0)
+		rc = SANDBOX_ALLOW(ctx, setsockopt, 2,
+		    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+		    SCMP_A2(SCMP_CMP_EQ, SO_RCVLOWAT));
 	/* SIOCOUTQ: what a backend has not received yet; no other ioctl */
 	if (rc == 0)
 		rc = SANDBOX_ALLOW(ctx, ioctl, 1,

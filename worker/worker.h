@@ -78,7 +78,7 @@ union conn_addr {
 	struct sockaddr_in6	sin6;	/* listeners are IPv4 or IPv6 only */
 };
 
-/* Written by conn.c only, but for the fields marked "peek.c". */
+/* Written by conn.c only, but for the fields marked with another file. */
 struct conn {
 	int			 cn_fd;
 	uint32_t		 cn_use;	/* bumped per connection */
@@ -99,6 +99,10 @@ struct conn {
 						   dispatch.c */
 	uint8_t			 cn_held;	/* waited for its backend to
 						   restart; dispatch.c */
+	uint16_t		 cn_lowat;	/* SO_RCVLOWAT set on cn_fd, 0:
+						   the default (1); wire.c */
+	struct hello_walk	 cn_walk;	/* how far its hello was parsed;
+						   wire.c */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
 	int			 cn_watched;	/* in the epoll set */
 	uint32_t		 cn_peeked;	/* bytes seen at the last
@@ -257,6 +261,7 @@ void	peek_expire(struct worker *);
 
 /* wire.c: the client's bytes as peeked, and the header made of them */
 enum hello_result wire_peek(struct worker *, struct conn *, ssize_t *got);
+int	wire_release(struct conn *);
 ssize_t	wire_header(struct worker *, struct conn *);
 
 /* outcome.c: the ways a connection ends, each logged and counted once */
