@@ -96,6 +96,9 @@ peek_read(struct worker *w, struct conn *c, uint32_t events)
 	enum hello_result	r;
 	ssize_t			got;
 
+	/* The hello cannot be whole yet: wait for the low-water mark. */
+	if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && wire_short(c))
+		return;
 	r = wire_peek(w, c, &got);
 	if (got < 0 && errno == EAGAIN && !(events & (EPOLLERR | EPOLLHUP)))
 		return;

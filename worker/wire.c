@@ -16,11 +16,15 @@
  * edge-triggered epoll wakes the worker once they are there, not on
  * every segment.  A FIN, a reset or an error still wake it at once
  * (tcp_poll reports them whatever the low-water mark), and the peek
- * deadline still runs.  A socket handed on gets SO_RCVLOWAT 1 back
+ * deadline still runs.  The kernel also wakes it when tiny segments
+ * fill the receive buffer; a wakeup with fewer bytes queued than the
+ * mark is then let go without a peek (wire_short).  A socket handed on gets SO_RCVLOWAT 1 back
  * first (wire_release): the backend reads it as any socket.
  */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "log.h"
@@ -50,6 +54,26 @@ wire_lowat(struct conn *c, size_t want)
 		return;
 	}
 	c->cn_lowat = (uint16_t)want;
+}
+
+/*
+ * wire_short - whether c's receive queue holds fewer bytes than the
+ * low-water mark its hello needs: then a wakeup was the kernel's for
+ * memory, not for the hello, and there is nothing to peek.  Tiny
+ * segments fill the receive buffer with overhead, and tcp_poll reports
+ * a socket readable whatever the mark when the buffer is nearly full or
+ * the window nearly closed: one byte per segment woke the worker about a
+ * thousand times a hello, each peek walking thousands of socket buffers.
+ * SIOCINQ counts the queue without walking it.
+ */
+int
+wire_short(struct conn *c)
+{
+	int	 queued;
+
+	if (c->cn_lowat <= 1 || ioctl(c->cn_fd, SIOCINQ, &queued) == -1)
+		return 0;
+	return queued >= 0 && (size_t)queued < c->cn_lowat;
 }
 
 /*

@@ -261,6 +261,7 @@ void	peek_expire(struct worker *);
 
 /* wire.c: the client's bytes as peeked, and the header made of them */
 enum hello_result wire_peek(struct worker *, struct conn *, ssize_t *got);
+int	wire_short(struct conn *);
 int	wire_release(struct conn *);
 ssize_t	wire_header(struct worker *, struct conn *);
 
