@@ -94,6 +94,7 @@ struct conn {
 						   peek.c */
 	uint8_t			 cn_route;	/* enum conn_route; peek.c */
 	uint8_t			 cn_silent_listed; /* in w_silent */
+	uint8_t			 cn_paused;	/* in w_paused: no EPOLLIN */
 	uint8_t			 cn_rehanded;	/* handed again after its
 						   channel died unacked;
 						   dispatch.c */
@@ -109,8 +110,12 @@ struct conn {
 						   peek; peek.c */
 	uint64_t		 cn_start_us;	/* accepted, clock_us() */
 	union conn_addr		 cn_peer;
+	uint32_t		 cn_recheck;	/* paused: until then, in the
+						   low 32 bits of a ms clock */
 	TAILQ_ENTRY(conn)	 cn_link;
-	TAILQ_ENTRY(conn)	 cn_silent_link;
+	/* on w_silent (nothing sent yet) or on w_paused (sent bytes, so
+	 * never both): a conn slot is kept small */
+	TAILQ_ENTRY(conn)	 cn_aside_link;
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -210,12 +215,21 @@ struct worker {
 	struct conn_list	 w_lingering;
 	/*
 	 * Peeking connections that have sent nothing yet, when `silent` is
-	 * set: a second list beside w_peeking (cn_silent_link), in the same
+	 * set: a second list beside w_peeking (cn_aside_link), in the same
 	 * order.  A member is still peeking, so its cn_deadline is accept +
 	 * peek_timeout, and its silent deadline is derived from it (a conn
 	 * slot is kept small: max_pending of them).
 	 */
 	struct conn_list	 w_silent;
+	/*
+	 * Peeking connections the kernel woke with fewer bytes queued than
+	 * their hello needs (wire_short: tiny segments fill the receive
+	 * buffer, and a nearly full buffer reads as readable whatever the
+	 * low-water mark): EPOLLIN is off for CONN_PAUSE_MS, then their
+	 * queue is counted again (peek_expire), in pause order.  FIN and
+	 * reset still wake them (EPOLLRDHUP, EPOLLHUP).
+	 */
+	struct conn_list	 w_paused;
 	uint64_t		 w_now;
 	struct counters_worker	*w_counters;	/* this worker's shared slot */
 	uint8_t			 w_wire[HELLO_WIRE_MAX];	/* peeked bytes */
@@ -246,6 +260,9 @@ void	conn_release(struct worker *, struct conn *);
 int	conn_watch(struct worker *, struct conn *);
 void	conn_silent_listen(struct worker *, struct conn *);
 void	conn_heard(struct worker *, struct conn *);
+int	conn_pause(struct worker *, struct conn *);
+int	conn_unpause(struct worker *, struct conn *);
+struct conn *conn_paused_due(struct worker *);
 struct conn *conn_due(struct worker *, enum conn_state);
 struct conn *conn_silent_due(struct worker *);
 struct conn *conn_queue_due(struct worker *, int channel);
