@@ -77,7 +77,7 @@ $(B)/tools/%.o: tools/%.c
 	$(CC) $(ALL_CFLAGS) -Icommon -Ilibsnitch -c -o $@ $<
 $(B)/t/%.o: t/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Icommon -Iconf -Iworker -Ilibsnitch -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Icommon -Iconf -Iworker -Ilibsnitch -Itools -c -o $@ $<
 
 $(B)/libcommon.a: $(COMMON_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -101,7 +101,9 @@ $(B)/snitch-demo: $(B)/tools/demo.o $(B)/libsnitch.a
 # use: they log, send alerts and tell a service manager their successor
 SERVICE_OBJ = $(B)/tools/service.o $(B)/common/log.o $(B)/common/alert.o \
 	      $(B)/common/notifyaddr.o
-$(B)/snitch-exec: $(B)/tools/exec.o $(SERVICE_OBJ) $(B)/libsnitch.a
+$(B)/snitch-exec: $(B)/tools/exec.o $(B)/tools/fair.o \
+		  $(B)/common/netblock.o $(SERVICE_OBJ) \
+		  $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^
 # relay.c also sends PROXY headers: proxyv2.o comes with libsnitch.a
 $(B)/snitch-relay: $(B)/tools/relay.o $(SERVICE_OBJ) $(B)/libsnitch.a
@@ -109,6 +111,8 @@ $(B)/snitch-relay: $(B)/tools/relay.o $(SERVICE_OBJ) $(B)/libsnitch.a
 
 $(B)/t/%: $(B)/t/%.o $(CONF_OBJ) $(WORKER_LIB_OBJ) $(B)/libsnitch.a $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -linih -lbsd
+# snitch-exec's fairness is pure code too: its test links it
+$(B)/t/fair_test: $(B)/tools/fair.o
 
 tests: all $(UNIT_BIN)
 
@@ -306,7 +310,7 @@ fuzz-check: fuzz-build
 # The relay runs put SNItch with snitch-relay (built by `all`) beside
 # them on the same TCP backends.
 #
-#   make bench         build, install, run (under 10 minutes), write
+#   make bench         build, install, run (about 11 minutes), write
 #                      bench/RESULTS.md and print it
 #   make bench-restart the backend restart runs alone (about 2 minutes:
 #                      failed clients while a backend is restarted by
@@ -316,18 +320,25 @@ fuzz-check: fuzz-build
 #                      SNItch's rate with libsnitch backends at handoff
 #                      protocol version 2 and at version 1, alternated),
 #                      into bench/out/ack.md, printed
+#   make bench-flood   the flood runs alone (about 2 minutes: the rate of
+#                      real clients with no flood, then while 45,000
+#                      half-hellos, then 45,000 silent connections are
+#                      held), into bench/out/flood.md, printed
 #   make bench-route   the route table alone: 1,000,000 names, load time
 #                      and lookups/s, into RESULTS.md's route section
 BENCH_B		= $(B)/bench
 BENCH_BINS	= $(BENCH_B)/bench-backend $(BENCH_B)/bench-load \
-		  $(BENCH_B)/bench-route
+		  $(BENCH_B)/bench-flood $(BENCH_B)/bench-route
 
-.PHONY: bench bench-ack bench-restart bench-route bench-build
+.PHONY: bench bench-ack bench-restart bench-flood bench-route bench-build
 
 $(BENCH_B)/bench-backend: bench/backend.c $(B)/libsnitch.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilibsnitch -o $@ $< $(B)/libsnitch.a
 $(BENCH_B)/bench-load: bench/load.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+$(BENCH_B)/bench-flood: bench/flood.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $<
 $(BENCH_B)/bench-route: bench/route.c $(B)/libcommon.a
@@ -353,6 +364,12 @@ bench-restart:
 	@bench/setup.sh
 	@$(MAKE) --no-print-directory bench-build
 	@BENCH_ONLY=restart BENCH_COMMAND="make bench-restart" bench/run.sh
+
+bench-flood:
+	@$(MAKE) --no-print-directory deps
+	@bench/setup.sh
+	@$(MAKE) --no-print-directory bench-build
+	@BENCH_ONLY=flood BENCH_COMMAND="make bench-flood" bench/run.sh
 
 bench-route: $(BENCH_B)/bench-route
 	@bench/route.sh $(BENCH_B)/bench-route

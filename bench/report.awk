@@ -6,9 +6,12 @@
 # dropped connect_s), restart.tsv (round sys signal clients failed connect
 # reset timeout short misrouted alert stall_ms away_ms away_max_ms),
 # ack.tsv (round sys rate p99 errors all worker_s backend_s; sys snitch
-# or snitch-v1).  The run's description comes from the environment; with
-# ONLY=ack or ONLY=restart the input is that phase's file alone and only
-# its section is written, with its targets.
+# or snitch-v1), flood.tsv (round sys mode rate p99 errors all connect
+# reset timeout short misrouted alert held_up up_s held_end opened closed
+# reopened failed settle_s switch_s flood_s; mode none, half or silent).  The run's
+# description comes from the environment; with ONLY=ack, ONLY=restart or
+# ONLY=flood the input is that phase's file alone and only its section
+# is written, with its targets.
 # The relay runs are raw.tsv rows of tests relay-down and relay-up, their
 # system "relay" being SNItch with snitch-relay.
 # Medians are over rounds; memory is the largest over rounds.  Run after
@@ -207,6 +210,15 @@ FILENAME ~ /ack.tsv$/ {
 		ack_rounds = r
 	next
 }
+FILENAME ~ /flood.tsv$/ {
+	# round sys mode rate p99 errors all connect reset timeout short
+	# misrouted alert held_up up_s held_end opened closed reopened failed
+	# settle_s switch_s flood_s (one round: a run's row is its figure)
+	key = $2 SUBSEP $3
+	for (i = 4; i <= 23; i++)
+		fl[i, key] = $i
+	next
+}
 FILENAME ~ /idle.tsv$/ {
 	# round sys held_at_start held_at_end dropped connect_s
 	add("held" SUBSEP $2, $3)
@@ -379,6 +391,145 @@ function ack_targets(    v) {
 	printf "| rate with acknowledgements within 5%% of without (version 2 / version 1 >= 0.95x) | %s | %s |\n",
 	    fmtx(v), verdict(v != "" && v >= 0.95)
 }
+# flood_success - the percentage of a flood run's clients served, ""
+# when it started none
+function flood_success(s, mode,    key, all, failed) {
+	key = s SUBSEP mode
+	if (!((4, key) in fl))
+		return ""
+	all = fl[7, key]; failed = fl[6, key]
+	return all + failed > 0 ? 100 * all / (all + failed) : ""
+}
+# flood_p99_ms - a flood run's p99 in ms, "" when it served none
+function flood_p99_ms(s, mode,    key) {
+	key = s SUBSEP mode
+	if (!((4, key) in fl) || fl[4, key] + 0 == 0)
+		return ""
+	return fl[5, key] / 1000
+}
+# flood_ratio - a flood run's conn/s over the same system's without
+function flood_ratio(s, mode,    a, b) {
+	a = fl[4, s SUBSEP mode]; b = fl[4, s SUBSEP "none"]
+	return a == "" || b == "" || b + 0 == 0 ? "" : a / b
+}
+# fmt_pct, fmt_ms - a percentage, a latency in ms; "-" for none
+function fmt_pct(x) {
+	return x == "" ? "-" : sprintf("%.1f%%", x)
+}
+function fmt_ms(x) {
+	return x == "" ? "-" : sprintf("%.1f", x)
+}
+# flood_setup - FLOOD_SETUP's lines (sys, descriptor limits, backlog)
+# into fl_nofile[] and fl_backlog[]
+function flood_setup(    n, i, lines, f) {
+	n = split(ENVIRON["FLOOD_SETUP"], lines, "\n")
+	for (i = 1; i <= n; i++) {
+		if (split(lines[i], f, "\t") < 3)
+			continue
+		fl_nofile[f[1]] = f[2]
+		fl_backlog[f[1]] = f[3]
+	}
+}
+# flood_knob - what a system was given to hold the flood
+function flood_knob(s) {
+	if (s == "snitch")
+		return "nothing: its config has listen, user, workers, stats and the backends, every other key (max_pending, peek_timeout, defer_accept...) at its default"
+	if (s == "haproxy")
+		return sprintf("global maxconn %d (no strict-limits)", ENVIRON["FLOOD_MAXCONN"])
+	if (s == "nginx")
+		return sprintf("worker_rlimit_nofile %d, worker_connections %d", ENVIRON["FLOOD_PEER_NOFILE"], ENVIRON["FLOOD_PEER_NOFILE"] - 100)
+	if (s == "sniproxy")
+		return sprintf("-n %d (max file descriptor limit), each of its 2 instances", ENVIRON["FLOOD_PEER_NOFILE"])
+	return "-"
+}
+# flood_section - the flood phase's tables
+function flood_section(    n, sys, i, s, m, nm, modes, mlabel, key, k, other) {
+	n = split("snitch haproxy nginx sniproxy", sys, " ")
+	nm = split("none half silent", modes, " ")
+	mlabel["none"] = "no flood"
+	mlabel["half"] = sprintf("%d half-hellos", ENVIRON["FLOOD_N"])
+	mlabel["silent"] = sprintf("%d silent", ENVIRON["FLOOD_N"])
+	flood_setup()
+	printf "## Flood (real clients while a flood is held)\n\n"
+	printf "Measured by `%s` (bench/run.sh, flood_phase: the last phase of make bench, the only one\n", ENVIRON["COMMAND"]
+	printf "of make bench-flood), on a fresh set of processes: the two bench-backends and the four switches,\n"
+	printf "SNItch with its default configuration (below). For each system in turn,\n"
+	printf "`bench-load -c %d -k x25519 -d %d -w %s -o %d` (a closed loop from 64 sources,\n", ENVIRON["FLOOD_CONC"], ENVIRON["FLOOD_SECS"], ENVIRON["WARM"], ENVIRON["FLOOD_TIMEOUT_MS"]
+	printf "127.0.1.1-64): with no flood, then while %d half-hellos are held, then while %d silent\n", ENVIRON["FLOOD_N"], ENVIRON["FLOOD_N"]
+	printf "connections are held. A flood is %d bench-flood processes (bench/flood.c), %d connections\n", ENVIRON["FLOOD_PROCS"], ENVIRON["FLOOD_N"] / ENVIRON["FLOOD_PROCS"]
+	printf "each, each from its own 254 loopback sources (127.0.2.1-254, 127.0.3.1-254, ...: %d in all). A\n", 254 * ENVIRON["FLOOD_PROCS"]
+	printf "half-hello is the first 40 bytes of a ClientHello whose record header claims 512 bytes; a\n"
+	printf "silent connection sends nothing. Each process opens at most %d a second, 1,000 connects in\n", ENVIRON["FLOOD_RATE"]
+	printf "flight, gives up on a connect after 3 s (counted as failed, and tried again), and opens again any\n"
+	printf "connection the switch closes: against a switch that closes them, the flood is as fast as that pace\n"
+	printf "allows, %d connects a second in all. The clients start once the flood is up (every connection\n", ENVIRON["FLOOD_RATE"] * ENVIRON["FLOOD_PROCS"]
+	printf "connected, or none more for 2 s, or %d s) and 0.5 s more; then the flood ends (each connection\n", ENVIRON["FLOOD_WAIT"]
+	printf "reset) and the switch settles (fewer than 50 client connections left, then 1 s) before the next\n"
+	printf "run. Success: clients served / clients started, warm-up included (a client not served within\n"
+	printf "%.1f s counts as failed, as do a refused or reset connect, a short or misrouted reply and an\n", ENVIRON["FLOOD_TIMEOUT_MS"] / 1000
+	printf "alert); conn/s: clients served in the %d s; p99: theirs, connect to the reply's EOF, in ms (\"-\":\n", ENVIRON["FLOOD_SECS"]
+	printf "none served). One run each: no median. The phase took %d s.\n\n", ENVIRON["FLOOD_ELAPSED"]
+	printf "| system |"
+	for (m = 1; m <= nm; m++)
+		printf " %s: success | conn/s | p99 ms |", mlabel[modes[m]]
+	printf "\n|---|"
+	for (m = 1; m <= nm; m++)
+		printf "---:|---:|---:|"
+	printf "\n"
+	for (i = 1; i <= n; i++) {
+		s = sys[i]
+		printf "| %s |", s
+		for (m = 1; m <= nm; m++)
+			printf " %s | %s | %s |", fmt_pct(flood_success(s, modes[m])),
+			    fmt_rate(fl[4, s SUBSEP modes[m]]), fmt_ms(flood_p99_ms(s, modes[m]))
+		printf "\n"
+	}
+	printf "\nThe floods, as their processes saw them: connected when the flood was up (of %d; what\n", ENVIRON["FLOOD_N"]
+	printf "the kernel completed counts, accepted by the switch or still in its queue) and how long that took;\n"
+	printf "then, to the flood's end: connections the switch closed, connects that replaced one, connects\n"
+	printf "that failed (refused, reset, or no answer in 3 s); the clients' failures by kind; CPU seconds,\n"
+	printf "while the clients ran (%.1f s), of the switch's processes and of the flood's (the machine's %d\n", ENVIRON["FLOOD_SECS"] + ENVIRON["WARM"], ENVIRON["NCPU"]
+	printf "CPUs are shared by both, the clients and the backends); the time the switch took to settle.\n\n"
+	printf "| system | flood | connected | seconds to connect | closed by the switch | reopened | failed connects | clients: timeout / refused / reset / other | switch CPU s | flood CPU s | settle s |\n"
+	printf "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|\n"
+	for (i = 1; i <= n; i++)
+		for (m = 2; m <= nm; m++) {
+			s = sys[i]
+			key = s SUBSEP modes[m]
+			if (!((4, key) in fl))
+				continue
+			other = fl[11, key] + fl[12, key] + fl[13, key]
+			printf "| %s | %s | %s | %s | %s | %s | %s | %d / %d / %d / %d | %s | %s | %s |\n", s, mlabel[modes[m]],
+			    fl[14, key], fl[15, key], fl[18, key], fl[19, key], fl[20, key],
+			    fl[10, key], fl[8, key], fl[9, key], other, fl[22, key], fl[23, key],
+			    fl[21, key]
+		}
+	printf "\nWhat each system was given to hold %d connections, the descriptor limit each of its\n", ENVIRON["FLOOD_N"]
+	printf "processes ran with (soft, from /proc/PID/limits), and its listener's accept queue (the backlog,\n"
+	printf "ss's Send-Q, which net.core.somaxconn caps). No process may raise its limit past the hard limit\n"
+	printf "(no CAP_SYS_RESOURCE), whatever it asks for.\n\n"
+	printf "| system | set for the flood | descriptor limit | backlog |\n|---|---|---|---:|\n"
+	for (i = 1; i <= n; i++)
+		printf "| %s | %s | %s | %s |\n", sys[i], flood_knob(sys[i]),
+		    fl_nofile[sys[i]] == "" ? "-" : fl_nofile[sys[i]],
+		    fl_backlog[sys[i]] == "" ? "-" : fl_backlog[sys[i]]
+	printf "\nKernel settings, as they were (the benchmark changes none): %s.\n", ENVIRON["FLOOD_KERNEL"]
+	printf "\nSNItch's counters at the end of the flood runs (`snitch -s`):\n\n```\n%s\n```\n", ENVIRON["FLOOD_SNITCH_STATS"]
+}
+# flood_targets - the issue's targets for the flood runs, as rows of the
+# targets table: SNItch under each flood
+function flood_targets(    m, mode, lbl, v) {
+	for (m = 1; m <= 2; m++) {
+		mode = m == 1 ? "half" : "silent"
+		lbl = sprintf("%d %s held", ENVIRON["FLOOD_N"], mode == "half" ? "half-hellos" : "silent connections")
+		v = flood_success("snitch", mode)
+		printf "| %s: clients succeed >= 99%% | %s | %s |\n", lbl, fmt_pct(v), verdict(v != "" && v >= 99)
+		v = flood_ratio("snitch", mode)
+		printf "| %s: conn/s >= 0.5x without a flood | %s | %s |\n", lbl, fmtx(v), verdict(v != "" && v >= 0.5)
+		v = flood_p99_ms("snitch", mode)
+		printf "| %s: p99 < 100 ms | %s | %s |\n", lbl, v == "" ? "- (none served)" : fmt_ms(v) " ms", verdict(v != "" && v < 100)
+	}
+}
 # targets_head - the targets table's heading and first lines
 function targets_head() {
 	printf "\n## Targets\n\n| target | measured | |\n|---|---|---|\n"
@@ -402,6 +553,13 @@ END {
 		ack_section()
 		targets_head()
 		ack_targets()
+		exit
+	}
+	if (ENVIRON["ONLY"] == "flood") {
+		only_head("flood")
+		flood_section()
+		targets_head()
+		flood_targets()
 		exit
 	}
 	nsys = split("direct snitch haproxy nginx sniproxy", sysname, " ")
@@ -607,8 +765,11 @@ END {
 	printf "\n"
 	restart_section()
 
+	printf "\n"
+	flood_section()
+
 	printf "\n## Errors\n\nConnections that failed (connect, reset, timeout, short or misrouted reply, alert), all runs\n"
-	printf "but the acknowledgement and restart runs (above, in their own tables):\n\n"
+	printf "but the acknowledgement, restart and flood runs (above, in their own tables):\n\n"
 	printf "| system | runs | errors |\n|---|---:|---:|\n"
 	for (s = 1; s <= nsys; s++)
 		printf "| %s | %d | %d |\n", sysname[s], runs[sysname[s]], errors[sysname[s]]
@@ -640,4 +801,5 @@ END {
 	printf "| worker RSS < 4 MiB holding 10,000 pending (one worker, %s held) | %s MiB | %s |\n", ENVIRON["ONE_WORKER_HELD"], mib(v), verdict(v > 0 && v < 4096 && ENVIRON["ONE_WORKER_HELD"] >= 10000)
 	ack_targets()
 	restart_targets()
+	flood_targets()
 }

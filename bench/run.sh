@@ -63,6 +63,22 @@
 # BENCH_ONLY=restart runs this phase alone (make bench-restart) and
 # writes its table to bench/out/restart.md instead of RESULTS.md.
 #
+# The flood runs come last (flood_phase), on a fresh set of processes:
+# the two backends and the four switches, SNItch with its default
+# configuration (listen, user, workers, stats, backends: nothing else),
+# HAProxy, nginx and sniproxy with their knobs for holding FLOOD_N
+# connections (maxconn; worker_rlimit_nofile and worker_connections;
+# -n), the rest of their configs as in the other phases.  For each
+# system: bench-load at c=20 for 5 s with no flood, then while FLOOD_N
+# half-hellos are held, then while FLOOD_N silent connections are held
+# by FLOOD_PROCS bench-flood processes from 762 loopback sources, a
+# client not served within 1 s counted as failed; after each flood, the
+# switch settles.  The descriptor limit each process runs with and the
+# kernel settings that matter go to the report; none is changed.  Rate,
+# p99, failed clients by kind and the flood's own counts go to
+# flood.tsv.  BENCH_ONLY=flood runs this phase alone (make bench-flood,
+# about 2 minutes) and writes its table to bench/out/flood.md.
+#
 # Run as root (SNItch then runs its workers as nobody, sniproxy too).
 # Everything listens on 127.0.0.1 only, and everything started here is
 # stopped on exit.  BENCH_ROUNDS, BENCH_SECONDS and BENCH_IDLE override
@@ -70,7 +86,8 @@
 # BENCH_IDLE_ROUNDS how many rounds have the idle runs (1);
 # BENCH_ACK_ROUNDS the acknowledgement phase's rounds (6, of 3 s each);
 # BENCH_RESTART_ROUNDS the restart phase's (1 round: it takes about
-# 2 minutes a round, and make bench must stay under 10 minutes).
+# 2 minutes a round, and make bench must stay under 10 minutes);
+# BENCH_FLOOD the connections of a flood (45,000).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -114,11 +131,31 @@ RESTART_WAIT_MS=5000	# graceful: how long a backend may take to exit
 RESTART_SYSTEMS=(direct snitch snitch-v1 haproxy nginx sniproxy)
 # 1 while the restart phase's switches are configured and started
 RESTART=0
+# The flood runs: FLOOD_N connections held by FLOOD_PROCS bench-flood
+# processes (a process holds at most its descriptor limit), each with
+# its own 254 sources, 127.0.2.1-254, 127.0.3.1-254, ...: none of them
+# bench-load's (127.0.1.1-64), all on loopback.  Each opens at most
+# FLOOD_RATE a second; the flood is up when all are connected, or no
+# more have been for 2 s, or after FLOOD_WAIT s.  The clients:
+# bench-load at c=FLOOD_CONC for FLOOD_SECS, a client not served within
+# FLOOD_TIMEOUT_MS counted as failed.
+FLOOD_N=${BENCH_FLOOD:-45000}
+FLOOD_PROCS=3
+FLOOD_RATE=5000
+FLOOD_WAIT=15
+FLOOD_SECS=5
+FLOOD_CONC=20
+FLOOD_TIMEOUT_MS=1000
+FLOOD_SYSTEMS=(snitch haproxy nginx sniproxy)
+FLOOD_MODES=(none half silent)
+# 1 while the flood phase's switches are configured and started
+FLOOD=0
 
 declare -A PID=() PORT=() SOCKET=()
 STARTED=()
 T=
 HOLDER=
+FLOODERS=()
 
 # note - progress on stderr
 note() {
@@ -177,6 +214,9 @@ stop_tree() {
 cleanup() {
 	local pid
 	[ -n "$HOLDER" ] && stop_tree "$HOLDER"
+	for pid in "${FLOODERS[@]}"; do
+		stop_tree "$pid"
+	done
 	for pid in "${STARTED[@]}"; do
 		stop_tree "$pid"
 	done
@@ -287,15 +327,22 @@ snitch_config() {
 # start_snitch [v1] - stderr (one line per connection) to /dev/null, as
 # the others log no connections either; its counters are read with -s.
 # With v1, "snitch-v1": the same config on its own port, its backends the
-# version-1 pair's sockets
+# version-1 pair's sockets.  In the flood phase its config has nothing
+# but the listener, user, workers, stats and backends
 start_snitch() {
 	local name=snitch stats=$T/stats.sock dir=$T
 	if [ "${1:-}" = v1 ]; then
 		name=snitch-v1 stats=$T/stats-v1.sock dir=$T/v1
 	fi
-	SOCKET_DIR=$dir snitch_config "$T/$name.ini" "${PORT[$name]}" \
-	    "$WORKERS" "peek_timeout = 2m" "handoff_timeout = 2s" \
-	    "max_pending = $((IDLE + 240))" "stats = $stats"
+	if [ "$FLOOD" -eq 1 ]; then
+		# the flood runs: every key a flood meets at its default
+		snitch_config "$T/$name.ini" "${PORT[$name]}" "$WORKERS" \
+		    "stats = $stats"
+	else
+		SOCKET_DIR=$dir snitch_config "$T/$name.ini" "${PORT[$name]}" \
+		    "$WORKERS" "peek_timeout = 2m" "handoff_timeout = 2s" \
+		    "max_pending = $((IDLE + 240))" "stats = $stats"
+	fi
 	"$BUILD/snitch" -c "$T/$name.ini" -t >/dev/null ||
 	    die "snitch -t: $("$BUILD/snitch" -c "$T/$name.ini" -t 2>&1)"
 	launch "$name" /dev/null "$BUILD/snitch" -c "$T/$name.ini"
@@ -330,12 +377,13 @@ haproxy_retries() {
 
 # start_haproxy - mode tcp, the hello inspected for its SNI
 start_haproxy() {
-	# maxconn: 10,000 held + the load; the fd hard limit may be lower
-	# than 2 * maxconn, which is fine as long as it is not reached.
+	# maxconn: 10,000 held (the flood phase: 45,000) + the load; the fd
+	# hard limit may be lower than 2 * maxconn, which is fine as long as
+	# it is not reached.
 	cat >"$T/haproxy.cfg" <<EOF
 global
 	nbthread $WORKERS
-	maxconn $((IDLE + 2000))
+	maxconn $(($(held_most) + 2000))
 	no strict-limits
 	pidfile $T/haproxy.pid
 
@@ -400,6 +448,28 @@ nginx_retries() {
 	printf '\t\tproxy_next_upstream_timeout 2s;\n'
 }
 
+# held_most - how many connections a switch is asked to hold at once:
+# IDLE, or in the flood phase FLOOD_N
+held_most() {
+	if [ "$FLOOD" -eq 1 ]; then
+		echo "$FLOOD_N"
+	else
+		echo "$IDLE"
+	fi
+}
+
+# peer_nofile - the descriptors nginx's workers and each sniproxy ask
+# for: NOFILE, or in the flood phase two per connection (client and
+# upstream) for FLOOD_N and the load, past the hard limit if need be
+# (they ask; the kernel caps what they get, and the report says what)
+peer_nofile() {
+	if [ "$FLOOD" -eq 1 ]; then
+		echo $((2 * (FLOOD_N + 2000)))
+	else
+		echo "$NOFILE"
+	fi
+}
+
 # start_nginx - stream, ssl_preread, a map from the name to the backend
 start_nginx() {
 	cat >"$T/nginx.conf" <<EOF
@@ -408,9 +478,9 @@ worker_processes $WORKERS;
 daemon off;
 pid $T/nginx.pid;
 error_log $T/nginx-error.log warn;
-worker_rlimit_nofile $NOFILE;
+worker_rlimit_nofile $(peer_nofile);
 events {
-	worker_connections $((NOFILE - 100));
+	worker_connections $(($(peer_nofile) - 100));
 }
 stream {
 $(nginx_routes)
@@ -453,9 +523,9 @@ EOF
 	touch "$T/sniproxy-error.log"
 	chmod 666 "$T/sniproxy-error.log"
 	launch sniproxy "$T/sniproxy.log" sniproxy -f -c "$T/sniproxy.conf" \
-	    -n "$NOFILE"
+	    -n "$(peer_nofile)"
 	launch sniproxy2 "$T/sniproxy.log" sniproxy -f -c "$T/sniproxy.conf" \
-	    -n "$NOFILE"
+	    -n "$(peer_nofile)"
 }
 
 # sys_pids SYS - every process of a switch, one a line
@@ -514,6 +584,7 @@ process_role() {
 	case $1:$cmd in
 	# a worker's title ("snitch: worker N gen G") replaces its argv
 	snitch:"snitch: worker"* | snitch:snitch-worker*) echo worker ;;
+	snitch:"snitch: stats"*) echo stats ;;
 	snitch:*) echo master ;;
 	nginx:*worker*) echo worker ;;
 	nginx:*) echo master ;;
@@ -846,6 +917,195 @@ ack_phase() {
 	ACK_ELAPSED=$(($(date +%s) - t0))
 }
 
+# flood_start MODE - FLOOD_PROCS bench-flood processes against the
+# system under test (FLOOD_SYS), FLOOD_N connections between them, each
+# its own /24 of sources from 127.0.2.0/24 on; their pids in FLOODERS,
+# their output in $T/flood-K.out
+flood_start() {
+	local mode=$1 k n
+	FLOODERS=()
+	for ((k = 0; k < FLOOD_PROCS; k++)); do
+		n=$((FLOOD_N / FLOOD_PROCS))
+		[ "$k" -ne 0 ] || n=$((n + FLOOD_N % FLOOD_PROCS))
+		: >"$T/flood-$k.out"
+		# shellcheck disable=SC2046
+		"$BIN/bench-flood" $(target "$FLOOD_SYS") -n "$n" -m "$mode" \
+		    -s "127.0.$((2 + k)).1" -S 254 -r "$FLOOD_RATE" \
+		    -w "$FLOOD_WAIT" -d 120 </dev/null >"$T/flood-$k.out" \
+		    2>"$T/flood-$k.err" &
+		FLOODERS+=("$!")
+	done
+}
+
+# flood_up - until every bench-flood says its flood is up; FLOOD_HELD:
+# the connections they hold then, FLOOD_UP_S: the slowest one's seconds
+flood_up() {
+	local k i line
+	FLOOD_HELD=0
+	FLOOD_UP_S=0
+	for ((k = 0; k < FLOOD_PROCS; k++)); do
+		for ((i = 0; i < (FLOOD_WAIT + 5) * 10; i++)); do
+			grep -q '^held=' "$T/flood-$k.out" && break
+			alive "${FLOODERS[$k]}" ||
+			    die "bench-flood exited: $(cat "$T/flood-$k.err")"
+			sleep 0.1
+		done
+		line=$(head -1 "$T/flood-$k.out")
+		[ -n "$line" ] || die "bench-flood says nothing: $T/flood-$k.err"
+		FLOOD_HELD=$((FLOOD_HELD + $(kv held "$line")))
+		FLOOD_UP_S=$(awk -v a="$FLOOD_UP_S" -v b="$(kv connect_s "$line")" \
+		    'BEGIN { print (b > a ? b : a) }')
+	done
+}
+
+# flood_stop - SIGTERM to every bench-flood (each closes its connections
+# with a RST), awaited; FLOOD_END: "held opened closed reopened failed",
+# summed over them
+flood_stop() {
+	local k line f v
+	local -a sum=(0 0 0 0 0) keys=(held opened closed reopened failed)
+	for ((k = 0; k < ${#FLOODERS[@]}; k++)); do
+		kill -TERM "${FLOODERS[$k]}" 2>/dev/null || true
+	done
+	for ((k = 0; k < ${#FLOODERS[@]}; k++)); do
+		wait "${FLOODERS[$k]}" 2>/dev/null || true
+		line=$(grep '^held=.*opened=' "$T/flood-$k.out" || true)
+		for f in 0 1 2 3 4; do
+			v=$(kv "${keys[f]}" "$line")
+			sum[f]=$((sum[f] + ${v:-0}))
+		done
+	done
+	FLOODERS=()
+	FLOOD_END="${sum[*]}"
+}
+
+# flood_settle PORT - until the switch on PORT has fewer than 50
+# connections from clients (at most 15 s), then 1 s for it to close
+# what it held on to; FLOOD_SETTLE_S: how long that took
+flood_settle() {
+	local port=$1 t0 i n
+	t0=$(now_us)
+	for ((i = 0; i < 150; i++)); do
+		n=$(ss -Htn state established state close-wait state syn-recv \
+		    "( sport = :$port )" 2>/dev/null | wc -l)
+		[ "$n" -ge 50 ] || break
+		sleep 0.1
+	done
+	sleep 1
+	FLOOD_SETTLE_S=$(awk -v us=$(($(now_us) - t0)) \
+	    'BEGIN { printf "%.1f", us / 1e6 }')
+}
+
+# flood_run SYS MODE - bench-load at c=FLOOD_CONC on SYS with no flood
+# (MODE none), or once FLOOD_N half-hellos (half) or silent connections
+# (silent) are held; one row of flood.tsv: round (1) sys mode rate p99
+# errors all connect reset timeout short misrouted alert held_up up_s
+# held_end opened closed reopened failed settle_s switch_s flood_s (CPU
+# seconds of the switch's processes and of the bench-flood ones while
+# bench-load ran; "-" for what a run without a flood does not have)
+flood_run() {
+	local sys=$1 mode=$2 line port s0 s1 f0 f1 flood_s=-
+	local -a fend=(- - - - -) row sp
+	FLOOD_SYS=$sys
+	FLOOD_HELD=- FLOOD_UP_S=- FLOOD_SETTLE_S=-
+	port=$(target "$sys")
+	port=${port##*:}
+	alive "${PID[$sys]}" || die "$sys exited"
+	if [ "$mode" != none ]; then
+		flood_start "$mode"
+		flood_up
+		sleep 0.5	# the switch accepts what is still in its backlog
+	fi
+	mapfile -t sp < <(sys_pids "$sys")
+	s0=$(cpu_ticks "${sp[@]}")
+	f0=$(cpu_ticks "${FLOODERS[@]}")
+	# shellcheck disable=SC2046
+	line=$("$BIN/bench-load" $(target "$sys") -c "$FLOOD_CONC" -k x25519 \
+	    -d "$FLOOD_SECS" -w "$WARM" -o "$FLOOD_TIMEOUT_MS")
+	s1=$(cpu_ticks "${sp[@]}")
+	f1=$(cpu_ticks "${FLOODERS[@]}")
+	echo "$line" >>"$OUT/load.log"
+	if [ "$mode" != none ]; then
+		flood_s=$(awk -v t=$((f1 - f0)) -v hz="$HZ" \
+		    'BEGIN { printf "%.2f", t / hz }')
+		flood_stop
+		read -r -a fend <<<"$FLOOD_END"
+		flood_settle "$port"
+	fi
+	row=(1 "$sys" "$mode" "$(kv rate "$line")" "$(kv p99_us "$line")"
+	    "$(kv errors "$line")" "$(kv all "$line")" "$(kv connect "$line")"
+	    "$(kv reset "$line")" "$(kv timeout "$line")" "$(kv short "$line")"
+	    "$(kv misrouted "$line")" "$(kv alert "$line")" "$FLOOD_HELD"
+	    "$FLOOD_UP_S" "${fend[@]}" "$FLOOD_SETTLE_S"
+	    "$(awk -v t=$((s1 - s0)) -v hz="$HZ" 'BEGIN { printf "%.2f", t / hz }')"
+	    "$flood_s")
+	(IFS=$'\t'; echo "${row[*]}") >>"$OUT/flood.tsv"
+	note "$sys, flood $mode (held $FLOOD_HELD in $FLOOD_UP_S s): " \
+	    "$(kv rate "$line")/s, p99 $(kv p99_us "$line") us," \
+	    "failed $(kv errors "$line") of $(($(kv all "$line") + $(kv errors "$line")))"
+}
+
+# nofile_of SYS - the descriptor limit (soft) each of SYS's processes
+# runs with, "role limit" per process, counted: "2 x worker 20000"
+nofile_of() {
+	local pid
+	for pid in $(sys_pids "$1"); do
+		printf '%s %s\n' "$(process_role "$1" "$pid")" \
+		    "$(awk '/^Max open files/ { print $4 }' "/proc/$pid/limits" \
+		    2>/dev/null)"
+	done | sort | uniq -c | awk '{ printf "%s%s%s %s", (NR > 1 ? ", " : ""),
+	    ($1 > 1 ? $1 " x " : ""), $2, $3 }'
+}
+
+# backlog_of SYS - the accept queue's length of SYS's listener (ss's
+# Send-Q of a listening socket)
+backlog_of() {
+	local port
+	port=$(target "$1")
+	port=${port##*:}
+	ss -Hltn "( sport = :$port )" 2>/dev/null | awk '{ print $3 }' |
+	    sort -u | paste -sd ' '
+}
+
+# flood_phase - stop what ran before, start the backends and the four
+# switches with the flood configs (SNItch's defaults; the others' knobs
+# for FLOOD_N connections), then each system, in turn: no flood, half
+# hellos held, silent connections held
+flood_phase() {
+	local sys mode t0
+	t0=$(date +%s)
+	: >"$OUT/flood.tsv"
+	stop_all
+	RESTART=0
+	FLOOD=1
+	start_backends
+	start_snitch
+	start_haproxy
+	start_nginx
+	start_sniproxy
+	sleep 1
+	NCPU=$(nproc)
+	FLOOD_MAXCONN=$(($(held_most) + 2000))
+	FLOOD_PEER_NOFILE=$(peer_nofile)
+	FLOOD_SETUP=""
+	for sys in "${FLOOD_SYSTEMS[@]}"; do
+		FLOOD_SETUP+="$sys	$(nofile_of "$sys")	$(backlog_of "$sys")"$'\n'
+	done
+	for sys in "${FLOOD_SYSTEMS[@]}"; do
+		for mode in "${FLOOD_MODES[@]}"; do
+			flood_run "$sys" "$mode"
+		done
+	done
+	FLOOD_SNITCH_STATS=$("$BUILD/snitch" -c "$T/snitch.ini" -s 2>&1 || true)
+	FLOOD_KERNEL="net.core.somaxconn $(sysctl -n net.core.somaxconn)"
+	FLOOD_KERNEL+=", net.ipv4.tcp_max_syn_backlog $(sysctl -n net.ipv4.tcp_max_syn_backlog)"
+	FLOOD_KERNEL+=", net.ipv4.tcp_syncookies $(sysctl -n net.ipv4.tcp_syncookies)"
+	FLOOD_KERNEL+=", net.ipv4.ip_local_port_range $(sysctl -n net.ipv4.ip_local_port_range | tr '\t' -)"
+	FLOOD_KERNEL+=", descriptor limit of bench/run.sh $(ulimit -Sn) (hard $(ulimit -Hn))"
+	FLOOD=0
+	FLOOD_ELAPSED=$(($(date +%s) - t0))
+}
+
 # rotate N [SYS...] - the systems given (default SYSTEMS) rotated by N,
 # one a line
 rotate() {
@@ -956,9 +1216,16 @@ machine() {
 	echo "- load average at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
+# wanted PHASE - the run has PHASE: it has every phase, or BENCH_ONLY
+# names this one
+wanted() {
+	[ -z "$ONLY" ] || [ "$ONLY" = "$1" ]
+}
+
 main() {
 	local sys start_s k
 	if [ ! -x "$BIN/bench-load" ] || [ ! -x "$BIN/bench-backend" ] ||
+	    [ ! -x "$BIN/bench-flood" ] ||
 	    [ ! -x "$BUILD/snitch" ] || [ ! -x "$BUILD/snitch-relay" ]; then
 		die "build first: make bench-build"
 	fi
@@ -966,8 +1233,8 @@ main() {
 		command -v "$sys" >/dev/null || die "$sys missing: bench/setup.sh"
 	done
 	case $ONLY in
-	'' | ack | restart) ;;
-	*) die "BENCH_ONLY: ack or restart, or unset for every phase" ;;
+	'' | ack | restart | flood) ;;
+	*) die "BENCH_ONLY: ack, restart or flood, or unset for every phase" ;;
 	esac
 	start_s=$(date +%s)
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -993,8 +1260,9 @@ main() {
 	PORT[sniproxy2]=${PORT[sniproxy]}
 	note "temp dir $T; ports: $(for k in "${!PORT[@]}"; do printf '%s=%s ' "$k" "${PORT[$k]}"; done)"
 	[ -n "$ONLY" ] || main_phases
-	[ "$ONLY" = restart ] || ack_phase
-	[ "$ONLY" = ack ] || restart_phase
+	if wanted ack; then ack_phase; fi
+	if wanted restart; then restart_phase; fi
+	if wanted flood; then flood_phase; fi
 	ELAPSED=$(($(date +%s) - start_s))
 	VERSIONS=$(versions)
 	MACHINE=$(machine)
@@ -1005,7 +1273,10 @@ main() {
 	    RESTART_ROUNDS RESTART_SECS RESTART_CONC RESTART_COUNT \
 	    RESTART_EVERY_MS RESTART_WAIT_MS RESTART_OVERDUE \
 	    RESTART_SNITCH_STATS RESTART_SNITCH_V1_STATS RESTART_ELAPSED \
-	    IDLE_ROUNDS ACK_ROUNDS ACK_SECS ACK_ELAPSED ONLY
+	    IDLE_ROUNDS ACK_ROUNDS ACK_SECS ACK_ELAPSED ONLY \
+	    FLOOD_N FLOOD_PROCS FLOOD_RATE FLOOD_WAIT FLOOD_SECS FLOOD_CONC \
+	    FLOOD_TIMEOUT_MS FLOOD_SETUP FLOOD_KERNEL FLOOD_SNITCH_STATS \
+	    FLOOD_ELAPSED FLOOD_MAXCONN FLOOD_PEER_NOFILE NCPU
 	export RESTART_SYSTEMS_LIST="${RESTART_SYSTEMS[*]}"
 	if [ -n "$ONLY" ]; then
 		"$ROOT/bench/report.sh" "$OUT" "$OUT/$ONLY.md"

@@ -75,6 +75,7 @@ struct counters_worker {
 	uint64_t		cw_timeout;
 	uint64_t		cw_client_gone;
 	uint64_t		cw_error;
+	uint64_t		cw_evicted;	/* stalled, closed to make room */
 	uint64_t		cw_lost;	/* held by this slot's dead worker */
 	uint64_t		cw_pending;	/* a level, not a count */
 	uint64_t		cw_fail[COUNTERS_FAILS];

@@ -87,6 +87,7 @@ tally_add(struct tally *ty, const struct counters_worker *cw,
 	w->cw_not_tls += COUNTERS_GET(cw->cw_not_tls);
 	w->cw_timeout += COUNTERS_GET(cw->cw_timeout);
 	w->cw_client_gone += COUNTERS_GET(cw->cw_client_gone);
+	w->cw_evicted += COUNTERS_GET(cw->cw_evicted);
 	w->cw_error += COUNTERS_GET(cw->cw_error);
 	ty->ty_lost += COUNTERS_GET(cw->cw_lost) + (dead ? pending : 0);
 	w->cw_pending += dead ? 0 : pending;

@@ -6,7 +6,9 @@
  * a version token and ends with "end", so a truncated blob is refused.
  *
  *   snitch-wconf-1
- *   peek_timeout_ms N | handoff_timeout_ms N | max_pending N
+ *   peek_timeout_ms N | handoff_timeout_ms N | max_pending N (0: auto)
+ *   max_pending_per_source N | netblock_ipv4 N | netblock_ipv6 N
+ *   pressure_threshold N | pressure_peek_ms N | pressure_first_byte_ms N
  *   log_level N | access_log N	(LOG_LEVEL_*, enum log_access)
  *   backend NAME SOCKET		(all backends before what refers to them)
  *   fallback BACKEND-INDEX FALLBACK-INDEX
@@ -27,6 +29,7 @@
  * wconf_ctl_send and wconf_ctl_recv are the control socket's one message.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +42,28 @@
 #include "wconf.h"
 
 #define WCONF_MAGIC	"snitch-wconf-1"
+
+/* The records that are one unsigned number each, and their bounds */
+static const struct wconf_unsigned {
+	const char	*wu_key;
+	size_t		 wu_at;		/* offset in struct wconf */
+	long		 wu_min;
+} wconf_unsigneds[] = {
+	{ "peek_timeout_ms", offsetof(struct wconf, wc_peek_timeout_ms), 1 },
+	{ "handoff_timeout_ms", offsetof(struct wconf, wc_handoff_timeout_ms),
+	    1 },
+	{ "max_pending", offsetof(struct wconf, wc_max_pending), 0 },
+	{ "max_pending_per_source",
+	    offsetof(struct wconf, wc_max_pending_per_source), 1 },
+	{ "netblock_ipv4", offsetof(struct wconf, wc_netblock_ipv4), 1 },
+	{ "netblock_ipv6", offsetof(struct wconf, wc_netblock_ipv6), 1 },
+	{ "pressure_threshold", offsetof(struct wconf, wc_pressure_threshold),
+	    1 },
+	{ "pressure_peek_ms", offsetof(struct wconf, wc_pressure_peek_ms), 1 },
+	{ "pressure_first_byte_ms",
+	    offsetof(struct wconf, wc_pressure_first_byte_ms), 1 },
+};
+#define WCONF_NUNSIGNEDS	(sizeof(wconf_unsigneds) / sizeof(wconf_unsigneds[0]))
 
 /* wconf_init_clients - no backend for non-TLS and silent clients */
 static void
@@ -56,7 +81,13 @@ wconf_init(struct wconf *wc)
 	memset(wc, 0, sizeof(*wc));
 	wc->wc_peek_timeout_ms = 10000;
 	wc->wc_handoff_timeout_ms = 2000;
-	wc->wc_max_pending = 4096;
+	wc->wc_max_pending = 0;		/* what fits the descriptor limit */
+	wc->wc_max_pending_per_source = 256;
+	wc->wc_netblock_ipv4 = 32;
+	wc->wc_netblock_ipv6 = 64;
+	wc->wc_pressure_threshold = 50;
+	wc->wc_pressure_peek_ms = 1000;
+	wc->wc_pressure_first_byte_ms = 500;
 	wc->wc_default = -1;
 	wc->wc_log_level = LOG_LEVEL_INFO;
 	wc->wc_access_log = LOG_ACCESS_DEFAULT;
@@ -275,9 +306,10 @@ wconf_encode(const struct wconf *wc, int fd)
 	if ((f = open_memstream(&blob, &len)) == NULL)
 		return -1;
 	fprintf(f, "%s%c", WCONF_MAGIC, 0);
-	fprintf(f, "peek_timeout_ms%c%u%c", 0, wc->wc_peek_timeout_ms, 0);
-	fprintf(f, "handoff_timeout_ms%c%u%c", 0, wc->wc_handoff_timeout_ms, 0);
-	fprintf(f, "max_pending%c%u%c", 0, wc->wc_max_pending, 0);
+	for (i = 0; i < WCONF_NUNSIGNEDS; i++)
+		fprintf(f, "%s%c%u%c", wconf_unsigneds[i].wu_key, 0,
+		    *(const unsigned *)(const void *)((const char *)wc +
+		    wconf_unsigneds[i].wu_at), 0);
 	fprintf(f, "log_level%c%d%c", 0, wc->wc_log_level, 0);
 	fprintf(f, "access_log%c%d%c", 0, wc->wc_access_log, 0);
 	for (i = 0; i < wc->wc_nbackends; i++)
@@ -427,6 +459,27 @@ wconf_sandbox_record(struct wconf_reader *r, const char *key,
 	return 1;
 }
 
+/* wconf_unsigned_record - decode a record of wconf_unsigneds; 0 or -1 */
+static int
+wconf_unsigned_record(struct wconf_reader *r, const char *key,
+    struct wconf *wc)
+{
+	size_t	i;
+	long	n;
+
+	for (i = 0; i < WCONF_NUNSIGNEDS; i++) {
+		if (strcmp(key, wconf_unsigneds[i].wu_key) != 0)
+			continue;
+		if (wconf_number(r, wconf_unsigneds[i].wu_min, UINT_MAX,
+		    &n) == -1)
+			return -1;
+		*(unsigned *)(void *)((char *)wc + wconf_unsigneds[i].wu_at) =
+		    (unsigned)n;
+		return 0;
+	}
+	return -1;
+}
+
 /* wconf_record - decode the record whose first token is key */
 static int
 wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
@@ -488,17 +541,7 @@ wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
 		wc->wc_access_log = (int)n;
 		return 0;
 	}
-	if (wconf_number(r, 1, UINT_MAX, &n) == -1)
-		return -1;
-	if (strcmp(key, "peek_timeout_ms") == 0)
-		wc->wc_peek_timeout_ms = (unsigned)n;
-	else if (strcmp(key, "handoff_timeout_ms") == 0)
-		wc->wc_handoff_timeout_ms = (unsigned)n;
-	else if (strcmp(key, "max_pending") == 0)
-		wc->wc_max_pending = (unsigned)n;
-	else
-		return -1;
-	return 0;
+	return wconf_unsigned_record(r, key, wc);
 }
 
 /*

@@ -59,7 +59,13 @@ struct wconf_tenant {
 struct wconf {
 	unsigned		 wc_peek_timeout_ms;
 	unsigned		 wc_handoff_timeout_ms;
-	unsigned		 wc_max_pending;
+	unsigned		 wc_max_pending;	/* 0: what fits the fds */
+	unsigned		 wc_max_pending_per_source;
+	unsigned		 wc_netblock_ipv4; /* prefix lengths */
+	unsigned		 wc_netblock_ipv6;
+	unsigned		 wc_pressure_threshold; /* % of max_pending */
+	unsigned		 wc_pressure_peek_ms;
+	unsigned		 wc_pressure_first_byte_ms;
 	int			 wc_default;	/* backend index, or -1 */
 	int			 wc_log_level;	/* LOG_LEVEL_* */
 	int			 wc_access_log;	/* enum log_access */

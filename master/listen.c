@@ -29,7 +29,7 @@
 #include "listen.h"
 #include "log.h"
 
-#define LISTEN_BACKLOG	4096	/* the kernel caps it at somaxconn */
+#define LISTEN_BACKLOG	65535	/* the kernel caps it at somaxconn */
 #define LISTEN_FDS_START 3	/* SD_LISTEN_FDS_START */
 
 struct listen_passed {

@@ -75,11 +75,12 @@ render_summary(FILE *f, const struct tally *sum, const struct snapshot *sn)
 		fprintf(f, "alert_%u %llu\n", counters_alert_code((int)i),
 		    (unsigned long long)sum->ty_w.cw_alert[i]);
 	fprintf(f, "not_tls %llu\ntimeout %llu\nclient_gone %llu\nerror %llu\n"
-	    "lost %llu\npending %llu\n",
+	    "evicted %llu\nlost %llu\npending %llu\n",
 	    (unsigned long long)sum->ty_w.cw_not_tls,
 	    (unsigned long long)sum->ty_w.cw_timeout,
 	    (unsigned long long)sum->ty_w.cw_client_gone,
 	    (unsigned long long)sum->ty_w.cw_error,
+	    (unsigned long long)sum->ty_w.cw_evicted,
 	    (unsigned long long)sum->ty_lost,
 	    (unsigned long long)sum->ty_w.cw_pending);
 	for (i = 0; i < sum->ty_nbackends; i++) {
@@ -183,7 +184,8 @@ render_metrics(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	fprintf(f, "snitch_connections_accepted_total %llu\n",
 	    (unsigned long long)w->cw_accepted);
 	render_family(f, name, "counter", "Accepted connections by how they "
-	    "ended; lost: held by a worker that was killed.");
+	    "ended; evicted: stalled, closed to make room; lost: held by a "
+	    "worker that was killed.");
 	fprintf(f, "%s{outcome=\"handoff\"} %llu\n", name,
 	    (unsigned long long)w->cw_handoff);
 	for (i = 0; i < COUNTERS_ALERTS; i++)
@@ -194,11 +196,13 @@ render_metrics(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	    "%s{outcome=\"timeout\"} %llu\n"
 	    "%s{outcome=\"client_gone\"} %llu\n"
 	    "%s{outcome=\"error\"} %llu\n"
+	    "%s{outcome=\"evicted\"} %llu\n"
 	    "%s{outcome=\"lost\"} %llu\n",
 	    name, (unsigned long long)w->cw_not_tls,
 	    name, (unsigned long long)w->cw_timeout,
 	    name, (unsigned long long)w->cw_client_gone,
 	    name, (unsigned long long)w->cw_error,
+	    name, (unsigned long long)w->cw_evicted,
 	    name, (unsigned long long)sum->ty_lost);
 	render_family(f, "snitch_connections_pending", "gauge", "Connections "
 	    "a worker holds now: peeking, or waiting for a busy backend.");

@@ -407,3 +407,146 @@ hold_one() {
 	run ps -o pid=,stat= --ppid "$pid"
 	assert_output ""
 }
+
+# Fairness: -c shared among the clients' netblocks.  snitch sends
+# silent clients to snitch-exec, as the SSH recipe does; the clients are
+# t/nontls.py bound to a loopback address of their own (127.0.0.2 and
+# .3 hold their programs, 127.0.0.1 is greeted and its program ends).
+
+NONTLS_PY=$SNITCH_ROOT/t/nontls.py
+
+# fair_routes - snitch.ini: silent clients to snitch-exec
+fair_routes() {
+	write_config "silent = exec" "silent_timeout = 200ms"
+	add_backend exec exec.localhost
+}
+
+# fair_program [trap] - sh code: a client from 127.0.0.2 or .3 is held
+# (hold_program; with "trap", the program ignores SIGTERM), any other
+# is greeted with "hello ADDRESS" and the program ends
+fair_program() {
+	local ignore=
+	[ "${1:-}" = trap ] && ignore="trap '' TERM; "
+	printf 'case $TCPREMOTEIP in 127.0.0.[23]) %s%s ;; esac; echo "hello $TCPREMOTEIP"' \
+	    "$ignore" "$(hold_program)"
+}
+
+# silent_from ADDRESS OUT - a client from ADDRESS that sends nothing and
+# reads until the server closes, in the background; its output in $T/OUT
+silent_from() {
+	timeout 30 "$PYTHON" "$NONTLS_PY" --port "$PORT" --source "$1" \
+	    --timeout 20 >"$T/$2" 2>&1 &
+	track_pid $!
+}
+
+# from_port OUT - the port of $T/OUT's "from=ADDRESS:PORT", once written
+from_port() {
+	wait_until grep -q '^from=' "$T/$1"
+	sed -n 's/^from=.*://p' "$T/$1"
+}
+
+# greeted ADDRESS - a client from ADDRESS gets "hello ADDRESS", then a FIN
+greeted() {
+	run -0 timeout 30 "$PYTHON" "$NONTLS_PY" --port "$PORT" --source "$1" \
+	    --expect "hello $1"
+	assert_line "end=fin"
+}
+
+@test "fairness: -c 3, three silent clients from 127.0.0.2, then a client from 127.0.0.1 gets its program and its answer" {
+	fair_routes
+	start_exec exec -c 3 -- /bin/sh -c "$(fair_program)"
+	start_snitch
+	exec_log_has exec "at most 3 at once, shared among /32 IPv4 and /64 IPv6 netblocks, 3 per netblock$"
+	local n
+	for n in 1 2 3; do
+		silent_from 127.0.0.2 "silent$n.out"
+	done
+	wait_until held_count 3
+	greeted 127.0.0.1
+	# room was made by ending one of 127.0.0.2's (SIGTERM)
+	wait_until exec_log_has exec "client=127\.0\.0\.1:[0-9]+ name=- pid=[0-9]+ exit=0 "
+	exec_log_count exec \
+	    "client=127\.0\.0\.2:[0-9]+ name=- pid=[0-9]+ outcome=ended for=127\.0\.0\.1:[0-9]+ running=2 ended=1$" 1
+	wait_until exec_log_count exec "client=127\.0\.0\.2:[0-9]+ name=- pid=[0-9]+ signal=15 " 1
+	exec_log_count exec "outcome=closed" 0
+}
+
+@test "fairness: when all run for one netblock, a client from another ends its newest program (SIGKILL when it ignores SIGTERM) and is served; the busiest's next is refused" {
+	fair_routes
+	start_exec exec -c 3 -- /bin/sh -c "$(fair_program trap)"
+	start_snitch
+	local n newest lp
+	for n in 1 2 3; do
+		silent_from 127.0.0.2 "silent$n.out"
+		wait_until held_count "$n"
+	done
+	newest=$(sed -n 3p "$T/held")
+	greeted 127.0.0.1
+	lp=$(sed -n 's/^from=127\.0\.0\.1://p' <<<"$output")
+	wait_until exec_log_has exec \
+	    "client=127\.0\.0\.2:$(from_port silent3.out) name=- pid=$newest outcome=ended for=127\.0\.0\.1:$lp running=2 ended=1$"
+	wait_until exec_log_has exec "client=127\.0\.0\.1:$lp name=- pid=[0-9]+ exit=0 "
+	# it ignored SIGTERM: killed after the grace, its client gets a FIN
+	wait_until exec_log_has exec "pid=$newest signal=9 "
+	wait_until grep -q '^end=fin$' "$T/silent3.out"
+	alive "$(sed -n 1p "$T/held")"
+	alive "$(sed -n 2p "$T/held")"
+	# a free slot again: 127.0.0.2 takes it, then is the busiest itself,
+	# so its next client is refused, not swapped for one of its own
+	silent_from 127.0.0.2 silent4.out
+	wait_until held_count 4
+	silent_from 127.0.0.2 silent5.out
+	wait_until exec_log_has exec \
+	    "client=127\.0\.0\.2:$(from_port silent5.out) name=- outcome=closed reason=busy running=3 refused=1$"
+	wait_until grep -q '^end=fin$' "$T/silent5.out"
+	# and 127.0.0.1 is served again, at the cost of 127.0.0.2's newest
+	newest=$(sed -n 4p "$T/held")
+	greeted 127.0.0.1
+	wait_until exec_log_has exec "client=127\.0\.0\.2:[0-9]+ name=- pid=$newest outcome=ended for=127\.0\.0\.1:[0-9]+ running=2 ended=2$"
+}
+
+@test "fairness: -C 2: a netblock running its share is refused while others are served" {
+	fair_routes
+	start_exec exec -c 8 -C 2 -- /bin/sh -c "$(fair_program)"
+	start_snitch
+	exec_log_has exec "at most 8 at once, shared among /32 IPv4 and /64 IPv6 netblocks, 2 per netblock$"
+	silent_from 127.0.0.2 silent1.out
+	wait_until held_count 1
+	silent_from 127.0.0.2 silent2.out
+	wait_until held_count 2
+	silent_from 127.0.0.2 silent3.out
+	wait_until exec_log_has exec \
+	    "client=127\.0\.0\.2:$(from_port silent3.out) name=- outcome=closed reason=source running=2 refused=1$"
+	wait_until grep -q '^end=fin$' "$T/silent3.out"
+	# another address is another netblock
+	silent_from 127.0.0.3 silent4.out
+	wait_until held_count 3
+	greeted 127.0.0.1
+	held_count 3
+	exec_log_count exec "outcome=closed" 1
+}
+
+@test "fairness: -n 31 puts 127.0.0.2 and .3 in one netblock; -C 1" {
+	fair_routes
+	start_exec exec -c 8 -C 1 -n 31 -- /bin/sh -c "$(fair_program)"
+	start_snitch
+	exec_log_has exec "at most 8 at once, shared among /31 IPv4 and /64 IPv6 netblocks, 1 per netblock$"
+	silent_from 127.0.0.2 silent1.out
+	wait_until held_count 1
+	silent_from 127.0.0.3 silent2.out
+	wait_until exec_log_has exec \
+	    "client=127\.0\.0\.3:$(from_port silent2.out) name=- outcome=closed reason=source running=1 refused=1$"
+	# 127.0.0.1 is in 127.0.0.0/31
+	greeted 127.0.0.1
+	held_count 1
+}
+
+@test "fairness: bad -C and -n are refused with the usage" {
+	local bad
+	for bad in "-C -1" "-C 4097" "-n 33" "-n 32:129" "-n 24:" "-n :64" "-n 24x"; do
+		# word splitting wanted: an option and its value
+		# shellcheck disable=SC2086
+		run -1 "$SNITCH_EXEC" $bad -s "$T/x.sock" -- /bin/true
+		assert_output --partial "usage: snitch-exec"
+	done
+}

@@ -27,7 +27,10 @@ setup() {
 	# (3 s was measured too short there)
 	PEEK_TIMEOUT=5s
 	start_demo alpha
-	write_config
+	# the crowd comes from one address: without this, all but 256 a
+	# worker would be evicted (flood.bats tests that), and this file
+	# tests the timeout
+	write_config "max_pending_per_source = $IDLE"
 	add_backend alpha alpha.localhost
 	start_snitch
 	wait_until has_workers 2

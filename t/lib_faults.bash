@@ -90,14 +90,14 @@ backend_stat() {
 
 # stats_add_up TEXT - the figures of one `snitch -s` answer satisfy
 # accepted = handoff + alerts + not_tls + timeout + client_gone + error
-# + lost + pending; prints the sum and the answer when they do not
+# + evicted + lost + pending; prints the sum and the answer when they do not
 stats_add_up() {
 	awk '
 	    $1 == "accepted" { acc = $2; seen = 1 }
-	    $1 ~ /^(handoff|alert_[0-9]+|not_tls|timeout|client_gone|error|lost|pending)$/ {
+	    $1 ~ /^(handoff|alert_[0-9]+|not_tls|timeout|client_gone|error|evicted|lost|pending)$/ {
 	        sum += $2; n++ }
 	    END {
-	        if (!seen || n != 11 || acc != sum) {
+	        if (!seen || n != 12 || acc != sum) {
 	            printf "accepted %s, sum of outcomes %s (%d fields)\n",
 	                acc, sum, n
 	            exit 1

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """nontls.py - a plain TCP client for t/nontls.bats and t/ssh.bats.
 
-Connects to 127.0.0.1:PORT (or --host), then does its steps in order:
+Connects to 127.0.0.1:PORT (or --host), from --source ADDR if given
+(any 127.0.0.0/8 address on Linux's loopback: another client address
+for SNItch and its backends), then does its steps in order:
 
   --send TEXT     write TEXT (\\r, \\n, \\t, \\\\ and \\xHH escapes)
   --expect TEXT   read until what came so far holds TEXT (escapes too)
@@ -79,6 +81,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--source", help="local address to connect from")
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--send", action="append", dest="steps",
                    type=lambda t: ("send", unescape(t)))
@@ -90,8 +93,10 @@ def main():
                    const=("close", None))
     args = p.parse_args()
 
+    source = (args.source, 0) if args.source else None
     sock = socket.create_connection((args.host, args.port),
-                                    timeout=args.timeout)
+                                    timeout=args.timeout,
+                                    source_address=source)
     print("from=%s:%d" % sock.getsockname()[:2], flush=True)
     got, end, status = b"", None, 0
     for what, arg in args.steps or []:

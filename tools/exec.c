@@ -2,14 +2,19 @@
  * exec.c - snitch-exec: run a program for each handed-off connection,
  * ucspi-tcp style (tcpserver's environment, fd 0 and 1 the socket).
  *
- *	snitch-exec [-rv] [-c MAX] [-m MODE] -s SOCKET -- PROGRAM [ARGS...]
+ *	snitch-exec [-rv] [-C SHARE] [-c MAX] [-m MODE] [-n V4[:V6]]
+ *	    -s SOCKET -- PROGRAM [ARGS...]
  *
  * Run as the user the programs are to run as; it needs no privilege, but
  * SOCKET must be connectable by SNItch's `user`.  One process, one poll
  * loop: it receives client sockets from SNItch workers (libsnitch's fd
  * level API), forks and execs PROGRAM for each, reaps the children, and
  * refuses a connection beyond MAX running programs with TLS alert 80, as
- * the workers refuse one they cannot hand off.
+ * the workers refuse one they cannot hand off.  MAX is shared fairly
+ * among the clients' netblocks (fair.c): a netblock running SHARE (-C,
+ * none by default) is refused, and when all MAX run, a client from a netblock running at
+ * least two fewer than the busiest one gets the busiest one's newest
+ * program ended (SIGTERM, then SIGKILL after EXEC_END_GRACE_MS) for it.
  *
  * Before changing it, know that:
  *  - every descriptor this process opens is close-on-exec, and the child
@@ -21,7 +26,13 @@
  *  - the loop blocks only in poll: the listener and channels are
  *    non-blocking, and a refused client lingers in the poll set (at most
  *    EXEC_LINGER_MS) until its FIN comes, so that it reads the alert
- *    rather than a reset.
+ *    rather than a reset;
+ *  - a program being ended no longer counts against MAX, so that its
+ *    replacement starts at once: up to MAX more can be ending, which is
+ *    why there are twice MAX child slots;
+ *  - refusals and endings are what a flood makes: their lines are
+ *    limited to EXEC_NOTE_MAX a second (exec_note), and the count of
+ *    the ones left out is logged after.
  */
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -43,6 +54,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "fair.h"
 #include "log.h"
 #include "service.h"
 #include "snitch.h"
@@ -57,6 +69,9 @@
 #define EXEC_LINGER_MS		1000	/* as long as a worker waits */
 #define EXEC_EXIT_NOEXEC	127	/* the child could not exec PROGRAM */
 #define EXEC_EXIT_SETUP		111	/* nor prepare to (daemontools' 111) */
+#define EXEC_END_GRACE_MS	1000	/* SIGTERM, then SIGKILL after this */
+#define EXEC_NOTE_MAX		20	/* refusal and ending lines a ... */
+#define EXEC_NOTE_WINDOW_MS	1000	/* ... second; a flood's are counted */
 
 /* pfd layout: the signalfd, the listener, the lingering, the channels */
 #define EXEC_PFD_SIGNAL		0
@@ -64,10 +79,13 @@
 #define EXEC_PFD_LINGER		2
 #define EXEC_PFD_CHANNEL	(EXEC_PFD_LINGER + EXEC_LINGER_MAX)
 
-/* A running program, for its exit line. */
+/* A running program, for its exit line and its netblock's count. */
 struct exec_child {
 	pid_t		 ch_pid;		/* 0: the slot is free */
 	uint64_t	 ch_start;		/* service_now_ms at fork */
+	const struct fair_source *ch_source;	/* NULL once being ended */
+	uint64_t	 ch_kill_at;		/* being ended: SIGKILL then */
+	int		 ch_killed;		/* SIGKILL sent */
 	char		 ch_client[SNITCH_ADDR_MAX];
 	char		 ch_name[SNITCH_NAME_MAX + 1];	/* "-" when none */
 };
@@ -87,14 +105,20 @@ struct exec {
 	int			 ex_channels[EXEC_CHANNELS_MAX]; /* -1: closed */
 	unsigned		 ex_unacked[EXEC_CHANNELS_MAX]; /* theirs */
 	size_t			 ex_nchannels;
-	struct exec_child	*ex_children;	/* ex_max slots */
+	struct exec_child	*ex_children;	/* 2 * ex_max slots */
 	size_t			 ex_max;
-	size_t			 ex_running;
+	size_t			 ex_running;	/* not counting the ending */
+	size_t			 ex_ending;	/* sent SIGTERM to make room */
+	struct fair		 ex_fair;	/* ex_running, by netblock */
 	struct exec_linger	 ex_linger[EXEC_LINGER_MAX];
 	size_t			 ex_nlinger;
 	struct pollfd		 ex_pfd[EXEC_PFD_CHANNEL + EXEC_CHANNELS_MAX];
 	unsigned long		 ex_started;	/* counters, for the last line */
 	unsigned long		 ex_refused;
+	unsigned long		 ex_ended;	/* programs ended for another */
+	uint64_t		 ex_note_window; /* exec_note's second began */
+	unsigned		 ex_notes;	/* lines logged in it */
+	unsigned long		 ex_notes_left;	/* lines left out */
 };
 
 /* What the drains read into: its content is never looked at. */
@@ -162,6 +186,33 @@ exec_linger_expire(struct exec *ex, uint64_t now)
 }
 
 /*
+ * exec_note - may a refusal or ending be logged now?  At most
+ * EXEC_NOTE_MAX a second: a flood of clients must not become a flood of
+ * lines.  The first line of a new second says how many were left out.
+ */
+static int
+exec_note(struct exec *ex)
+{
+	uint64_t	now = service_now_ms();
+
+	if (now - ex->ex_note_window >= EXEC_NOTE_WINDOW_MS) {
+		if (ex->ex_notes_left > 0)
+			log_info("%lu refusal and ending lines not logged (at "
+			    "most %d a second)", ex->ex_notes_left,
+			    EXEC_NOTE_MAX);
+		ex->ex_note_window = now;
+		ex->ex_notes = 0;
+		ex->ex_notes_left = 0;
+	}
+	if (ex->ex_notes < EXEC_NOTE_MAX) {
+		ex->ex_notes++;
+		return 1;
+	}
+	ex->ex_notes_left++;
+	return 0;
+}
+
+/*
  * exec_refuse - answer with alert 80 internal_error and close gracefully.
  *
  * The ClientHello is still unread: closing now would send a RST, which
@@ -180,15 +231,17 @@ exec_refuse(struct exec *ex, int fd, const char *client, const char *name,
 	ex->ex_refused++;
 	gone = alert_refuse(fd, ALERT_INTERNAL_ERROR, exec_discard,
 	    sizeof(exec_discard), &alerted);
-	if (alerted)
-		log_info("client=%s name=%s outcome=alert alert=%d reason=%s "
-		    "running=%zu refused=%lu", client, name,
-		    ALERT_INTERNAL_ERROR, reason, ex->ex_running,
-		    ex->ex_refused);
-	else
-		log_info("client=%s name=%s outcome=closed reason=%s "
-		    "running=%zu refused=%lu", client, name, reason,
-		    ex->ex_running, ex->ex_refused);
+	if (exec_note(ex)) {
+		if (alerted)
+			log_info("client=%s name=%s outcome=alert alert=%d "
+			    "reason=%s running=%zu refused=%lu", client, name,
+			    ALERT_INTERNAL_ERROR, reason, ex->ex_running,
+			    ex->ex_refused);
+		else
+			log_info("client=%s name=%s outcome=closed reason=%s "
+			    "running=%zu refused=%lu", client, name, reason,
+			    ex->ex_running, ex->ex_refused);
+	}
 	if (gone != 0) {
 		/* It closed or failed already: no FIN to wait for. */
 		(void)close(fd);
@@ -334,10 +387,10 @@ exec_reap(struct exec *ex)
 	int			 status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < ex->ex_max; i++)
+		for (i = 0; i < 2 * ex->ex_max; i++)
 			if (ex->ex_children[i].ch_pid == pid)
 				break;
-		if (i == ex->ex_max) {
+		if (i == 2 * ex->ex_max) {
 			log_debug("%s: pid %ld is not one of ours", __func__,
 			    (long)pid);
 			continue;
@@ -356,29 +409,121 @@ exec_reap(struct exec *ex)
 			    ch->ch_name, (long)pid, WEXITSTATUS(status),
 			    (unsigned long long)(ms / 1000),
 			    (unsigned long long)(ms % 1000));
-		ch->ch_pid = 0;
-		ex->ex_running--;
+		if (ch->ch_source != NULL) {
+			fair_remove(&ex->ex_fair, ch->ch_source);
+			ex->ex_running--;
+		} else
+			ex->ex_ending--;
+		memset(ch, 0, sizeof(*ch));
 	}
 	if (pid < 0 && errno != ECHILD)
 		log_warn("%s: waitpid", __func__);
 }
 
-/* exec_slot - a free child slot; NULL when MAX programs run */
-static struct exec_child *
-exec_slot(struct exec *ex)
+/*
+ * exec_end - end a program of source fs to make room for client:
+ * the newest, which has the least invested in it (an established
+ * session is the oldest; a connection that came to hold a slot is among
+ * the newest).  It stops counting at once; SIGKILL follows after
+ * EXEC_END_GRACE_MS if SIGTERM did not end it.
+ */
+static void
+exec_end(struct exec *ex, const struct fair_source *fs, const char *client)
 {
-	size_t	i;
+	struct exec_child	*ch, *newest = NULL;
+	size_t			 i;
+
+	for (i = 0; i < 2 * ex->ex_max; i++) {
+		ch = &ex->ex_children[i];
+		if (ch->ch_pid != 0 && ch->ch_source == fs &&
+		    (newest == NULL || ch->ch_start >= newest->ch_start))
+			newest = ch;
+	}
+	if (newest == NULL)
+		log_panic("%s: a source with no program", __func__);
+	/* Not reaped yet, the pid cannot be another process's. */
+	if (kill(newest->ch_pid, SIGTERM) < 0)
+		log_warn("%s: kill %ld", __func__, (long)newest->ch_pid);
+	fair_remove(&ex->ex_fair, fs);
+	newest->ch_source = NULL;
+	newest->ch_kill_at = service_now_ms() + EXEC_END_GRACE_MS;
+	ex->ex_running--;
+	ex->ex_ending++;
+	ex->ex_ended++;
+	if (exec_note(ex))
+		log_info("client=%s name=%s pid=%ld outcome=ended for=%s "
+		    "running=%zu ended=%lu", newest->ch_client,
+		    newest->ch_name, (long)newest->ch_pid, client,
+		    ex->ex_running, ex->ex_ended);
+}
+
+/*
+ * exec_end_expire - SIGKILL the programs being ended whose grace is
+ * over; the earliest deadline left, or 0
+ */
+static uint64_t
+exec_end_expire(struct exec *ex, uint64_t now)
+{
+	struct exec_child	*ch;
+	uint64_t		 next = 0;
+	size_t			 i;
+
+	if (ex->ex_ending == 0)
+		return 0;
+	for (i = 0; i < 2 * ex->ex_max; i++) {
+		ch = &ex->ex_children[i];
+		if (ch->ch_pid == 0 || ch->ch_source != NULL || ch->ch_killed)
+			continue;
+		if (now >= ch->ch_kill_at) {
+			if (kill(ch->ch_pid, SIGKILL) < 0)
+				log_warn("%s: kill %ld", __func__,
+				    (long)ch->ch_pid);
+			ch->ch_killed = 1;
+		} else if (next == 0 || ch->ch_kill_at < next)
+			next = ch->ch_kill_at;
+	}
+	return next;
+}
+
+/*
+ * exec_slot - a child slot for a client from block fb, ending another
+ * source's program to make one if the policy says so (fair.c); NULL,
+ * with *reason, when the client is refused
+ */
+static struct exec_child *
+exec_slot(struct exec *ex, const struct netblock *fb, const char *client,
+    const char **reason)
+{
+	const struct fair_source	*victim;
+	size_t				 i;
 
 	if (ex->ex_running >= ex->ex_max) {
 		/* A child may have exited after poll: count it out first. */
 		exec_reap(ex);
-		if (ex->ex_running >= ex->ex_max)
-			return NULL;
 	}
-	for (i = 0; i < ex->ex_max; i++)
+	switch (fair_admit(&ex->ex_fair, fb, &victim)) {
+	case FAIR_RUN:
+		break;
+	case FAIR_REFUSE_SOURCE:
+		*reason = "source";
+		return NULL;
+	case FAIR_REFUSE_BUSY:
+		*reason = "busy";
+		return NULL;
+	case FAIR_EVICT:
+		/* MAX ending already: a flood of endings waits its turn. */
+		if (ex->ex_ending >= ex->ex_max) {
+			*reason = "busy";
+			return NULL;
+		}
+		exec_end(ex, victim, client);
+		break;
+	}
+	for (i = 0; i < 2 * ex->ex_max; i++)
 		if (ex->ex_children[i].ch_pid == 0)
 			return &ex->ex_children[i];
-	return NULL;
+	log_panic("%s: %zu running and %zu ending, no free slot", __func__,
+	    ex->ex_running, ex->ex_ending);
 }
 
 /* exec_conn - run PROGRAM for the connection received, or refuse it */
@@ -387,15 +532,17 @@ exec_conn(struct exec *ex)
 {
 	struct snitch_conn	*conn = &ex->ex_sv.sv_conn;
 	struct exec_child	*ch;
+	struct netblock	 fb;
 	char			 client[SNITCH_ADDR_MAX];
-	const char		*name;
+	const char		*name, *reason;
 	pid_t			 pid;
 
 	if (snitch_addr_format(&conn->sc_client, client, sizeof(client)) < 0)
 		(void)snprintf(client, sizeof(client), "-");
 	name = conn->sc_server_name[0] != '\0' ? conn->sc_server_name : "-";
-	if ((ch = exec_slot(ex)) == NULL) {
-		exec_refuse(ex, conn->sc_fd, client, name, "busy");
+	fair_block(&ex->ex_fair, &conn->sc_client, &fb);
+	if ((ch = exec_slot(ex, &fb, client, &reason)) == NULL) {
+		exec_refuse(ex, conn->sc_fd, client, name, reason);
 		return;
 	}
 	if ((pid = fork()) < 0) {
@@ -410,6 +557,7 @@ exec_conn(struct exec *ex)
 	(void)close(conn->sc_fd);
 	ch->ch_pid = pid;
 	ch->ch_start = service_now_ms();
+	ch->ch_source = fair_add(&ex->ex_fair, &fb);
 	memcpy(ch->ch_client, client, sizeof(ch->ch_client));
 	(void)snprintf(ch->ch_name, sizeof(ch->ch_name), "%s", name);
 	ex->ex_running++;
@@ -553,13 +701,15 @@ exec_signals(struct exec *ex)
 		fatal("%s: read", __func__);
 }
 
-/* exec_poll_set - fill ex_pfd; the count, and the poll timeout in *ms */
+/*
+ * exec_poll_set - fill ex_pfd; the count, and the poll timeout in *ms
+ * (at the latest next, when not 0)
+ */
 static nfds_t
-exec_poll_set(struct exec *ex, uint64_t now, int *ms)
+exec_poll_set(struct exec *ex, uint64_t now, uint64_t next, int *ms)
 {
 	struct pollfd	*pfd = ex->ex_pfd;
 	struct service	*sv = &ex->ex_sv;
-	uint64_t	 next = 0;
 	size_t		 i;
 
 	pfd[EXEC_PFD_SIGNAL].fd = ex->ex_sigfd;
@@ -567,7 +717,7 @@ exec_poll_set(struct exec *ex, uint64_t now, int *ms)
 		sv->sv_resume = 0;
 	/* poll skips a negative fd: the listener closed or resting. */
 	pfd[EXEC_PFD_LISTEN].fd = sv->sv_resume == 0 ? sv->sv_listen : -1;
-	if (sv->sv_resume != 0)
+	if (sv->sv_resume != 0 && (next == 0 || sv->sv_resume < next))
 		next = sv->sv_resume;
 	for (i = 0; i < EXEC_LINGER_MAX; i++) {
 		pfd[EXEC_PFD_LINGER + i].fd = ex->ex_linger[i].lg_fd;
@@ -593,13 +743,16 @@ static void
 exec_loop(struct exec *ex)
 {
 	struct pollfd	*pfd = ex->ex_pfd;
+	uint64_t	 now, kill_next;
 	nfds_t		 n;
 	size_t		 i, nch;
 	int		 ms;
 
-	while (!ex->ex_stopping || ex->ex_running > 0 || ex->ex_nlinger > 0 ||
-	    ex->ex_nchannels > 0) {
-		n = exec_poll_set(ex, service_now_ms(), &ms);
+	while (!ex->ex_stopping || ex->ex_running > 0 || ex->ex_ending > 0 ||
+	    ex->ex_nlinger > 0 || ex->ex_nchannels > 0) {
+		now = service_now_ms();
+		kill_next = exec_end_expire(ex, now);
+		n = exec_poll_set(ex, now, kill_next, &ms);
 		nch = ex->ex_nchannels;
 		if (poll(pfd, n, ms) < 0) {
 			if (errno == EINTR)
@@ -629,8 +782,9 @@ exec_loop(struct exec *ex)
 static void __attribute__((noreturn))
 exec_usage(void)
 {
-	(void)fprintf(stderr, "usage: snitch-exec [-rv] [-c MAX] [-m MODE] "
-	    "[-u USER] -s SOCKET -- PROGRAM [ARGS...]\n");
+	(void)fprintf(stderr, "usage: snitch-exec [-rv] [-C SHARE] [-c MAX] "
+	    "[-m MODE] [-n V4[:V6]] [-u USER] -s SOCKET -- PROGRAM "
+	    "[ARGS...]\n");
 	exit(1);
 }
 
@@ -650,7 +804,8 @@ int
 main(int argc, char *argv[])
 {
 	static struct exec	 ex;
-	unsigned long		 mode = EXEC_MODE_DEFAULT;
+	unsigned long		 mode = EXEC_MODE_DEFAULT, share = 0;
+	unsigned		 v4_bits = FAIR_V4_BITS, v6_bits = FAIR_V6_BITS;
 	const char		*path = NULL, *user = NULL;
 	size_t			 i;
 	int			 ch, verbose = 0, flags = 0;
@@ -658,13 +813,20 @@ main(int argc, char *argv[])
 	service_stdio("snitch-exec");
 	ex.ex_max = EXEC_MAX_DEFAULT;
 	/* "+": the options end at PROGRAM, even without "--". */
-	while ((ch = getopt(argc, argv, "+c:m:rs:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "+C:c:m:n:rs:u:v")) != -1) {
 		switch (ch) {
+		case 'C':
+			share = exec_number(optarg, 10, 0, EXEC_MAX_LIMIT);
+			break;
 		case 'c':
 			ex.ex_max = exec_number(optarg, 10, 1, EXEC_MAX_LIMIT);
 			break;
 		case 'm':
 			mode = exec_number(optarg, 8, 0, 0777);
+			break;
+		case 'n':
+			if (fair_bits(optarg, &v4_bits, &v6_bits) < 0)
+				exec_usage();
 			break;
 		case 'r':
 			flags |= SNITCH_REPLACE;
@@ -688,9 +850,19 @@ main(int argc, char *argv[])
 	ex.ex_main_argv = argv;
 	log_init("snitch-exec", 0, verbose);
 
+	/*
+	 * No share by default, as OpenSSH's PerSourceMaxStartups: while
+	 * programs are free nobody is refused (one NAT address may be a
+	 * whole office), and ending the busiest's newest when all run is
+	 * what keeps a few connections from locking others out.
+	 */
+	if (share >= ex.ex_max)
+		share = 0;	/* no limit below -c's own */
+
 	ex.ex_sigfd = service_signals(1);
-	if ((ex.ex_children = calloc(ex.ex_max,
-	    sizeof(*ex.ex_children))) == NULL)
+	if ((ex.ex_children = calloc(2 * ex.ex_max,
+	    sizeof(*ex.ex_children))) == NULL ||
+	    fair_init(&ex.ex_fair, ex.ex_max, share, v4_bits, v6_bits) < 0)
 		fatal("calloc");
 	for (i = 0; i < EXEC_LINGER_MAX; i++)
 		ex.ex_linger[i].lg_fd = -1;
@@ -698,13 +870,19 @@ main(int argc, char *argv[])
 		service_peer(&ex.ex_sv, user);
 	service_listen(&ex.ex_sv, path, (mode_t)mode, flags);
 	log_info("listening on %s: %s for each connection, at most %zu at "
-	    "once", path, ex.ex_argv[0], ex.ex_max);
+	    "once, shared among /%u IPv4 and /%u IPv6 netblocks, %lu per "
+	    "netblock", path, ex.ex_argv[0], ex.ex_max, v4_bits, v6_bits,
+	    share != 0 ? share : ex.ex_max);
 
 	exec_loop(&ex);
 
-	log_info("stopped: %lu started, %lu refused", ex.ex_started,
-	    ex.ex_refused);
+	if (ex.ex_notes_left > 0)
+		log_info("%lu refusal and ending lines not logged (at most %d "
+		    "a second)", ex.ex_notes_left, EXEC_NOTE_MAX);
+	log_info("stopped: %lu started, %lu refused, %lu ended for others",
+	    ex.ex_started, ex.ex_refused, ex.ex_ended);
 	(void)close(ex.ex_sigfd);
+	fair_free(&ex.ex_fair);
 	free(ex.ex_children);
 	return 0;
 }

@@ -29,10 +29,15 @@
  * gets the same
  * timeout for all its members, so appending keeps it ordered by
  * deadline and its head is its earliest.  Peeking connections that have
- * sent nothing yet, when `silent` is set, are also on w_silent
- * (cn_aside_link), in the same order; those paused (woken by the kernel
- * before their hello could be whole) are on w_paused, by the same link,
- * since they have sent bytes.
+ * sent nothing yet are also on w_silent (cn_aside_link), in the same
+ * order, and every peeking one on its netblock's list (source.c); those
+ * paused (woken by the kernel before their hello could be whole) are on
+ * w_paused, by the same link as w_silent, since they have sent bytes.
+ *
+ * Under pressure (pressure_threshold percent of the slots in use), a
+ * peeking connection's time is shorter: pressure_peek_timeout for its
+ * hello, pressure_first_byte_timeout for its first byte.  Both count
+ * from accept as the usual ones do, so the lists' order holds.
  *
  * The slot pool: max_pending slots, calloc'd and touched only when
  * first used; a freed slot goes to the head of w_free, so the next
@@ -73,7 +78,8 @@ static const char *const conn_states[CONN_NSTATES] = {
 	[CONN_SENT] = "sent",
 };
 
-/* conn_init - a pool of slots, none used yet; -1 when out of memory */
+/* conn_init - a pool of slots, none used yet, and the table of their
+ * netblocks; -1 when out of memory */
 int
 conn_init(struct worker *w, size_t slots)
 {
@@ -81,6 +87,8 @@ conn_init(struct worker *w, size_t slots)
 	if ((w->w_conns = calloc(slots, sizeof(*w->w_conns))) == NULL)
 		return -1;
 	w->w_nconns = slots;
+	if (source_init(w) == -1)
+		return -1;
 	TAILQ_INIT(&w->w_free);
 	TAILQ_INIT(&w->w_peeking);
 	TAILQ_INIT(&w->w_lingering);
@@ -93,6 +101,7 @@ conn_init(struct worker *w, size_t slots)
 void
 conn_free_all(struct worker *w)
 {
+	source_free(w);
 	free(w->w_conns);
 	w->w_conns = NULL;
 }
@@ -166,6 +175,7 @@ conn_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_state = CONN_PEEK;
 	c->cn_deadline = w->w_now + w->w_conf.wc_peek_timeout_ms;
 	TAILQ_INSERT_TAIL(&w->w_peeking, c, cn_link);
+	source_add(w, c);
 	w->w_pending++;
 	COUNTERS_ADD(w->w_counters->cw_accepted, 1);
 	COUNTERS_ADD(w->w_counters->cw_pending, 1);
@@ -186,6 +196,17 @@ conn_unlist_paused(struct worker *w, struct conn *c)
 	c->cn_paused = 0;
 }
 
+/* conn_leave - c leaves its list, and its netblock's if it was peeking */
+static void
+conn_leave(struct worker *w, struct conn *c)
+{
+	TAILQ_REMOVE(conn_list(w, c), c, cn_link);
+	if (c->cn_state == CONN_PEEK)
+		source_remove(w, c);
+	if (c->cn_state == CONN_SENT)
+		w->w_channels[c->cn_channel].ch_nsent--;
+}
+
 /* conn_place - c leaves its list for state's, in channel's queue if queued */
 static void
 conn_place(struct worker *w, struct conn *c, enum conn_state state,
@@ -199,9 +220,7 @@ conn_place(struct worker *w, struct conn *c, enum conn_state state,
 	    (size_t)channel >= w->w_nchannels))
 		log_panic("conn_move: connection %td: %s for channel %d",
 		    c - w->w_conns, conn_states[state], channel);
-	TAILQ_REMOVE(conn_list(w, c), c, cn_link);
-	if (c->cn_state == CONN_SENT)
-		w->w_channels[c->cn_channel].ch_nsent--;
+	conn_leave(w, c);
 	if (state == CONN_SENT)
 		w->w_channels[channel].ch_nsent++;
 	/* Not peeking any more: no longer waiting to be silent either. */
@@ -261,9 +280,7 @@ conn_release(struct worker *w, struct conn *c)
 	c->cn_watched = 0;
 	close(c->cn_fd);
 	/* cw_pending: outcome.c took it out with the outcome */
-	TAILQ_REMOVE(conn_list(w, c), c, cn_link);
-	if (c->cn_state == CONN_SENT)
-		w->w_channels[c->cn_channel].ch_nsent--;
+	conn_leave(w, c);
 	/* Gone before silent_timeout (a reset, a FIN): the slot is reused. */
 	conn_heard(w, c);
 	conn_unlist_paused(w, c);
@@ -377,30 +394,77 @@ conn_paused_due(struct worker *w)
 	return c != NULL && conn_recheck_in(w, c) == 0 ? c : NULL;
 }
 
+/*
+ * conn_pressed - whether the table is full enough for the shorter
+ * deadlines (pressure_threshold percent of max_pending in use)
+ */
+static int
+conn_pressed(const struct worker *w)
+{
+	return w->w_pending * 100 >= w->w_nconns *
+	    w->w_conf.wc_pressure_threshold;
+}
+
+/* conn_accepted - when c, still peeking, was accepted (ms) */
+static uint64_t
+conn_accepted(const struct worker *w, const struct conn *c)
+{
+	return c->cn_deadline - w->w_conf.wc_peek_timeout_ms;
+}
+
+/*
+ * conn_peek_deadline - when c, peeking, has had its time for a whole
+ * hello: peek_timeout, or under pressure pressure_peek_timeout.  Both
+ * count from accept, so w_peeking stays in the order of either.
+ */
+static uint64_t
+conn_peek_deadline(const struct worker *w, const struct conn *c)
+{
+	uint64_t	pressed;
+
+	if (!conn_pressed(w))
+		return c->cn_deadline;
+	pressed = conn_accepted(w, c) + w->w_conf.wc_pressure_peek_ms;
+	return pressed < c->cn_deadline ? pressed : c->cn_deadline;
+}
+
 /* conn_due - the head of the list of state when its deadline passed */
 struct conn *
 conn_due(struct worker *w, enum conn_state state)
 {
 	struct conn	*c;
 
-	c = TAILQ_FIRST(state == CONN_LINGER ? &w->w_lingering :
-	    &w->w_peeking);
-	return c != NULL && c->cn_deadline <= w->w_now ? c : NULL;
+	if (state == CONN_LINGER) {
+		c = TAILQ_FIRST(&w->w_lingering);
+		return c != NULL && c->cn_deadline <= w->w_now ? c : NULL;
+	}
+	c = TAILQ_FIRST(&w->w_peeking);
+	return c != NULL && conn_peek_deadline(w, c) <= w->w_now ? c : NULL;
 }
 
 /*
- * conn_silent_deadline - when c, accepted silent, goes to `silent`: its
- * peek deadline (accept + peek_timeout) less the difference, which the
- * configuration keeps positive
+ * conn_silent_deadline - when c, accepted and silent since, has had its
+ * time for a first byte: silent_timeout with `silent` set (it then goes
+ * there), else never before its peek deadline; under pressure
+ * pressure_first_byte_timeout if that is shorter
  */
 static uint64_t
 conn_silent_deadline(const struct worker *w, const struct conn *c)
 {
-	return c->cn_deadline - w->w_conf.wc_peek_timeout_ms +
-	    w->w_conf.wc_silent_timeout_ms;
+	uint64_t	d = UINT64_MAX, pressed;
+
+	if (w->w_conf.wc_silent != -1)
+		d = conn_accepted(w, c) + w->w_conf.wc_silent_timeout_ms;
+	if (conn_pressed(w)) {
+		pressed = conn_accepted(w, c) +
+		    w->w_conf.wc_pressure_first_byte_ms;
+		if (pressed < d)
+			d = pressed;
+	}
+	return d;
 }
 
-/* conn_silent_due - the first connection silent for silent_timeout */
+/* conn_silent_due - the first connection silent past its time */
 struct conn *
 conn_silent_due(struct worker *w)
 {
@@ -439,7 +503,7 @@ conn_next_deadline(const struct worker *w)
 	size_t			 i;
 
 	if (p != NULL)
-		next = p->cn_deadline;
+		next = conn_peek_deadline(w, p);
 	if (s != NULL && conn_silent_deadline(w, s) < next)
 		next = conn_silent_deadline(w, s);
 	if (l != NULL && l->cn_deadline < next)

@@ -5,10 +5,11 @@
  * non-blocking, client sockets are only touched with MSG_DONTWAIT, and
  * channels are non-blocking.  The listeners are shared by all workers
  * and registered with EPOLLEXCLUSIVE so a new connection wakes one
- * worker, not all.  Accepting pauses when the pool of connection slots
- * is full (the kernel backlog holds the rest) or when descriptors run
- * out: EMFILE leaves the connection in the backlog and the listener
- * readable, so without a pause the loop would spin.
+ * worker, not all.  A full pool of connection slots makes room by
+ * evicting a stalled connection (evict.c); accepting pauses only when
+ * nothing can be evicted (the kernel backlog holds the rest) or when
+ * descriptors run out: EMFILE leaves the connection in the backlog and
+ * the listener readable, so without a pause the loop would spin.
  */
 #include <errno.h>
 #include <signal.h>
@@ -64,7 +65,7 @@ loop_accept(struct worker *w, int li)
 	int		 fd, i;
 
 	for (i = 0; i < LOOP_ACCEPT_BATCH; i++) {
-		if (!conn_has_room(w)) {
+		if (!conn_has_room(w) && !evict_can(w)) {
 			loop_listen(w, 0);	/* back when a slot frees */
 			return;
 		}
@@ -74,6 +75,9 @@ loop_accept(struct worker *w, int li)
 		fd = accept4(w->w_listeners[li].ls_fd, &peer.sa, &len,
 		    SOCK_CLOEXEC);
 		if (fd != -1) {
+			/* Accepted first: nobody is evicted for nothing. */
+			if (!conn_has_room(w))
+				evict_for_room(w);
 			if (w->w_fd_pauses > 0) {
 				log_info("accept: resumed after %u pauses",
 				    w->w_fd_pauses);
@@ -146,6 +150,8 @@ loop_timeout(struct worker *w)
 	uint64_t	next = conn_next_deadline(w), d;
 
 	if ((d = dispatch_next_deadline(w)) < next)
+		next = d;
+	if ((d = evict_next_deadline(w)) < next)
 		next = d;
 	if (!w->w_accepting && !w->w_stopping && w->w_accept_resume &&
 	    w->w_accept_resume < next)
@@ -235,8 +241,10 @@ loop_run(struct worker *w)
 			loop_dispatch(w, &events[i]);
 		peek_expire(w);
 		dispatch_expire(w);
+		evict_log(w);
 		if (!w->w_accepting && !w->w_stopping &&
-		    conn_has_room(w) && w->w_now >= w->w_accept_resume)
+		    (conn_has_room(w) || evict_can(w)) &&
+		    w->w_now >= w->w_accept_resume)
 			loop_listen(w, 1);
 	}
 }

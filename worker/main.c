@@ -31,6 +31,7 @@
 #include "worker.h"
 
 #define MAIN_FD_RESERVE	32	/* descriptors beyond the connection pool */
+#define MAIN_PENDING_AUTO 1000000 /* max_pending at most, as conf.c */
 /* Bounds of the options, beyond anything the master passes (its
  * configuration allows 256 workers and 64 listeners). */
 #define MAIN_INDEX_MAX		65535
@@ -128,27 +129,34 @@ main_listeners(struct worker *w)
 	}
 }
 
-/* main_pool - the connection slots, bounded by the descriptor limit */
+/*
+ * main_pool - the connection slots: max_pending, or by default as many
+ * as the descriptor limit leaves room for (the master raised it to the
+ * hard limit), and the table of their netblocks
+ */
 static void
 main_pool(struct worker *w)
 {
 	struct rlimit	 rl;
-	size_t		 n = w->w_conf.wc_max_pending, fit;
+	size_t		 n = w->w_conf.wc_max_pending, fit = MAIN_PENDING_AUTO;
+	/* A channel may have a retired connection beside it. */
+	size_t		 used = MAIN_FD_RESERVE + w->w_nlisteners +
+	    2 * channel_count(&w->w_conf);
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-		fit = rl.rlim_cur > MAIN_FD_RESERVE + w->w_nlisteners +
-		    channel_count(&w->w_conf) ? rl.rlim_cur -
-		    MAIN_FD_RESERVE - w->w_nlisteners -
-		    channel_count(&w->w_conf) : 1;
-		if (n > fit) {
-			log_warnx("max_pending %zu does not fit in %llu "
-			    "descriptors: using %zu", n,
-			    (unsigned long long)rl.rlim_cur, fit);
-			n = fit;
-		}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		fit = rl.rlim_cur > used ? rl.rlim_cur - used : 1;
+	if (fit > MAIN_PENDING_AUTO)
+		fit = MAIN_PENDING_AUTO;
+	if (n == 0)
+		n = fit;
+	else if (n > fit) {
+		log_warnx("max_pending %zu does not fit in %llu descriptors: "
+		    "using %zu", n, (unsigned long long)rl.rlim_cur, fit);
+		n = fit;
 	}
 	if (conn_init(w, n) == -1)
 		fatal("calloc %zu connections", n);
+	log_debug("worker %d: %zu connection slots", w->w_index, n);
 }
 
 /* main_epoll - the epoll set, with the master's control pipe in it */

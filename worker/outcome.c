@@ -2,7 +2,8 @@
  * outcome.c - the ways a connection ends, each logged and counted once.
  *
  * Runs in the worker, unprivileged.  Every connection ends in exactly
- * one outcome: handoff, alert, not-tls, timeout, client-gone or error;
+ * one outcome: handoff, alert, not-tls, timeout, client-gone, error or
+ * evicted (evict.c);
  * outcome_log is the one place it is counted and the one access line
  * written.  A refusal discards the peeked bytes first (closing with
  * unread data would send a RST that can destroy the alert in flight),
@@ -35,6 +36,7 @@ static const char *const outcome_words[] = {
 	[OUTCOME_TIMEOUT] = "timeout",
 	[OUTCOME_CLIENT_GONE] = "client-gone",
 	[OUTCOME_ERROR] = "error",
+	[OUTCOME_EVICTED] = "evicted",
 };
 
 /*
@@ -68,6 +70,9 @@ outcome_settle(struct worker *w, enum outcome outcome, uint8_t alert)
 		break;
 	case OUTCOME_ERROR:
 		COUNTERS_ADD(cw->cw_error, 1);
+		break;
+	case OUTCOME_EVICTED:
+		COUNTERS_ADD(cw->cw_evicted, 1);
 		break;
 	}
 	COUNTERS_SUB(cw->cw_pending, 1);

@@ -144,9 +144,9 @@ peek_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 {
 	struct conn	*c = conn_start(w, listener, fd, peer);
 
+	evict_over_source(w, c);
 	peek_read(w, c, 0);
-	if (c->cn_state == CONN_PEEK && c->cn_peeked == 0 &&
-	    w->w_conf.wc_silent != -1)
+	if (c->cn_state == CONN_PEEK && c->cn_peeked == 0)
 		conn_silent_listen(w, c);
 	/* Handed (and kept until acknowledged: nothing more to read). */
 	if (c->cn_state == CONN_FREE || c->cn_state == CONN_SENT ||
@@ -180,7 +180,8 @@ peek_event(struct worker *w, struct conn *c, uint32_t events)
 }
 
 /*
- * peek_silent - c sent nothing in silent_timeout: to the silent backend.
+ * peek_silent - c sent nothing in its time for a first byte: to the
+ * silent backend, or without one (under pressure) closed as timed out.
  * Bytes may have come since epoll last said so: peek once more first,
  * and a client that spoke after all is peeked as any other.
  */
@@ -189,8 +190,14 @@ peek_silent(struct worker *w, struct conn *c)
 {
 	conn_heard(w, c);
 	peek_read(w, c, 0);
-	if (c->cn_state == CONN_PEEK && c->cn_peeked == 0)
+	if (c->cn_state != CONN_PEEK || c->cn_peeked != 0)
+		return;
+	if (w->w_conf.wc_silent != -1) {
 		peek_other(w, c, CONN_ROUTE_SILENT);
+		return;
+	}
+	outcome_log(w, c, NULL, -1, OUTCOME_TIMEOUT, 0, NULL);
+	outcome_close(w, c);
 }
 
 /*
@@ -214,7 +221,7 @@ peek_recheck(struct worker *w, struct conn *c)
 	peek_read(w, c, 0);
 }
 
-/* peek_expire - end the connections whose time is up */
+/* peek_expire - end the connections whose time is up (conn.c says when) */
 void
 peek_expire(struct worker *w)
 {

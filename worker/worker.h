@@ -9,15 +9,18 @@
  * deadline is always at the head.  The files call each other in one
  * direction only:
  *
- *	loop.c      -> peek.c, dispatch.c, watch.c, conn.c
+ *	loop.c      -> peek.c, dispatch.c, evict.c, watch.c, conn.c
  *	peek.c      -> routes_rank (tenant.c is its tenant level),
- *	               dispatch.c, outcome.c, wire.c, conn.c
+ *	               dispatch.c, evict.c, outcome.c, wire.c, conn.c
+ *	evict.c     -> outcome.c, source.c, conn.c
  *	dispatch.c  -> channel.c, wire.c, outcome.c, conn.c
  *	outcome.c   -> access.c, conn.c
+ *	conn.c      -> source.c
  *	tenant.c    -> channel.c
  *	channel.c   -> handoff.c
  *
- * channel.c, wire.c, watch.c, access.c and handoff.c are leaves: they return
+ * channel.c, wire.c, watch.c, access.c, source.c and handoff.c are leaves:
+ * they return
  * results and never call back up.  Only conn.c moves a connection.
  */
 #ifndef WORKER_H
@@ -33,6 +36,7 @@
 #include "clienthello.h"
 #include "counters.h"
 #include "hostname.h"
+#include "netblock.h"
 #include "proxyv2.h"
 #include "wconf.h"
 
@@ -116,8 +120,20 @@ struct conn {
 	/* on w_silent (nothing sent yet) or on w_paused (sent bytes, so
 	 * never both): a conn slot is kept small */
 	TAILQ_ENTRY(conn)	 cn_aside_link;
+	TAILQ_ENTRY(conn)	 cn_source_link; /* peeking: its netblock's */
+	uint32_t		 cn_source;	/* peeking: w_sources index */
 };
 TAILQ_HEAD(conn_list, conn);
+
+/* A netblock with connections peeking (source.c) */
+struct source {
+	struct netblock		 sr_block;
+	uint32_t		 sr_count;	/* connections peeking */
+	uint32_t		 sr_next;	/* hash chain: index + 1, 0 ends */
+	struct conn_list	 sr_conns;	/* oldest first */
+	TAILQ_ENTRY(source)	 sr_link;	/* its count's bucket, or free */
+};
+TAILQ_HEAD(source_list, source);
 
 #define CONN_ADDR_TEXT_MAX	(INET6_ADDRSTRLEN + 8)	/* "[v6]:port" */
 
@@ -214,11 +230,12 @@ struct worker {
 	struct conn_list	 w_peeking;
 	struct conn_list	 w_lingering;
 	/*
-	 * Peeking connections that have sent nothing yet, when `silent` is
-	 * set: a second list beside w_peeking (cn_aside_link), in the same
-	 * order.  A member is still peeking, so its cn_deadline is accept +
-	 * peek_timeout, and its silent deadline is derived from it (a conn
-	 * slot is kept small: max_pending of them).
+	 * Peeking connections that have sent nothing yet: a second list
+	 * beside w_peeking (cn_aside_link), in the same order.  A member
+	 * is still peeking, so its cn_deadline is accept + peek_timeout,
+	 * and its silent deadline (silent_timeout, or under pressure
+	 * pressure_first_byte_timeout) is derived from it (a conn slot is
+	 * kept small: max_pending of them).
 	 */
 	struct conn_list	 w_silent;
 	/*
@@ -230,6 +247,20 @@ struct worker {
 	 * reset still wake them (EPOLLRDHUP, EPOLLHUP).
 	 */
 	struct conn_list	 w_paused;
+	/* source.c: the peeking connections by netblock */
+	struct source		*w_sources;	/* w_nconns entries */
+	size_t			 w_source_fresh; /* entries from here unused */
+	struct source_list	 w_source_free;
+	uint32_t		*w_source_hash;	/* chains: index + 1, 0 ends */
+	uint32_t		 w_source_mask;
+	uint64_t		 w_source_key[NETBLOCK_KEY_WORDS];
+	struct source_list	*w_source_counts; /* [n]: those with n */
+	size_t			 w_source_ncounts;
+	uint32_t		 w_source_top;	/* highest non-empty count */
+	/* evict.c: evictions not logged yet, and when they may be */
+	uint64_t		 w_evict_unlogged;
+	uint64_t		 w_evict_log_at;
+	char			 w_evict_last[NETBLOCK_TEXT_MAX]; /* netblock */
 	uint64_t		 w_now;
 	struct counters_worker	*w_counters;	/* this worker's shared slot */
 	uint8_t			 w_wire[HELLO_WIRE_MAX];	/* peeked bytes */
@@ -270,6 +301,24 @@ struct conn *conn_sent_due(struct worker *, int channel);
 uint64_t conn_next_deadline(const struct worker *);
 const union conn_addr *conn_local(struct worker *, struct conn *);
 
+/* source.c: a leaf; the peeking connections by netblock */
+int	source_init(struct worker *);
+void	source_free(struct worker *);
+void	source_add(struct worker *, struct conn *);
+uint32_t source_count(const struct worker *, const struct conn *);
+void	source_remove(struct worker *, struct conn *);
+struct conn *source_oldest(struct worker *, const struct conn *);
+struct conn *source_busiest(struct worker *);
+const struct netblock *source_block(const struct worker *,
+	    const struct conn *);
+
+/* evict.c: room for new connections, made of stalled ones */
+int	evict_can(struct worker *);
+void	evict_for_room(struct worker *);
+void	evict_over_source(struct worker *, struct conn *);
+void	evict_log(struct worker *);
+uint64_t evict_next_deadline(const struct worker *);
+
 /* peek.c */
 void	peek_start(struct worker *, int listener, int fd,
 	    const union conn_addr *);
@@ -290,6 +339,7 @@ enum outcome {
 	OUTCOME_TIMEOUT,
 	OUTCOME_CLIENT_GONE,
 	OUTCOME_ERROR,
+	OUTCOME_EVICTED,
 };
 
 void	outcome_log(struct worker *, struct conn *, const struct hello *,

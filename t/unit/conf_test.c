@@ -58,6 +58,19 @@ static const struct conf_row conf_rows[] = {
 	    "bad duration" },
 	{ "defer_accept neither off nor a duration", HEAD
 	    "defer_accept = no\n" BACKEND, 3, "defer_accept: bad duration" },
+	{ "max_pending_per_source zero", HEAD "max_pending_per_source = 0\n"
+	    BACKEND, 3, "max_pending_per_source must be a number from 1" },
+	{ "IPv4 netblock over 32 bits", HEAD "source_netblock_ipv4 = 33\n"
+	    BACKEND, 3, "source_netblock_ipv4 must be a number from 1 to 32" },
+	{ "IPv6 netblock over 128 bits", HEAD "source_netblock_ipv6 = 129\n"
+	    BACKEND, 3, "source_netblock_ipv6 must be a number from 1 to 128" },
+	{ "pressure over 100%", HEAD "pressure_threshold = 101\n" BACKEND, 3,
+	    "pressure_threshold must be a number from 1 to 100" },
+	{ "pressure timeout zero", HEAD "pressure_peek_timeout = 0\n" BACKEND,
+	    3, "pressure_peek_timeout: bad duration" },
+	{ "pressure first byte timeout bad", HEAD
+	    "pressure_first_byte_timeout = soon\n" BACKEND, 3,
+	    "pressure_first_byte_timeout: bad duration" },
 	{ "workers zero", HEAD "workers = 0\n" BACKEND, 3, "workers must be" },
 	{ "workers not a number", HEAD "workers = two\n" BACKEND, 3,
 	    "workers must be" },
@@ -366,6 +379,10 @@ test_values(void)
 	    "user = nobody\nworkers = 3\npeek_timeout = 500ms\n"
 	    "handoff_timeout = 2\nmax_pending = 99\ndefault = web\n"
 	    "defer_accept = 1500ms\n"
+	    "max_pending_per_source = 7\nsource_netblock_ipv4 = 24\n"
+	    "source_netblock_ipv6 = 48\npressure_threshold = 80\n"
+	    "pressure_peek_timeout = 700ms\n"
+	    "pressure_first_byte_timeout = 300ms\n"
 	    "access_log = /var/log/snitch/access.log\nlog_level = warning\n"
 	    "[backend web]\nsocket = /run/web.sock\n"
 	    "names = example.org *.example.org\n  also.example\n"
@@ -386,6 +403,12 @@ test_values(void)
 	TAP_OK(wc->wc_peek_timeout_ms == 500, "peek_timeout 500ms");
 	TAP_OK(wc->wc_handoff_timeout_ms == 2000, "bare seconds");
 	TAP_OK(wc->wc_max_pending == 99, "max_pending");
+	TAP_OK(wc->wc_max_pending_per_source == 7 &&
+	    wc->wc_netblock_ipv4 == 24 && wc->wc_netblock_ipv6 == 48,
+	    "max_pending_per_source, netblocks");
+	TAP_OK(wc->wc_pressure_threshold == 80 &&
+	    wc->wc_pressure_peek_ms == 700 &&
+	    wc->wc_pressure_first_byte_ms == 300, "pressure");
 	TAP_OK(cf->cf_defer_accept_ms == 1500, "defer_accept");
 	TAP_OK(wc->wc_default == 0, "default is backend 0");
 	TAP_OK(wc->wc_access_log == LOG_ACCESS_FILE && cf->cf_access_path &&

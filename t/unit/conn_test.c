@@ -5,6 +5,7 @@
  * by deadline, the silent and paused lists follow, and the pool hands
  * out and takes back its slots.
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -32,6 +33,9 @@ setup(void)
 	w->w_now = 1000;
 	w->w_conf.wc_peek_timeout_ms = 5000;
 	w->w_conf.wc_silent_timeout_ms = 2000;
+	w->w_conf.wc_silent = -1;
+	w->w_conf.wc_max_pending_per_source = SLOTS;
+	w->w_conf.wc_pressure_threshold = 100;
 	w->w_counters = calloc(1, sizeof(*w->w_counters) +
 	    sizeof(struct counters_backend));
 	w->w_listeners = calloc(1, sizeof(*w->w_listeners));
@@ -62,6 +66,20 @@ start(struct worker *w)
 	union conn_addr	peer;
 
 	memset(&peer, 0, sizeof(peer));
+	return conn_start(w, 0, open("/dev/null", O_RDONLY | O_CLOEXEC),
+	    &peer);
+}
+
+/* start_from - a new connection from IPv4 address text */
+static struct conn *
+start_from(struct worker *w, const char *text)
+{
+	union conn_addr	peer;
+
+	memset(&peer, 0, sizeof(peer));
+	peer.sin.sin_family = AF_INET;
+	if (inet_pton(AF_INET, text, &peer.sin.sin_addr) != 1)
+		abort();
 	return conn_start(w, 0, open("/dev/null", O_RDONLY | O_CLOEXEC),
 	    &peer);
 }
@@ -239,6 +257,7 @@ test_silent(void)
 	struct worker	*w = setup();
 	struct conn	*a, *b;
 
+	w->w_conf.wc_silent = 0;
 	a = start(w);
 	conn_silent_listen(w, a);
 	b = start(w);
@@ -344,6 +363,85 @@ test_paused(void)
 	    "pausing a connection epoll does not watch: a panic");
 }
 
+/*
+ * test_pressure - at pressure_threshold percent of the slots in use, a
+ * peeking connection's deadlines are the shorter pressure ones
+ */
+static void
+test_pressure(void)
+{
+	struct worker	*w = setup();
+	struct conn	*a, *b, *c;
+
+	w->w_conf.wc_pressure_threshold = 75;	/* 3 of 4 slots */
+	w->w_conf.wc_pressure_peek_ms = 700;
+	w->w_conf.wc_pressure_first_byte_ms = 300;
+	a = start(w);
+	conn_silent_listen(w, a);
+	b = start(w);
+	TAP_OK(conn_next_deadline(w) == 1000 + 5000,
+	    "2 of 4 in use: peek_timeout, no first-byte time without silent");
+	c = start(w);
+	TAP_OK(conn_next_deadline(w) == 1000 + 300,
+	    "3 of 4: the first byte's pressure time comes first");
+	w->w_now = 1300;
+	TAP_OK(conn_silent_due(w) == a && conn_due(w, CONN_PEEK) == NULL,
+	    "silent past it: due; the hello's time not yet");
+	conn_heard(w, a);
+	TAP_OK(conn_next_deadline(w) == 1000 + 700,
+	    "heard: then the hello's pressure time");
+	w->w_now = 1700;
+	TAP_OK(conn_due(w, CONN_PEEK) == a, "past it: due, oldest first");
+	conn_release(w, a);
+	TAP_OK(conn_due(w, CONN_PEEK) == NULL &&
+	    conn_next_deadline(w) == 1000 + 5000,
+	    "2 of 4 again: back to peek_timeout");
+	w->w_conf.wc_silent = 0;
+	w->w_conf.wc_silent_timeout_ms = 200;
+	conn_silent_listen(w, b);
+	TAP_OK(conn_next_deadline(w) == 1000 + 200,
+	    "with silent: silent_timeout when shorter");
+	conn_release(w, b);
+	conn_release(w, c);
+	teardown(w);
+}
+
+/* test_sources - peeking connections by netblock, for evict.c */
+static void
+test_sources(void)
+{
+	struct worker	*w = setup();
+	struct conn	*a1, *a2, *b1, *b2, *b3, *d;
+
+	w->w_conf.wc_netblock_ipv4 = 24;
+	TAP_OK(source_busiest(w) == NULL, "none peeking: no busiest");
+	a1 = start_from(w, "192.0.2.1");
+	b1 = start_from(w, "198.51.100.1");
+	a2 = start_from(w, "192.0.2.200");
+	TAP_OK(source_count(w, a2) == 2 && source_count(w, b1) == 1 &&
+	    source_busiest(w) == a1 && source_oldest(w, a2) == a1,
+	    "one /24 with two: the busiest, its oldest first");
+	b2 = start_from(w, "198.51.100.2");
+	conn_queue(w, a1, 0, -1, 2000);
+	TAP_OK(source_count(w, a2) == 1 && source_busiest(w) == b1,
+	    "queued: no longer peeking; the other /24 is the busiest");
+	conn_release(w, b1);
+	TAP_OK(source_busiest(w) == a2 && source_oldest(w, b2) == b2,
+	    "released: counts fall, ties go to the longest at that count");
+	conn_release(w, a1);
+	conn_release(w, a2);
+	conn_release(w, b2);
+	TAP_OK(source_busiest(w) == NULL && w->w_source_top == 0,
+	    "all gone: none peeking");
+	b3 = start_from(w, "198.51.100.3");
+	d = start_from(w, "203.0.113.9");
+	TAP_OK(source_count(w, b3) == 1 && source_count(w, d) == 1 &&
+	    source_busiest(w) == b3, "entries reused after being freed");
+	conn_release(w, b3);
+	conn_release(w, d);
+	teardown(w);
+}
+
 /* test_sent - the sent list: counted, due at its deadline, released */
 static void
 test_sent(void)
@@ -399,6 +497,8 @@ main(void)
 	test_deadlines();
 	test_silent();
 	test_paused();
+	test_pressure();
+	test_sources();
 	test_sent();
 	test_pool();
 	return TAP_DONE();

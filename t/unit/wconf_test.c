@@ -157,6 +157,12 @@ main(void)
 	in.wc_peek_timeout_ms = 1234;
 	in.wc_handoff_timeout_ms = 567;
 	in.wc_max_pending = 89;
+	in.wc_max_pending_per_source = 9;
+	in.wc_netblock_ipv4 = 20;
+	in.wc_netblock_ipv6 = 56;
+	in.wc_pressure_threshold = 70;
+	in.wc_pressure_peek_ms = 800;
+	in.wc_pressure_first_byte_ms = 400;
 	in.wc_log_level = LOG_LEVEL_DEBUG;
 	in.wc_access_log = LOG_ACCESS_FILE;
 	wconf_add_backend(&in, "web", "/run/web.sock");
@@ -187,7 +193,11 @@ main(void)
 	b = blob(&in, &len);
 	TAP_OK(wconf_decode(b, len, &out) == 0, "decodes what it encoded");
 	TAP_OK(out.wc_peek_timeout_ms == 1234 && out.wc_handoff_timeout_ms ==
-	    567 && out.wc_max_pending == 89 && out.wc_default == 1 &&
+	    567 && out.wc_max_pending == 89 &&
+	    out.wc_max_pending_per_source == 9 && out.wc_netblock_ipv4 == 20 &&
+	    out.wc_netblock_ipv6 == 56 && out.wc_pressure_threshold == 70 &&
+	    out.wc_pressure_peek_ms == 800 &&
+	    out.wc_pressure_first_byte_ms == 400 && out.wc_default == 1 &&
 	    out.wc_log_level == LOG_LEVEL_DEBUG &&
 	    out.wc_access_log == LOG_ACCESS_FILE, "settings survive");
 	TAP_OK(out.wc_nbackends == 2 && strcmp(out.wc_backends[1].wb_socket,
