@@ -22,6 +22,10 @@
  * fell in it alone (not cumulative: one add, not several); the master
  * sums them up for the exposition.  The last bucket is everything above
  * the largest bound.
+ *
+ * cw_hello_examined counts the parser's work (hl_examined): each byte a
+ * client sent walked once and its hello's message parsed once, so about
+ * twice hello_bytes at most; far more means something parses again.
  */
 #ifndef COUNTERS_H
 #define COUNTERS_H
@@ -79,6 +83,7 @@ struct counters_worker {
 	uint64_t		cw_peek_ms_sum;
 	uint64_t		cw_hello_bytes[COUNTERS_HELLO_BUCKETS];
 	uint64_t		cw_hello_bytes_sum;
+	uint64_t		cw_hello_examined; /* bytes the parser examined */
 	struct counters_backend	cw_backends[];
 };
 

@@ -117,6 +117,8 @@ render_summary(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	render_histogram_line(f, "hello_bytes", sum->ty_w.cw_hello_bytes,
 	    COUNTERS_HELLO_BUCKETS, counters_hello_bounds(), 1,
 	    (double)sum->ty_w.cw_hello_bytes_sum);
+	fprintf(f, "hello_bytes_examined %llu\n",
+	    (unsigned long long)sum->ty_w.cw_hello_examined);
 }
 
 /* render_family - the HELP and TYPE lines of a metric */
@@ -263,4 +265,9 @@ render_metrics(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	    "each complete ClientHello that was routed, record headers "
 	    "included.", w->cw_hello_bytes, COUNTERS_HELLO_BUCKETS,
 	    counters_hello_bounds(), 1, (double)w->cw_hello_bytes_sum);
+	render_family(f, "snitch_hello_bytes_examined_total", "counter",
+	    "Bytes the ClientHello parser examined: each byte a client sent "
+	    "walked once, and each whole hello's message parsed once.");
+	fprintf(f, "snitch_hello_bytes_examined_total %llu\n",
+	    (unsigned long long)w->cw_hello_examined);
 }

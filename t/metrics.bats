@@ -124,6 +124,15 @@ assert_routed_some() {
 	    $((5 * HELLO_BYTES))
 	assert_equal "$(delta 'snitch_client_hello_size_bytes_bucket{le="512"}')" 0
 	assert_equal "$(delta 'snitch_client_hello_size_bytes_bucket{le="768"}')" 5
+	# the parser's work: each byte once and each whole hello's 512-byte
+	# message once more, 1 byte for the not-TLS client, 3 for the
+	# timeout; plus a whole parse again for each handoff that waited
+	# for alpha's channel to be made (at most the 3)
+	local examined once=$((5 * (2 * HELLO_BYTES - 5) + 1 + 3))
+	examined=$(delta snitch_hello_bytes_examined_total)
+	[ "$examined" -ge "$once" ] &&
+	    [ "$examined" -le $((once + 3 * (2 * HELLO_BYTES - 5))) ] ||
+	    fail "hello bytes examined: $examined, not $once (+ 1029 a wait)"
 }
 
 @test "GET /metrics on the Unix socket: every figure is what was sent" {
@@ -148,7 +157,8 @@ assert_routed_some() {
 	    config_generation:gauge config_last_reload_successful:gauge \
 	    config_last_reload_timestamp_seconds:gauge \
 	    peek_duration_seconds:histogram \
-	    client_hello_size_bytes:histogram; do
+	    client_hello_size_bytes:histogram \
+	    hello_bytes_examined_total:counter; do
 		run -0 grep -qx "# TYPE snitch_${f%%:*} ${f#*:}" "$T/metrics.body"
 	done
 }
@@ -171,6 +181,7 @@ assert_routed_some() {
 	assert_line --regexp '^last_reload ok [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$'
 	assert_line --regexp "^peek_seconds count $(metric snitch_peek_duration_seconds_count) sum [0-9.]+ <=0.001 [0-9]+ .* <=2.5 $(metric snitch_peek_duration_seconds_count) .* \\+Inf [0-9]+\$"
 	assert_line --regexp "^hello_bytes count 5 sum $((5 * HELLO_BYTES)) <=256 0 <=512 0 <=768 5 .* \\+Inf 5\$"
+	assert_line "hello_bytes_examined $(metric snitch_hello_bytes_examined_total)"
 	stats_add_up "$output"
 }
 

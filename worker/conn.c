@@ -29,8 +29,10 @@
  * gets the same
  * timeout for all its members, so appending keeps it ordered by
  * deadline and its head is its earliest.  Peeking connections that have
- * sent nothing yet are also on w_silent (cn_silent_link), in the same
- * order, and every peeking one on its netblock's list (source.c).
+ * sent nothing yet are also on w_silent (cn_aside_link), in the same
+ * order, and every peeking one on its netblock's list (source.c); those
+ * paused (woken by the kernel before their hello could be whole) are on
+ * w_paused, by the same link as w_silent, since they have sent bytes.
  *
  * Under pressure (pressure_threshold percent of the slots in use), a
  * peeking connection's time is shorter: pressure_peek_timeout for its
@@ -43,12 +45,19 @@
  * in epoll events (worker.h) and in the local-address cache.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
 #include "worker.h"
+
+#define CONN_PAUSE_MS	200	/* a paused connection's queue is counted
+				   again after this: 5 times a second, not
+				   on each of a dribbled hello's segments */
+
+static int	conn_events(struct worker *, struct conn *, int);
 
 /* conn_moves[from][to] - the legal moves; FREE is left by conn_start */
 static const uint8_t conn_moves[CONN_NSTATES][CONN_NSTATES] = {
@@ -84,6 +93,7 @@ conn_init(struct worker *w, size_t slots)
 	TAILQ_INIT(&w->w_peeking);
 	TAILQ_INIT(&w->w_lingering);
 	TAILQ_INIT(&w->w_silent);
+	TAILQ_INIT(&w->w_paused);
 	return 0;
 }
 
@@ -154,10 +164,13 @@ conn_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_alpn_route = -1;
 	c->cn_peer = *peer;
 	c->cn_peeked = 0;
+	c->cn_lowat = 0;
+	memset(&c->cn_walk, 0, sizeof(c->cn_walk));
 	c->cn_route = CONN_ROUTE_HELLO;
 	c->cn_rehanded = 0;
 	c->cn_held = 0;
 	c->cn_watched = 0;
+	c->cn_paused = 0;
 	c->cn_start_us = clock_us();
 	c->cn_state = CONN_PEEK;
 	c->cn_deadline = w->w_now + w->w_conf.wc_peek_timeout_ms;
@@ -167,6 +180,20 @@ conn_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	COUNTERS_ADD(w->w_counters->cw_accepted, 1);
 	COUNTERS_ADD(w->w_counters->cw_pending, 1);
 	return c;
+}
+
+/*
+ * conn_unlist_paused - c leaves w_paused, its events as they are: it is
+ * no longer peeking (a FIN, a reset and a queued or lingering
+ * connection's events need no EPOLLIN), or conn_unpause restores them
+ */
+static void
+conn_unlist_paused(struct worker *w, struct conn *c)
+{
+	if (!c->cn_paused)
+		return;
+	TAILQ_REMOVE(&w->w_paused, c, cn_aside_link);
+	c->cn_paused = 0;
 }
 
 /* conn_leave - c leaves its list, and its netblock's if it was peeking */
@@ -198,6 +225,7 @@ conn_place(struct worker *w, struct conn *c, enum conn_state state,
 		w->w_channels[channel].ch_nsent++;
 	/* Not peeking any more: no longer waiting to be silent either. */
 	conn_heard(w, c);
+	conn_unlist_paused(w, c);
 	c->cn_state = state;
 	c->cn_channel = channel;
 	c->cn_deadline = deadline;
@@ -255,6 +283,7 @@ conn_release(struct worker *w, struct conn *c)
 	conn_leave(w, c);
 	/* Gone before silent_timeout (a reset, a FIN): the slot is reused. */
 	conn_heard(w, c);
+	conn_unlist_paused(w, c);
 	if (w->w_local_conn == c)
 		w->w_local_conn = NULL;
 	c->cn_state = CONN_FREE;
@@ -267,12 +296,7 @@ conn_release(struct worker *w, struct conn *c)
 int
 conn_watch(struct worker *w, struct conn *c)
 {
-	struct epoll_event	ev;
-
-	/* Peeking does not consume: edge-triggered, each segment once. */
-	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
-	ev.data.u64 = EV_MAKE(EV_CONN, c->cn_use, c - w->w_conns);
-	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, c->cn_fd, &ev) == -1)
+	if (conn_events(w, c, 1) == -1)
 		return -1;
 	c->cn_watched = 1;
 	return 0;
@@ -290,7 +314,7 @@ conn_silent_listen(struct worker *w, struct conn *c)
 		    c - w->w_conns, conn_states[c->cn_state],
 		    c->cn_silent_listed);
 	c->cn_silent_listed = 1;
-	TAILQ_INSERT_TAIL(&w->w_silent, c, cn_silent_link);
+	TAILQ_INSERT_TAIL(&w->w_silent, c, cn_aside_link);
 }
 
 /* conn_heard - c sent something (or left peeking): it cannot be silent */
@@ -299,8 +323,75 @@ conn_heard(struct worker *w, struct conn *c)
 {
 	if (!c->cn_silent_listed)
 		return;
-	TAILQ_REMOVE(&w->w_silent, c, cn_silent_link);
+	TAILQ_REMOVE(&w->w_silent, c, cn_aside_link);
 	c->cn_silent_listed = 0;
+}
+
+/* conn_events - have epoll report c's socket readable, or not */
+static int
+conn_events(struct worker *w, struct conn *c, int readable)
+{
+	struct epoll_event	ev;
+
+	/* Peeking does not consume: edge-triggered, each segment once. */
+	ev.events = (readable ? EPOLLIN : 0) | EPOLLRDHUP | EPOLLET;
+	ev.data.u64 = EV_MAKE(EV_CONN, c->cn_use, c - w->w_conns);
+	return epoll_ctl(w->w_epoll, c->cn_watched ? EPOLL_CTL_MOD :
+	    EPOLL_CTL_ADD, c->cn_fd, &ev);
+}
+
+/*
+ * conn_pause - c, peeking, was woken before its hello could be whole:
+ * no EPOLLIN for it until CONN_PAUSE_MS from now (or again, if paused
+ * already).  0, or -1 when epoll refused.
+ */
+int
+conn_pause(struct worker *w, struct conn *c)
+{
+	if (c->cn_state != CONN_PEEK || !c->cn_watched || c->cn_silent_listed)
+		log_panic("%s: connection %td: %s, watched %d, silent %d",
+		    __func__, c - w->w_conns, conn_states[c->cn_state],
+		    c->cn_watched, c->cn_silent_listed);
+	if (c->cn_paused)
+		TAILQ_REMOVE(&w->w_paused, c, cn_aside_link);
+	else if (conn_events(w, c, 0) == -1)
+		return -1;
+	c->cn_paused = 1;
+	c->cn_recheck = (uint32_t)(w->w_now + CONN_PAUSE_MS);
+	TAILQ_INSERT_TAIL(&w->w_paused, c, cn_aside_link);
+	return 0;
+}
+
+/*
+ * conn_unpause - c's pause is over: EPOLLIN again, which reports at once
+ * what came meanwhile.  0, or -1 when epoll refused.
+ */
+int
+conn_unpause(struct worker *w, struct conn *c)
+{
+	if (!c->cn_paused)
+		log_panic("%s: connection %td is not paused", __func__,
+		    c - w->w_conns);
+	conn_unlist_paused(w, c);
+	return conn_events(w, c, 1);
+}
+
+/* conn_recheck_in - ms until a paused c's pause ends, 0 when it has */
+static uint64_t
+conn_recheck_in(const struct worker *w, const struct conn *c)
+{
+	int32_t	 left = (int32_t)(c->cn_recheck - (uint32_t)w->w_now);
+
+	return left > 0 ? (uint64_t)left : 0;
+}
+
+/* conn_paused_due - the first paused connection whose pause is over */
+struct conn *
+conn_paused_due(struct worker *w)
+{
+	struct conn	*c = TAILQ_FIRST(&w->w_paused);
+
+	return c != NULL && conn_recheck_in(w, c) == 0 ? c : NULL;
 }
 
 /*
@@ -407,6 +498,7 @@ conn_next_deadline(const struct worker *w)
 	const struct conn	*p = TAILQ_FIRST(&w->w_peeking);
 	const struct conn	*l = TAILQ_FIRST(&w->w_lingering);
 	const struct conn	*s = TAILQ_FIRST(&w->w_silent);
+	const struct conn	*z = TAILQ_FIRST(&w->w_paused);
 	uint64_t		 next = UINT64_MAX;
 	size_t			 i;
 
@@ -416,6 +508,8 @@ conn_next_deadline(const struct worker *w)
 		next = conn_silent_deadline(w, s);
 	if (l != NULL && l->cn_deadline < next)
 		next = l->cn_deadline;
+	if (z != NULL && w->w_now + conn_recheck_in(w, z) < next)
+		next = w->w_now + conn_recheck_in(w, z);
 	for (i = 0; i < w->w_nchannels; i++) {
 		if ((p = TAILQ_FIRST(&w->w_channels[i].ch_queue)) != NULL &&
 		    p->cn_deadline < next)

@@ -54,7 +54,7 @@ dispatch_try(struct worker *w, struct conn *c, int b)
 {
 	ssize_t	len;
 
-	if ((len = wire_header(w, c)) == -1) {
+	if ((len = wire_header(w, c)) == -1 || wire_release(c) == -1) {
 		log_warn("%s: backend %s", __func__, w->w_channels[b].ch_name);
 		return CHANNEL_DOWN;
 	}

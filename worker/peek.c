@@ -96,6 +96,16 @@ peek_read(struct worker *w, struct conn *c, uint32_t events)
 	enum hello_result	r;
 	ssize_t			got;
 
+	/*
+	 * The hello cannot be whole yet: the kernel woke us for memory, and
+	 * would again on each segment.  Wait for the low-water mark with
+	 * EPOLLIN off a while; a FIN or a reset still wakes us.
+	 */
+	if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && wire_short(c)) {
+		if (events != 0 && conn_pause(w, c) == -1)
+			log_warn("%s: epoll_ctl", __func__);
+		return;
+	}
 	r = wire_peek(w, c, &got);
 	if (got < 0 && errno == EAGAIN && !(events & (EPOLLERR | EPOLLHUP)))
 		return;
@@ -190,12 +200,35 @@ peek_silent(struct worker *w, struct conn *c)
 	outcome_close(w, c);
 }
 
+/*
+ * peek_recheck - c's pause is over: still short of its low-water mark,
+ * it stays paused; else it is peeked, and reads events again
+ */
+static void
+peek_recheck(struct worker *w, struct conn *c)
+{
+	if (wire_short(c)) {
+		if (conn_pause(w, c) == -1)
+			log_warn("%s: epoll_ctl", __func__);
+		return;
+	}
+	if (conn_unpause(w, c) == -1) {
+		log_warn("%s: epoll_ctl", __func__);
+		outcome_log(w, c, NULL, -1, OUTCOME_ERROR, 0, NULL);
+		outcome_close(w, c);
+		return;
+	}
+	peek_read(w, c, 0);
+}
+
 /* peek_expire - end the connections whose time is up (conn.c says when) */
 void
 peek_expire(struct worker *w)
 {
 	struct conn	*c;
 
+	while ((c = conn_paused_due(w)) != NULL)
+		peek_recheck(w, c);
 	while ((c = conn_silent_due(w)) != NULL)
 		peek_silent(w, c);
 	while ((c = conn_due(w, CONN_PEEK)) != NULL) {

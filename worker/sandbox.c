@@ -115,10 +115,19 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 		rc = SANDBOX_ALLOW(ctx, setsockopt, 2,
 		    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
 		    SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF));
-	/* SIOCOUTQ: what a backend has not received yet; no other ioctl */
+	/* A client's low-water mark: woken once its hello may be whole */
+	if (rc == 0)
+		rc = SANDBOX_ALLOW(ctx, setsockopt, 2,
+		    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+		    SCMP_A2(SCMP_CMP_EQ, SO_RCVLOWAT));
+	/* SIOCOUTQ: what a backend has not received yet; SIOCINQ: what a
+	 * client sent, counted without a peek; no other ioctl */
 	if (rc == 0)
 		rc = SANDBOX_ALLOW(ctx, ioctl, 1,
 		    SCMP_A1(SCMP_CMP_EQ, SIOCOUTQ));
+	if (rc == 0)
+		rc = SANDBOX_ALLOW(ctx, ioctl, 1,
+		    SCMP_A1(SCMP_CMP_EQ, SIOCINQ));
 	/* inotify's events, and no other descriptor read(2) */
 	if (rc == 0 && sandbox_watch_fd != -1)
 		rc = SANDBOX_ALLOW(ctx, read, 1,

@@ -7,17 +7,82 @@
  * from the first byte.  The worker keeps one parse at a time, in
  * w_wire, w_hello and w_name: whoever calls wire_peek uses them before
  * the next connection's turn.
+ *
+ * A hello may come one byte per segment, and each peek copies all that
+ * came so far: so that a dribbled hello costs about what a whole one
+ * does, each connection keeps its parse (cn_walk; the parser walks only
+ * what is new), and its socket's SO_RCVLOWAT is raised to the bytes the
+ * hello needs at least before it can be whole (hl_need), so that the
+ * edge-triggered epoll wakes the worker once they are there, not on
+ * every segment.  A FIN, a reset or an error still wake it at once
+ * (tcp_poll reports them whatever the low-water mark), and the peek
+ * deadline still runs.  The kernel also wakes it when tiny segments
+ * fill the receive buffer; a wakeup with fewer bytes queued than the
+ * mark is then let go without a peek (wire_short).  A socket handed on gets SO_RCVLOWAT 1 back
+ * first (wire_release): the backend reads it as any socket.
  */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "log.h"
 #include "worker.h"
 
 /*
- * wire_peek - peek at everything c's client sent and parse it; with a
- * whole hello, w_name holds its normalized name (w_name_len -1: none).
- * *got is what recv returned: 0 at EOF, -1 with errno.
+ * wire_lowat - have c's socket report readable once its receive queue
+ * holds want bytes, counted from the first: peeking consumes nothing.
+ * Bounded by the largest hello; Linux bounds it again by half the
+ * largest receive buffer and grows the buffer to fit (tcp_set_rcvlowat).
+ * A failure only costs wakeups: each segment wakes the worker, as
+ * without it.
+ */
+static void
+wire_lowat(struct conn *c, size_t want)
+{
+	int	 v;
+
+	if (want > HELLO_WIRE_MAX)
+		want = HELLO_WIRE_MAX;
+	if (want == (c->cn_lowat == 0 ? 1 : c->cn_lowat))
+		return;
+	v = (int)want;
+	if (setsockopt(c->cn_fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == -1) {
+		log_debug("%s: SO_RCVLOWAT %d: %s", __func__, v,
+		    strerror(errno));
+		return;
+	}
+	c->cn_lowat = (uint16_t)want;
+}
+
+/*
+ * wire_short - whether c's receive queue holds fewer bytes than the
+ * low-water mark its hello needs: then a wakeup was the kernel's for
+ * memory, not for the hello, and there is nothing to peek.  Tiny
+ * segments fill the receive buffer with overhead, and tcp_poll reports
+ * a socket readable whatever the mark when the buffer is nearly full or
+ * the window nearly closed: one byte per segment woke the worker about a
+ * thousand times a hello, each peek walking thousands of socket buffers.
+ * SIOCINQ counts the queue without walking it.
+ */
+int
+wire_short(struct conn *c)
+{
+	int	 queued;
+
+	if (c->cn_lowat <= 1 || ioctl(c->cn_fd, SIOCINQ, &queued) == -1)
+		return 0;
+	return queued >= 0 && (size_t)queued < c->cn_lowat;
+}
+
+/*
+ * wire_peek - peek at everything c's client sent and go on parsing it
+ * where the last peek stopped; with a whole hello, w_name holds its
+ * normalized name (w_name_len -1: none).  *got is what recv returned: 0
+ * at EOF, -1 with errno.  A connection whose hello was whole before
+ * (queued since, or handed on a channel that died) is parsed again from
+ * its first byte, for w_hello and to see that it is still all there.
  */
 enum hello_result
 wire_peek(struct worker *w, struct conn *c, ssize_t *got)
@@ -31,11 +96,37 @@ wire_peek(struct worker *w, struct conn *c, ssize_t *got)
 		return HELLO_NEED_MORE;
 	c->cn_peeked = (uint32_t)*got;
 	conn_heard(w, c);
-	r = hello_parse(w->w_wire, (size_t)*got, hl);
+	r = hello_resume(w->w_wire, (size_t)*got, &c->cn_walk, hl);
+	COUNTERS_ADD(w->w_counters->cw_hello_examined, hl->hl_examined);
+	/*
+	 * Until the first record header is whole, every byte may decide
+	 * (not TLS, for non_tls): the low-water mark stays at 1.
+	 */
+	if (r == HELLO_NEED_MORE && (size_t)*got >= HELLO_RECORD_HDR)
+		wire_lowat(c, (size_t)*got + hl->hl_need);
 	if (r == HELLO_COMPLETE)
 		w->w_name_len = hl->hl_name == NULL ? -1 : hostname_normalize(
 		    hl->hl_name, hl->hl_name_len, w->w_name);
 	return r;
+}
+
+/*
+ * wire_release - c's socket as its backend must find it: SO_RCVLOWAT
+ * back at 1, or a backend's read would wait for bytes the hello needed;
+ * 0, or -1 with errno
+ */
+int
+wire_release(struct conn *c)
+{
+	int	 one = 1;
+
+	if (c->cn_lowat <= 1)
+		return 0;
+	if (setsockopt(c->cn_fd, SOL_SOCKET, SO_RCVLOWAT, &one,
+	    sizeof(one)) == -1)
+		return -1;
+	c->cn_lowat = 0;
+	return 0;
 }
 
 /*

@@ -82,7 +82,7 @@ union conn_addr {
 	struct sockaddr_in6	sin6;	/* listeners are IPv4 or IPv6 only */
 };
 
-/* Written by conn.c only, but for the fields marked "peek.c". */
+/* Written by conn.c only, but for the fields marked with another file. */
 struct conn {
 	int			 cn_fd;
 	uint32_t		 cn_use;	/* bumped per connection */
@@ -98,19 +98,28 @@ struct conn {
 						   peek.c */
 	uint8_t			 cn_route;	/* enum conn_route; peek.c */
 	uint8_t			 cn_silent_listed; /* in w_silent */
+	uint8_t			 cn_paused;	/* in w_paused: no EPOLLIN */
 	uint8_t			 cn_rehanded;	/* handed again after its
 						   channel died unacked;
 						   dispatch.c */
 	uint8_t			 cn_held;	/* waited for its backend to
 						   restart; dispatch.c */
+	uint16_t		 cn_lowat;	/* SO_RCVLOWAT set on cn_fd, 0:
+						   the default (1); wire.c */
+	struct hello_walk	 cn_walk;	/* how far its hello was parsed;
+						   wire.c */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
 	int			 cn_watched;	/* in the epoll set */
 	uint32_t		 cn_peeked;	/* bytes seen at the last
 						   peek; peek.c */
 	uint64_t		 cn_start_us;	/* accepted, clock_us() */
 	union conn_addr		 cn_peer;
+	uint32_t		 cn_recheck;	/* paused: until then, in the
+						   low 32 bits of a ms clock */
 	TAILQ_ENTRY(conn)	 cn_link;
-	TAILQ_ENTRY(conn)	 cn_silent_link;
+	/* on w_silent (nothing sent yet) or on w_paused (sent bytes, so
+	 * never both): a conn slot is kept small */
+	TAILQ_ENTRY(conn)	 cn_aside_link;
 	TAILQ_ENTRY(conn)	 cn_source_link; /* peeking: its netblock's */
 	uint32_t		 cn_source;	/* peeking: w_sources index */
 };
@@ -222,13 +231,22 @@ struct worker {
 	struct conn_list	 w_lingering;
 	/*
 	 * Peeking connections that have sent nothing yet: a second list
-	 * beside w_peeking (cn_silent_link), in the same order.  A member
+	 * beside w_peeking (cn_aside_link), in the same order.  A member
 	 * is still peeking, so its cn_deadline is accept + peek_timeout,
 	 * and its silent deadline (silent_timeout, or under pressure
 	 * pressure_first_byte_timeout) is derived from it (a conn slot is
 	 * kept small: max_pending of them).
 	 */
 	struct conn_list	 w_silent;
+	/*
+	 * Peeking connections the kernel woke with fewer bytes queued than
+	 * their hello needs (wire_short: tiny segments fill the receive
+	 * buffer, and a nearly full buffer reads as readable whatever the
+	 * low-water mark): EPOLLIN is off for CONN_PAUSE_MS, then their
+	 * queue is counted again (peek_expire), in pause order.  FIN and
+	 * reset still wake them (EPOLLRDHUP, EPOLLHUP).
+	 */
+	struct conn_list	 w_paused;
 	/* source.c: the peeking connections by netblock */
 	struct source		*w_sources;	/* w_nconns entries */
 	size_t			 w_source_fresh; /* entries from here unused */
@@ -273,6 +291,9 @@ void	conn_release(struct worker *, struct conn *);
 int	conn_watch(struct worker *, struct conn *);
 void	conn_silent_listen(struct worker *, struct conn *);
 void	conn_heard(struct worker *, struct conn *);
+int	conn_pause(struct worker *, struct conn *);
+int	conn_unpause(struct worker *, struct conn *);
+struct conn *conn_paused_due(struct worker *);
 struct conn *conn_due(struct worker *, enum conn_state);
 struct conn *conn_silent_due(struct worker *);
 struct conn *conn_queue_due(struct worker *, int channel);
@@ -306,6 +327,8 @@ void	peek_expire(struct worker *);
 
 /* wire.c: the client's bytes as peeked, and the header made of them */
 enum hello_result wire_peek(struct worker *, struct conn *, ssize_t *got);
+int	wire_short(struct conn *);
+int	wire_release(struct conn *);
 ssize_t	wire_header(struct worker *, struct conn *);
 
 /* outcome.c: the ways a connection ends, each logged and counted once */

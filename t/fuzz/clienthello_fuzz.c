@@ -18,6 +18,12 @@
  *     (for HELLO_COMPLETE: the same name, ALPN, ECH flag, records and
  *     wire length); a prefix short of a complete hello answers
  *     HELLO_NEED_MORE with an hl_need that does not overshoot its end;
+ *   - hello_resume given the input in pieces cut where the input says,
+ *     each from a buffer of exactly the bytes so far, answers
+ *     HELLO_NEED_MORE until it answers as the whole parse did (for
+ *     HELLO_COMPLETE: the same fields), and its calls examine as many
+ *     bytes in all as the whole parse: none twice; an answer given is
+ *     given again without examining anything;
  *   - hostname_normalize on a found name returns -1 or a lowercase LDH
  *     name of that length, and normalizing it again changes nothing;
  *   - routes_lookup on the name and ALPN list found, against a table
@@ -286,6 +292,57 @@ hello_fuzz_prefix(const uint8_t *data, size_t len,
 	FUZZ_CHECK(r == HELLO_COMPLETE && hello_fuzz_same(&fa, whole));
 }
 
+/*
+ * hello_fuzz_resumed - hello_resume over the input in pieces, cut at
+ * points drawn from a generator seeded by the input, each call on a
+ * buffer of exactly the bytes so far
+ */
+static void
+hello_fuzz_resumed(const uint8_t *data, size_t size,
+    const struct fuzz_answer *whole, size_t whole_examined)
+{
+	static struct hello	 hl;
+	static struct fuzz_answer fa;
+	static uint8_t		 none;
+	struct hello_walk	 hw;
+	enum hello_result	 r = HELLO_NEED_MORE;
+	uint32_t		 seed = (uint32_t)size * 2654435761U;
+	size_t			 len = 0, step, examined = 0, answered = 0;
+	uint8_t			*copy;
+
+	if (size > 0)
+		seed ^= data[0] | (uint32_t)data[size - 1] << 8;
+	memset(&hw, 0, sizeof(hw));
+	do {
+		seed = seed * 1103515245U + 12345U;
+		step = size / 4 + 1;
+		len += 1 + (seed >> 8) % step;
+		if (len > size)
+			len = size;
+		copy = len > 0 ? malloc(len) : NULL;
+		if (len > 0 && copy == NULL)
+			abort();
+		if (copy != NULL)
+			memcpy(copy, data, len);
+		memset(&hl, 0xa5, offsetof(struct hello, hl_msg));
+		r = hello_resume(copy != NULL ? copy : &none, len, &hw, &hl);
+		hello_fuzz_check(copy != NULL ? copy : &none, len, &hl, r, &fa);
+		free(copy);
+		if (answered) {
+			/* given again, without looking */
+			FUZZ_CHECK(r == whole->fa_result && hl.hl_examined == 0);
+			continue;
+		}
+		examined += hl.hl_examined;
+		if (r != HELLO_NEED_MORE)
+			answered = 1;
+	} while (len < size && r != HELLO_COMPLETE);
+	FUZZ_CHECK(r == whole->fa_result);
+	FUZZ_CHECK(examined == whole_examined);
+	if (r == HELLO_COMPLETE)
+		FUZZ_CHECK(hello_fuzz_same(&fa, whole));
+}
+
 /* LLVMFuzzerTestOneInput - one input: the whole, then some prefixes */
 /* hello_fuzz_foreign - hello_foreign's promises on data, parsed as r */
 static void
@@ -318,6 +375,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hello_fuzz_name(&whole);
 	hello_fuzz_route(&whole);
 	hello_fuzz_foreign(data, size, r);
+	hello_fuzz_resumed(data, size, &whole, hl.hl_examined);
 	if (size == 0)
 		return 0;
 	hello_fuzz_prefix(data, size - 1, &whole);

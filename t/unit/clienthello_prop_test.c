@@ -11,7 +11,10 @@
  * padding up to HELLO_MSG_MAX.  Each is parsed in one record, then cut
  * into 1..40 records at random points (maybe followed by bytes that are
  * not the hello's), and must give what the generator put in; every
- * prefix short of its end must ask for more, and not for too much.
+ * prefix short of its end must ask for more, and not for too much.  The
+ * re-framed hello is also given to hello_resume in pieces cut at random
+ * points: each call must answer as a whole parse of the same bytes, and
+ * all of them examine no byte twice (hl_examined).
  *
  * Every parse reads from a buffer that ends at an unmapped page, so a
  * read past the bytes given is a crash in any build.  The PRNG is seeded
@@ -637,6 +640,58 @@ check_prefix(const struct prop_hello *ph, const struct prop_wire *pw,
 	return 1;
 }
 
+/*
+ * check_resumed - the re-framed hello given to hello_resume in pieces cut
+ * at random points, as segments arrive: each call answers as a whole
+ * parse of the same bytes, and over all the calls the walk examines each
+ * byte up to the hello's end once, and the message once more.
+ */
+static int
+check_resumed(struct prop_rng *pr, const struct prop_hello *ph,
+    const struct prop_wire *pw, struct hello *hl)
+{
+	static struct hello	 rl;
+	struct hello_walk	 hw;
+	enum hello_result	 r, rr;
+	size_t			 cut[PROP_RECORDS_MAX], count, i, j, t;
+	size_t			 examined = 0;
+	char			 what[96];
+
+	count = prop_range(pr, 1, PROP_RECORDS_MAX);
+	for (i = 0; i + 1 < count; i++)
+		cut[i] = prop_range(pr, 0, pw->pw_len);
+	cut[count - 1] = pw->pw_len;
+	for (i = 1; i < count; i++)
+		for (j = i; j > 0 && cut[j - 1] > cut[j]; j--)
+			t = cut[j], cut[j] = cut[j - 1], cut[j - 1] = t;
+	memset(&hw, 0, sizeof(hw));
+	for (i = 0; i < count; i++) {
+		r = parse_at_guard(pw->pw_bytes, cut[i], hl);
+		memset(&rl, 0xa5, offsetof(struct hello, hl_msg));
+		/* the same bytes, where parse_at_guard copied them */
+		rr = hello_resume(prop_guard - cut[i], cut[i], &hw, &rl);
+		examined += rl.hl_examined;
+		snprintf(what, sizeof(what), "resumed at %zu of %zu (cut %zu of "
+		    "%zu): %s, whole %s", cut[i], pw->pw_len, i + 1, count,
+		    hello_result_name(rr), hello_result_name(r));
+		if (rr != r || (r == HELLO_NEED_MORE &&
+		    rl.hl_need != hl->hl_need))
+			return prop_fail(what);
+		if (r == HELLO_COMPLETE)
+			break;
+	}
+	if (rr != HELLO_COMPLETE || rl.hl_wire_len != pw->pw_end ||
+	    rl.hl_records != pw->pw_records)
+		return prop_fail("resumed: not complete, or records or wire "
+		    "length");
+	if (examined != pw->pw_end + ph->ph_len) {
+		snprintf(what, sizeof(what), "resumed: examined %zu bytes, not "
+		    "%zu + %zu", examined, pw->pw_end, ph->ph_len);
+		return prop_fail(what);
+	}
+	return same_answer(&rl, ph);
+}
+
 /* check_name - the generated name normalizes to itself, lowercased */
 static int
 check_name(const struct prop_hello *ph)
@@ -704,6 +759,7 @@ main(void)
 	size_t			 every = 0;
 	int			 gen_ok = 1, one_ok = 1, split_ok = 1;
 	int			 prefix_ok = 1, after_ok = 1, name_ok = 1;
+	int			 resume_ok = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	prop_seed = env != NULL && *env != '\0' ?
@@ -736,6 +792,7 @@ main(void)
 		gen_frame(&pr, &ph, count, &pw);
 		records += pw.pw_records;
 		split_ok &= check_reframed(&ph, &pw, &hl);
+		resume_ok &= check_resumed(&pr, &ph, &pw, &hl);
 		if (pw.pw_end <= PROP_SMALL) {
 			every++;
 			for (len = 0; len < pw.pw_len; len++)
@@ -775,5 +832,8 @@ main(void)
 	TAP_OK(prefix_ok, "every prefix short of the hello's end needs more, "
 	    "and no more than is missing");
 	TAP_OK(after_ok, "bytes after the hello change nothing");
+	TAP_OK(resume_ok, "resumed in 1..%d pieces cut at random: the same "
+	    "answers as whole parses, each byte walked once and the message "
+	    "parsed once", PROP_RECORDS_MAX);
 	return TAP_DONE();
 }

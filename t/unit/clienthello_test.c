@@ -5,7 +5,11 @@
  * assembled from parts by build_hello), the expected result and the
  * expected fields.  Every row is also fed to hello_parse one prefix at a
  * time, as a slow client would send it, from a buffer of exactly that
- * size so that AddressSanitizer sees any read past the bytes given.
+ * size so that AddressSanitizer sees any read past the bytes given, and
+ * to hello_resume one byte more per call through one walk, which must
+ * answer as the whole parse does and examine each byte once.  The
+ * resume table (resume_cases) spells out the steps of a few walks: what
+ * each call answers, needs and examines.
  *
  * The notation, close to RFC 8446's presentation language:
  *
@@ -553,6 +557,101 @@ build_hello(const struct hello_case *hc, struct built *bt)
 		    hc->hc_label);
 }
 
+/*
+ * Walks resumed step by step: the wire, then for each call the bytes
+ * given so far, the answer, hl_need and hl_examined.  Record and
+ * handshake headers are walked as they come, fragments skipped by their
+ * length, and the body parsed once when whole: a step examines the bytes
+ * new since the last, plus the message's when it completes.
+ */
+#define RESUME_BODY	"0303 aa*32 [ ] { 1301 } [ 00 ]"	/* 41 bytes */
+
+static const struct resume_case {
+	const char	*rc_label;
+	const char	*rc_wire;
+	struct resume_step {
+		size_t		 rs_len;	/* 0 ends the steps */
+		enum hello_result rs_result;
+		size_t		 rs_need;
+		size_t		 rs_examined;
+		size_t		 rs_records;	/* of a complete answer */
+	}		 rc_steps[6];
+} resume_cases[] = {
+	{ "one record, cut in its header and its body",
+	  "16 0303 { 01 < " RESUME_BODY " > }",
+	  { { 3, HELLO_NEED_MORE, 2 + 4, 3, 0 },
+	    { 7, HELLO_NEED_MORE, 2, 4, 0 },
+	    { 30, HELLO_NEED_MORE, 20, 23, 0 },
+	    { 50, HELLO_COMPLETE, 0, 20 + 45, 1 },
+	    /* asked again: its fields are found again, from the first byte */
+	    { 50, HELLO_COMPLETE, 0, 50 + 45, 1 } } },
+	{ "two records, the handshake header split between them",
+	  "16 0303 0002 01 00 16 0303 { 0029 " RESUME_BODY " }",
+	  { { 7, HELLO_NEED_MORE, 5 + 2, 7, 0 },
+	    { 12, HELLO_NEED_MORE, 2, 5, 0 },
+	    { 13, HELLO_NEED_MORE, 1, 1, 0 },
+	    { 55, HELLO_COMPLETE, 0, 42 + 45, 2 } } },
+	{ "a record ends before the message: another header needed",
+	  "16 0303 0010 01 000029 0303 aa*10 16 0303 001d aa*22 [ ] "
+	  "{ 1301 } [ 00 ]",
+	  { { 12, HELLO_NEED_MORE, 9 + 5 + 29, 12, 0 },
+	    { 21, HELLO_NEED_MORE, 5 + 29, 9, 0 },
+	    { 24, HELLO_NEED_MORE, 2 + 29, 3, 0 },
+	    { 55, HELLO_COMPLETE, 0, 31 + 45, 2 } } },
+	{ "not TLS on the first byte; asked again, not looked at",
+	  "'GET / HTTP/1.1' 0d0a",
+	  { { 1, HELLO_NOT_TLS, 0, 1, 0 },
+	    { 16, HELLO_NOT_TLS, 0, 0, 0 } } },
+	{ "malformed on the second record's type; asked again, not looked at",
+	  "16 0301 { 01 00 } 17 0303 { 00 }",
+	  { { 6, HELLO_NEED_MORE, 3 + 5, 6, 0 },
+	    { 8, HELLO_MALFORMED, 0, 2, 0 },
+	    { 13, HELLO_MALFORMED, 0, 0, 0 } } },
+	{ "message too long for us, from its header",
+	  "16 0301 { 01 003ffd }",
+	  { { 2, HELLO_NEED_MORE, 3 + 4, 2, 0 },
+	    { 9, HELLO_MALFORMED, 0, 7, 0 } } },
+};
+
+/* test_resume - the rows of resume_cases, each step from its own copy */
+static void
+test_resume(void)
+{
+	static uint8_t		 wire[NOTE_MAX];
+	static struct hello	 hl;
+	const struct resume_case *rc;
+	const struct resume_step *rs;
+	struct hello_walk	 hw;
+	enum hello_result	 r;
+	uint8_t			*copy;
+	size_t			 i, j, len;
+
+	for (i = 0; i < sizeof(resume_cases) / sizeof(resume_cases[0]); i++) {
+		rc = &resume_cases[i];
+		len = note_bytes(rc->rc_wire, wire, sizeof(wire));
+		memset(&hw, 0, sizeof(hw));
+		for (j = 0; j < 6 && rc->rc_steps[j].rs_len != 0; j++) {
+			rs = &rc->rc_steps[j];
+			if (rs->rs_len > len)
+				note_fail("step longer than the wire",
+				    rc->rc_label);
+			if ((copy = malloc(rs->rs_len)) == NULL)
+				abort();
+			memcpy(copy, wire, rs->rs_len);
+			r = hello_resume(copy, rs->rs_len, &hw, &hl);
+			TAP_OK(r == rs->rs_result && hl.hl_need == rs->rs_need &&
+			    hl.hl_examined == rs->rs_examined &&
+			    hl.hl_records == rs->rs_records,
+			    "resume: %s: %zu bytes: %s, need %zu, examined %zu "
+			    "(got %s, %zu, %zu, records %zu)", rc->rc_label,
+			    rs->rs_len, hello_result_name(rs->rs_result),
+			    rs->rs_need, rs->rs_examined, hello_result_name(r),
+			    hl.hl_need, hl.hl_examined, hl.hl_records);
+			free(copy);
+		}
+	}
+}
+
 /* parse_exact - hello_parse on a copy of exactly len bytes, poisoned fields */
 static enum hello_result
 parse_exact(const uint8_t *wire, size_t len, struct hello *hl, uint8_t **copy)
@@ -619,25 +718,48 @@ check_fields(const struct hello_case *hc, const struct built *bt,
 	    inside(hl->hl_alpn, hl->hl_alpn_len, base, size));
 }
 
+/* same_answer - whether two complete answers found the same things */
+static int
+same_answer(const struct hello *a, const struct hello *b)
+{
+	return ((a->hl_name == NULL) == (b->hl_name == NULL) &&
+	    a->hl_name_len == b->hl_name_len &&
+	    (a->hl_name == NULL ||
+	    memcmp(a->hl_name, b->hl_name, a->hl_name_len) == 0) &&
+	    (a->hl_alpn == NULL) == (b->hl_alpn == NULL) &&
+	    a->hl_alpn_len == b->hl_alpn_len &&
+	    (a->hl_alpn == NULL ||
+	    memcmp(a->hl_alpn, b->hl_alpn, a->hl_alpn_len) == 0) &&
+	    a->hl_ech == b->hl_ech && a->hl_wire_len == b->hl_wire_len &&
+	    a->hl_records == b->hl_records);
+}
+
 /*
  * check_prefixes - feed every prefix; returns the first length that
  * answered wrong, or SIZE_MAX.  Before the message is whole the answer
  * must be need-more, with hl_need a true lower bound; after, the final
  * answer, which never changes once given; *decided gets the length that
- * first gave it.
+ * first gave it.  The same prefixes go to hello_resume through one walk,
+ * which must answer the same; *walked gets what its calls examined up to
+ * the answer, *whole what the one parse that gave it did.
  */
 static size_t
 check_prefixes(const struct hello_case *hc, const struct built *bt,
-    size_t *decided)
+    size_t *decided, size_t *walked, size_t *whole)
 {
-	struct hello	*hl;
-	enum hello_result r, final = HELLO_NEED_MORE;
+	static uint8_t	 none;
+	struct hello	*hl, *rl;
+	struct hello_walk hw;
+	enum hello_result r, rr, final = HELLO_NEED_MORE;
 	uint8_t		*copy;
 	size_t		 k, bad = SIZE_MAX;
 	int		 ok;
 
-	if ((hl = malloc(sizeof(*hl))) == NULL)
+	if ((hl = malloc(sizeof(*hl))) == NULL ||
+	    (rl = malloc(sizeof(*rl))) == NULL)
 		abort();
+	memset(&hw, 0, sizeof(hw));
+	*walked = *whole = 0;
 	for (k = 0; k <= bt->bt_len && bad == SIZE_MAX; k++) {
 		r = parse_exact(bt->bt_wire, k, hl, &copy);
 		if (hc->hc_result == HELLO_COMPLETE && k < bt->bt_wire_len)
@@ -651,14 +773,26 @@ check_prefixes(const struct hello_case *hc, const struct built *bt,
 		else
 			ok = (r == HELLO_NEED_MORE || r == hc->hc_result) &&
 			    fields_clear(hl, r);
+		/* The walk, resumed with one byte more than the last call. */
+		memset(rl, 0xa5, offsetof(struct hello, hl_msg));
+		rr = hello_resume(k ? copy : &none, k, &hw, rl);
+		ok = ok && rr == r && (r == HELLO_COMPLETE ?
+		    same_answer(rl, hl) : fields_clear(rl, rr) &&
+		    rl->hl_need == hl->hl_need);
+		if (final == HELLO_NEED_MORE)
+			*walked += rl->hl_examined;
+		else if (r != HELLO_COMPLETE && rl->hl_examined != 0)
+			ok = 0;		/* an answer given is not looked for again */
 		if (r != HELLO_NEED_MORE && final == HELLO_NEED_MORE) {
 			final = r;
 			*decided = k;
+			*whole = hl->hl_examined;
 		}
 		if (!ok)
 			bad = k;
 		free(copy);
 	}
+	free(rl);
 	free(hl);
 	return bad;
 }
@@ -671,7 +805,7 @@ test_row(const struct hello_case *hc)
 	struct hello	*hl;
 	enum hello_result r;
 	uint8_t		*copy;
-	size_t		 bad, decided = SIZE_MAX;
+	size_t		 bad, decided = SIZE_MAX, walked, whole;
 
 	if ((hl = malloc(sizeof(*hl))) == NULL)
 		abort();
@@ -692,11 +826,15 @@ test_row(const struct hello_case *hc)
 		TAP_OK(hl->hl_need == hc->hc_need, "%s: need %zu (got %zu)",
 		    hc->hc_label, hc->hc_need, hl->hl_need);
 	free(copy);
-	bad = check_prefixes(hc, &bt, &decided);
-	TAP_OK(bad == SIZE_MAX, "%s: every prefix of %zu bytes", hc->hc_label,
-	    bt.bt_len);
+	bad = check_prefixes(hc, &bt, &decided, &walked, &whole);
+	TAP_OK(bad == SIZE_MAX, "%s: every prefix of %zu bytes, parsed and "
+	    "resumed", hc->hc_label, bt.bt_len);
 	if (bad != SIZE_MAX)
 		printf("#   first wrong answer for %zu bytes\n", bad);
+	if (hc->hc_result != HELLO_NEED_MORE)
+		TAP_OK(walked == whole, "%s: resumed a byte at a time, "
+		    "examined %zu bytes, as a whole parse (%zu)", hc->hc_label,
+		    walked, whole);
 	if (hc->hc_decided != 0)
 		TAP_OK(decided == hc->hc_decided, "%s: decided after %zu bytes "
 		    "(got %zu)", hc->hc_label, hc->hc_decided, decided);
@@ -926,6 +1064,7 @@ main(void)
 	for (i = 0; i < sizeof(hello_cases) / sizeof(hello_cases[0]); i++)
 		test_row(&hello_cases[i]);
 	test_every_split();
+	test_resume();
 	test_mutations();
 	test_result_names();
 	test_foreign();

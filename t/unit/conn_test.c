@@ -2,14 +2,16 @@
  * conn_test.c - worker/conn.c, the one owner of a connection's state:
  * every move of the state diagram from a table (a legal one happens, an
  * illegal one is a panic: the process aborts), the lists stay ordered
- * by deadline, the silent list follows, and the pool hands out and
- * takes back its slots.
+ * by deadline, the silent and paused lists follow, and the pool hands
+ * out and takes back its slots.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -275,6 +277,92 @@ test_silent(void)
 	teardown(w);
 }
 
+/* pause_unwatched - pause a connection epoll does not watch */
+static void
+pause_unwatched(struct worker *w)
+{
+	(void)conn_pause(w, start(w));
+}
+
+/* start_watched - a connection on a socket, watched by a real epoll */
+static struct conn *
+start_watched(struct worker *w, int *peer_fd)
+{
+	union conn_addr	 peer;
+	struct conn	*c;
+	int		 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		abort();
+	memset(&peer, 0, sizeof(peer));
+	c = conn_start(w, 0, sv[0], &peer);
+	if (conn_watch(w, c) == -1)
+		abort();
+	*peer_fd = sv[1];
+	return c;
+}
+
+/* readable - whether epoll reports something for the worker now */
+static int
+readable(struct worker *w)
+{
+	struct epoll_event	ev;
+
+	return epoll_wait(w->w_epoll, &ev, 1, 0) == 1 &&
+	    (ev.events & EPOLLIN);
+}
+
+/*
+ * test_paused - the paused list: no EPOLLIN while paused, due after the
+ * pause (200 ms, CONN_PAUSE_MS), paused again at the tail, left on a
+ * move or a release
+ */
+static void
+test_paused(void)
+{
+	struct worker	*w = setup();
+	struct conn	*a, *b;
+	int		 pa, pb;
+
+	if ((w->w_epoll = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		abort();
+	a = start_watched(w, &pa);
+	b = start_watched(w, &pb);
+	TAP_OK(conn_pause(w, a) == 0 && a->cn_paused &&
+	    conn_next_deadline(w) == 1000 + 200,
+	    "paused: its recheck comes before the peek deadline");
+	TAP_OK(write(pa, "x", 1) == 1 && !readable(w),
+	    "paused: a byte that comes is not reported");
+	w->w_now = 1100;
+	TAP_OK(conn_pause(w, b) == 0 && conn_paused_due(w) == NULL,
+	    "nothing due before the pause is over");
+	w->w_now = 1200;
+	TAP_OK(conn_paused_due(w) == a, "the first paused is due first");
+	TAP_OK(conn_pause(w, a) == 0 && conn_paused_due(w) == NULL &&
+	    conn_next_deadline(w) == 1100 + 200,
+	    "paused again: behind the other, due 200 ms later");
+	w->w_now = 1400;
+	TAP_OK(conn_paused_due(w) == b && conn_unpause(w, b) == 0 &&
+	    !b->cn_paused && conn_paused_due(w) == a,
+	    "unpaused: off the list");
+	TAP_OK(write(pb, "y", 1) == 1 && readable(w),
+	    "unpaused: reported again");
+	conn_move(w, a, CONN_LINGER, 5000);
+	TAP_OK(!a->cn_paused && conn_paused_due(w) == NULL,
+	    "a move out of peeking leaves the paused list");
+	TAP_OK(conn_pause(w, b) == 0, "paused once more");
+	conn_release(w, b);
+	TAP_OK(conn_paused_due(w) == NULL && TAILQ_EMPTY(&w->w_paused),
+	    "a release leaves the paused list");
+	conn_release(w, a);
+	close(pa);
+	close(pb);
+	close(w->w_epoll);
+	teardown(w);
+	TAP_OK(panics(pause_unwatched),
+	    "pausing a connection epoll does not watch: a panic");
+}
+
 /*
  * test_pressure - at pressure_threshold percent of the slots in use, a
  * peeking connection's deadlines are the shorter pressure ones
@@ -408,6 +496,7 @@ main(void)
 	test_panics();
 	test_deadlines();
 	test_silent();
+	test_paused();
 	test_pressure();
 	test_sources();
 	test_sent();
