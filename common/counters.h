@@ -22,6 +22,10 @@
  * fell in it alone (not cumulative: one add, not several); the master
  * sums them up for the exposition.  The last bucket is everything above
  * the largest bound.
+ *
+ * Apart from connections, log_dropped counts the log lines (error and
+ * access log) the worker dropped because their destination would have
+ * made it wait (common/logsink.c).
  */
 #ifndef COUNTERS_H
 #define COUNTERS_H
@@ -78,6 +82,7 @@ struct counters_worker {
 	uint64_t		cw_peek_ms_sum;
 	uint64_t		cw_hello_bytes[COUNTERS_HELLO_BUCKETS];
 	uint64_t		cw_hello_bytes_sum;
+	uint64_t		cw_log_dropped;	/* log lines: destination full */
 	struct counters_backend	cw_backends[];
 };
 
