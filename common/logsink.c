@@ -288,19 +288,25 @@ logsink_line(struct logsink *sk, int prio, const char *head,
 {
 	char	line[LOGSINK_LINE_MAX];
 	size_t	n;
+	/* Callers log between a call and their look at its errno (an
+	 * access line inside the accept loop): a failed write must not
+	 * change it. */
+	int	saved_errno = errno;
 
 	if (logsink_flush(sk) == -1) {
 		logsink_drop(sk);
-		return;
+		goto done;
 	}
 	if (sk->lsk_unreported > 0)
 		logsink_report(sk);
 	/* The report may have left a tail: no line goes after half of it. */
 	if (sk->lsk_rest_len > 0) {
 		logsink_drop(sk);
-		return;
+		goto done;
 	}
 	n = logsink_format(sk, line, prio, head, head_len, body, len);
 	if (logsink_write(sk, line, n) == -1)
 		logsink_drop(sk);
+done:
+	errno = saved_errno;
 }
