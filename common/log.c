@@ -14,10 +14,12 @@
  * each SIGUSR1.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -60,6 +62,38 @@ log_init(const char *ident, int use_syslog, int verbose)
 	logsink_fd(&log_stderr, STDERR_FILENO);
 	if (use_syslog)
 		log_openlog();
+}
+
+/*
+ * log_stderr_own - make fd 2 an open file description of our own, with
+ * O_NONBLOCK: the master, before its workers inherit it
+ */
+void
+log_stderr_own(void)
+{
+	struct stat	st;
+	int		fd;
+
+	/* A file does not wait on a reader; a socket cannot be reopened,
+	 * and logsink.c sends to it with MSG_DONTWAIT. */
+	if (fstat(STDERR_FILENO, &st) == -1 || S_ISREG(st.st_mode) ||
+	    S_ISSOCK(st.st_mode))
+		return;
+	/*
+	 * The same pipe, FIFO or terminal, opened anew: its flags are ours
+	 * alone, not those of the shell or service manager that share the
+	 * description we were given.  RWF_NOWAIT would spare this, but
+	 * the kernel takes it on anonymous pipes only, not on a FIFO or a
+	 * terminal.  Where /proc is missing or the open is refused, fd 2
+	 * stays as it was.
+	 */
+	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (dup2(fd, STDERR_FILENO) != -1)
+		logsink_fd(&log_stderr, STDERR_FILENO);
+	close(fd);
 }
 
 /* log_forked - a new process (fork, daemon) logs under its own pid */

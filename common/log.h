@@ -26,6 +26,7 @@
 
 void	log_init(const char *ident, int use_syslog, int verbose);
 void	log_forked(void);
+void	log_stderr_own(void);
 void	log_count_dropped(uint64_t *counter);
 void	log_set_verbose(int verbose);
 void	log_set_level(int level);

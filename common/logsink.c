@@ -12,15 +12,19 @@
  * stderr's open file description is shared with the master, the shell
  * or the service manager, and its flags are theirs.  Each write asks
  * for itself instead, by the kind of descriptor (logsink_fd):
- *   - a pipe or FIFO: pwritev2(RWF_NOWAIT).  A line of at most PIPE_BUF
+ *   - a pipe: pwritev2(RWF_NOWAIT).  A line of at most PIPE_BUF
  *     bytes then lands whole or not at all (EAGAIN), never mixed with
  *     the lines of other processes on the same pipe (pipe(7));
  *   - a socket (the journal's stream, syslog's datagrams):
  *     send(MSG_DONTWAIT);
  *   - a regular file: write(2); it waits on no reader, and ext4 refuses
  *     RWF_NOWAIT on buffered writes anyway;
- *   - anything else (a terminal) is tried with RWF_NOWAIT, and written
- *     with write(2) from the first EOPNOTSUPP on.
+ *   - anything else is tried with RWF_NOWAIT, and written with write(2)
+ *     from the first EOPNOTSUPP on: the kernel takes RWF_NOWAIT on
+ *     anonymous pipes only, not on a FIFO or a terminal.  The master
+ *     makes fd 2 a description of its own with O_NONBLOCK before its
+ *     children inherit it (log_stderr_own), so that write(2) does not
+ *     wait either.
  * A line is cut to LOGSINK_LINE_MAX with its newline.  A short write (a
  * stream socket short of room) leaves the line's tail in lsk_rest, which
  * goes before anything else: until it has gone, new lines are dropped,

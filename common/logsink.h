@@ -19,8 +19,8 @@
 #define LOGSINK_LINE_MAX	PIPE_BUF
 
 enum logsink_how {
-	LOGSINK_WRITE,		/* write(2): a regular file cannot block */
-	LOGSINK_NOWAIT,		/* pwritev2 RWF_NOWAIT: a pipe, a FIFO */
+	LOGSINK_WRITE,		/* write(2): a file, or O_NONBLOCK set */
+	LOGSINK_NOWAIT,		/* pwritev2 RWF_NOWAIT: a pipe */
 	LOGSINK_SEND,		/* send MSG_DONTWAIT: a socket */
 	LOGSINK_SYSLOG,		/* the same, to /dev/log, reconnected */
 };
