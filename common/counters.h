@@ -26,6 +26,10 @@
  * cw_hello_examined counts the parser's work (hl_examined): each byte a
  * client sent walked once and its hello's message parsed once, so about
  * twice hello_bytes at most; far more means something parses again.
+ *
+ * Apart from connections, log_dropped counts the log lines (error and
+ * access log) the worker dropped because their destination would have
+ * made it wait (common/logsink.c).
  */
 #ifndef COUNTERS_H
 #define COUNTERS_H
@@ -84,6 +88,7 @@ struct counters_worker {
 	uint64_t		cw_hello_bytes[COUNTERS_HELLO_BUCKETS];
 	uint64_t		cw_hello_bytes_sum;
 	uint64_t		cw_hello_examined; /* bytes the parser examined */
+	uint64_t		cw_log_dropped;	/* log lines: destination full */
 	struct counters_backend	cw_backends[];
 };
 

@@ -1,23 +1,29 @@
 /*
  * log.c - stderr or syslog output for master, workers and backends.
  *
- * Every process calls log_init once.  A line is written with a single
- * write(2) so that lines of concurrent workers sharing stderr do not
- * interleave.  Access lines to a file are written the same way to a
- * descriptor opened O_APPEND: each write lands whole at the end, whatever
- * the other workers write.  The workers cannot open that file themselves
- * (they are unprivileged and its directory need not be theirs): the
- * master opens it and passes the descriptor, again after each SIGUSR1.
+ * Every process calls log_init once.  A line is formatted here and
+ * written by logsink.c in a single write, without waiting: a line a
+ * destination cannot take now (a pipe nobody reads, a full syslog
+ * queue) is dropped whole and counted, never half written, so that
+ * lines of concurrent workers sharing stderr do not interleave and no
+ * loop stops on its log.  Access lines to a file are written the same
+ * way to a descriptor opened O_APPEND: each write lands whole at the
+ * end, whatever the other workers write.  The workers cannot open that
+ * file themselves (they are unprivileged and its directory need not be
+ * theirs): the master opens it and passes the descriptor, again after
+ * each SIGUSR1.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <sys/uio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "logsink.h"
 
 static const char	*log_ident = "snitch";
 static int		 log_syslog;
@@ -25,9 +31,15 @@ static int		 log_verbose;
 static int		 log_level = LOG_LEVEL_INFO;
 static int		 log_syslog_open;
 static enum log_access	 log_access_to = LOG_ACCESS_DEFAULT;
-static int		 log_access_fd = -1;
 static char		 log_head[64];	/* "ident[pid]: ", made once */
 static int		 log_head_len;
+/* the destinations: until log_init, stderr is written plainly */
+static struct logsink	 log_stderr = { .lsk_fd = STDERR_FILENO,
+			     .lsk_how = LOGSINK_WRITE };
+static struct logsink	 log_syslog_sink = { .lsk_fd = -1,
+			     .lsk_how = LOGSINK_SYSLOG };
+static struct logsink	 log_access_file = { .lsk_fd = -1,
+			     .lsk_how = LOGSINK_WRITE };
 
 /* log_openlog - connect to syslog once, for errors or access lines */
 static void
@@ -35,7 +47,7 @@ log_openlog(void)
 {
 	if (log_syslog_open)
 		return;
-	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	logsink_syslog(&log_syslog_sink);
 	log_syslog_open = 1;
 }
 
@@ -47,8 +59,41 @@ log_init(const char *ident, int use_syslog, int verbose)
 	log_syslog = use_syslog;
 	log_verbose = verbose;
 	log_forked();
+	logsink_fd(&log_stderr, STDERR_FILENO);
 	if (use_syslog)
 		log_openlog();
+}
+
+/*
+ * log_stderr_own - make fd 2 an open file description of our own, with
+ * O_NONBLOCK: the master, before its workers inherit it
+ */
+void
+log_stderr_own(void)
+{
+	struct stat	st;
+	int		fd;
+
+	/* A file does not wait on a reader; a socket cannot be reopened,
+	 * and logsink.c sends to it with MSG_DONTWAIT. */
+	if (fstat(STDERR_FILENO, &st) == -1 || S_ISREG(st.st_mode) ||
+	    S_ISSOCK(st.st_mode))
+		return;
+	/*
+	 * The same pipe, FIFO or terminal, opened anew: its flags are ours
+	 * alone, not those of the shell or service manager that share the
+	 * description we were given.  RWF_NOWAIT would spare this, but
+	 * the kernel takes it on anonymous pipes only, not on a FIFO or a
+	 * terminal.  Where /proc is missing or the open is refused, fd 2
+	 * stays as it was.
+	 */
+	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (dup2(fd, STDERR_FILENO) != -1)
+		logsink_fd(&log_stderr, STDERR_FILENO);
+	close(fd);
 }
 
 /* log_forked - a new process (fork, daemon) logs under its own pid */
@@ -60,6 +105,14 @@ log_forked(void)
 	    log_ident, (long)getpid());
 	if (log_head_len < 0 || (size_t)log_head_len >= sizeof(log_head))
 		log_head_len = 0;
+	logsink_head(log_head, (size_t)log_head_len);
+}
+
+/* log_count_dropped - count the lines dropped from now on in *counter */
+void
+log_count_dropped(uint64_t *counter)
+{
+	logsink_count(counter);
 }
 
 /* log_set_verbose - change the debug level after start */
@@ -128,7 +181,8 @@ log_access_init(enum log_access to, int fd)
 	if (to == LOG_ACCESS_DEFAULT)
 		to = log_syslog ? LOG_ACCESS_SYSLOG : LOG_ACCESS_STDERR;
 	log_access_to = to;
-	log_access_fd = fd;
+	if (to == LOG_ACCESS_FILE)
+		logsink_fd(&log_access_file, fd);
 	if (to == LOG_ACCESS_SYSLOG)
 		log_openlog();
 }
@@ -142,18 +196,16 @@ log_access_reopen(int fd)
 		return;
 	}
 	/* Lines before this went whole to the old file: nothing is lost. */
-	if (log_access_fd != -1)
-		close(log_access_fd);
-	log_access_fd = fd;
+	if (log_access_file.lsk_fd != -1)
+		close(log_access_file.lsk_fd);
+	logsink_fd(&log_access_file, fd);
 }
 
 /* log_access - one access line (without its newline), in one write */
 void
 log_access(const char *line, size_t len)
 {
-	struct iovec	 iov[3];
 	enum log_access	 to = log_access_to;
-	int		 n = 0;
 
 	if (to == LOG_ACCESS_DEFAULT)	/* log_access_init was not called */
 		to = log_syslog ? LOG_ACCESS_SYSLOG : LOG_ACCESS_STDERR;
@@ -162,21 +214,17 @@ log_access(const char *line, size_t len)
 		return;
 	case LOG_ACCESS_DEFAULT:
 	case LOG_ACCESS_SYSLOG:
-		syslog(LOG_INFO, "%.*s", (int)len, line);
+		logsink_line(&log_syslog_sink, LOG_INFO, log_head,
+		    (size_t)log_head_len, line, len);
 		return;
 	case LOG_ACCESS_STDERR:
-		iov[n].iov_base = log_head;
-		iov[n++].iov_len = (size_t)log_head_len;
-		break;
+		logsink_line(&log_stderr, LOG_INFO, log_head,
+		    (size_t)log_head_len, line, len);
+		return;
 	case LOG_ACCESS_FILE:
-		break;
+		logsink_line(&log_access_file, LOG_INFO, "", 0, line, len);
+		return;
 	}
-	iov[n].iov_base = (void *)line;
-	iov[n++].iov_len = len;
-	iov[n].iov_base = "\n";
-	iov[n++].iov_len = 1;
-	(void)!writev(to == LOG_ACCESS_FILE ? log_access_fd : STDERR_FILENO,
-	    iov, n);
 }
 
 /* log_emit - format one line, optionally with an errno text, and send it */
@@ -184,29 +232,22 @@ static void
 log_emit(int prio, int saved_errno, const char *fmt, va_list ap)
 {
 	char	 line[2048];
-	int	 n, head;
+	int	 n;
 
 	if (prio > log_threshold())
 		return;
-	head = log_syslog ? 0 : log_head_len;
-	memcpy(line, log_head, head);
-	n = vsnprintf(line + head, sizeof(line) - head, fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	if (n < 0)
 		return;
-	n += head;
-	if ((size_t)n >= sizeof(line) - 1)
-		n = sizeof(line) - 2;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
 	if (saved_errno)
 		n += snprintf(line + n, sizeof(line) - n, ": %s",
 		    strerror(saved_errno));
-	if ((size_t)n >= sizeof(line) - 1)
-		n = sizeof(line) - 2;
-	if (log_syslog) {
-		syslog(prio, "%s", line);
-		return;
-	}
-	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, n);
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	logsink_line(log_syslog ? &log_syslog_sink : &log_stderr, prio,
+	    log_head, (size_t)log_head_len, line, (size_t)n);
 }
 
 #define LOG_BODY(prio, err) do {			\

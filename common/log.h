@@ -10,17 +10,24 @@
  * second stream with its own destination, set by log_access_init: off,
  * the error log's (stderr or syslog), syslog, stderr, or a file whose
  * descriptor the master opened.  log_level does not filter it.
+ *
+ * No line waits for its destination: one it cannot take now is dropped
+ * whole (logsink.h), counted in the counter log_count_dropped names,
+ * and reported there once it takes lines again.
  */
 #ifndef LOG_H
 #define LOG_H
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 void	log_init(const char *ident, int use_syslog, int verbose);
 void	log_forked(void);
+void	log_stderr_own(void);
+void	log_count_dropped(uint64_t *counter);
 void	log_set_verbose(int verbose);
 void	log_set_level(int level);
 int	log_level_parse(const char *text);

@@ -429,6 +429,8 @@ main(int argc, char **argv)
 	if (optind != argc)
 		main_usage();
 	log_init("snitch", 0, verbose);
+	/* Before the workers inherit it: no log line may make them wait. */
+	log_stderr_own();
 	/*
 	 * Taken before the file is read: with them, listen is optional.
 	 * -t cannot know whether systemd will pass sockets: it says so.

@@ -107,6 +107,8 @@ render_summary(FILE *f, const struct tally *sum, const struct snapshot *sn)
 		fprintf(f, " %s %llu", counters_fail_name((int)i),
 		    (unsigned long long)sum->ty_w.cw_fail[i]);
 	fputc('\n', f);
+	fprintf(f, "log_dropped %llu\n",
+	    (unsigned long long)sum->ty_w.cw_log_dropped);
 	if (reload != 0 && gmtime_r(&reload, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(f, "last_reload %s %s\n", sn->sn_reload_ok ? "ok" : "failed",
@@ -239,6 +241,11 @@ render_metrics(FILE *f, const struct tally *sum, const struct snapshot *sn)
 		fprintf(f, "snitch_handoff_failures_total{cause=\"%s\"} %llu\n",
 		    counters_fail_name((int)i),
 		    (unsigned long long)w->cw_fail[i]);
+	render_family(f, "snitch_log_lines_dropped_total", "counter",
+	    "Log lines (error and access log) the workers dropped, whole, "
+	    "because their destination could not take them without waiting.");
+	fprintf(f, "snitch_log_lines_dropped_total %llu\n",
+	    (unsigned long long)w->cw_log_dropped);
 	render_family(f, "snitch_worker_restarts_total", "counter",
 	    "Workers that died and were restarted.");
 	fprintf(f, "snitch_worker_restarts_total %llu\n",

@@ -31,11 +31,13 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 		SCMP_SYS(shutdown), SCMP_SYS(close), SCMP_SYS(write),
 		SCMP_SYS(writev), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
 		SCMP_SYS(statx), SCMP_SYS(connect),
+		/* a log line to a pipe, never waiting (common/logsink.c) */
+		SCMP_SYS(pwritev2),
 	};
 	int	rc;
 
 	rc = confine_allow(ctx, calls, CONFINE_COUNT(calls));
-	/* syslog's socket, made again by glibc if syslogd restarted */
+	/* syslog's socket, made again by logsink.c if syslogd restarted */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
 		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX),

@@ -154,7 +154,7 @@ assert_routed_some() {
 	    backend_busy_total:counter backend_errors_total:counter \
 	    backend_held_total:counter backend_rehanded_total:counter \
 	    handoff_failures_total:counter worker_restarts_total:counter \
-	    config_generation:gauge config_last_reload_successful:gauge \
+	    log_lines_dropped_total:counter config_generation:gauge config_last_reload_successful:gauge \
 	    config_last_reload_timestamp_seconds:gauge \
 	    peek_duration_seconds:histogram \
 	    client_hello_size_bytes:histogram \
@@ -178,6 +178,7 @@ assert_routed_some() {
 	assert_line "backend alpha handoff 3 fallback 0 down 0 busy 0 errors 0 held 0 rehanded 0"
 	assert_line "worker 0 pending 0"
 	assert_line "handoff_failures connect 0 queue_full 0 too_many_refs 0 no_memory 0 channel_lost 0 owner 0"
+	assert_line "log_dropped $(metric snitch_log_lines_dropped_total)"
 	assert_line --regexp '^last_reload ok [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$'
 	assert_line --regexp "^peek_seconds count $(metric snitch_peek_duration_seconds_count) sum [0-9.]+ <=0.001 [0-9]+ .* <=2.5 $(metric snitch_peek_duration_seconds_count) .* \\+Inf [0-9]+\$"
 	assert_line --regexp "^hello_bytes count 5 sum $((5 * HELLO_BYTES)) <=256 0 <=512 0 <=768 5 .* \\+Inf 5\$"

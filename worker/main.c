@@ -100,6 +100,7 @@ main_counters(struct worker *w)
 		fatal("mmap counters");
 	close(WCONF_COUNTERS_FD);
 	w->w_counters = counters_slot(base, nb, (size_t)w->w_index);
+	log_count_dropped(&w->w_counters->cw_log_dropped);
 	/* What a killed predecessor held died with it. */
 	pending = COUNTERS_GET(w->w_counters->cw_pending);
 	COUNTERS_ADD(w->w_counters->cw_lost, pending);

@@ -90,6 +90,8 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 		SCMP_SYS(sendmsg),
 		SCMP_SYS(shutdown), SCMP_SYS(close), SCMP_SYS(connect),
 		SCMP_SYS(getsockname), SCMP_SYS(write), SCMP_SYS(writev),
+		/* a log line to a pipe, never waiting (common/logsink.c) */
+		SCMP_SYS(pwritev2),
 		/* a tenant's socket: stat its path, check its listener */
 		SCMP_SYS(newfstatat), SCMP_SYS(fstat), SCMP_SYS(statx),
 	};
@@ -97,7 +99,7 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 
 	rc = confine_allow(ctx, calls, CONFINE_COUNT(calls));
 	/* Backend channels (SOCK_SEQPACKET) and syslog's socket (SOCK_DGRAM,
-	 * made again by glibc if syslogd restarted); no network socket. */
+	 * made again by logsink.c if syslogd restarted); no network socket. */
 	if (rc == 0)
 		rc = SANDBOX_ALLOW(ctx, socket, 2,
 		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
