@@ -734,7 +734,7 @@ END {
 	    mib(role_max(rss_parts["snitch", "start"], "master")),
 	    mib(role_max(rss_parts["snitch", "start"], "worker")),
 	    mib(role_max(rss_parts["snitch", "load"], "worker"))
-	printf "%s MiB with %d idle connections held by its %d workers. With max_pending at its default (4096),\n",
+	printf "%s MiB with %d idle connections held by its %d workers. With max_pending at its default (what the descriptor\nlimit leaves room for),\n",
 	    mib(role_max(rss_parts["snitch", "idle"], "worker")), ENVIRON["IDLE"], ENVIRON["WORKERS"]
 	printf "a worker is %s MiB at start (master %s MiB).\n",
 	    mib(ENVIRON["DEFAULT_WORKER_KB"]), mib(ENVIRON["DEFAULT_MASTER_KB"])
@@ -796,7 +796,7 @@ END {
 	v = role_max(rss_parts["snitch", "start"], "worker")
 	printf "| worker RSS < 2 MiB idle (max_pending %d) | %s MiB | %s |\n", ENVIRON["IDLE"] + 240, mib(v), verdict(v < 2048)
 	v = ENVIRON["DEFAULT_WORKER_KB"] + 0
-	printf "| worker RSS < 2 MiB idle (max_pending 4096, the default) | %s MiB | %s |\n", mib(v), verdict(v > 0 && v < 2048)
+	printf "| worker RSS < 2 MiB idle (max_pending at its default, from the descriptor limit) | %s MiB | %s |\n", mib(v), verdict(v > 0 && v < 2048)
 	v = ENVIRON["ONE_WORKER_KB"] + 0
 	printf "| worker RSS < 4 MiB holding 10,000 pending (one worker, %s held) | %s MiB | %s |\n", ENVIRON["ONE_WORKER_HELD"], mib(v), verdict(v > 0 && v < 4096 && ENVIRON["ONE_WORKER_HELD"] >= 10000)
 	ack_targets()
