@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,12 +156,26 @@ main_signals(sigset_t *during_wait)
 	sigdelset(during_wait, SIGUSR1);
 }
 
-/* main_access_open - open the access log file for appending; fd or -1 */
+/*
+ * main_access_open - open the access log file for appending; fd or -1.
+ * A FIFO (a log shipper's) waits for its reader here, as before; from
+ * then on the description is ours alone, so it gets O_NONBLOCK: a reader
+ * that stalls makes the workers drop lines (counted), never wait.
+ */
 static int
 main_access_open(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	struct stat	st;
+	int		fd, fl;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
 	    0640);
+	if (fd == -1 || fstat(fd, &st) == -1 || S_ISREG(st.st_mode))
+		return fd;
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		log_warn("%s: O_NONBLOCK", path);
+	return fd;
 }
 
 /*

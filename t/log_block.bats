@@ -15,6 +15,9 @@
 # reader drains the FIFO, the "dropped N lines" line comes, and every
 # line is whole (never half of one worker's line glued to another's).
 #
+# The access log a FIFO (a log shipper's) nobody reads: the master makes
+# its own description of it non-blocking, with the same outcome.
+#
 # syslog (root only: a mount namespace): access_log = syslog, with
 # /dev/log a datagram socket nobody reads, bind-mounted in snitch's own
 # mount namespace; its queue holds net.unix.max_dgram_qlen datagrams.
@@ -115,6 +118,28 @@ knock_until_log() {
 	routed 1
 	# every line whole, each starting with its process's prefix
 	run -1 grep -vE '^snitch(-worker|-stats)?\[[0-9]+\]: ' "$T/drained.log"
+}
+
+@test "access_log a FIFO nobody reads: clients are routed, dropped lines counted" {
+	local fifo=$T/access.fifo
+	hold_fifo "$fifo"
+	chmod 666 "$fifo"
+	write_config "stats = $T/stats.sock" "access_log = $fifo"
+	add_backend alpha alpha.localhost
+	start_snitch
+	wait_until has_workers 2
+	# a page holds about 20 access lines: fill it many times
+	knock 100
+	routed 5
+	run -0 snitch_stats
+	[ "$(awk '$1 == "log_dropped" { print $2 }' <<<"$output")" -gt 0 ] ||
+	    fail "log_dropped is not above 0: $output"
+	# drained, it takes whole lines again
+	cat "$fifo" >"$T/drained.log" 3>&- &
+	track_pid $!
+	routed 1
+	wait_until grep -q ' outcome=handoff ' "$T/drained.log"
+	run -1 grep -vE '^(time=|snitch-worker\[[0-9]+\]: )' "$T/drained.log"
 }
 
 @test "syslog nobody reads: clients are routed, dropped lines counted, then reported" {
