@@ -95,6 +95,21 @@ knock_until_log() {
 	knock 1 && grep -qE 'logsink_report: dropped [1-9][0-9]* lines' "$1"
 }
 
+# flood_log - far more lines than a page holds (about 20 access lines),
+# then real clients, still routed; some lines must have been dropped
+flood_log() {
+	knock 100
+	routed 5
+	[ "$(counter log_dropped)" -gt 0 ] ||
+	    fail "log_dropped is not above 0: $(snitch_stats)"
+}
+
+# drain FIFO - a reader for FIFO at last, into $T/drained.log
+drain() {
+	cat "$1" >"$T/drained.log" 3>&- &
+	track_pid $!
+}
+
 @test "stderr a pipe nobody reads: clients are routed, dropped lines counted, then reported" {
 	local fifo=$T/stderr.fifo
 	hold_fifo "$fifo"
@@ -106,14 +121,9 @@ knock_until_log() {
 	wait_until tcp_accepts 127.0.0.1 "$PORT"
 	wait_until has_workers 2
 	# a page of stderr holds about 20 access lines: fill it many times
-	knock 100
-	routed 5
-	run -0 snitch_stats
-	[ "$(awk '$1 == "log_dropped" { print $2 }' <<<"$output")" -gt 0 ] ||
-	    fail "log_dropped is not above 0: $output"
+	flood_log
 	# drain it: the next lines go, the first of them says what was lost
-	cat "$fifo" >"$T/drained.log" 3>&- &
-	track_pid $!
+	drain "$fifo"
 	wait_until knock_until_log "$T/drained.log"
 	routed 1
 	# every line whole, each starting with its process's prefix
@@ -128,15 +138,9 @@ knock_until_log() {
 	add_backend alpha alpha.localhost
 	start_snitch
 	wait_until has_workers 2
-	# a page holds about 20 access lines: fill it many times
-	knock 100
-	routed 5
-	run -0 snitch_stats
-	[ "$(awk '$1 == "log_dropped" { print $2 }' <<<"$output")" -gt 0 ] ||
-	    fail "log_dropped is not above 0: $output"
+	flood_log
 	# drained, it takes whole lines again
-	cat "$fifo" >"$T/drained.log" 3>&- &
-	track_pid $!
+	drain "$fifo"
 	routed 1
 	wait_until grep -q ' outcome=handoff ' "$T/drained.log"
 	run -1 grep -vE '^(time=|snitch-worker\[[0-9]+\]: )' "$T/drained.log"
@@ -156,10 +160,7 @@ knock_until_log() {
 		mount --rbind "$0/dev" /dev
 		exec "$@"' "$T"
 	wait_until has_workers 2
-	knock 100
-	routed 5
-	[ "$(counter log_dropped)" -gt 0 ] ||
-	    fail "log_dropped is not above 0: $(snitch_stats)"
+	flood_log
 	touch "$T/syslog.log.go"
 	wait_until knock_until_log "$T/syslog.log"
 	routed 1

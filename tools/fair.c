@@ -119,7 +119,7 @@ fair_block(const struct fair *fr, const struct sockaddr_storage *ss,
 }
 
 /* fair_find - the source of block fb, or NULL when it runs nothing */
-static const struct fair_source *
+static struct fair_source *
 fair_find(const struct fair *fr, const struct netblock *fb)
 {
 	size_t	i;
@@ -164,28 +164,22 @@ fair_admit(const struct fair *fr, const struct netblock *fb,
 const struct fair_source *
 fair_add(struct fair *fr, const struct netblock *fb)
 {
-	struct fair_source	*fs = NULL;
+	struct fair_source	*fs;
 	size_t			 i;
 
 	if (fr->fr_running >= fr->fr_max)
 		log_panic("%s: %zu programs counted already", __func__,
 		    fr->fr_running);
-	for (i = 0; i < fr->fr_size; i++) {
-		if (fr->fr_sources[i].fs_running == 0) {
-			if (fs == NULL)
-				fs = &fr->fr_sources[i];
-			continue;
-		}
-		if (netblock_equal(&fr->fr_sources[i].fs_block, fb)) {
-			fs = &fr->fr_sources[i];
-			break;
-		}
-	}
-	/* Fewer than fr_max running: some slot was free. */
-	if (fs == NULL)
-		log_panic("%s: no free source slot", __func__);
-	if (fs->fs_running == 0)
+	if ((fs = fair_find(fr, fb)) == NULL) {
+		/* Fewer than fr_max running: some slot is free. */
+		for (i = 0; i < fr->fr_size; i++)
+			if (fr->fr_sources[i].fs_running == 0)
+				break;
+		if (i == fr->fr_size)
+			log_panic("%s: no free source slot", __func__);
+		fs = &fr->fr_sources[i];
 		fs->fs_block = *fb;
+	}
 	fs->fs_running++;
 	fr->fr_running++;
 	return fs;

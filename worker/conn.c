@@ -164,7 +164,7 @@ conn_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_alpn_route = -1;
 	c->cn_peer = *peer;
 	c->cn_peeked = 0;
-	c->cn_lowat = 0;
+	c->cn_lowat = 1;	/* the kernel's default */
 	memset(&c->cn_walk, 0, sizeof(c->cn_walk));
 	c->cn_route = CONN_ROUTE_HELLO;
 	c->cn_rehanded = 0;

@@ -56,6 +56,13 @@ loop_listen(struct worker *w, int on)
 	w->w_accepting = on;
 }
 
+/* loop_room - whether a new connection finds a slot, or can be given one */
+static int
+loop_room(struct worker *w)
+{
+	return conn_has_room(w) || evict_can(w);
+}
+
 /* loop_accept - take new connections from a listener */
 static void
 loop_accept(struct worker *w, int li)
@@ -65,7 +72,7 @@ loop_accept(struct worker *w, int li)
 	int		 fd, i;
 
 	for (i = 0; i < LOOP_ACCEPT_BATCH; i++) {
-		if (!conn_has_room(w) && !evict_can(w)) {
+		if (!loop_room(w)) {
 			loop_listen(w, 0);	/* back when a slot frees */
 			return;
 		}
@@ -243,7 +250,7 @@ loop_run(struct worker *w)
 		dispatch_expire(w);
 		evict_log(w);
 		if (!w->w_accepting && !w->w_stopping &&
-		    (conn_has_room(w) || evict_can(w)) &&
+		    loop_room(w) &&
 		    w->w_now >= w->w_accept_resume)
 			loop_listen(w, 1);
 	}

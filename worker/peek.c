@@ -179,6 +179,14 @@ peek_event(struct worker *w, struct conn *c, uint32_t events)
 	}
 }
 
+/* peek_timeout - c had its time for a hello, or for a first byte */
+static void
+peek_timeout(struct worker *w, struct conn *c)
+{
+	outcome_log(w, c, NULL, -1, OUTCOME_TIMEOUT, 0, NULL);
+	outcome_close(w, c);
+}
+
 /*
  * peek_silent - c sent nothing in its time for a first byte: to the
  * silent backend, or without one (under pressure) closed as timed out.
@@ -196,8 +204,7 @@ peek_silent(struct worker *w, struct conn *c)
 		peek_other(w, c, CONN_ROUTE_SILENT);
 		return;
 	}
-	outcome_log(w, c, NULL, -1, OUTCOME_TIMEOUT, 0, NULL);
-	outcome_close(w, c);
+	peek_timeout(w, c);
 }
 
 /*
@@ -231,10 +238,8 @@ peek_expire(struct worker *w)
 		peek_recheck(w, c);
 	while ((c = conn_silent_due(w)) != NULL)
 		peek_silent(w, c);
-	while ((c = conn_due(w, CONN_PEEK)) != NULL) {
-		outcome_log(w, c, NULL, -1, OUTCOME_TIMEOUT, 0, NULL);
-		outcome_close(w, c);
-	}
+	while ((c = conn_due(w, CONN_PEEK)) != NULL)
+		peek_timeout(w, c);
 	while ((c = conn_due(w, CONN_LINGER)) != NULL)
 		conn_release(w, c);
 }

@@ -18,8 +18,9 @@
  * (tcp_poll reports them whatever the low-water mark), and the peek
  * deadline still runs.  The kernel also wakes it when tiny segments
  * fill the receive buffer; a wakeup with fewer bytes queued than the
- * mark is then let go without a peek (wire_short).  A socket handed on gets SO_RCVLOWAT 1 back
- * first (wire_release): the backend reads it as any socket.
+ * mark is then let go without a peek (wire_short).  A socket handed on
+ * gets SO_RCVLOWAT 1 back first (wire_release): the backend reads it as
+ * any socket.
  */
 #include <errno.h>
 #include <linux/sockios.h>
@@ -29,6 +30,23 @@
 
 #include "log.h"
 #include "worker.h"
+
+/*
+ * wire_set_lowat - c's socket's SO_RCVLOWAT to want bytes, unless it is
+ * that already; 0, or -1 with errno
+ */
+static int
+wire_set_lowat(struct conn *c, size_t want)
+{
+	int	 v = (int)want;
+
+	if (want == c->cn_lowat)
+		return 0;
+	if (setsockopt(c->cn_fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == -1)
+		return -1;
+	c->cn_lowat = (uint16_t)want;
+	return 0;
+}
 
 /*
  * wire_lowat - have c's socket report readable once its receive queue
@@ -41,19 +59,11 @@
 static void
 wire_lowat(struct conn *c, size_t want)
 {
-	int	 v;
-
 	if (want > HELLO_WIRE_MAX)
 		want = HELLO_WIRE_MAX;
-	if (want == (c->cn_lowat == 0 ? 1 : c->cn_lowat))
-		return;
-	v = (int)want;
-	if (setsockopt(c->cn_fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == -1) {
-		log_debug("%s: SO_RCVLOWAT %d: %s", __func__, v,
+	if (wire_set_lowat(c, want) == -1)
+		log_debug("%s: SO_RCVLOWAT %zu: %s", __func__, want,
 		    strerror(errno));
-		return;
-	}
-	c->cn_lowat = (uint16_t)want;
 }
 
 /*
@@ -118,15 +128,7 @@ wire_peek(struct worker *w, struct conn *c, ssize_t *got)
 int
 wire_release(struct conn *c)
 {
-	int	 one = 1;
-
-	if (c->cn_lowat <= 1)
-		return 0;
-	if (setsockopt(c->cn_fd, SOL_SOCKET, SO_RCVLOWAT, &one,
-	    sizeof(one)) == -1)
-		return -1;
-	c->cn_lowat = 0;
-	return 0;
+	return wire_set_lowat(c, 1);
 }
 
 /*

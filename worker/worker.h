@@ -104,8 +104,8 @@ struct conn {
 						   dispatch.c */
 	uint8_t			 cn_held;	/* waited for its backend to
 						   restart; dispatch.c */
-	uint16_t		 cn_lowat;	/* SO_RCVLOWAT set on cn_fd, 0:
-						   the default (1); wire.c */
+	uint16_t		 cn_lowat;	/* SO_RCVLOWAT of cn_fd (1: the
+						   kernel's default); wire.c */
 	struct hello_walk	 cn_walk;	/* how far its hello was parsed;
 						   wire.c */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
