@@ -59,11 +59,18 @@
 /* SO_SNDBUF: the kernel doubles it, to CHANNEL_INFLIGHT_MAX handoffs */
 #define CHANNEL_SNDBUF		(CHANNEL_INFLIGHT_MAX * CHANNEL_HANDOFF_SIZE / 2)
 
-/* channel_count - how many channels a worker with wc may hold */
+/*
+ * channel_count - how many channels a worker with wc may hold: the
+ * backends', and TENANT_SLOTS, or one per tenant when there are more
+ * (each tenant's share of them must be one at least: tenant.c)
+ */
 size_t
 channel_count(const struct wconf *wc)
 {
-	return wc->wc_nbackends + (wc->wc_ntenants > 0 ? TENANT_SLOTS : 0);
+	if (wc->wc_ntenants == 0)
+		return wc->wc_nbackends;
+	return wc->wc_nbackends + (wc->wc_ntenants > TENANT_SLOTS ?
+	    wc->wc_ntenants : TENANT_SLOTS);
 }
 
 /*

@@ -154,7 +154,8 @@ enum channel_down {
 /*
  * A channel: w_channels[0 .. wc_nbackends - 1] are the configured
  * backends'; after them, when there are tenants, TENANT_SLOTS dynamic
- * ones for tenant sockets (tenant.c), reused least recently used first.
+ * ones (or one per tenant, if more) for tenant sockets (tenant.c),
+ * reused least recently used first.
  * channel.c owns the descriptor and the back-off; ch_queue is a list
  * conn.c keeps and dispatch.c works through.
  */
