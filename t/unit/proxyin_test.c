@@ -574,8 +574,8 @@ pin_expected(const struct pin_case *pc, enum proxyin_result r,
 		TAP_OK(pin_addr(&px->px_src, pc->pc_family, pc->pc_src,
 		    pc->pc_sport) && pin_addr(&px->px_dst, pc->pc_family,
 		    pc->pc_dst, pc->pc_dport), "%s: addresses", pc->pc_label);
-	TAP_OK(px->px_tlvs_len == pc->pc_tlvs_len &&
-	    memcmp(px->px_tlvs, pc->pc_tlvs, pc->pc_tlvs_len) == 0,
+	TAP_OK(px->px_tlvs_len == pc->pc_tlvs_len && (pc->pc_tlvs_len == 0 ||
+	    memcmp(px->px_tlvs, pc->pc_tlvs, pc->pc_tlvs_len) == 0),
 	    "%s: kept TLVs", pc->pc_label);
 	if (pc->pc_tlvs_len > 0)
 		TAP_OK(proxyin_tlv(px, (uint8_t)pc->pc_tlvs[0], &tlv_len) ==
