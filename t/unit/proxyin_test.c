@@ -31,6 +31,7 @@
 #include <sys/un.h>
 
 #include "proxyin.h"
+#include "proxyin_same.h"
 #include "tap.h"
 
 #define IN(s)		.pc_in = (s), .pc_in_len = sizeof(s) - 1
@@ -508,36 +509,6 @@ pin_addr(const struct sockaddr_storage *ss, int family, const char *text,
 	return 0;
 }
 
-/* pin_same - whether two answers agree in every field but px_examined */
-static int
-pin_same(const struct proxyin *a, const struct proxyin *b)
-{
-	return a->px_len == b->px_len && a->px_need == b->px_need &&
-	    a->px_reason == b->px_reason && a->px_version == b->px_version &&
-	    a->px_command == b->px_command && a->px_family == b->px_family &&
-	    a->px_socktype == b->px_socktype &&
-	    memcmp(&a->px_src, &b->px_src, sizeof(a->px_src)) == 0 &&
-	    memcmp(&a->px_dst, &b->px_dst, sizeof(a->px_dst)) == 0 &&
-	    a->px_tlvs_len == b->px_tlvs_len &&
-	    memcmp(a->px_tlvs, b->px_tlvs, a->px_tlvs_len) == 0;
-}
-
-/* pin_call - resume with the first len bytes, copied to exactly len */
-static enum proxyin_result
-pin_call(const uint8_t *buf, size_t len, struct proxyin_walk *pw,
-    struct proxyin *px)
-{
-	enum proxyin_result r;
-	uint8_t		*copy = malloc(len ? len : 1);
-
-	if (copy == NULL)
-		abort();
-	memcpy(copy, buf, len);
-	r = proxyin_resume(copy, len, pw, px);
-	free(copy);
-	return r;
-}
-
 /* pin_expected - check the whole answer against the row */
 static void
 pin_expected(const struct pin_case *pc, enum proxyin_result r,
@@ -601,7 +572,7 @@ pin_prefixes(const struct pin_case *pc, const uint8_t *buf, size_t len,
 
 	for (n = 0; n <= len; n++) {
 		memset(&pw, 0, sizeof(pw));
-		r = pin_call(buf, n, &pw, &px);
+		r = proxyin_same_call(buf, n, &pw, &px);
 		if (r == PROXYIN_NEED_MORE) {
 			if (px.px_need == 0 || (pc->pc_result == PROXYIN_DONE &&
 			    px.px_need > hdr_len - n))
@@ -610,7 +581,7 @@ pin_prefixes(const struct pin_case *pc, const uint8_t *buf, size_t len,
 		}
 		if (first > len)
 			first = n;
-		if (r != pc->pc_result || !pin_same(&px, whole))
+		if (r != pc->pc_result || !proxyin_same(&px, whole))
 			bad++;
 	}
 	TAP_OK(bad == 0, "%s: every prefix needs more or answers the same",
@@ -641,12 +612,12 @@ pin_split(const uint8_t *buf, const size_t *ends, size_t nends,
 
 	memset(&pw, 0, sizeof(pw));
 	for (i = 0; i < nends; i++) {
-		r = pin_call(buf, ends[i], &pw, &px);
+		r = proxyin_same_call(buf, ends[i], &pw, &px);
 		examined += px.px_examined;
 		if (r != PROXYIN_NEED_MORE)
 			break;
 	}
-	return r == want && pin_same(&px, whole) &&
+	return r == want && proxyin_same(&px, whole) &&
 	    examined == whole->px_examined;
 }
 
@@ -695,9 +666,9 @@ pin_again(const struct pin_case *pc, const uint8_t *buf, size_t len,
 	enum proxyin_result r;
 
 	memset(&pw, 0, sizeof(pw));
-	(void)pin_call(buf, len, &pw, &px);
-	r = pin_call(buf, len, &pw, &px);
-	TAP_OK(r == pc->pc_result && pin_same(&px, whole) &&
+	(void)proxyin_same_call(buf, len, &pw, &px);
+	r = proxyin_same_call(buf, len, &pw, &px);
+	TAP_OK(r == pc->pc_result && proxyin_same(&px, whole) &&
 	    (r == PROXYIN_DONE || px.px_examined == 0),
 	    "%s: asked again, the same answer", pc->pc_label);
 }
