@@ -42,7 +42,7 @@ STATS_OBJ	= $(call obj,$(STATS_SRC))
 WORKER_LIB_OBJ	= $(call obj,$(WORKER_LIB_SRC))
 LIBSNITCH_OBJ	= $(call obj,libsnitch/channel.c libsnitch/listen.c \
 		  libsnitch/server.c common/ack.c common/proxyv2.c \
-		  common/hostname.c common/ids.c)
+		  common/hostname.c common/ids.c common/sockfile.c)
 UNIT_BIN	= $(patsubst t/unit/%.c,$(B)/t/%,$(UNIT_SRC))
 
 PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-stats $(B)/snitch-demo \

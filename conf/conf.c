@@ -1296,16 +1296,30 @@ conf_finish_clients(struct conf_parse *cp)
 		cf->cf_defer_accept_ms = 0;
 }
 
-/* conf_chroot_dir - one directory on the chroot's path is fit; 1 or 0 */
+/*
+ * conf_chroot_dir - one directory on the chroot's path is fit; 1 or 0.
+ * lstat: a symbolic link would be judged by its target, whose own
+ * parents are never looked at; so a link anywhere on the path is refused.
+ */
 static int
 conf_chroot_dir(struct conf_parse *cp, const char *path)
 {
-	struct stat	st;
-	int		line = conf_key_line(cp, "chroot");
+	struct stat	 st;
+	char		 real[PATH_MAX];
+	const char	*dir = cp->cp_conf->cf_wconf.wc_chroot;
+	int		 line = conf_key_line(cp, "chroot");
 
-	if (stat(path, &st) == -1)
+	if (lstat(path, &st) == -1)
 		return conf_error(cp, line, "chroot %s: %s", path,
 		    strerror(errno));
+	if (S_ISLNK(st.st_mode)) {
+		if (realpath(dir, real) == NULL)
+			real[0] = '\0';
+		return conf_error(cp, line, "chroot %s is a symbolic link: "
+		    "give the path without links%s%s%s, so that every "
+		    "directory on it is checked", path, real[0] ? " (" : "",
+		    real, real[0] ? ")" : "");
+	}
 	if (!S_ISDIR(st.st_mode))
 		return conf_error(cp, line, "chroot %s is not a "
 		    "directory", path);

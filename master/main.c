@@ -157,10 +157,13 @@ main_signals(sigset_t *during_wait)
 }
 
 /*
- * main_access_open - open the access log file for appending; fd or -1.
+ * main_access_open - open the access log file for appending; fd or -1
+ * (ELOOP: a symbolic link is there).
  * A FIFO (a log shipper's) waits for its reader here, as before; from
  * then on the description is ours alone, so it gets O_NONBLOCK: a reader
  * that stalls makes the workers drop lines (counted), never wait.
+ * O_NOFOLLOW: whoever may write the log's directory could otherwise
+ * point the log at any file `user` may write, and have lines appended.
  */
 static int
 main_access_open(const char *path)
@@ -168,8 +171,8 @@ main_access_open(const char *path)
 	struct stat	st;
 	int		fd, fl;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0640);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW, 0640);
 	if (fd == -1 || fstat(fd, &st) == -1 || S_ISREG(st.st_mode))
 		return fd;
 	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
@@ -193,8 +196,13 @@ main_reopen(const struct conf *cf)
 		return;
 	}
 	if ((fd = main_access_open(cf->cf_access_path)) == -1) {
-		log_warn("reopen: cannot open %s, keeping the open one",
-		    cf->cf_access_path);
+		if (errno == ELOOP)
+			log_warnx("reopen: access_log %s is a symbolic link, "
+			    "which is never followed; keeping the open one",
+			    cf->cf_access_path);
+		else
+			log_warn("reopen: cannot open %s, keeping the open one",
+			    cf->cf_access_path);
 		return;
 	}
 	spawn_access_log(fd);
@@ -492,9 +500,14 @@ main(int argc, char **argv)
 		privdrop_chroot();
 	privdrop(cf->cf_user);
 	if (cf->cf_access_path != NULL &&
-	    (access_fd = main_access_open(cf->cf_access_path)) == -1)
+	    (access_fd = main_access_open(cf->cf_access_path)) == -1) {
+		if (errno == ELOOP)
+			fatalx("access_log %s is a symbolic link, which is "
+			    "never followed: give the file's own path",
+			    cf->cf_access_path);
 		fatal("access_log %s (opened as the user snitch runs as)",
 		    cf->cf_access_path);
+	}
 	log_set_level(cf->cf_wconf.wc_log_level);
 	if (daemonize) {
 		log_init("snitch", 1, verbose);

@@ -323,3 +323,64 @@ EOF
 		refute_output --partial "unknown key"
 	done
 }
+
+# chroot_tree - $RUN, a fresh root-owned directory under /run (not under
+# /tmp, which every user may write; teardown removes it): RUN/user is
+# nobody's, RUN/user/jail and RUN/safe are root's, RUN/via-user links to
+# user/jail, RUN/via-safe to safe and RUN/up to RUN
+chroot_tree() {
+	RUN=$(mktemp -d /run/snitch-config.XXXXXX)
+	chmod 755 "$RUN"
+	mkdir -m 755 "$RUN/user" "$RUN/user/jail" "$RUN/safe"
+	chown nobody "$RUN/user"
+	ln -s user/jail "$RUN/via-user"
+	ln -s safe "$RUN/via-safe"
+	ln -s "$RUN" "$RUN/up"
+}
+
+teardown() {
+	if [ -n "${RUN:-}" ]; then
+		rm -rf "$RUN"
+	fi
+	snitch_teardown
+}
+
+# check_chroot DIR - check a file with chroot = DIR on line 4
+check_chroot() {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+chroot = $1
+[backend a]
+socket = /a.sock
+names = a.localhost
+EOF
+}
+
+@test "chroot: a symbolic link on the path is refused at its line, not judged by its target" {
+	is_root || skip "needs root: makes directories under /run for nobody and root"
+	chroot_tree
+	# the attack: a root-owned jail inside nobody's directory, reached
+	# through a link in root's: nobody could rename the jail away and
+	# put a tree of their own there.  Before, stat followed the link,
+	# saw root's jail, and said configuration OK.
+	check_chroot "$RUN/via-user"
+	bad_at 4
+	assert_output --partial "chroot $RUN/via-user is a symbolic link: give the path without links ($RUN/user/jail), so that every directory on it is checked"
+	# without the link, the path names nobody's directory
+	check_chroot "$RUN/user/jail"
+	bad_at 4
+	assert_output --partial "chroot $RUN/user is owned by uid $(id -u nobody), not root"
+	# a link is refused even where its target is fine, and higher up
+	check_chroot "$RUN/via-safe"
+	bad_at 4
+	assert_output --partial "chroot $RUN/via-safe is a symbolic link: give the path without links ($RUN/safe)"
+	check_chroot "$RUN/up/safe"
+	bad_at 4
+	assert_output --partial "chroot $RUN/up is a symbolic link: give the path without links ($RUN/safe)"
+	# the path without links is fine
+	check_chroot "$RUN/safe"
+	assert_success
+	assert_output "configuration OK"
+}

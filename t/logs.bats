@@ -359,3 +359,38 @@ snitch: worker 1 gen 1"
 		assert_output --regexp '^snitch: worker [01] gen [12]$'
 	done
 }
+
+@test "a symlink at the access log path is never followed: refused at start, not reopened on SIGUSR1, its target unchanged" {
+	local port
+	start_demo alpha
+	# another file the user snitch runs as may write (as root: nobody's
+	# own, 0600), and a root-only one: a link to either is refused
+	echo "not a log" >"$T/other"
+	chmod 600 "$T/other"
+	is_root && chown nobody "$T/other"
+	mkdir -m 700 "$T/root-only"
+	echo "root's" >"$T/root-only/file"
+	chmod 600 "$T/root-only/file"
+	write_config "access_log = $T/access.log"
+	add_backend alpha alpha.localhost
+	for target in "$T/other" "$T/root-only/file"; do
+		ln -sfn "$target" "$T/access.log"
+		run -1 timeout 10 "$SNITCH" -c "$T/snitch.ini"
+		assert_output --partial "access_log $T/access.log is a symbolic link, which is never followed: give the file's own path"
+	done
+	assert_equal "$(cat "$T/other")" "not a log"
+	assert_equal "$(cat "$T/root-only/file")" "root's"
+	# planted after start, where logrotate's new file would be: SIGUSR1
+	# says so and keeps the open file
+	rm "$T/access.log"
+	start_snitch
+	wait_until test -f "$T/access.log"
+	mv "$T/access.log" "$T/access.log.1"
+	ln -s "$T/other" "$T/access.log"
+	kill -USR1 "$SNITCH_PID"
+	wait_until log_has "reopen: access_log $T/access\.log is a symbolic link, which is never followed; keeping the open one"
+	run -0 get_https alpha.localhost
+	port=$(answer local_port)
+	wait_until grep -q " client=127\.0\.0\.1:$port " "$T/access.log.1"
+	assert_equal "$(cat "$T/other")" "not a log"
+}
