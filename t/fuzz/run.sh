@@ -24,7 +24,7 @@ mode=${1:-check}
 FUZZ_DIR=${FUZZ_DIR:-build/fuzz}
 FUZZ_SMOKE=${FUZZ_SMOKE:-20}
 FUZZ_TIME=${FUZZ_TIME:-600}
-FUZZERS="clienthello conf ack"
+FUZZERS="clienthello conf ack httphead"
 n=0
 failed=0
 
@@ -56,6 +56,9 @@ fuzzer_options() {
 		echo "-max_len=8192 -dict=t/fuzz/conf.dict" ;;
 	ack)
 		echo "-max_len=1024 -dict=t/fuzz/ack.dict" ;;
+	httphead)
+		# past HTTPHEAD_MAX (8192), so that the bound is reached
+		echo "-max_len=8448 -dict=t/fuzz/httphead.dict" ;;
 	esac
 }
 
