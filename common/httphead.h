@@ -17,12 +17,11 @@
  *     still walked once in all (hh_examined adds up to the head's
  *     length).  Fewer bytes than the last call (a broken promise)
  *     answer HTTPHEAD_NEED_MORE for the missing ones.
- *   - HTTPHEAD_NEED_MORE comes with hh_need: no answer but HTTPHEAD_NEED_MORE
- *     can come before that many more bytes have come (the blank line
- *     ending the head cannot come sooner, nor the byte over the bound).
- *     Set SO_RCVLOWAT to the bytes peeked plus hh_need; a refusal may
- *     show in fewer bytes (a control byte, say), and then shows at the
- *     next wakeup or the peek deadline.  The first byte alone decides
+ *   - HTTPHEAD_NEED_MORE comes with hh_need: the head can neither end
+ *     (its blank line) nor run over HTTPHEAD_MAX before that many more
+ *     bytes have come.  Set SO_RCVLOWAT to the bytes peeked plus
+ *     hh_need; a refusal may show in fewer bytes (a control byte, say),
+ *     and then shows at the next wakeup or the peek deadline.  The first byte alone decides
  *     HTTPHEAD_TLS and HTTPHEAD_NOT_HTTP: keep the mark at 1 until one
  *     byte is in.
  *   - Any other answer is final: more bytes never change it, and asking
