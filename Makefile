@@ -271,7 +271,8 @@ FUZZ_TIME	= 600
 FUZZ_SMOKE	= 20
 FUZZ_B		= $(B)/fuzz
 FUZZERS		= $(FUZZ_B)/clienthello_fuzz $(FUZZ_B)/conf_fuzz \
-		  $(FUZZ_B)/ack_fuzz $(FUZZ_B)/proxyin_fuzz
+		  $(FUZZ_B)/ack_fuzz $(FUZZ_B)/proxyin_fuzz \
+		  $(FUZZ_B)/httphead_fuzz
 FUZZ_HDRS	= $(wildcard common/*.h conf/*.h)
 
 .PHONY: fuzz fuzz-check fuzz-build
@@ -295,6 +296,11 @@ $(FUZZ_B)/ack_fuzz: t/fuzz/ack_fuzz.c common/ack.c $(FUZZ_HDRS)
 
 $(FUZZ_B)/proxyin_fuzz: t/fuzz/proxyin_fuzz.c common/proxyin.c \
     t/unit/proxyin_same.h $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -o $@ $(filter %.c,$^)
+
+$(FUZZ_B)/httphead_fuzz: t/fuzz/httphead_fuzz.c common/httphead.c \
+    common/hostname.c $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -o $@ $(filter %.c,$^)
 

@@ -24,7 +24,7 @@ mode=${1:-check}
 FUZZ_DIR=${FUZZ_DIR:-build/fuzz}
 FUZZ_SMOKE=${FUZZ_SMOKE:-20}
 FUZZ_TIME=${FUZZ_TIME:-600}
-FUZZERS="clienthello conf ack proxyin"
+FUZZERS="clienthello conf ack proxyin httphead"
 n=0
 failed=0
 
@@ -59,6 +59,9 @@ fuzzer_options() {
 	proxyin)
 		# past the largest header, PROXYIN_V2_MAX (536), and what follows
 		echo "-max_len=1024 -dict=t/fuzz/proxyin.dict" ;;
+	httphead)
+		# past HTTPHEAD_MAX (8192), so that the bound is reached
+		echo "-max_len=8448 -dict=t/fuzz/httphead.dict" ;;
 	esac
 }
 
