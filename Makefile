@@ -100,6 +100,7 @@ $(B)/snitch-demo: $(B)/tools/demo.o $(B)/libsnitch.a
 # the backend programs share service.c and name the common/ objects they
 # use: they log, send alerts and tell a service manager their successor
 SERVICE_OBJ = $(B)/tools/service.o $(B)/common/log.o $(B)/common/logsink.o \
+	      $(B)/common/fdslot.o \
 	      $(B)/common/alert.o $(B)/common/notifyaddr.o
 $(B)/snitch-exec: $(B)/tools/exec.o $(B)/tools/fair.o \
 		  $(B)/common/netblock.o $(SERVICE_OBJ) \
@@ -283,7 +284,7 @@ $(FUZZ_B)/clienthello_fuzz: t/fuzz/clienthello_fuzz.c common/clienthello.c \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -o $@ $(filter %.c,$^)
 $(FUZZ_B)/conf_fuzz: t/fuzz/conf_fuzz.c conf/conf.c common/wconf.c \
     common/names.c common/routes.c common/hostname.c common/log.c \
-    common/logsink.c \
+    common/logsink.c common/fdslot.c \
     common/ids.c \
     $(FUZZ_HDRS)
 	@mkdir -p $(@D)

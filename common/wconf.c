@@ -570,32 +570,47 @@ bad:
 	return -1;
 }
 
-/* wconf_ctl_send - pass a new access log descriptor to a worker; 0 or -1 */
+/*
+ * wconf_send_fd - one message of len bytes to a worker, with fd as its
+ * one SCM_RIGHTS descriptor (none if -1), never waiting; 0, or -1 with
+ * errno (EAGAIN: the worker does not read)
+ */
 int
-wconf_ctl_send(int sock, int fd)
+wconf_send_fd(int sock, const void *buf, size_t len, int fd)
 {
 	union {
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(int))];
 	}		 cm;
-	char		 cmd = WCONF_CTL_ACCESS_LOG;
-	struct iovec	 iov = { &cmd, 1 };
+	struct iovec	 iov = { (void *)buf, len };
 	struct msghdr	 msg;
 	struct cmsghdr	*cmsg;
 
 	memset(&msg, 0, sizeof(msg));
-	memset(&cm, 0, sizeof(cm));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	if (fd != -1) {
+		memset(&cm, 0, sizeof(cm));
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	}
 	/* A worker that does not read its socket must not hold the master. */
-	return sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -1;
+	return sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) ==
+	    (ssize_t)len ? 0 : -1;
+}
+
+/* wconf_ctl_send - pass a new access log descriptor to a worker; 0 or -1 */
+int
+wconf_ctl_send(int sock, int fd)
+{
+	char	cmd = WCONF_CTL_ACCESS_LOG;
+
+	return wconf_send_fd(sock, &cmd, 1, fd);
 }
 
 /*

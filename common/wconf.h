@@ -21,7 +21,8 @@
 #define WCONF_CTL_FD	4	/* socket from the master: EOF means it is gone */
 #define WCONF_COUNTERS_FD 5	/* the generation's shared counters memfd */
 #define WCONF_ACCESS_FD	6	/* the access log file, when it is a file */
-#define WCONF_LISTEN_FD	7	/* first listening socket; -l says how many */
+#define WCONF_BROKER_FD	7	/* socket to the master: channel requests */
+#define WCONF_LISTEN_FD	8	/* first listening socket; -l says how many */
 
 /*
  * The control socket (SOCK_SEQPACKET; the worker's end cannot send) carries
@@ -29,6 +30,14 @@
  * (SCM_RIGHTS), the access log file the master reopened on SIGUSR1.
  */
 #define WCONF_CTL_ACCESS_LOG	'A'
+
+/*
+ * The broker socket (SOCK_SEQPACKET, both ways) carries the worker's
+ * requests for channels and the master's answers, with the connected
+ * channel (common/chanreq.h): a worker makes no socket itself.  Apart
+ * from the control socket, so that a request is never read as a
+ * control message nor an answer taken for a reopened access log.
+ */
 
 #define WCONF_NAME_MAX	64
 #define WCONF_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
@@ -98,6 +107,7 @@ int	wconf_add_alpn_route(struct wconf *, const char *protocol,
 int	wconf_set_chroot(struct wconf *, const char *dir);
 int	wconf_encode(const struct wconf *, int fd);
 int	wconf_decode(const uint8_t *buf, size_t len, struct wconf *);
+int	wconf_send_fd(int sock, const void *buf, size_t len, int fd);
 int	wconf_ctl_send(int sock, int fd);
 int	wconf_ctl_recv(int sock, int *fd);
 

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "clock.h"
 #include "conf.h"
 #include "listen.h"
@@ -354,6 +355,7 @@ static void __attribute__((noreturn))
 main_loop(struct conf *cf, const char *path, int *listen_fds,
     const sigset_t *during_wait)
 {
+	struct pollfd	 pfd;
 	struct timespec	 ts, *tsp;
 	uint64_t	 now, stop_deadline = 0;
 	int		 wait_ms, ready_due = 1;
@@ -419,8 +421,14 @@ main_loop(struct conf *cf, const char *path, int *listen_fds,
 			ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
 			tsp = &ts;
 		}
-		if (ppoll(NULL, 0, tsp, during_wait) == -1 && errno != EINTR)
+		/* The workers' channel requests (broker.c): never waits. */
+		pfd.fd = broker_fd();
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (ppoll(&pfd, 1, tsp, during_wait) == -1 && errno != EINTR)
 			fatal("ppoll");
+		if (pfd.revents & POLLIN)
+			broker_serve();
 	}
 }
 
@@ -520,6 +528,8 @@ main(int argc, char **argv)
 		fatal("strdup");
 	proctitle_set("snitch: master");
 	main_signals(&during_wait);
+	if (broker_init() == -1)
+		fatal("broker_init");
 	spawn_init(exe_fd, listen_fds, cf->cf_nlisten, daemonize, verbose);
 	stats_init(stats_exe, stats_fd, daemonize, verbose);
 	if (access_fd != -1)

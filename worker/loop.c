@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fdslot.h"
 #include "log.h"
 #include "worker.h"
 
@@ -126,8 +127,9 @@ loop_stop(struct worker *w, const char *why)
 	log_info("worker %d gen %u: %s; finishing %zu connections", w->w_index,
 	    w->w_gen, why, w->w_pending);
 	loop_listen(w, 0);
+	/* Replaced in place: a fixed number is never free (fdslot.c). */
 	for (i = 0; i < w->w_nlisteners; i++)
-		close(w->w_listeners[i].ls_fd);
+		fdslot_close(w->w_listeners[i].ls_fd);
 	w->w_stopping = 1;
 }
 
@@ -197,6 +199,12 @@ loop_dispatch(struct worker *w, const struct epoll_event *ev)
 	case EV_WATCH:
 		if (watch_read(w) > 0)
 			dispatch_appeared(w);
+		break;
+	case EV_BROKER:
+		/* The master is gone: the control socket says so too. */
+		if (dispatch_answers(w) == -1)
+			(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, w->w_broker,
+			    NULL);
 		break;
 	}
 }

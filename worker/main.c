@@ -173,6 +173,12 @@ main_epoll(struct worker *w)
 	ev.data.u64 = EV_MAKE(EV_CTL, 0, 0);
 	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, w->w_ctl, &ev) == -1)
 		fatal("epoll_ctl control pipe");
+	/* The master's answers to channel requests (channel.c) */
+	w->w_broker = WCONF_BROKER_FD;
+	ev.events = EPOLLIN;
+	ev.data.u64 = EV_MAKE(EV_BROKER, 0, 0);
+	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, w->w_broker, &ev) == -1)
+		fatal("epoll_ctl broker socket");
 	if (channel_init(w) == -1)
 		fatal("channel_init");
 	if (tenant_init(w) == -1)

@@ -52,6 +52,7 @@
 #define EV_CONN		4ULL
 #define EV_WATCH	5ULL
 #define EV_RETIRED	6ULL
+#define EV_BROKER	7ULL
 #define EV_MAKE(kind, use, i) \
 	(((uint64_t)(kind) << 56) | ((uint64_t)((use) & 0xffffff) << 32) | \
 	    (uint32_t)(i))
@@ -162,6 +163,9 @@ enum channel_down {
 struct channel {
 	int			 ch_fd;		/* or -1 */
 	uint32_t		 ch_use;	/* bumped per channel */
+	int			 ch_asking;	/* the master was asked for it */
+	uint32_t		 ch_ask_id;	/* in that request */
+	uint64_t		 ch_ask_by;	/* asked again after that */
 	uint64_t		 ch_retry;	/* no connect attempt before */
 	unsigned		 ch_backoff;	/* ms */
 	enum channel_down	 ch_down;	/* outage logged, with its cause */
@@ -213,6 +217,8 @@ struct worker {
 	struct wconf		 w_conf;
 	int			 w_epoll;
 	int			 w_ctl;
+	int			 w_broker;	/* channel requests (channel.c) */
+	uint32_t		 w_ask_id;	/* the last request's id */
 	struct listener		*w_listeners;
 	size_t			 w_nlisteners;
 	int			 w_accepting;	/* listeners are in the epoll set */
@@ -363,6 +369,7 @@ void	dispatch_channel_event(struct worker *, int channel, int retired,
 	    uint32_t use, uint32_t events);
 void	dispatch_expire(struct worker *);
 void	dispatch_appeared(struct worker *);
+int	dispatch_answers(struct worker *);
 uint64_t dispatch_next_deadline(const struct worker *);
 
 /* channel.c: a leaf; connects, sends, backs off, checks the owner */
@@ -371,6 +378,11 @@ uint64_t dispatch_next_deadline(const struct worker *);
 #define TENANT_INFLIGHT_MAX	256	/* over all of one tenant's sockets */
 
 enum channel_result { CHANNEL_SENT, CHANNEL_BUSY, CHANNEL_DOWN };
+
+/* channel_answer: no channel, but what else */
+#define CHANNEL_ANSWER_STALE	(-1)	/* for a request given up */
+#define CHANNEL_ANSWER_END	(-2)	/* none more now */
+#define CHANNEL_ANSWER_GONE	(-3)	/* the master is gone */
 
 size_t	channel_count(const struct wconf *);
 int	channel_init(struct worker *);
@@ -392,6 +404,7 @@ void	channel_drop(struct worker *, int channel, uint32_t use,
 int	channel_version(struct worker *, int channel);
 void	channel_want_out(struct worker *, int channel, int want);
 void	channel_retry_now(struct worker *, int channel);
+int	channel_answer(struct worker *);
 void	channel_close_all(struct worker *);
 
 /* watch.c: a leaf; notices a backend's socket file being made */
