@@ -177,7 +177,7 @@ lines() {
 	run -0 get_https alpha.localhost
 	port=$(answer local_port)
 	# no prefix in a file: the line starts with time=
-	wait_until grep -qE "^time=[^ ]+ worker=[01] gen=1 listener=$(re_quote "$LISTEN") client=127\.0\.0\.1:$port name=alpha\.localhost backend=alpha outcome=handoff alpn=[^ ]+ peek_us=[0-9]+ hello_bytes=[0-9]+ records=1$" "$T/access.log"
+	wait_until grep -qE "^time=[^ ]+ worker=[01] gen=1 listener=$(re_quote "$LISTEN") client=127\.0\.0\.1:$port name=alpha\.localhost backend=alpha outcome=handoff alpn=[^ ]+ peek_us=[0-9]+ hello_bytes=[0-9]+ records=1 via=-$" "$T/access.log"
 	refute log_has "client=127\.0\.0\.1:$port"
 
 	load_clients "$T/stop" >"$T/ports" 2>"$T/load.err" &
