@@ -36,11 +36,12 @@ re_quote() {
 }
 
 # check_line LINE REST - LINE is a stderr access line of snitch-worker
-# whose fields after listener= are REST (a regex); its worker= is the
+# whose fields after listener= are REST (a regex), then via=- (no
+# PROXY header on this listener); its worker= is the
 # index in the process title of the pid in its prefix; its time is now
 check_line() {
 	local line=$1 rest=$2 re pid index when now
-	re="^snitch-worker\[([0-9]+)\]: $HEAD_RE listener=$(re_quote "$LISTEN") $rest\$"
+	re="^snitch-worker\[([0-9]+)\]: $HEAD_RE listener=$(re_quote "$LISTEN") $rest via=-\$"
 	[[ $line =~ $re ]] || fail "access line: $line
 wanted:      $re"
 	pid=${BASH_REMATCH[1]}
