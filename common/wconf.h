@@ -11,9 +11,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 
 #include "names.h"
+#include "netblock.h"
 #include "routes.h"
 
 /* fixed descriptor numbers in a worker, set up by the master's spawn */
@@ -90,6 +92,12 @@ struct wconf {
 	unsigned		 wc_silent_timeout_ms;
 	int			 wc_sandbox;	/* 0: sandbox = off */
 	char			*wc_chroot;	/* chroot = DIR, or NULL */
+	/* proxy_protocol: the listeners whose connections begin with a
+	 * PROXY header, and proxy_from: the peers allowed to send it */
+	struct sockaddr_storage	*wc_proxy_listen;
+	size_t			 wc_nproxy_listen;
+	struct netblock		*wc_proxy_from;
+	size_t			 wc_nproxy_from;
 };
 
 int	wconf_init(struct wconf *);
@@ -105,6 +113,11 @@ void	wconf_counted_name(const struct wconf *, size_t i, char *name,
 int	wconf_add_alpn_route(struct wconf *, const char *protocol,
 	    const char *pattern, int backend, int *other);
 int	wconf_set_chroot(struct wconf *, const char *dir);
+int	wconf_add_proxy_listen(struct wconf *, const struct sockaddr *,
+	    socklen_t);
+int	wconf_proxy_listener(const struct wconf *, const struct sockaddr *);
+int	wconf_add_proxy_from(struct wconf *, const struct netblock *);
+int	wconf_proxy_allowed(const struct wconf *, const struct sockaddr *);
 int	wconf_encode(const struct wconf *, int fd);
 int	wconf_decode(const uint8_t *buf, size_t len, struct wconf *);
 int	wconf_send_fd(int sock, const void *buf, size_t len, int fd);

@@ -384,3 +384,50 @@ EOF
 	assert_success
 	assert_output "configuration OK"
 }
+
+@test "proxy_protocol and proxy_from, IPv4, IPv6 and v4-mapped blocks: configuration OK" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT [::1]:$PORT
+user = nobody
+proxy_protocol = 127.0.0.1:$PORT [::1]:$PORT
+proxy_from = 10.0.0.0/8 127.0.0.1 2001:db8::/32 ::ffff:192.0.2.0/120
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	assert_success
+	assert_output "configuration OK"
+}
+
+@test "proxy_protocol and proxy_from: each refusal at its line" {
+	local row line
+	# "LINE|KEY LINES...": the file line the refusal must name, then the
+	# lines written after user (line 3), "\n" between two of them
+	for row in \
+	    "4|proxy_protocol = 127.0.0.1:1\nproxy_from = 127.0.0.1" \
+	    "4|proxy_protocol = 127.0.0.1:$PORT" \
+	    "4|proxy_from = 127.0.0.1" \
+	    "5|proxy_protocol = 127.0.0.1:$PORT\nproxy_from = 10.0.0.0/33" \
+	    "5|proxy_protocol = 127.0.0.1:$PORT\nproxy_from = 10.0.0.1/8" \
+	    "5|proxy_protocol = 127.0.0.1:$PORT\nproxy_from = 10.0.0.0/" \
+	    "5|proxy_protocol = 127.0.0.1:$PORT\nproxy_from = example.org/8" \
+	    "5|proxy_protocol = 127.0.0.1:$PORT\nproxy_from = 127.0.0.1 ::1/129" \
+	    "4|proxy_protocol = localhost:$PORT\nproxy_from = 127.0.0.1" \
+	    "4|proxy_protocol = 127.0.0.1:$PORT 127.0.0.1:$PORT\nproxy_from = ::1"; do
+		line=${row%%|*}
+		echo "row: $row"
+		check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+$(printf '%b' "${row#*|}")
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+		bad_at "$line"
+		assert_output --regexp "proxy_(protocol|from)"
+		refute_output --partial "unknown key"
+	done
+}

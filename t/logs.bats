@@ -36,11 +36,12 @@ re_quote() {
 }
 
 # check_line LINE REST - LINE is a stderr access line of snitch-worker
-# whose fields after listener= are REST (a regex); its worker= is the
+# whose fields after listener= are REST (a regex), then via=- (no
+# PROXY header on this listener); its worker= is the
 # index in the process title of the pid in its prefix; its time is now
 check_line() {
 	local line=$1 rest=$2 re pid index when now
-	re="^snitch-worker\[([0-9]+)\]: $HEAD_RE listener=$(re_quote "$LISTEN") $rest\$"
+	re="^snitch-worker\[([0-9]+)\]: $HEAD_RE listener=$(re_quote "$LISTEN") $rest via=-\$"
 	[[ $line =~ $re ]] || fail "access line: $line
 wanted:      $re"
 	pid=${BASH_REMATCH[1]}
@@ -177,7 +178,7 @@ lines() {
 	run -0 get_https alpha.localhost
 	port=$(answer local_port)
 	# no prefix in a file: the line starts with time=
-	wait_until grep -qE "^time=[^ ]+ worker=[01] gen=1 listener=$(re_quote "$LISTEN") client=127\.0\.0\.1:$port name=alpha\.localhost backend=alpha outcome=handoff alpn=[^ ]+ peek_us=[0-9]+ hello_bytes=[0-9]+ records=1$" "$T/access.log"
+	wait_until grep -qE "^time=[^ ]+ worker=[01] gen=1 listener=$(re_quote "$LISTEN") client=127\.0\.0\.1:$port name=alpha\.localhost backend=alpha outcome=handoff alpn=[^ ]+ peek_us=[0-9]+ hello_bytes=[0-9]+ records=1 via=-$" "$T/access.log"
 	refute log_has "client=127\.0\.0\.1:$port"
 
 	load_clients "$T/stop" >"$T/ports" 2>"$T/load.err" &

@@ -91,7 +91,10 @@ loop_accept(struct worker *w, int li)
 				    w->w_fd_pauses);
 				w->w_fd_pauses = 0;
 			}
-			peek_start(w, li, fd, &peer);
+			if (w->w_listeners[li].ls_proxy)
+				upstream_start(w, li, fd, &peer);
+			else
+				peek_start(w, li, fd, &peer);
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -192,8 +195,12 @@ loop_dispatch(struct worker *w, const struct epoll_event *ev)
 		    ev->events);
 		break;
 	case EV_CONN:
-		if (w->w_conns[i].cn_state != CONN_FREE &&
-		    w->w_conns[i].cn_use == EV_USE(ev->data.u64))
+		if (w->w_conns[i].cn_state == CONN_FREE ||
+		    w->w_conns[i].cn_use != EV_USE(ev->data.u64))
+			break;
+		if (w->w_conns[i].cn_state == CONN_PROXY)
+			upstream_event(w, &w->w_conns[i], ev->events);
+		else
 			peek_event(w, &w->w_conns[i], ev->events);
 		break;
 	case EV_WATCH:
@@ -254,6 +261,7 @@ loop_run(struct worker *w)
 			loop_stop(w, "stopping");
 		for (i = 0; i < n; i++)
 			loop_dispatch(w, &events[i]);
+		upstream_expire(w);
 		peek_expire(w);
 		dispatch_expire(w);
 		evict_log(w);

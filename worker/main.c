@@ -127,6 +127,8 @@ main_listeners(struct worker *w)
 		ls->ls_wildcard = ls->ls_addr.sa.sa_family == AF_INET6 ?
 		    IN6_IS_ADDR_UNSPECIFIED(&ls->ls_addr.sin6.sin6_addr) :
 		    ls->ls_addr.sin.sin_addr.s_addr == htonl(INADDR_ANY);
+		ls->ls_proxy = wconf_proxy_listener(&w->w_conf,
+		    &ls->ls_addr.sa);
 	}
 }
 
