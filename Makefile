@@ -323,7 +323,7 @@ fuzz-check: fuzz-build
 # The relay runs put SNItch with snitch-relay (built by `all`) beside
 # them on the same TCP backends.
 #
-#   make bench         build, install, run (about 11 minutes), write
+#   make bench         build, install, run (about 12.5 minutes), write
 #                      bench/RESULTS.md and print it
 #   make bench-restart the backend restart runs alone (about 2 minutes:
 #                      failed clients while a backend is restarted by
@@ -337,13 +337,20 @@ fuzz-check: fuzz-build
 #                      real clients with no flood, then while 45,000
 #                      half-hellos, then 45,000 silent connections are
 #                      held), into bench/out/flood.md, printed
+#   make bench-proxy   the PROXY input runs alone (about 1.5 minutes: each
+#                      switch's rate and latency with a PROXY header in
+#                      front of the hello, over the same switch's
+#                      without), into bench/out/proxy.md, printed
 #   make bench-route   the route table alone: 1,000,000 names, load time
 #                      and lookups/s, into RESULTS.md's route section
 BENCH_B		= $(B)/bench
 BENCH_BINS	= $(BENCH_B)/bench-backend $(BENCH_B)/bench-load \
 		  $(BENCH_B)/bench-flood $(BENCH_B)/bench-route
 
-.PHONY: bench bench-ack bench-restart bench-flood bench-route bench-build
+# the phases that run alone: make bench-PHASE, BENCH_ONLY=PHASE
+BENCH_PHASES	= proxy ack restart flood
+
+.PHONY: bench $(BENCH_PHASES:%=bench-%) bench-route bench-build
 
 $(BENCH_B)/bench-backend: bench/backend.c $(B)/libsnitch.a
 	@mkdir -p $(@D)
@@ -366,23 +373,11 @@ bench:
 	@$(MAKE) --no-print-directory bench-build
 	@BENCH_COMMAND="make bench" bench/run.sh
 
-bench-ack:
+$(BENCH_PHASES:%=bench-%):
 	@$(MAKE) --no-print-directory deps
 	@bench/setup.sh
 	@$(MAKE) --no-print-directory bench-build
-	@BENCH_ONLY=ack BENCH_COMMAND="make bench-ack" bench/run.sh
-
-bench-restart:
-	@$(MAKE) --no-print-directory deps
-	@bench/setup.sh
-	@$(MAKE) --no-print-directory bench-build
-	@BENCH_ONLY=restart BENCH_COMMAND="make bench-restart" bench/run.sh
-
-bench-flood:
-	@$(MAKE) --no-print-directory deps
-	@bench/setup.sh
-	@$(MAKE) --no-print-directory bench-build
-	@BENCH_ONLY=flood BENCH_COMMAND="make bench-flood" bench/run.sh
+	@BENCH_ONLY=$(@:bench-%=%) BENCH_COMMAND="make $@" bench/run.sh
 
 bench-route: $(BENCH_B)/bench-route
 	@bench/route.sh $(BENCH_B)/bench-route

@@ -16,6 +16,14 @@
  *            nginx and sniproxy connecting to it);
  *  -s PATH   receive sockets from SNItch workers through libsnitch's fd
  *            level API (snitch_listen, snitch_accept, snitch_recv).
+ * With -x, a TCP connection may begin with a PROXY protocol header,
+ * version 1 or 2 (HAProxy's send-proxy-v2, nginx's proxy_protocol on:
+ * the PROXY phase of bench/run.sh; sniproxy sends none), read before the
+ * hello.  Whichever
+ * door: a client in 198.51.100.0/24, the fake clients of bench-load -P,
+ * is one the switch was told by a PROXY header and passed on; those are
+ * counted, by the way they came (SNItch's handoff, a v1 or v2 header),
+ * and the counts end the line printed at exit ("told_...=").
  * A new connection is served at once: with SNItch the hello is already
  * there, behind a proxy it usually is not yet, and the socket then waits
  * in epoll.  Every recv and send uses MSG_DONTWAIT, so sockets from both
@@ -68,6 +76,9 @@
 #define BACKEND_RECORD_MAX	(BACKEND_RECORD_HEADER + 16384 + 256)
 #define BACKEND_CHANNELS	256	/* worker channels at once, at most */
 #define BACKEND_DRAIN_MS	5000	/* SIGTERM: connections may finish */
+#define BACKEND_PROXY_MAX	256	/* -x: a header's bytes, at most */
+#define BACKEND_PROXY_V1_MAX	107	/* a v1 line, CRLF included */
+#define BACKEND_TOLD_NET	0xc6336400U	/* 198.51.100.0/24 */
 
 enum backend_kind { KIND_TCP = 1, KIND_SNITCH, KIND_CHANNEL, KIND_CONN };
 
@@ -84,7 +95,11 @@ struct bconn {
 	uint8_t		bc_head[BACKEND_HEAD];
 	uint8_t		bc_in_epoll;
 	uint8_t		bc_want_out;
+	uint8_t		bc_header;	/* -x: its PROXY header is still due */
 };
+
+/* how a backend was told a connection's client: bk_told's index */
+enum backend_told { TOLD_HANDOFF, TOLD_PROXY_V1, TOLD_PROXY_V2, TOLD_KINDS };
 
 struct backend {
 	int		 bk_epoll;
@@ -96,6 +111,8 @@ struct backend {
 	uint64_t	 bk_errors;
 	uint64_t	 bk_refused;	/* messages libsnitch refused */
 	uint64_t	 bk_active;	/* connections being served */
+	uint64_t	 bk_told[TOLD_KINDS];	/* clients in BACKEND_TOLD_NET */
+	int		 bk_proxy;	/* -x */
 	int		 bk_tcp;	/* listeners, or -1 */
 	int		 bk_listen;
 	const char	*bk_path;
@@ -122,7 +139,7 @@ static void __attribute__((noreturn))
 backend_usage(void)
 {
 	fprintf(stderr, "usage: bench-backend -n LETTER [-p PORT] [-s PATH] "
-	    "[-r REPLY_BYTES]\n");
+	    "[-r REPLY_BYTES] [-x]\n");
 	exit(2);
 }
 
@@ -243,6 +260,69 @@ backend_drain(struct backend *bk, int fd)
 	backend_write(bk, fd);
 }
 
+/* backend_told_net - addr (network order) is one of bench-load -P's */
+static int
+backend_told_net(const void *addr)
+{
+	uint32_t	a;
+
+	memcpy(&a, addr, sizeof(a));
+	return (ntohl(a) & 0xffffff00U) == BACKEND_TOLD_NET;
+}
+
+/*
+ * backend_header - -x: the PROXY header a TCP connection begins with
+ * (haproxy doc/proxy-protocol.txt, 2.1 and 2.2):
+ *   v1: "PROXY TCP4 " source " " ... "\r\n", 107 bytes at most
+ *   v2: signature(12) 0d 0a 0d 0a 00 0d 0a 51 55 49 54 0a, version and
+ *       command(1), family(1, 0x11: TCP over IPv4), length(2), then
+ *       source(4), destination(4), ports(2+2), TLVs
+ * Peeked, then read to its last byte and no further: the hello behind
+ * it stays queued for backend_read.  1 when it is read, or when the
+ * connection begins with the hello itself (0x16: a switch that passes
+ * nothing on); 0 when more must come (the switches send a header in one
+ * segment: a peek that sees part of one is rare, and the level-triggered
+ * wait for the rest short); -1 when it is neither.
+ */
+static int
+backend_header(struct backend *bk, int fd)
+{
+	static const uint8_t	 sig[12] = "\r\n\r\n\0\r\nQUIT\n";
+	const uint8_t		*p = backend_scratch, *eol;
+	enum backend_told	 how;
+	size_t			 len;
+	ssize_t			 n;
+	int			 told;
+
+	n = recv(fd, backend_scratch, BACKEND_PROXY_MAX, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return -1;
+	if (p[0] == 0x16)
+		return 1;
+	if (n >= 16 && memcmp(p, sig, sizeof(sig)) == 0) {
+		len = 16 + ((size_t)p[14] << 8 | p[15]);
+		if (len > BACKEND_PROXY_MAX)
+			return -1;
+		if ((size_t)n < len)
+			return 0;
+		how = TOLD_PROXY_V2;
+		told = p[13] == 0x11 && len >= 20 && backend_told_net(p + 16);
+	} else if (n >= 6 && memcmp(p, "PROXY ", 6) == 0) {
+		if ((eol = memchr(p, '\n', (size_t)n)) == NULL)
+			return n < BACKEND_PROXY_V1_MAX ? 0 : -1;
+		len = (size_t)(eol - p) + 1;
+		how = TOLD_PROXY_V1;
+		told = len > 22 && memcmp(p + 6, "TCP4 198.51.100.", 16) == 0;
+	} else
+		return n < 16 ? 0 : -1;
+	if (recv(fd, backend_scratch, len, MSG_DONTWAIT) != (ssize_t)len)
+		return -1;
+	bk->bk_told[how] += (uint64_t)told;
+	return 1;
+}
+
 /*
  * backend_read - read the first TLS record, no more:
  *   0     ContentType (0x16, handshake)
@@ -256,7 +336,18 @@ backend_read(struct backend *bk, int fd)
 	struct bconn	*bc = &bk->bk_conns[fd];
 	size_t		 want, head;
 	ssize_t		 n;
+	int		 r;
 
+	if (bc->bc_header) {
+		if ((r = backend_header(bk, fd)) == -1)
+			goto fail;
+		if (r == 0) {
+			if (!bc->bc_in_epoll && backend_watch(bk, fd, 0) == -1)
+				goto fail;
+			return;
+		}
+		bc->bc_header = 0;
+	}
 	for (;;) {
 		want = bc->bc_need ? bc->bc_need - bc->bc_got :
 		    BACKEND_RECORD_HEADER - bc->bc_got;
@@ -293,12 +384,14 @@ backend_read(struct backend *bk, int fd)
 			return;
 		}
 	}
+fail:
 	backend_done(bk, fd, 0);
 }
 
-/* backend_serve - a new connection from either door: serve it at once */
+/* backend_serve - a new connection from either door: serve it at once;
+ * header: it begins with a PROXY header (-x, the TCP door) */
 static void
-backend_serve(struct backend *bk, int fd)
+backend_serve(struct backend *bk, int fd, int header)
 {
 	if (fd < 0 || (size_t)fd >= bk->bk_nconns) {
 		if (fd >= 0)
@@ -307,6 +400,7 @@ backend_serve(struct backend *bk, int fd)
 		return;
 	}
 	memset(&bk->bk_conns[fd], 0, sizeof(bk->bk_conns[fd]));
+	bk->bk_conns[fd].bc_header = (uint8_t)header;
 	bk->bk_active++;
 	backend_read(bk, fd);
 }
@@ -327,7 +421,7 @@ backend_accept_tcp(struct backend *bk, int lfd, int max)
 				bk->bk_errors++;
 			return 0;
 		}
-		backend_serve(bk, fd);
+		backend_serve(bk, fd, bk->bk_proxy);
 	}
 	return 1;
 }
@@ -393,7 +487,11 @@ backend_receive(struct backend *bk, int chan, int max)
 	for (i = 0; i < max; i++) {
 		r = snitch_recv(chan, &backend_handed);
 		if (r == 1) {
-			backend_serve(bk, backend_handed.sc_fd);
+			if (backend_handed.sc_client.ss_family == AF_INET)
+				bk->bk_told[TOLD_HANDOFF] += (uint64_t)
+				    backend_told_net(&((struct sockaddr_in *)
+				    &backend_handed.sc_client)->sin_addr);
+			backend_serve(bk, backend_handed.sc_fd, 0);
 			continue;
 		}
 		if (r == -1 && errno == EBADMSG) {
@@ -529,12 +627,13 @@ main(int argc, char **argv)
 	int			 ch, n, i, port = 0;
 
 	bk.bk_reply = BACKEND_REPLY_DEFAULT;
-	while ((ch = getopt(argc, argv, "n:p:r:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:p:r:s:x")) != -1) {
 		switch (ch) {
 		case 'n': bk.bk_letter = optarg[0]; break;
 		case 'p': port = atoi(optarg); break;
 		case 'r': bk.bk_reply = strtoul(optarg, NULL, 10); break;
 		case 's': path = optarg; break;
+		case 'x': bk.bk_proxy = 1; break;
 		default: backend_usage();
 		}
 	}
@@ -587,10 +686,14 @@ main(int argc, char **argv)
 	}
 	/* what is still open after BACKEND_DRAIN_MS is cut: "cut=" */
 	fprintf(stderr, "bench-backend %c: served=%llu errors=%llu "
-	    "refused=%llu cut=%llu\n", bk.bk_letter,
+	    "refused=%llu cut=%llu told_handoff=%llu told_v1=%llu "
+	    "told_v2=%llu\n", bk.bk_letter,
 	    (unsigned long long)bk.bk_served,
 	    (unsigned long long)bk.bk_errors,
 	    (unsigned long long)bk.bk_refused,
-	    (unsigned long long)bk.bk_active);
+	    (unsigned long long)bk.bk_active,
+	    (unsigned long long)bk.bk_told[TOLD_HANDOFF],
+	    (unsigned long long)bk.bk_told[TOLD_PROXY_V1],
+	    (unsigned long long)bk.bk_told[TOLD_PROXY_V2]);
 	return 0;
 }

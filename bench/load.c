@@ -34,6 +34,14 @@
  * With -D it writes the ClientHello for a.bench.test to stdout and exits,
  * for a look with other tools.
  *
+ * With -P 1 or -P 2 every connection starts with a PROXY protocol header
+ * (version 1 text or version 2 binary), in the same send as the hello,
+ * as a load balancer writes it: the client it names is fake, 198.51.100.x
+ * (RFC 5737 TEST-NET-2) and a port, both from the connection's number, so
+ * that each connection names another client; the destination is the
+ * target.  A backend that is told a client in 198.51.100.0/24 was told
+ * the header's client (bench/backend.c counts them).
+ *
  * Sources rotate over -S loopback addresses (127.0.1.1, 127.0.1.2, ...)
  * so that 4-tuples are not reused faster than TIME_WAIT allows.
  */
@@ -58,6 +66,8 @@
 #define LOAD_IDLE_CONNECTING	256	/* idle connects in flight at once */
 #define LOAD_IDLE_RATE		10000	/* idle connects per second, at most */
 #define LOAD_SWEEP_NS		100000000ULL	/* timeout checks, 100 ms */
+#define LOAD_PROXY_MAX		108	/* a v1 line at most 107, v2 here 28 */
+#define LOAD_PROXY_NET		0xc6336400U	/* 198.51.100.0, TEST-NET-2 */
 
 /* latency histogram: exact below 128 ns, then 128 steps per power of 2 */
 #define HIST_SUB_BITS		7
@@ -70,6 +80,7 @@ struct lconn {
 	int		lc_fd;
 	enum lconn_state lc_state;
 	int		lc_name;	/* 0: a.bench.test, 1: b.bench.test */
+	uint64_t	lc_number;	/* the how-manyth connection started */
 	uint64_t	lc_got;		/* reply bytes received */
 	uint64_t	lc_sent;	/* upload bytes sent, after the hello */
 	uint64_t	lc_start;	/* ns */
@@ -90,10 +101,12 @@ struct load {
 	int			 ld_idle;	/* -H: hold this many */
 	int			 ld_sources;
 	int			 ld_dump;	/* -D: print the hello, exit */
+	int			 ld_proxy;	/* -P: PROXY header version, or 0 */
 	/* state */
 	int			 ld_epoll;
 	struct lconn		*ld_conns;
 	uint8_t			 ld_hello[2][LOAD_HELLO_MAX];
+	uint8_t			 ld_out[LOAD_PROXY_MAX + LOAD_HELLO_MAX];
 	size_t			 ld_hello_len[2];
 	uint64_t		 ld_started;
 	int			 ld_active;
@@ -143,7 +156,8 @@ load_usage(void)
 	    "[-d SECONDS] [-w SECONDS]\n"
 	    "           [-N COUNT] [-k x25519|mlkem] [-b MIB | -u MIB] "
 	    "[-r BYTES] [-H IDLE] [-o MS] [-S SOURCES]\n"
-	    "       bench-load -D [-k x25519|mlkem]\n");
+	    "           [-P 1|2]\n"
+	    "       bench-load -D [-k x25519|mlkem] [-P 1|2 -t HOST:PORT]\n");
 	exit(2);
 }
 
@@ -389,6 +403,66 @@ load_addr(const char *s, struct sockaddr_in *sin)
 	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
 }
 
+/*
+ * load_proxy - the PROXY protocol header of connection number n to dst,
+ * version 1 or 2, into buf (LOAD_PROXY_MAX bytes); its length.  The
+ * layouts (haproxy doc/proxy-protocol.txt, 2.1 and 2.2):
+ *
+ *   v1: "PROXY TCP4 " src " " dst " " sport " " dport "\r\n"
+ *   v2: signature 0d 0a 0d 0a 00 0d 0a 51 55 49 54 0a, 21 (version 2,
+ *       PROXY), 11 (TCP over IPv4), length(2) 12, then source(4),
+ *       destination(4), source port(2), destination port(2)
+ *
+ * The client: 198.51.100.(1 + n % 254), port 1024 + n / 254 % 64512.
+ */
+static size_t
+load_proxy(uint8_t *buf, int version, uint64_t n,
+    const struct sockaddr_in *dst)
+{
+	static const uint8_t	 sig[12] = "\r\n\r\n\0\r\nQUIT\n";
+	struct wire		 wr = { .wr_buf = buf, .wr_len = 0 };
+	struct in_addr		 src;
+	char			 s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	unsigned		 sport = 1024 + (unsigned)(n / 254 % 64512);
+
+	src.s_addr = htonl(LOAD_PROXY_NET + 1 + (uint32_t)(n % 254));
+	if (version == 1) {
+		inet_ntop(AF_INET, &src, s, sizeof(s));
+		inet_ntop(AF_INET, &dst->sin_addr, d, sizeof(d));
+		return (size_t)snprintf((char *)buf, LOAD_PROXY_MAX,
+		    "PROXY TCP4 %s %s %u %u\r\n", s, d, sport,
+		    ntohs(dst->sin_port));
+	}
+	wire_put(&wr, sig, sizeof(sig));
+	wire_u8(&wr, 0x21);
+	wire_u8(&wr, 0x11);
+	wire_u16(&wr, 12);
+	wire_put(&wr, &src, 4);
+	wire_put(&wr, &dst->sin_addr, 4);
+	wire_u16(&wr, sport);
+	wire_put(&wr, &dst->sin_port, 2);
+	return wr.wr_len;
+}
+
+/*
+ * load_first - what connection c sends first: len bytes of its hello,
+ * with -P behind a PROXY header in the same buffer (one send, one
+ * segment, as a load balancer sends them); *len becomes the total
+ */
+static const uint8_t *
+load_first(struct load *ld, const struct lconn *c, size_t *len)
+{
+	size_t	at;
+
+	if (ld->ld_proxy == 0 || *len == 0)
+		return ld->ld_hello[c->lc_name];
+	at = load_proxy(ld->ld_out, ld->ld_proxy, c->lc_number,
+	    &ld->ld_target[c->lc_name]);
+	memcpy(ld->ld_out + at, ld->ld_hello[c->lc_name], *len);
+	*len += at;
+	return ld->ld_out;
+}
+
 /* load_socket - a non-blocking TCP socket bound to one of the sources */
 static int
 load_socket(struct load *ld, uint64_t n)
@@ -426,6 +500,7 @@ load_start(struct load *ld, struct lconn *c, uint64_t now)
 	c->lc_got = 0;
 	c->lc_sent = 0;
 	c->lc_start = now;
+	c->lc_number = ld->ld_started;
 	if ((fd = load_socket(ld, ld->ld_started++)) == -1)
 		goto fail;
 	if (connect(fd, (struct sockaddr *)&ld->ld_target[c->lc_name],
@@ -551,8 +626,9 @@ load_send(struct load *ld, struct lconn *c, uint64_t now)
 static void
 load_event(struct load *ld, struct lconn *c, uint32_t events, uint64_t now)
 {
-	size_t	len;
-	ssize_t	n;
+	const uint8_t	*out;
+	size_t		 len;
+	ssize_t		 n;
 
 	if (c->lc_state == LC_IDLE) {
 		/* nothing is expected on a held connection: it was closed */
@@ -571,8 +647,8 @@ load_event(struct load *ld, struct lconn *c, uint32_t events, uint64_t now)
 		len = ld->ld_hello_len[c->lc_name];
 		if (ld->ld_idle > 0)
 			len = c - ld->ld_conns < ld->ld_idle / 2 ? 0 : len / 2;
-		n = len ? send(c->lc_fd, ld->ld_hello[c->lc_name], len,
-		    MSG_NOSIGNAL) : 0;
+		out = load_first(ld, c, &len);
+		n = len ? send(c->lc_fd, out, len, MSG_NOSIGNAL) : 0;
 		if (n < 0 && errno == EAGAIN)
 			return;		/* not connected yet */
 		if (n != (ssize_t)len || (events & (EPOLLERR | EPOLLHUP))) {
@@ -743,6 +819,9 @@ int
 main(int argc, char **argv)
 {
 	static struct load	 ld;
+	static struct lconn	 first;	/* -D: connection 0, a.bench.test */
+	const uint8_t		*out;
+	size_t			 len;
 	struct sigaction	 sa;
 	uint32_t		 upload_mib = 0;
 	int			 ch, have_b = 0, slots, i;
@@ -753,7 +832,7 @@ main(int argc, char **argv)
 	ld.ld_reply = 64;
 	ld.ld_timeout_ns = 10000000000ULL;
 	ld.ld_sources = 64;
-	while ((ch = getopt(argc, argv, "b:c:Dd:H:k:N:o:r:S:t:T:u:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:Dd:H:k:N:o:P:r:S:t:T:u:w:")) != -1) {
 		switch (ch) {
 		case 'b': ld.ld_bulk_mib = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
@@ -770,6 +849,10 @@ main(int argc, char **argv)
 		case 'N': ld.ld_max_conns = strtoull(optarg, NULL, 10); break;
 		case 'o': ld.ld_timeout_ns = strtoull(optarg, NULL, 10) *
 			    1000000ULL;
+			break;
+		case 'P': ld.ld_proxy = atoi(optarg);
+			if (ld.ld_proxy != 1 && ld.ld_proxy != 2)
+				load_usage();
 			break;
 		case 'r': ld.ld_reply = strtoull(optarg, NULL, 10); break;
 		case 'S': ld.ld_sources = atoi(optarg); break;
@@ -808,9 +891,11 @@ main(int argc, char **argv)
 		ld.ld_hello_len[i] = load_hello(ld.ld_hello[i], load_names[i],
 		    ld.ld_mlkem, upload_mib > 0 ? "UPLD" : "BULK",
 		    upload_mib > 0 ? upload_mib : ld.ld_bulk_mib);
-	if (ld.ld_dump)
-		return fwrite(ld.ld_hello[0], ld.ld_hello_len[0], 1, stdout) == 1 ?
-		    0 : 1;
+	if (ld.ld_dump) {
+		len = ld.ld_hello_len[0];
+		out = load_first(&ld, &first, &len);
+		return fwrite(out, len, 1, stdout) == 1 ? 0 : 1;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = load_signal;

@@ -8,15 +8,16 @@
 # ack.tsv (round sys rate p99 errors all worker_s backend_s; sys snitch
 # or snitch-v1), flood.tsv (round sys mode rate p99 errors all connect
 # reset timeout short misrouted alert held_up up_s held_end opened closed
-# reopened failed settle_s switch_s flood_s; mode none, half or silent).  The run's
-# description comes from the environment; with ONLY=ack, ONLY=restart or
-# ONLY=flood the input is that phase's file alone and only its section
-# is written, with its targets.
+# reopened failed settle_s switch_s flood_s; mode none, half or silent),
+# proxy.tsv (as raw.tsv, the test being plain, v1 or v2).  The run's
+# description comes from the environment; with ONLY=proxy, ONLY=ack,
+# ONLY=restart or ONLY=flood the input is that phase's file alone and
+# only its section is written, with its targets.
 # The relay runs are raw.tsv rows of tests relay-down and relay-up, their
 # system "relay" being SNItch with snitch-relay.
 # Medians are over rounds; memory is the largest over rounds.  Run after
 # bench/stats.awk (median, add, fmtx).
-# fmt_rate, fmt_us, fmt_1, mib - numbers for the tables
+# fmt_rate, fmt_us, fmt_1, fmt_cpu, mib - numbers for the tables
 function fmt_rate(x) {
 	return x == "" ? "-" : sprintf("%.0f", x)
 }
@@ -25,6 +26,9 @@ function fmt_us(x) {
 }
 function fmt_1(x) {
 	return x == "" ? "-" : sprintf("%.1f", x)
+}
+function fmt_cpu(x) {
+	return x == "" ? "-" : sprintf("%.3f", x)
 }
 function mib(kb) {
 	return sprintf("%.1f", kb / 1024)
@@ -35,11 +39,12 @@ function verdict(ok) {
 }
 # the median over rounds of metric(s1, t1) / metric(s2, t2), each ratio
 # taken within one round (of the round's median when a round has several
-# runs): rounds differ more than systems in one round
-function paired(metric, s1, t1, s2, t2,    key, r, a, b) {
+# runs): rounds differ more than systems in one round.  nr: the rounds
+# (default: the main phases')
+function paired(metric, s1, t1, s2, t2, nr,    key, r, a, b) {
 	key = "pair" SUBSEP metric SUBSEP s1 SUBSEP t1 SUBSEP s2 SUBSEP t2
 	cnt[key] = 0
-	for (r = 1; r <= rounds; r++) {
+	for (r = 1; r <= (nr ? nr : rounds); r++) {
 		a = median("rv" SUBSEP metric SUBSEP s1 SUBSEP t1 SUBSEP r)
 		b = median("rv" SUBSEP metric SUBSEP s2 SUBSEP t2 SUBSEP r)
 		if (a != "" && b != "" && b > 0)
@@ -130,10 +135,11 @@ function ratio_rows(metric,    s, t) {
 		printf "\n"
 	}
 }
-FILENAME ~ /raw.tsv$/ {
-	# round sys test rate p50 p90 p99 errors all switch_s backend_s mibps
-	# load_s
-	r = $1; s = $2; t = $3
+# run_row T - a bench-load run's row (raw.tsv's, proxy.tsv's: round sys
+# test rate p50 p90 p99 errors all switch_s backend_s mibps load_s) as
+# test T: rate, latency and CPU per 10,000 connections, and per round
+function run_row(t,    r, s) {
+	r = $1; s = $2
 	add("rate" SUBSEP s SUBSEP t, $4)
 	add("p50" SUBSEP s SUBSEP t, $5)
 	add("p90" SUBSEP s SUBSEP t, $6)
@@ -142,9 +148,24 @@ FILENAME ~ /raw.tsv$/ {
 		add("cpu" SUBSEP s SUBSEP t, $10 / $9 * 10000)
 		add("bcpu" SUBSEP s SUBSEP t, $11 / $9 * 10000)
 	}
-	add("mibps" SUBSEP s SUBSEP t, $12)
 	add("rv" SUBSEP "rate" SUBSEP s SUBSEP t SUBSEP r, $4)
 	add("rv" SUBSEP "p99" SUBSEP s SUBSEP t SUBSEP r, $7)
+}
+FILENAME ~ /proxy.tsv$/ {
+	# the PROXY phase's runs, tests "pp-" plain, v1 or v2: apart from the
+	# main phases' (their rounds too)
+	run_row("pp-" $3)
+	pp_all[$2, $3] += $9
+	pp_errors[$2] += $8
+	pp_runs[$2]++
+	if ($1 > proxy_rounds)
+		proxy_rounds = $1
+	next
+}
+FILENAME ~ /raw.tsv$/ {
+	r = $1; s = $2; t = $3
+	run_row(t)
+	add("mibps" SUBSEP s SUBSEP t, $12)
 	add("rv" SUBSEP "mibps" SUBSEP s SUBSEP t SUBSEP r, $12)
 	if (t ~ /^relay-/ && $9 > 0) {
 		# CPU seconds per GiB moved: completed connections x RELAY_MIB
@@ -530,6 +551,91 @@ function flood_targets(    m, mode, lbl, v) {
 		printf "| %s: p99 < 100 ms | %s | %s |\n", lbl, v == "" ? "- (none served)" : fmt_ms(v) " ms", verdict(v != "" && v < 100)
 	}
 }
+# proxy_told_of - how many 198.51.100.x clients the backends were told
+# of by system s, by its way of passing the client on (PROXY_TOLD:
+# "handoff v1 v2"); "-" for sniproxy, which passes none on
+function proxy_told_of(s,    told) {
+	split(ENVIRON["PROXY_TOLD"], told, " ")
+	if (s == "snitch")
+		return told[1]
+	if (s == "nginx")
+		return told[2]
+	if (s == "haproxy")
+		return told[3]
+	return "-"
+}
+# proxy_how - a system's PROXY input, and what it passes on
+function proxy_how(s) {
+	if (s == "snitch")
+		return "proxy_protocol = its second listener, proxy_from = 127.0.0.0/8 | the PROXY v2 header of its handoff (on every listener)"
+	if (s == "haproxy")
+		return "a second bind with accept-proxy | send-proxy-v2 on its servers"
+	if (s == "nginx")
+		return "a second listen with proxy_protocol, set_real_ip_from 127.0.0.0/8 | proxy_protocol on (version 1)"
+	return "**not supported** | nothing (a plain connect: the backend sees sniproxy's address)"
+}
+# proxy_section - the PROXY phase's tables
+function proxy_section(    n, sys, nv, ver, i, v, s, t, through, cpu) {
+	n = split("snitch haproxy nginx sniproxy", sys, " ")
+	nv = split(ENVIRON["PROXY_VERSIONS_LIST"], ver, " ")
+	printf "## PROXY input (a PROXY protocol header in front of the hello)\n\n"
+	printf "Measured by `%s` (bench/run.sh, proxy_phase: after the main phases of make bench, the only\n", ENVIRON["COMMAND"]
+	printf "one of make bench-proxy), on a fresh set of processes: the two bench-backends (-x: a TCP connection\n"
+	printf "begins with a PROXY header, read before the hello) and the four switches with the other phases'\n"
+	printf "configs and a second listener on its own port that takes a PROXY header (below), as behind a load\n"
+	printf "balancer. %s runs `bench-load -c %d -k x25519 -d %s -w %s -o 5000` once on each system's\n", proxy_rounds == 1 ? "One round" : "Each of " proxy_rounds " rounds", ENVIRON["PROXY_CONC"], ENVIRON["PROXY_SECS"], ENVIRON["WARM"]
+	printf "plain listener and, with `-P N` added, once on its PROXY listener for each header version N:\n"
+	printf "every connection then sends the header and the hello in one send (one segment), the header naming a\n"
+	printf "fake client, 198.51.100.1-254 and a port, another one for each connection. The systems, and each one's\n"
+	printf "runs, go in a new order each round. conn/s and p50 / p99 (connect to the reply's EOF, us) are medians\n"
+	printf "over rounds; \"/ plain\" is the PROXY run over the same system's plain run within each round, then\n"
+	printf "the median: the cost of the header. Switch CPU: seconds of all its processes per 10,000 connections\n"
+	printf "(median). Each system passes the client on to the backends on both its listeners, so that the\n"
+	printf "backends do the same work in its two runs. The phase took %d s.\n\n", ENVIRON["PROXY_ELAPSED"]
+	printf "| system | plain: conn/s | p50 / p99 |"
+	for (v = 1; v <= nv; v++)
+		printf " PROXY v%s: conn/s | p50 / p99 | / plain: conn/s | / plain: p99 |", ver[v]
+	printf " switch CPU: plain"
+	for (v = 1; v <= nv; v++)
+		printf " / v%s", ver[v]
+	printf " | errors (runs) |\n|---|---:|---:|"
+	for (v = 1; v <= nv; v++)
+		printf "---:|---:|---:|---:|"
+	printf "---:|---:|\n"
+	for (i = 1; i <= n; i++) {
+		s = sys[i]
+		printf "| %s | %s | %s / %s |", s, fmt_rate(median("rate" SUBSEP s SUBSEP "pp-plain")),
+		    fmt_us(median("p50" SUBSEP s SUBSEP "pp-plain")), fmt_us(median("p99" SUBSEP s SUBSEP "pp-plain"))
+		cpu = fmt_cpu(median("cpu" SUBSEP s SUBSEP "pp-plain"))
+		for (v = 1; v <= nv; v++) {
+			t = "pp-v" ver[v]
+			if (s == "sniproxy") {
+				printf " not supported | - | - | - |"
+				continue
+			}
+			printf " %s | %s / %s | %s | %s |", fmt_rate(median("rate" SUBSEP s SUBSEP t)),
+			    fmt_us(median("p50" SUBSEP s SUBSEP t)), fmt_us(median("p99" SUBSEP s SUBSEP t)),
+			    fmtx(paired("rate", s, t, s, "pp-plain", proxy_rounds)),
+			    fmtx(paired("p99", s, t, s, "pp-plain", proxy_rounds))
+			cpu = cpu " / " fmt_cpu(median("cpu" SUBSEP s SUBSEP t))
+		}
+		printf " %s | %d (%d) |\n", cpu, pp_errors[s], pp_runs[s]
+	}
+	printf "\nHow each takes the header, what it passes on to the backends, and how many clients from\n"
+	printf "198.51.100.0/24 the backends were told of that way (counted by bench-backend, both backends, the\n"
+	printf "phase's warm-ups included), against the connections bench-load completed through that system's\n"
+	printf "PROXY listener (warm-ups included):\n\n"
+	printf "| system | PROXY input | passed on to the backends | backends told of a 198.51.100.x client | completed through its PROXY listener |\n"
+	printf "|---|---|---|---:|---:|\n"
+	for (i = 1; i <= n; i++) {
+		s = sys[i]
+		through = 0
+		for (v = 1; v <= nv; v++)
+			through += pp_all[s, "v" ver[v]]
+		printf "| %s | %s | %s | %s |\n", s, proxy_how(s), proxy_told_of(s), s == "sniproxy" ? "-" : through
+	}
+	printf "\nSNItch's counters at the end of the PROXY runs (`snitch -s`):\n\n```\n%s\n```\n", ENVIRON["PROXY_SNITCH_STATS"]
+}
 # targets_head - the targets table's heading and first lines
 function targets_head() {
 	printf "\n## Targets\n\n| target | measured | |\n|---|---|---|\n"
@@ -541,6 +647,11 @@ function only_head(what) {
 	printf "Written by `%s` (bench/run.sh, BENCH_ONLY=%s) on %s; the run took %d s.\n\n", ENVIRON["COMMAND"], ENVIRON["ONLY"], ENVIRON["DATE"], ENVIRON["ELAPSED"]
 }
 END {
+	if (ENVIRON["ONLY"] == "proxy") {
+		only_head("PROXY input")
+		proxy_section()
+		exit
+	}
 	if (ENVIRON["ONLY"] == "restart") {
 		only_head("backend restart")
 		restart_section()
@@ -758,6 +869,9 @@ END {
 		    fmt_rate(median("rate" SUBSEP n SUBSEP "idle")),
 		    fmtx(paired("rate", n, "idle", n, "r20x"))
 	}
+
+	printf "\n"
+	proxy_section()
 
 	printf "\n"
 	ack_section()

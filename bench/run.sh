@@ -37,6 +37,32 @@
 # the first IDLE_ROUNDS rounds only (1; they ran in every round), the
 # bulk runs 3 times a round (were 5), the relay runs 2 (were 3).
 #
+# The PROXY input runs (proxy_phase) come next, on a fresh set of
+# processes: the two backends with -x (a TCP connection begins with a
+# PROXY header, which they read and skip), and the switches, each with a
+# second listener on its own port that takes a PROXY header in front of
+# the hello: SNItch's in proxy_protocol (proxy_from 127.0.0.0/8), HAProxy's
+# bind with accept-proxy, nginx's listen with proxy_protocol.  The rest
+# of each config is the other phases', and each passes the client on to
+# the backends on both listeners, so that the backends' work is the same
+# in a system's two runs: SNItch in the PROXY v2 header of its handoff
+# (always), HAProxy by send-proxy-v2 on its servers, nginx by
+# proxy_protocol on (version 1) with set_real_ip_from 127.0.0.0/8 (the
+# header's client, not the balancer's, is the one it passes on).
+# sniproxy has no PROXY input: its plain listener only.  Each round runs
+# each system on its plain listener and, with bench-load -P, on its
+# PROXY one for each header version of PROXY_VERSIONS (2: what AWS NLB
+# and HAProxy's send-proxy-v2 send), c=20, x25519 hello, PROXY_SECS
+# after the warm-up, the systems and their runs in a new order each
+# round.  bench-load's fake clients are in 198.51.100.0/24; at the end
+# the backends are stopped and say how many clients from there each way
+# told them of.  Rows like raw.tsv's go to proxy.tsv; the report takes
+# each PROXY run over the same system's plain run within each round.
+# With its defaults (3 rounds of 3 s runs, version 2 only: make bench is
+# long enough) it takes about 1.5 minutes.  BENCH_ONLY=proxy runs this
+# phase alone (make bench-proxy) and writes its table to
+# bench/out/proxy.md.
+#
 # The acknowledgement runs (ack_phase) come next, on a fresh set of
 # processes: two SNItch with the same build and config, "snitch" routing
 # to the two bench-backends, "snitch-v1" to two more started with
@@ -89,7 +115,10 @@
 # 2 minutes a round, and make bench must stay under 10 minutes);
 # BENCH_FLOOD the connections of a flood (45,000); BENCH_FLOOD_SYSTEMS
 # which switches the flood phase runs (all four), BENCH_FLOOD_CONFIG
-# lines added to SNItch's config there (none: its defaults).
+# lines added to SNItch's config there (none: its defaults);
+# BENCH_PROXY_ROUNDS the PROXY input phase's rounds (3),
+# BENCH_PROXY_SECONDS its measurements' seconds (3), BENCH_PROXY_VERSIONS
+# which header versions it sends ("2"; "1 2" for both).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -152,6 +181,16 @@ read -r -a FLOOD_SYSTEMS <<<"${BENCH_FLOOD_SYSTEMS:-snitch haproxy nginx sniprox
 FLOOD_MODES=(none half silent)
 # 1 while the flood phase's switches are configured and started
 FLOOD=0
+# The PROXY input runs: each system of PROXY_SYSTEMS on its plain
+# listener (run "plain") and on its PROXY one with each version of
+# PROXY_VERSIONS (runs "v2", "v1"), but sniproxy, which has no PROXY one
+PROXY_ROUNDS=${BENCH_PROXY_ROUNDS:-3}
+PROXY_SECS=${BENCH_PROXY_SECONDS:-3}
+read -r -a PROXY_VERSIONS <<<"${BENCH_PROXY_VERSIONS:-2}"
+PROXY_SYSTEMS=(snitch haproxy nginx sniproxy)
+PROXY_CONC=20
+# 1 while the PROXY phase's switches are configured and started
+PROXY=0
 
 declare -A PID=() PORT=() SOCKET=()
 STARTED=()
@@ -279,7 +318,7 @@ launch() {
 # NAME: backend_a and backend_b have a TCP port and a SNItch socket in
 # the temp dir; backend_v1a and backend_v1b the same in its v1/, and
 # SNITCH_HANDOFF_VERSION=1 (libsnitch then speaks handoff protocol
-# version 1), which the others never inherit
+# version 1), which the others never inherit; in the PROXY phase, -x
 backend_command() {
 	local l=${1: -1}
 	case $1 in
@@ -290,6 +329,8 @@ backend_command() {
 		BACKEND_CMD=(env -u SNITCH_HANDOFF_VERSION "$BIN/bench-backend"
 		    -n "$l" -p "${PORT[$1]}" -s "$T/$l.sock") ;;
 	esac
+	# the PROXY phase's switches put a header in front of the hello
+	[ "$PROXY" -eq 0 ] || BACKEND_CMD+=(-x)
 }
 
 # backend_log NAME - where bench-backend NAME's stderr goes
@@ -309,14 +350,22 @@ start_backends() {
 	done
 }
 
-# snitch_config FILE PORT WORKERS [LINE...] - SNItch routing the two names
-# to the sockets a.sock and b.sock in SOCKET_DIR (default: the temp dir)
+# snitch_config FILE PORTS WORKERS [LINE...] - SNItch on 127.0.0.1 at
+# each of PORTS (one, or several separated by spaces), routing the two
+# names to the sockets a.sock and b.sock in SOCKET_DIR (default: the
+# temp dir)
 snitch_config() {
-	local file=$1 port=$2 workers=$3 dir=${SOCKET_DIR:-$T}
+	local file=$1 workers=$3 dir=${SOCKET_DIR:-$T} port
+	local -a ports
+	read -r -a ports <<<"$2"
 	shift 3
 	{
 		echo "[snitch]"
-		echo "listen = 127.0.0.1:$port"
+		printf 'listen ='
+		for port in "${ports[@]}"; do
+			printf ' 127.0.0.1:%s' "$port"
+		done
+		echo
 		[ "$(id -u)" -eq 0 ] && echo "user = nobody"
 		echo "workers = $workers"
 		printf '%s\n' "$@"
@@ -330,11 +379,20 @@ snitch_config() {
 # the others log no connections either; its counters are read with -s.
 # With v1, "snitch-v1": the same config on its own port, its backends the
 # version-1 pair's sockets.  In the flood phase its config has nothing
-# but the listener, user, workers, stats and backends
+# but the listener, user, workers, stats and backends; in the PROXY
+# phase a second listener, on port snitch-pp, takes a PROXY header
 start_snitch() {
-	local name=snitch stats=$T/stats.sock dir=$T
+	local name=snitch stats=$T/stats.sock dir=$T ports
+	local -a pp=()
+	ports=${PORT[snitch]}
+	if [ "$PROXY" -eq 1 ]; then
+		ports+=" ${PORT[snitch-pp]}"
+		pp=("proxy_protocol = 127.0.0.1:${PORT[snitch-pp]}"
+		    "proxy_from = 127.0.0.0/8")
+	fi
 	if [ "${1:-}" = v1 ]; then
 		name=snitch-v1 stats=$T/stats-v1.sock dir=$T/v1
+		ports=${PORT[snitch-v1]}
 	fi
 	if [ "$FLOOD" -eq 1 ]; then
 		# the flood runs: every key a flood meets at its default
@@ -344,13 +402,19 @@ start_snitch() {
 		snitch_config "$T/$name.ini" "${PORT[$name]}" "$WORKERS" \
 		    "stats = $stats" ${extra[@]+"${extra[@]}"}
 	else
-		SOCKET_DIR=$dir snitch_config "$T/$name.ini" "${PORT[$name]}" \
+		SOCKET_DIR=$dir snitch_config "$T/$name.ini" "$ports" \
 		    "$WORKERS" "peek_timeout = 2m" "handoff_timeout = 2s" \
-		    "max_pending = $((IDLE + 240))" "stats = $stats"
+		    "max_pending = $((IDLE + 240))" "stats = $stats" \
+		    ${pp[@]+"${pp[@]}"}
 	fi
 	"$BUILD/snitch" -c "$T/$name.ini" -t >/dev/null ||
 	    die "snitch -t: $("$BUILD/snitch" -c "$T/$name.ini" -t 2>&1)"
 	launch "$name" /dev/null "$BUILD/snitch" -c "$T/$name.ini"
+}
+
+# snitch_stats NAME - the counters of SNItch NAME (snitch -s), or why not
+snitch_stats() {
+	"$BUILD/snitch" -c "$T/$1.ini" -s 2>&1 || true
 }
 
 # start_relay - system "relay": a snitch-relay per backend, relaying to
@@ -380,7 +444,17 @@ haproxy_retries() {
 	printf '\tretries 3\n\toption redispatch\n\ttimeout connect 1s\n'
 }
 
-# start_haproxy - mode tcp, the hello inspected for its SNI
+# proxy_conf FORMAT [ARG...] - printf FORMAT ARG... in the PROXY phase's
+# configs, nothing in the others'
+proxy_conf() {
+	[ "$PROXY" -eq 1 ] || return 0
+	# shellcheck disable=SC2059 # the format is the caller's
+	printf "$@"
+}
+
+# start_haproxy - mode tcp, the hello inspected for its SNI; in the PROXY
+# phase a second bind, on port haproxy-pp, with accept-proxy, and a PROXY
+# v2 header to the backends
 start_haproxy() {
 	# maxconn: 10,000 held (the flood phase: 45,000) + the load; the fd
 	# hard limit may be lower than 2 * maxconn, which is fine as long as
@@ -400,6 +474,7 @@ defaults
 
 frontend bench
 	bind 127.0.0.1:${PORT[haproxy]}
+$(proxy_conf '\tbind 127.0.0.1:%s accept-proxy\n' "${PORT[haproxy-pp]:-}")
 	tcp-request inspect-delay 2m
 	tcp-request content accept if { req.ssl_hello_type 1 }
 	use_backend be_a if { req.ssl_sni -i a.bench.test }
@@ -407,11 +482,11 @@ frontend bench
 
 backend be_a
 $(haproxy_retries)
-	server a 127.0.0.1:${PORT[backend_a]}
+	server a 127.0.0.1:${PORT[backend_a]}$(proxy_conf ' send-proxy-v2')
 
 backend be_b
 $(haproxy_retries)
-	server b 127.0.0.1:${PORT[backend_b]}
+	server b 127.0.0.1:${PORT[backend_b]}$(proxy_conf ' send-proxy-v2')
 EOF
 	launch haproxy "$T/haproxy.log" haproxy -db -f "$T/haproxy.cfg"
 }
@@ -475,7 +550,10 @@ peer_nofile() {
 	fi
 }
 
-# start_nginx - stream, ssl_preread, a map from the name to the backend
+# start_nginx - stream, ssl_preread, a map from the name to the backend;
+# in the PROXY phase a second listen, on port nginx-pp, with
+# proxy_protocol, the header's client taken as the client's
+# (set_real_ip_from) and passed on in a PROXY v1 header (proxy_protocol on)
 start_nginx() {
 	cat >"$T/nginx.conf" <<EOF
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
@@ -491,6 +569,7 @@ stream {
 $(nginx_routes)
 	server {
 		listen 127.0.0.1:${PORT[nginx]};
+$(proxy_conf '\t\tlisten 127.0.0.1:%s proxy_protocol;\n\t\tset_real_ip_from 127.0.0.0/8;\n\t\tproxy_protocol on;\n' "${PORT[nginx-pp]:-}")
 		ssl_preread on;
 		preread_timeout 2m;
 		proxy_pass \$bench_backend;
@@ -531,6 +610,17 @@ EOF
 	    -n "$(peer_nofile)"
 	launch sniproxy2 "$T/sniproxy.log" sniproxy -f -c "$T/sniproxy.conf" \
 	    -n "$(peer_nofile)"
+}
+
+# start_switches - the two backends and the four switches, with the
+# configs of the phase under way, then a second for them to settle
+start_switches() {
+	start_backends
+	start_snitch
+	start_haproxy
+	start_nginx
+	start_sniproxy
+	sleep 1
 }
 
 # sys_pids SYS - every process of a switch, one a line
@@ -628,7 +718,8 @@ kv() {
 
 # measure ROUND SYS TEST ARGS... - one bench-load run, one raw row:
 # round sys test rate p50 p90 p99 errors all switch_s backend_s mibps
-# load_s (bench-load's own CPU)
+# load_s (bench-load's own CPU).  bench-load goes to the target of
+# TARGET (default SYS), the row to TSV (default raw.tsv)
 measure() {
 	local round=$1 sys=$2 test=$3 line s0 s1 b0 b1
 	local -a sp bp
@@ -638,7 +729,7 @@ measure() {
 	s0=$(cpu_ticks "${sp[@]}")
 	b0=$(cpu_ticks "${bp[@]}")
 	# shellcheck disable=SC2046
-	line=$("$BIN/bench-load" $(target "$sys") -o 5000 "$@")
+	line=$("$BIN/bench-load" $(target "${TARGET:-$sys}") -o 5000 "$@")
 	s1=$(cpu_ticks "${sp[@]}")
 	b1=$(cpu_ticks "${bp[@]}")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
@@ -647,11 +738,11 @@ measure() {
 	    "$(kv errors "$line")" "$(kv all "$line")" \
 	    "$(awk -v t=$((s1 - s0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')" \
 	    "$(awk -v t=$((b1 - b0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')" \
-	    "$(kv mibps "$line")" "$(kv cpu_s "$line")" >>"$OUT/raw.tsv"
+	    "$(kv mibps "$line")" "$(kv cpu_s "$line")" >>"${TSV:-$OUT/raw.tsv}"
 	echo "$line" >>"$OUT/load.log"
 	if [ "$test" = bulk ] || [ "${test#relay-}" != "$test" ]; then
 		note "round $round $sys $test: $(kv mibps "$line") MiB/s," \
-		    "CPU $(tail -1 "$OUT/raw.tsv" | cut -f10) s," \
+		    "CPU $(tail -1 "${TSV:-$OUT/raw.tsv}" | cut -f10) s," \
 		    "errors $(kv errors "$line")"
 	else
 		note "round $round $sys $test: $(kv rate "$line")/s," \
@@ -861,10 +952,74 @@ restart_phase() {
 			done
 		done
 	done
-	RESTART_SNITCH_STATS=$("$BUILD/snitch" -c "$T/snitch.ini" -s 2>&1 || true)
-	RESTART_SNITCH_V1_STATS=$("$BUILD/snitch" -c "$T/snitch-v1.ini" -s \
-	    2>&1 || true)
+	RESTART_SNITCH_STATS=$(snitch_stats snitch)
+	RESTART_SNITCH_V1_STATS=$(snitch_stats snitch-v1)
 	RESTART_ELAPSED=$(($(date +%s) - t0))
+}
+
+# proxy_run ROUND SYS RUN - one bench-load run of SYS at c=PROXY_CONC, a
+# row of proxy.tsv (as raw.tsv's, the test being RUN): RUN plain, on its
+# plain listener; v1 or v2, on its PROXY one with a header of that version
+proxy_run() {
+	local round=$1 sys=$2 run=$3 target=$2
+	local -a header=()
+	alive "${PID[$sys]}" || die "$sys exited"
+	if [ "$run" != plain ]; then
+		target=$sys-pp
+		header=(-P "${run#v}")
+	fi
+	TARGET=$target TSV=$OUT/proxy.tsv measure "$round" "$sys" "$run" \
+	    -c "$PROXY_CONC" -k x25519 -d "$PROXY_SECS" -w "$WARM" \
+	    ${header[@]+"${header[@]}"}
+}
+
+# proxy_told - stop the two backends; PROXY_TOLD: how many clients in
+# 198.51.100.0/24 (bench-load -P's) they were told of, summed over both,
+# by the way they came: "handoff v1 v2" (SNItch's handoff, a PROXY v1
+# header, a v2 one), from the line each writes at exit
+proxy_told() {
+	local name line k v
+	local -a sum=(0 0 0) keys=(told_handoff told_v1 told_v2)
+	for name in backend_a backend_b; do
+		stop_tree "${PID[$name]}"
+		forget "${PID[$name]}"
+		line=$(grep '^bench-backend' "$(backend_log "$name")" | tail -1)
+		for k in 0 1 2; do
+			v=$(kv "${keys[k]}" "$line")
+			sum[k]=$((sum[k] + ${v:-0}))
+		done
+	done
+	PROXY_TOLD="${sum[*]}"
+}
+
+# proxy_phase - stop what ran before, start the backends (-x) and the
+# four switches with the PROXY phase's configs, then PROXY_ROUNDS rounds
+# of each system's runs (plain, and one per header version but for
+# sniproxy), the systems and each one's runs in a new order each round
+proxy_phase() {
+	local round sys run t0
+	local -a order runs
+	t0=$(date +%s)
+	: >"$OUT/proxy.tsv"
+	stop_all
+	PROXY=1
+	start_switches
+	for ((round = 1; round <= PROXY_ROUNDS; round++)); do
+		mapfile -t order < <(rotate "$round" "${PROXY_SYSTEMS[@]}")
+		for sys in "${order[@]}"; do
+			runs=(plain)
+			[ "$sys" = sniproxy ] ||
+			    runs+=("${PROXY_VERSIONS[@]/#/v}")
+			mapfile -t runs < <(rotate "$round" "${runs[@]}")
+			for run in "${runs[@]}"; do
+				proxy_run "$round" "$sys" "$run"
+			done
+		done
+	done
+	PROXY_SNITCH_STATS=$(snitch_stats snitch)
+	proxy_told
+	PROXY=0
+	PROXY_ELAPSED=$(($(date +%s) - t0))
 }
 
 # ack_run ROUND SYS - one bench-load run of SYS (snitch or snitch-v1) at
@@ -1083,12 +1238,7 @@ flood_phase() {
 	stop_all
 	RESTART=0
 	FLOOD=1
-	start_backends
-	start_snitch
-	start_haproxy
-	start_nginx
-	start_sniproxy
-	sleep 1
+	start_switches
 	NCPU=$(nproc)
 	FLOOD_MAXCONN=$(($(held_most) + 2000))
 	FLOOD_PEER_NOFILE=$(peer_nofile)
@@ -1101,7 +1251,7 @@ flood_phase() {
 			flood_run "$sys" "$mode"
 		done
 	done
-	FLOOD_SNITCH_STATS=$("$BUILD/snitch" -c "$T/snitch.ini" -s 2>&1 || true)
+	FLOOD_SNITCH_STATS=$(snitch_stats snitch)
 	FLOOD_KERNEL="net.core.somaxconn $(sysctl -n net.core.somaxconn)"
 	FLOOD_KERNEL+=", net.ipv4.tcp_max_syn_backlog $(sysctl -n net.ipv4.tcp_max_syn_backlog)"
 	FLOOD_KERNEL+=", net.ipv4.tcp_syncookies $(sysctl -n net.ipv4.tcp_syncookies)"
@@ -1238,8 +1388,8 @@ main() {
 		command -v "$sys" >/dev/null || die "$sys missing: bench/setup.sh"
 	done
 	case $ONLY in
-	'' | ack | restart | flood) ;;
-	*) die "BENCH_ONLY: ack, restart or flood, or unset for every phase" ;;
+	'' | proxy | ack | restart | flood) ;;
+	*) die "BENCH_ONLY: proxy, ack, restart or flood, or unset for every phase" ;;
 	esac
 	start_s=$(date +%s)
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -1261,10 +1411,11 @@ main() {
 	: >"$OUT/load.log"
 
 	pick_ports backend_a backend_b backend_v1a backend_v1b snitch snitch-v1 \
-	    haproxy nginx sniproxy relay
+	    haproxy nginx sniproxy relay snitch-pp haproxy-pp nginx-pp
 	PORT[sniproxy2]=${PORT[sniproxy]}
 	note "temp dir $T; ports: $(for k in "${!PORT[@]}"; do printf '%s=%s ' "$k" "${PORT[$k]}"; done)"
 	[ -n "$ONLY" ] || main_phases
+	if wanted proxy; then proxy_phase; fi
 	if wanted ack; then ack_phase; fi
 	if wanted restart; then restart_phase; fi
 	if wanted flood; then flood_phase; fi
@@ -1281,7 +1432,10 @@ main() {
 	    IDLE_ROUNDS ACK_ROUNDS ACK_SECS ACK_ELAPSED ONLY \
 	    FLOOD_N FLOOD_PROCS FLOOD_RATE FLOOD_WAIT FLOOD_SECS FLOOD_CONC \
 	    FLOOD_TIMEOUT_MS FLOOD_SETUP FLOOD_KERNEL FLOOD_SNITCH_STATS \
-	    FLOOD_ELAPSED FLOOD_MAXCONN FLOOD_PEER_NOFILE NCPU
+	    FLOOD_ELAPSED FLOOD_MAXCONN FLOOD_PEER_NOFILE NCPU \
+	    PROXY_ROUNDS PROXY_SECS PROXY_CONC PROXY_ELAPSED PROXY_TOLD \
+	    PROXY_SNITCH_STATS
+	export PROXY_VERSIONS_LIST="${PROXY_VERSIONS[*]}"
 	export RESTART_SYSTEMS_LIST="${RESTART_SYSTEMS[*]}"
 	if [ -n "$ONLY" ]; then
 		"$ROOT/bench/report.sh" "$OUT" "$OUT/$ONLY.md"
@@ -1340,7 +1494,7 @@ main_phases() {
 		done
 	done
 
-	SNITCH_STATS=$("$BUILD/snitch" -c "$T/snitch.ini" -s 2>&1 || true)
+	SNITCH_STATS=$(snitch_stats snitch)
 	snitch_default_rss
 	snitch_one_worker
 }
