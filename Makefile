@@ -95,12 +95,13 @@ $(B)/snitch-worker: $(WORKER_OBJ) $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd -lseccomp
 $(B)/snitch-stats: $(STATS_OBJ) $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd -lseccomp
-$(B)/snitch-demo: $(B)/tools/demo.o $(B)/libsnitch.a
+$(B)/snitch-demo: $(B)/tools/demo.o $(B)/common/dumpable.o $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_SSL)
 # the backend programs share service.c and name the common/ objects they
 # use: they log, send alerts and tell a service manager their successor
 SERVICE_OBJ = $(B)/tools/service.o $(B)/common/log.o $(B)/common/logsink.o \
-	      $(B)/common/alert.o $(B)/common/notifyaddr.o
+	      $(B)/common/alert.o $(B)/common/notifyaddr.o \
+	      $(B)/common/dumpable.o
 $(B)/snitch-exec: $(B)/tools/exec.o $(B)/tools/fair.o \
 		  $(B)/common/netblock.o $(SERVICE_OBJ) \
 		  $(B)/libsnitch.a

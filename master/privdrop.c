@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "dumpable.h"
 #include "ids.h"
 #include "log.h"
 #include "privdrop.h"
@@ -140,6 +141,9 @@ privdrop(const char *user)
 {
 	if (geteuid() == 0)
 		privdrop_switch(user);
+	/* The uid change reset it to fs.suid_dumpable: 1 would undo main's. */
+	if (dumpable_set(0) == -1)
+		fatal("PR_SET_DUMPABLE");
 	privdrop_capabilities();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");

@@ -31,6 +31,9 @@
  *
  * `sandbox = off` skips sandbox_enter, for debugging (strace, core
  * dumps), and says so loudly; capabilities are dropped all the same.
+ * For the same debugging it makes the worker dumpable again (main made
+ * it not, common/dumpable.c): a core is written, and its own user may
+ * strace it, but may also copy its listeners with pidfd_getfd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +52,7 @@
 #include <unistd.h>
 
 #include "confine.h"
+#include "dumpable.h"
 #include "log.h"
 #include "sandbox.h"
 
@@ -145,10 +149,13 @@ void
 sandbox_enter(const struct wconf *wc, int watch_fd)
 {
 	if (!wc->wc_sandbox) {
+		if (dumpable_set(1) == -1)
+			fatal("PR_SET_DUMPABLE");
 		log_warnx("SANDBOX OFF: this worker runs without its system "
-		    "call filter, process and core limits (sandbox = off, for "
-		    "debugging only); a worker taken over by a client could "
-		    "do anything its user can");
+		    "call filter, process and core limits, and dumpable "
+		    "(sandbox = off, for debugging only); a worker taken over "
+		    "by a client could do anything its user can, and so can "
+		    "any process of its user to it");
 		return;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
