@@ -48,6 +48,7 @@
 #include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -134,6 +135,17 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 	if (rc == 0)
 		rc = SANDBOX_ALLOW(ctx, ioctl, 1,
 		    SCMP_A1(SCMP_CMP_EQ, SIOCINQ));
+	/* guard.c: its interval timer, and a listener's O_NONBLOCK read
+	 * and set again (F_GETFL, F_SETFL); no other fcntl */
+	if (rc == 0)
+		rc = SANDBOX_ALLOW(ctx, setitimer, 1,
+		    SCMP_A0(SCMP_CMP_EQ, ITIMER_REAL));
+	if (rc == 0)
+		rc = SANDBOX_ALLOW(ctx, fcntl, 1,
+		    SCMP_A1(SCMP_CMP_EQ, F_GETFL));
+	if (rc == 0)
+		rc = SANDBOX_ALLOW(ctx, fcntl, 1,
+		    SCMP_A1(SCMP_CMP_EQ, F_SETFL));
 	/* inotify's events, and no other descriptor read(2) */
 	if (rc == 0 && sandbox_watch_fd != -1)
 		rc = SANDBOX_ALLOW(ctx, read, 1,

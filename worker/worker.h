@@ -9,7 +9,8 @@
  * deadline is always at the head.  The files call each other in one
  * direction only:
  *
- *	loop.c      -> peek.c, dispatch.c, evict.c, watch.c, conn.c
+ *	loop.c      -> peek.c, dispatch.c, evict.c, watch.c, guard.c,
+ *	               conn.c
  *	peek.c      -> routes_rank (tenant.c is its tenant level),
  *	               dispatch.c, evict.c, outcome.c, wire.c, conn.c
  *	evict.c     -> outcome.c, source.c, conn.c
@@ -19,7 +20,8 @@
  *	tenant.c    -> channel.c
  *	channel.c   -> handoff.c
  *
- * channel.c, wire.c, watch.c, access.c, source.c and handoff.c are leaves:
+ * channel.c, wire.c, watch.c, guard.c, access.c, source.c and handoff.c
+ * are leaves:
  * they return
  * results and never call back up.  Only conn.c moves a connection.
  */
@@ -28,6 +30,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -318,6 +321,11 @@ void	evict_for_room(struct worker *);
 void	evict_over_source(struct worker *, struct conn *);
 void	evict_log(struct worker *);
 uint64_t evict_next_deadline(const struct worker *);
+
+/* guard.c: listeners kept non-blocking, whoever clears O_NONBLOCK */
+void	guard_start(sigset_t *during_wait);
+void	guard_stop(void);
+void	guard_check(struct worker *);
 
 /* peek.c */
 void	peek_start(struct worker *, int listener, int fd,
