@@ -25,7 +25,10 @@
  * socket, the access log), and connect to the backends as SNItch does,
  * which check only the uid; what it cannot do any more is trace them
  * or copy their descriptors (common/dumpable.c).  A warning, not a
- * refusal: a running system is not stopped by an upgrade.
+ * refusal: a running system is not stopped by an upgrade.  The scan
+ * sees what root may: under snitch.service's ProtectProc=invisible,
+ * without CAP_SYS_PTRACE, other users' processes are hidden from it,
+ * and only the nobody check is left.
  */
 #include <ctype.h>
 #include <dirent.h>
