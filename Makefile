@@ -42,7 +42,7 @@ STATS_OBJ	= $(call obj,$(STATS_SRC))
 WORKER_LIB_OBJ	= $(call obj,$(WORKER_LIB_SRC))
 LIBSNITCH_OBJ	= $(call obj,libsnitch/channel.c libsnitch/listen.c \
 		  libsnitch/server.c common/ack.c common/proxyv2.c \
-		  common/hostname.c common/ids.c)
+		  common/hostname.c common/ids.c common/sockfile.c)
 UNIT_BIN	= $(patsubst t/unit/%.c,$(B)/t/%,$(UNIT_SRC))
 
 PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-stats $(B)/snitch-demo \
@@ -100,6 +100,7 @@ $(B)/snitch-demo: $(B)/tools/demo.o $(B)/common/dumpable.o $(B)/libsnitch.a
 # the backend programs share service.c and name the common/ objects they
 # use: they log, send alerts and tell a service manager their successor
 SERVICE_OBJ = $(B)/tools/service.o $(B)/common/log.o $(B)/common/logsink.o \
+	      $(B)/common/fdslot.o \
 	      $(B)/common/alert.o $(B)/common/notifyaddr.o \
 	      $(B)/common/dumpable.o
 $(B)/snitch-exec: $(B)/tools/exec.o $(B)/tools/fair.o \
@@ -299,7 +300,8 @@ FUZZ_TIME	= 600
 FUZZ_SMOKE	= 20
 FUZZ_B		= $(B)/fuzz
 FUZZERS		= $(FUZZ_B)/clienthello_fuzz $(FUZZ_B)/conf_fuzz \
-		  $(FUZZ_B)/ack_fuzz
+		  $(FUZZ_B)/ack_fuzz $(FUZZ_B)/proxyin_fuzz \
+		  $(FUZZ_B)/httphead_fuzz
 FUZZ_HDRS	= $(wildcard common/*.h conf/*.h)
 
 .PHONY: fuzz fuzz-check fuzz-build
@@ -310,7 +312,7 @@ $(FUZZ_B)/clienthello_fuzz: t/fuzz/clienthello_fuzz.c common/clienthello.c \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -o $@ $(filter %.c,$^)
 $(FUZZ_B)/conf_fuzz: t/fuzz/conf_fuzz.c conf/conf.c common/wconf.c \
     common/names.c common/routes.c common/hostname.c common/log.c \
-    common/logsink.c \
+    common/logsink.c common/fdslot.c \
     common/ids.c \
     $(FUZZ_HDRS)
 	@mkdir -p $(@D)
@@ -318,6 +320,16 @@ $(FUZZ_B)/conf_fuzz: t/fuzz/conf_fuzz.c conf/conf.c common/wconf.c \
 	    -lbsd
 
 $(FUZZ_B)/ack_fuzz: t/fuzz/ack_fuzz.c common/ack.c $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -o $@ $(filter %.c,$^)
+
+$(FUZZ_B)/proxyin_fuzz: t/fuzz/proxyin_fuzz.c common/proxyin.c \
+    t/unit/proxyin_same.h $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -o $@ $(filter %.c,$^)
+
+$(FUZZ_B)/httphead_fuzz: t/fuzz/httphead_fuzz.c common/httphead.c \
+    common/hostname.c $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -o $@ $(filter %.c,$^)
 

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdslot.h"
 #include "log.h"
 #include "logsink.h"
 
@@ -195,10 +196,17 @@ log_access_reopen(int fd)
 		close(fd);
 		return;
 	}
-	/* Lines before this went whole to the old file: nothing is lost. */
-	if (log_access_file.lsk_fd != -1)
-		close(log_access_file.lsk_fd);
-	logsink_fd(&log_access_file, fd);
+	/* Lines before this went whole to the old file: nothing is lost.
+	 * In a worker's sandbox the new file keeps the old one's fixed
+	 * number (fdslot.c). */
+	logsink_fd(&log_access_file, fdslot_move(fd, log_access_file.lsk_fd));
+}
+
+/* log_syslog_fd - the socket syslog lines go to, or -1 */
+int
+log_syslog_fd(void)
+{
+	return log_syslog_sink.lsk_fd;
 }
 
 /* log_access - one access line (without its newline), in one write */

@@ -49,6 +49,7 @@ enum log_access {
 
 void	log_access_init(enum log_access, int fd);
 void	log_access_reopen(int fd);
+int	log_syslog_fd(void);
 void	log_access(const char *line, size_t len);
 void	log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);

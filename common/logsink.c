@@ -4,8 +4,8 @@
  * Runs in every process that logs through log.c (master, workers,
  * snitch-stats, the backend programs), with that process's privilege;
  * in a worker and in snitch-stats under the seccomp filter, whose lists
- * allow what is used here (pwritev2, send, and socket and connect for
- * syslog).
+ * allow what is used here (pwritev2, send, and connect for syslog; the
+ * syslog socket is made before the filter).
  *
  * A process's loop must never wait on its log: a worker whose stderr is
  * a pipe nobody reads would stop serving.  O_NONBLOCK is no way out:
@@ -34,8 +34,8 @@
  * the receiver's queue is full: a datagram socket connected to /dev/log
  * (_PATH_LOG), each message formatted as glibc formats it with LOG_PID,
  * RFC 3164's "<PRI>Mmm dd hh:mm:ss ident[pid]: text".  When syslogd has
- * restarted (ECONNREFUSED), it connects again, as glibc does; in a
- * chroot that fails and the line is dropped.
+ * restarted (ECONNREFUSED), it connects the same socket again, as glibc
+ * connects a new one; in a chroot that fails and the line is dropped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -76,24 +76,22 @@ logsink_fd(struct logsink *sk, int fd)
 		sk->lsk_how = LOGSINK_NOWAIT;
 }
 
-/* logsink_connect - sk's socket, connected to syslog's again; 0 or -1 */
+/*
+ * logsink_connect - sk's socket, connected to syslog's again; 0 or -1.
+ * In place: made once (logsink_syslog, before any sandbox), then only
+ * connected again, which a datagram socket may be; a worker's filter
+ * allows connect(2) on this one descriptor and no socket(2) at all.
+ */
 static int
 logsink_connect(struct logsink *sk)
 {
 	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
 
-	if (sk->lsk_fd != -1)
-		close(sk->lsk_fd);
 	_Static_assert(sizeof(_PATH_LOG) <= sizeof(sun.sun_path), "a path");
 	memcpy(sun.sun_path, _PATH_LOG, sizeof(_PATH_LOG));
-	if ((sk->lsk_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+	if (sk->lsk_fd == -1)
 		return -1;
-	if (connect(sk->lsk_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(sk->lsk_fd);
-		sk->lsk_fd = -1;
-		return -1;
-	}
-	return 0;
+	return connect(sk->lsk_fd, (struct sockaddr *)&sun, sizeof(sun));
 }
 
 /* logsink_syslog - sk sends to syslog; connected now, before a chroot */
@@ -101,8 +99,9 @@ void
 logsink_syslog(struct logsink *sk)
 {
 	sk->lsk_how = LOGSINK_SYSLOG;
-	sk->lsk_fd = -1;
 	sk->lsk_rest_len = 0;
+	if (sk->lsk_fd == -1)
+		sk->lsk_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	/* Not there yet: each line tries again, as glibc does. */
 	(void)logsink_connect(sk);
 }

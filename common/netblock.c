@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "netblock.h"
@@ -94,4 +95,72 @@ netblock_text(const struct netblock *nb, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%s/%u", addr, nb->nb_prefix);
 	return buf;
+}
+
+/*
+ * netblock_parse - "ADDR/PREFIX" or a bare ADDR (all of it: /32, /128)
+ * into nb; 0, or -1 when it is no address, the prefix is out of range,
+ * or the address has bits set past the prefix (10.1.2.3/8 is a typo
+ * more often than a meaning).  An IPv4-mapped block, ::ffff:A.B.C.D/N
+ * with N >= 96, is the IPv4 block A.B.C.D/(N - 96), as netblock_of
+ * counts such addresses.
+ */
+int
+netblock_parse(const char *text, struct netblock *nb)
+{
+	char		 addr[NETBLOCK_TEXT_MAX], *end;
+	const char	*slash = strchr(text, '/');
+	size_t		 len = slash != NULL ? (size_t)(slash - text) :
+	    strlen(text);
+	unsigned long	 prefix;
+	uint8_t		 masked[16];
+
+	memset(nb, 0, sizeof(*nb));
+	if (len == 0 || len >= sizeof(addr))
+		return -1;
+	memcpy(addr, text, len);
+	addr[len] = '\0';
+	if (inet_pton(AF_INET, addr, nb->nb_addr) == 1)
+		nb->nb_family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, nb->nb_addr) == 1)
+		nb->nb_family = AF_INET6;
+	else
+		return -1;
+	prefix = nb->nb_family == AF_INET ? 32 : 128;
+	if (slash != NULL) {
+		if (slash[1] < '0' || slash[1] > '9' ||
+		    (slash[1] == '0' && slash[2] != '\0'))
+			return -1;
+		prefix = strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || prefix > (nb->nb_family == AF_INET ?
+		    32UL : 128UL))
+			return -1;
+	}
+	memcpy(masked, nb->nb_addr, sizeof(masked));
+	netblock_mask(masked, nb->nb_family == AF_INET ? 4 : 16,
+	    (unsigned)prefix);
+	if (memcmp(masked, nb->nb_addr, sizeof(masked)) != 0)
+		return -1;
+	nb->nb_prefix = (uint8_t)prefix;
+	if (nb->nb_family == AF_INET6 && prefix >= 96 &&
+	    memcmp(nb->nb_addr, netblock_mapped, sizeof(netblock_mapped)) == 0) {
+		memmove(nb->nb_addr, nb->nb_addr + 12, 4);
+		memset(nb->nb_addr + 4, 0, 12);
+		nb->nb_family = AF_INET;
+		nb->nb_prefix = (uint8_t)(prefix - 96);
+	}
+	return 0;
+}
+
+/*
+ * netblock_contains - whether sa's address is in nb; an IPv4-mapped
+ * IPv6 address is the IPv4 address it carries (netblock_of)
+ */
+int
+netblock_contains(const struct netblock *nb, const struct sockaddr *sa)
+{
+	struct netblock	of;
+
+	netblock_of(sa, nb->nb_prefix, nb->nb_prefix, &of);
+	return of.nb_family != 0 && netblock_equal(&of, nb);
 }

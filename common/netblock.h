@@ -27,6 +27,8 @@ void	netblock_of(const struct sockaddr *sa, unsigned v4_prefix,
 int	netblock_equal(const struct netblock *a, const struct netblock *b);
 uint32_t netblock_hash(const struct netblock *nb,
 	    const uint64_t key[NETBLOCK_KEY_WORDS]);
+int	netblock_parse(const char *text, struct netblock *nb);
+int	netblock_contains(const struct netblock *nb, const struct sockaddr *sa);
 const char *netblock_text(const struct netblock *nb, char *buf, size_t size);
 
 #endif

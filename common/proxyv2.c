@@ -41,6 +41,33 @@ proxy_put_tlv(uint8_t *buf, size_t size, size_t *off, uint8_t type,
 }
 
 /*
+ * proxy_put_more - append, after SNItch's own TLVs, each of the TLVs
+ * in wire form at tlvs (an upstream header's, checked by proxyin.c)
+ * that fits whole in buf, in their order; a TLV that does not fit is
+ * left out and the next ones are still tried.  Types SNItch sends
+ * itself are left out too: proxy_decode accepts each once.
+ */
+static void
+proxy_put_more(uint8_t *buf, size_t size, size_t *off, const uint8_t *tlvs,
+    size_t len)
+{
+	size_t	pos = 0, value;
+
+	if (*off >= size)
+		return;
+	while (len - pos >= PROXY_TLV_HDR) {
+		value = (size_t)tlvs[pos + 1] << 8 | tlvs[pos + 2];
+		if (len - pos - PROXY_TLV_HDR < value)
+			return;
+		if (tlvs[pos] != PROXY_TLV_AUTHORITY &&
+		    tlvs[pos] != PROXY_TLV_ALPN && tlvs[pos] != PROXY_TLV_ECH)
+			(void)proxy_put_tlv(buf, size, off, tlvs[pos],
+			    tlvs + pos + PROXY_TLV_HDR, value);
+		pos += PROXY_TLV_HDR + value;
+	}
+}
+
+/*
  * proxy_encode - write the header for pi into buf; the length, or -1 with
  * errno EAFNOSUPPORT (src not AF_INET/AF_INET6, or dst of another family),
  * EINVAL (an authority that is not 1..HOSTNAME_MAX bytes without NUL, an
@@ -118,6 +145,9 @@ proxy_encode(const struct proxy_info *pi, uint8_t *buf, size_t size)
 	if (pi->pi_ech && proxy_put_tlv(buf, size, &off,
 	    PROXY_TLV_ECH, &ech, 1) < 0)
 		return -1;
+	if (pi->pi_tlvs != NULL)
+		proxy_put_more(buf, size > PROXY_MAX ? PROXY_MAX : size, &off,
+		    pi->pi_tlvs, pi->pi_tlvs_len);
 
 	body = off - PROXY_HDR_LEN;
 	if (body > PROXY_LEN_MAX) {

@@ -13,6 +13,9 @@
  *     0x02 PP2_TYPE_AUTHORITY  server name as matched (absent: none sent)
  *     0xE0 SNITCH ALPN         ProtocolNameList body as in the hello
  *     0xE1 SNITCH ECH          1 byte: 1 = outer ClientHello offers ECH
+ *     then, for a client that came through a proxy_protocol listener,
+ *     TLVs of its upstream PROXY header, as they came (pi_tlvs): those
+ *     that fit within PROXY_MAX, never 0x02, 0xE0 or 0xE1
  */
 #ifndef PROXYV2_H
 #define PROXYV2_H
@@ -42,6 +45,8 @@ struct proxy_info {
 	const uint8_t		*pi_alpn;	/* NULL when absent */
 	size_t			 pi_alpn_len;
 	int			 pi_ech;
+	const uint8_t		*pi_tlvs;	/* more TLVs, in wire form */
+	size_t			 pi_tlvs_len;
 };
 
 ssize_t	proxy_encode(const struct proxy_info *, uint8_t *buf, size_t size);

@@ -88,6 +88,9 @@ tally_add(struct tally *ty, const struct counters_worker *cw,
 	w->cw_timeout += COUNTERS_GET(cw->cw_timeout);
 	w->cw_client_gone += COUNTERS_GET(cw->cw_client_gone);
 	w->cw_evicted += COUNTERS_GET(cw->cw_evicted);
+	w->cw_proxy_refused += COUNTERS_GET(cw->cw_proxy_refused);
+	w->cw_proxy_invalid += COUNTERS_GET(cw->cw_proxy_invalid);
+	w->cw_health_check += COUNTERS_GET(cw->cw_health_check);
 	w->cw_error += COUNTERS_GET(cw->cw_error);
 	ty->ty_lost += COUNTERS_GET(cw->cw_lost) + (dead ? pending : 0);
 	w->cw_pending += dead ? 0 : pending;

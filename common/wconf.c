@@ -21,6 +21,8 @@
  *   non_tls BACKEND-INDEX | silent BACKEND-INDEX	(-1: none)
  *   silent_timeout_ms N
  *   sandbox 0|1 | chroot DIR	(chroot only when set)
+ *   proxy_listen ADDR PORT	(one per proxy_protocol listener)
+ *   proxy_from ADDR/PREFIX	(one per proxy_from block)
  *   end
  *
  * The master writes it; a worker trusts its master, but decodes
@@ -28,7 +30,9 @@
  *
  * wconf_ctl_send and wconf_ctl_recv are the control socket's one message.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
@@ -113,6 +117,8 @@ wconf_clear(struct wconf *wc)
 	names_free(wc->wc_tenant_names);
 	routes_free(wc->wc_routes);
 	free(wc->wc_chroot);
+	free(wc->wc_proxy_listen);
+	free(wc->wc_proxy_from);
 	memset(wc, 0, sizeof(*wc));
 	wc->wc_default = -1;
 	wconf_init_clients(wc);
@@ -246,6 +252,121 @@ wconf_set_chroot(struct wconf *wc, const char *dir)
 	return 0;
 }
 
+/*
+ * wconf_add_proxy_listen - one proxy_protocol listener address (IPv4
+ * or IPv6); 0, or -1 (EAFNOSUPPORT, ENOMEM)
+ */
+int
+wconf_add_proxy_listen(struct wconf *wc, const struct sockaddr *sa,
+    socklen_t len)
+{
+	struct sockaddr_storage	*grown;
+
+	if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+	    len > sizeof(*grown)) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	grown = reallocarray(wc->wc_proxy_listen, wc->wc_nproxy_listen + 1,
+	    sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	wc->wc_proxy_listen = grown;
+	memset(&grown[wc->wc_nproxy_listen], 0, sizeof(*grown));
+	memcpy(&grown[wc->wc_nproxy_listen++], sa, len);
+	return 0;
+}
+
+/* wconf_same_endpoint - whether a and b are one address and port */
+static int
+wconf_same_endpoint(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const struct sockaddr_in	*a4 = (const void *)a;
+	const struct sockaddr_in	*b4 = (const void *)b;
+	const struct sockaddr_in6	*a6 = (const void *)a;
+	const struct sockaddr_in6	*b6 = (const void *)b;
+
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET)
+		return a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	return a->sa_family == AF_INET6 && a6->sin6_port == b6->sin6_port &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
+}
+
+/*
+ * wconf_proxy_listener - whether the listener bound to sa is one of
+ * proxy_protocol's
+ */
+int
+wconf_proxy_listener(const struct wconf *wc, const struct sockaddr *sa)
+{
+	size_t	i;
+
+	for (i = 0; i < wc->wc_nproxy_listen; i++)
+		if (wconf_same_endpoint((const struct sockaddr *)
+		    &wc->wc_proxy_listen[i], sa))
+			return 1;
+	return 0;
+}
+
+/* wconf_add_proxy_from - one proxy_from netblock; 0, or -1 (ENOMEM) */
+int
+wconf_add_proxy_from(struct wconf *wc, const struct netblock *nb)
+{
+	struct netblock	*grown;
+
+	grown = reallocarray(wc->wc_proxy_from, wc->wc_nproxy_from + 1,
+	    sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	wc->wc_proxy_from = grown;
+	grown[wc->wc_nproxy_from++] = *nb;
+	return 0;
+}
+
+/* wconf_proxy_allowed - whether peer sa is in one of proxy_from's blocks */
+int
+wconf_proxy_allowed(const struct wconf *wc, const struct sockaddr *sa)
+{
+	size_t	i;
+
+	for (i = 0; i < wc->wc_nproxy_from; i++)
+		if (netblock_contains(&wc->wc_proxy_from[i], sa))
+			return 1;
+	return 0;
+}
+
+/* wconf_put_proxy - the proxy_listen and proxy_from records */
+static void
+wconf_put_proxy(FILE *f, const struct wconf *wc)
+{
+	const struct sockaddr_storage	*ss;
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+	char				 text[NETBLOCK_TEXT_MAX];
+	const void			*addr;
+	unsigned			 port;
+	size_t				 i;
+
+	for (i = 0; i < wc->wc_nproxy_listen; i++) {
+		ss = &wc->wc_proxy_listen[i];
+		sin = (const struct sockaddr_in *)ss;
+		sin6 = (const struct sockaddr_in6 *)ss;
+		addr = ss->ss_family == AF_INET ? (const void *)&sin->sin_addr :
+		    (const void *)&sin6->sin6_addr;
+		port = ntohs(ss->ss_family == AF_INET ? sin->sin_port :
+		    sin6->sin6_port);
+		if (inet_ntop(ss->ss_family, addr, text, sizeof(text)) != NULL)
+			fprintf(f, "proxy_listen%c%s%c%u%c", 0, text, 0, port,
+			    0);
+	}
+	for (i = 0; i < wc->wc_nproxy_from; i++)
+		fprintf(f, "proxy_from%c%s%c", 0, netblock_text(
+		    &wc->wc_proxy_from[i], text, sizeof(text)), 0);
+}
+
 /* wconf_put_route - names_walk callback writing one route record */
 static int
 wconf_put_route(void *arg, const char *pattern, int backend)
@@ -328,6 +449,7 @@ wconf_encode(const struct wconf *wc, int fd)
 	fprintf(f, "sandbox%c%d%c", 0, wc->wc_sandbox ? 1 : 0, 0);
 	if (wc->wc_chroot != NULL)
 		fprintf(f, "chroot%c%s%c", 0, wc->wc_chroot, 0);
+	wconf_put_proxy(f, wc);
 	fprintf(f, "end%c", 0);
 	if (fflush(f) == EOF || ferror(f))
 		goto out;
@@ -459,6 +581,45 @@ wconf_sandbox_record(struct wconf_reader *r, const char *key,
 	return 1;
 }
 
+/*
+ * wconf_proxy_record - decode a proxy_listen or proxy_from record; 0,
+ * -1 when bad, 1 when key is neither
+ */
+static int
+wconf_proxy_record(struct wconf_reader *r, const char *key,
+    struct wconf *wc)
+{
+	struct sockaddr_in6	 sin6;
+	struct sockaddr_in	 sin;
+	struct netblock		 nb;
+	const char		*a;
+	long			 port;
+
+	if (strcmp(key, "proxy_from") == 0)
+		return (a = wconf_token(r)) == NULL ||
+		    netblock_parse(a, &nb) == -1 ||
+		    wconf_add_proxy_from(wc, &nb) == -1 ? -1 : 0;
+	if (strcmp(key, "proxy_listen") != 0)
+		return 1;
+	if ((a = wconf_token(r)) == NULL ||
+	    wconf_number(r, 1, 65535, &port) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	if (inet_pton(AF_INET, a, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)port);
+		return wconf_add_proxy_listen(wc, (struct sockaddr *)&sin,
+		    sizeof(sin));
+	}
+	if (inet_pton(AF_INET6, a, &sin6.sin6_addr) != 1)
+		return -1;
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons((uint16_t)port);
+	return wconf_add_proxy_listen(wc, (struct sockaddr *)&sin6,
+	    sizeof(sin6));
+}
+
 /* wconf_unsigned_record - decode a record of wconf_unsigneds; 0 or -1 */
 static int
 wconf_unsigned_record(struct wconf_reader *r, const char *key,
@@ -494,6 +655,8 @@ wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
 	if ((rc = wconf_record_clients(r, key, wc)) != 1)
 		return rc;
 	if ((rc = wconf_sandbox_record(r, key, wc)) != 1)
+		return rc;
+	if ((rc = wconf_proxy_record(r, key, wc)) != 1)
 		return rc;
 	if (strcmp(key, "backend") == 0) {
 		a = wconf_token(r);
@@ -570,32 +733,47 @@ bad:
 	return -1;
 }
 
-/* wconf_ctl_send - pass a new access log descriptor to a worker; 0 or -1 */
+/*
+ * wconf_send_fd - one message of len bytes to a worker, with fd as its
+ * one SCM_RIGHTS descriptor (none if -1), never waiting; 0, or -1 with
+ * errno (EAGAIN: the worker does not read)
+ */
 int
-wconf_ctl_send(int sock, int fd)
+wconf_send_fd(int sock, const void *buf, size_t len, int fd)
 {
 	union {
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(int))];
 	}		 cm;
-	char		 cmd = WCONF_CTL_ACCESS_LOG;
-	struct iovec	 iov = { &cmd, 1 };
+	struct iovec	 iov = { (void *)buf, len };
 	struct msghdr	 msg;
 	struct cmsghdr	*cmsg;
 
 	memset(&msg, 0, sizeof(msg));
-	memset(&cm, 0, sizeof(cm));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	if (fd != -1) {
+		memset(&cm, 0, sizeof(cm));
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	}
 	/* A worker that does not read its socket must not hold the master. */
-	return sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -1;
+	return sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) ==
+	    (ssize_t)len ? 0 : -1;
+}
+
+/* wconf_ctl_send - pass a new access log descriptor to a worker; 0 or -1 */
+int
+wconf_ctl_send(int sock, int fd)
+{
+	char	cmd = WCONF_CTL_ACCESS_LOG;
+
+	return wconf_send_fd(sock, &cmd, 1, fd);
 }
 
 /*

@@ -11,9 +11,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 
 #include "names.h"
+#include "netblock.h"
 #include "routes.h"
 
 /* fixed descriptor numbers in a worker, set up by the master's spawn */
@@ -21,7 +23,8 @@
 #define WCONF_CTL_FD	4	/* socket from the master: EOF means it is gone */
 #define WCONF_COUNTERS_FD 5	/* the generation's shared counters memfd */
 #define WCONF_ACCESS_FD	6	/* the access log file, when it is a file */
-#define WCONF_LISTEN_FD	7	/* first listening socket; -l says how many */
+#define WCONF_BROKER_FD	7	/* socket to the master: channel requests */
+#define WCONF_LISTEN_FD	8	/* first listening socket; -l says how many */
 
 /*
  * The control socket (SOCK_SEQPACKET; the worker's end cannot send) carries
@@ -29,6 +32,14 @@
  * (SCM_RIGHTS), the access log file the master reopened on SIGUSR1.
  */
 #define WCONF_CTL_ACCESS_LOG	'A'
+
+/*
+ * The broker socket (SOCK_SEQPACKET, both ways) carries the worker's
+ * requests for channels and the master's answers, with the connected
+ * channel (common/chanreq.h): a worker makes no socket itself.  Apart
+ * from the control socket, so that a request is never read as a
+ * control message nor an answer taken for a reopened access log.
+ */
 
 #define WCONF_NAME_MAX	64
 #define WCONF_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
@@ -81,6 +92,12 @@ struct wconf {
 	unsigned		 wc_silent_timeout_ms;
 	int			 wc_sandbox;	/* 0: sandbox = off */
 	char			*wc_chroot;	/* chroot = DIR, or NULL */
+	/* proxy_protocol: the listeners whose connections begin with a
+	 * PROXY header, and proxy_from: the peers allowed to send it */
+	struct sockaddr_storage	*wc_proxy_listen;
+	size_t			 wc_nproxy_listen;
+	struct netblock		*wc_proxy_from;
+	size_t			 wc_nproxy_from;
 };
 
 int	wconf_init(struct wconf *);
@@ -96,8 +113,14 @@ void	wconf_counted_name(const struct wconf *, size_t i, char *name,
 int	wconf_add_alpn_route(struct wconf *, const char *protocol,
 	    const char *pattern, int backend, int *other);
 int	wconf_set_chroot(struct wconf *, const char *dir);
+int	wconf_add_proxy_listen(struct wconf *, const struct sockaddr *,
+	    socklen_t);
+int	wconf_proxy_listener(const struct wconf *, const struct sockaddr *);
+int	wconf_add_proxy_from(struct wconf *, const struct netblock *);
+int	wconf_proxy_allowed(const struct wconf *, const struct sockaddr *);
 int	wconf_encode(const struct wconf *, int fd);
 int	wconf_decode(const uint8_t *buf, size_t len, struct wconf *);
+int	wconf_send_fd(int sock, const void *buf, size_t len, int fd);
 int	wconf_ctl_send(int sock, int fd);
 int	wconf_ctl_recv(int sock, int *fd);
 

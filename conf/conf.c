@@ -393,6 +393,59 @@ conf_key_listen(struct conf_parse *cp, const struct conf_key *k,
 	return conf_each_word(cp, value, conf_add_listen);
 }
 
+/* conf_add_proxy_listen - one proxy_protocol address (checked at the end) */
+static int
+conf_add_proxy_listen(struct conf_parse *cp, const char *text)
+{
+	struct conf_listen	cl;
+
+	if (conf_parse_addr(text, &cl) == -1)
+		return conf_error(cp, cp->cp_line, "bad proxy_protocol address "
+		    "'%s' (want a listen address, 1.2.3.4:port or [::1]:port)",
+		    text);
+	if (wconf_proxy_listener(&cp->cp_conf->cf_wconf,
+	    (struct sockaddr *)&cl.cl_addr))
+		return conf_error(cp, cp->cp_line, "proxy_protocol address "
+		    "'%s' given twice", text);
+	if (wconf_add_proxy_listen(&cp->cp_conf->cf_wconf,
+	    (struct sockaddr *)&cl.cl_addr, cl.cl_len) == -1)
+		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	return 1;
+}
+
+/* conf_key_proxy_protocol - the listeners whose clients come with a header */
+static int
+conf_key_proxy_protocol(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	(void)k;
+	return conf_each_word(cp, value, conf_add_proxy_listen);
+}
+
+/* conf_add_proxy_from - one CIDR block of peers that may send a header */
+static int
+conf_add_proxy_from(struct conf_parse *cp, const char *text)
+{
+	struct netblock	nb;
+
+	if (netblock_parse(text, &nb) == -1)
+		return conf_error(cp, cp->cp_line, "bad proxy_from block '%s' "
+		    "(want ADDRESS or ADDRESS/PREFIX, no bits set past the "
+		    "prefix: 10.0.0.0/8, 2001:db8::/32)", text);
+	if (wconf_add_proxy_from(&cp->cp_conf->cf_wconf, &nb) == -1)
+		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	return 1;
+}
+
+/* conf_key_proxy_from - the peers allowed to send a PROXY header */
+static int
+conf_key_proxy_from(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	(void)k;
+	return conf_each_word(cp, value, conf_add_proxy_from);
+}
+
 /*
  * conf_key_user - user: kept as written, looked up (ids_uid) at the
  * privilege drop, which also needs its passwd entry
@@ -962,6 +1015,10 @@ static const struct conf_key conf_keys[] = {
 	    CONF_RELOADS, 0, 0, 0 },
 	{ SECTION_SNITCH, "chroot", conf_key_chroot, CONF_ONCE,
 	    conf_carry_chroot, 0, 0, 0 },
+	{ SECTION_SNITCH, "proxy_protocol", conf_key_proxy_protocol,
+	    CONF_LIST, CONF_RELOADS, 0, 0, 0 },
+	{ SECTION_SNITCH, "proxy_from", conf_key_proxy_from, CONF_LIST,
+	    CONF_RELOADS, 0, 0, 0 },
 	{ SECTION_BACKEND, "socket", conf_key_socket, CONF_ONCE,
 	    CONF_RELOADS, 0, 0, 0 },
 	{ SECTION_BACKEND, "names", conf_key_names, CONF_LIST,
@@ -1296,16 +1353,30 @@ conf_finish_clients(struct conf_parse *cp)
 		cf->cf_defer_accept_ms = 0;
 }
 
-/* conf_chroot_dir - one directory on the chroot's path is fit; 1 or 0 */
+/*
+ * conf_chroot_dir - one directory on the chroot's path is fit; 1 or 0.
+ * lstat: a symbolic link would be judged by its target, whose own
+ * parents are never looked at; so a link anywhere on the path is refused.
+ */
 static int
 conf_chroot_dir(struct conf_parse *cp, const char *path)
 {
-	struct stat	st;
-	int		line = conf_key_line(cp, "chroot");
+	struct stat	 st;
+	char		 real[PATH_MAX];
+	const char	*dir = cp->cp_conf->cf_wconf.wc_chroot;
+	int		 line = conf_key_line(cp, "chroot");
 
-	if (stat(path, &st) == -1)
+	if (lstat(path, &st) == -1)
 		return conf_error(cp, line, "chroot %s: %s", path,
 		    strerror(errno));
+	if (S_ISLNK(st.st_mode)) {
+		if (realpath(dir, real) == NULL)
+			real[0] = '\0';
+		return conf_error(cp, line, "chroot %s is a symbolic link: "
+		    "give the path without links%s%s%s, so that every "
+		    "directory on it is checked", path, real[0] ? " (" : "",
+		    real, real[0] ? ")" : "");
+	}
 	if (!S_ISDIR(st.st_mode))
 		return conf_error(cp, line, "chroot %s is not a "
 		    "directory", path);
@@ -1348,6 +1419,59 @@ conf_chroot_check(struct conf_parse *cp)
 	}
 }
 
+/* conf_listens_on - whether listen names the address and port of ss */
+static int
+conf_listens_on(const struct conf *cf, const struct sockaddr_storage *ss)
+{
+	size_t	i;
+
+	for (i = 0; i < cf->cf_nlisten; i++)
+		if (memcmp(&cf->cf_listen[i].cl_addr, ss,
+		    cf->cf_listen[i].cl_len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * conf_finish_proxy - proxy_protocol names listeners of `listen` (unless
+ * the service manager passes the sockets: the workers then match it
+ * against theirs), and comes with proxy_from, and the other way round
+ */
+static void
+conf_finish_proxy(struct conf_parse *cp)
+{
+	struct conf			*cf = cp->cp_conf;
+	struct wconf			*wc = &cf->cf_wconf;
+	const struct sockaddr_storage	*ss;
+	int				 line = conf_key_line(cp, "proxy_protocol");
+	int				 from = conf_key_line(cp, "proxy_from");
+	char				 text[INET6_ADDRSTRLEN];
+	size_t				 i;
+
+	if (line == 0 && from > 0)
+		conf_error(cp, from, "proxy_from is set but proxy_protocol is "
+		    "not");
+	if (line > 0 && from == 0)
+		conf_error(cp, line, "proxy_protocol needs proxy_from: the "
+		    "peers (load balancers) allowed to send a PROXY header");
+	for (i = 0; i < wc->wc_nproxy_listen && cf->cf_nlisten > 0; i++) {
+		ss = &wc->wc_proxy_listen[i];
+		if (conf_listens_on(cf, ss))
+			continue;
+		if (ss->ss_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->
+			    sin_addr, text, sizeof(text));
+		else
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->
+			    sin6_addr, text, sizeof(text));
+		conf_error(cp, line, "proxy_protocol address %s port %u is not "
+		    "one of listen's", text, ntohs(ss->ss_family == AF_INET ?
+		    ((const struct sockaddr_in *)ss)->sin_port :
+		    ((const struct sockaddr_in6 *)ss)->sin6_port));
+		return;
+	}
+}
+
 /* conf_finish - checks that need the whole file */
 static void
 conf_finish(struct conf_parse *cp)
@@ -1365,6 +1489,7 @@ conf_finish(struct conf_parse *cp)
 	conf_finish_tenants(cp);
 	wc->wc_default = conf_backend_ref(cp, "default");
 	conf_finish_clients(cp);
+	conf_finish_proxy(cp);
 	if (cf->cf_nlisten == 0 && !(cp->cp_flags & CONF_LISTEN_PASSED))
 		conf_error(cp, 0, "no listen address in [snitch] (needed "
 		    "unless systemd passes the listening sockets)");

@@ -18,7 +18,7 @@
 #define CONF_ADDR_MAX	64	/* "[ipv6]:port" */
 #define CONF_LISTEN_MAX	64
 #define CONF_DEFER_ACCEPT_MS 1000	/* accept a connection once data came */
-#define CONF_KEYS_MAX	32	/* rows of conf.c's key table, at most */
+#define CONF_KEYS_MAX	40	/* rows of conf.c's key table, at most */
 
 struct conf_listen {
 	struct sockaddr_storage	 cl_addr;

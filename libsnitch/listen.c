@@ -8,78 +8,21 @@
  * privilege they have.  So: no global state, no output, no exit, no
  * signal disposition touched; every failure is -1 and errno.
  */
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "private.h"
 #include "snitch.h"
+#include "sockfile.h"
 
 #define SNITCH_TMP_TRIES	8	/* temporary names tried by a listen */
-
-/*
- * snitch_tmpname - the temporary name beside path that snitch_listen binds
- * first: ".<name>.<pid>.<random>" in path's directory; 0, or -1 with
- * ENAMETOOLONG when it does not fit sun_path
- */
-static int
-snitch_tmpname(const char *path, char *out, size_t size)
-{
-	const char	*base = strrchr(path, '/');
-	uint32_t	 rnd;
-	int		 n;
-
-	/*
-	 * Random so that nobody can plant a name there first; if someone
-	 * does anyway, bind fails on it (bind never follows a symlink) and
-	 * the caller draws again.
-	 */
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (uint32_t)time(NULL) ^ (uint32_t)clock() ^
-		    (uint32_t)(uintptr_t)&rnd;
-	base = base == NULL ? path : base + 1;
-	n = snprintf(out, size, "%.*s.%s.%ld.%08x", (int)(base - path), path,
-	    base, (long)getpid(), rnd);
-	if (n < 0 || (size_t)n >= size) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * snitch_live - whether a process listens at the socket sun names: 1, 0
- * (nobody: a dead backend's file), or -1 with errno
- */
-static int
-snitch_live(const struct sockaddr_un *sun)
-{
-	int	probe, r, saved;
-
-	if ((probe = socket(AF_UNIX,
-	    SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
-		return -1;
-	r = connect(probe, (const struct sockaddr *)sun, sizeof(*sun));
-	saved = errno;
-	(void)close(probe);
-	/* EAGAIN: a full backlog; EPROTOTYPE: live, of another type. */
-	if (r == 0 || saved == EAGAIN || saved == EINPROGRESS ||
-	    saved == EPROTOTYPE)
-		return 1;
-	if (saved == ECONNREFUSED || saved == ENOENT)
-		return 0;
-	errno = saved;
-	return -1;
-}
 
 /*
  * snitch_path_free - whether path may be taken: nothing there, a socket
@@ -105,7 +48,7 @@ snitch_path_free(const struct sockaddr_un *sun, int flags)
 	 * Without SNITCH_REPLACE a second instance started by mistake is
 	 * told so, rather than taking the name from the first one.
 	 */
-	if ((live = snitch_live(sun)) < 0)
+	if ((live = sockfile_live(sun)) < 0)
 		return -1;
 	if (live) {
 		errno = EADDRINUSE;
@@ -124,34 +67,19 @@ snitch_bind_tmp(int fd, const char *path, mode_t mode,
     struct sockaddr_un *tmp, struct snitch_bound *bound)
 {
 	struct stat	 st;
-	mode_t		 old = 0;
-	int		 tries, r, saved;
+	int		 tries, saved;
 
 	memset(tmp, 0, sizeof(*tmp));
 	tmp->sun_family = AF_UNIX;
 	for (tries = 0; tries < SNITCH_TMP_TRIES; tries++) {
-		if (snitch_tmpname(path, tmp->sun_path,
+		if (sockfile_tmpname(path, tmp->sun_path,
 		    sizeof(tmp->sun_path)) < 0)
 			return -1;
-		/*
-		 * bind creates the file with the socket's mode (0777) less
-		 * the umask: with this umask it is born with exactly mode,
-		 * and no path is ever chmod'ed (a chmod by name follows a
-		 * symlink someone may swap in).  The umask is the process's:
-		 * it is changed for this one call only.
-		 */
-		if (mode != 0)
-			old = umask(~mode & 0777);
-		r = bind(fd, (struct sockaddr *)tmp, sizeof(*tmp));
-		saved = errno;
-		if (mode != 0)
-			(void)umask(old);
-		if (r == 0)
+		/* Born with mode: a chmod by name could follow a symlink. */
+		if (sockfile_bind(fd, tmp, mode) == 0)
 			break;
-		if (saved != EADDRINUSE) {
-			errno = saved;
+		if (errno != EADDRINUSE)
 			return -1;
-		}
 	}
 	if (tries == SNITCH_TMP_TRIES) {
 		errno = EADDRINUSE;

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "clock.h"
 #include "conf.h"
 #include "dumpable.h"
@@ -158,10 +159,13 @@ main_signals(sigset_t *during_wait)
 }
 
 /*
- * main_access_open - open the access log file for appending; fd or -1.
+ * main_access_open - open the access log file for appending; fd or -1
+ * (ELOOP: a symbolic link is there).
  * A FIFO (a log shipper's) waits for its reader here, as before; from
  * then on the description is ours alone, so it gets O_NONBLOCK: a reader
  * that stalls makes the workers drop lines (counted), never wait.
+ * O_NOFOLLOW: whoever may write the log's directory could otherwise
+ * point the log at any file `user` may write, and have lines appended.
  */
 static int
 main_access_open(const char *path)
@@ -169,8 +173,8 @@ main_access_open(const char *path)
 	struct stat	st;
 	int		fd, fl;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0640);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW, 0640);
 	if (fd == -1 || fstat(fd, &st) == -1 || S_ISREG(st.st_mode))
 		return fd;
 	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
@@ -194,8 +198,13 @@ main_reopen(const struct conf *cf)
 		return;
 	}
 	if ((fd = main_access_open(cf->cf_access_path)) == -1) {
-		log_warn("reopen: cannot open %s, keeping the open one",
-		    cf->cf_access_path);
+		if (errno == ELOOP)
+			log_warnx("reopen: access_log %s is a symbolic link, "
+			    "which is never followed; keeping the open one",
+			    cf->cf_access_path);
+		else
+			log_warn("reopen: cannot open %s, keeping the open one",
+			    cf->cf_access_path);
 		return;
 	}
 	spawn_access_log(fd);
@@ -347,6 +356,7 @@ static void __attribute__((noreturn))
 main_loop(struct conf *cf, const char *path, int *listen_fds,
     const sigset_t *during_wait)
 {
+	struct pollfd	 pfd;
 	struct timespec	 ts, *tsp;
 	uint64_t	 now, stop_deadline = 0;
 	int		 wait_ms, ready_due = 1;
@@ -412,8 +422,14 @@ main_loop(struct conf *cf, const char *path, int *listen_fds,
 			ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
 			tsp = &ts;
 		}
-		if (ppoll(NULL, 0, tsp, during_wait) == -1 && errno != EINTR)
+		/* The workers' channel requests (broker.c): never waits. */
+		pfd.fd = broker_fd();
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (ppoll(&pfd, 1, tsp, during_wait) == -1 && errno != EINTR)
 			fatal("ppoll");
+		if (pfd.revents & POLLIN)
+			broker_serve();
 	}
 }
 
@@ -496,9 +512,14 @@ main(int argc, char **argv)
 		privdrop_chroot();
 	privdrop(cf->cf_user);
 	if (cf->cf_access_path != NULL &&
-	    (access_fd = main_access_open(cf->cf_access_path)) == -1)
+	    (access_fd = main_access_open(cf->cf_access_path)) == -1) {
+		if (errno == ELOOP)
+			fatalx("access_log %s is a symbolic link, which is "
+			    "never followed: give the file's own path",
+			    cf->cf_access_path);
 		fatal("access_log %s (opened as the user snitch runs as)",
 		    cf->cf_access_path);
+	}
 	log_set_level(cf->cf_wconf.wc_log_level);
 	if (daemonize) {
 		log_init("snitch", 1, verbose);
@@ -511,6 +532,8 @@ main(int argc, char **argv)
 		fatal("strdup");
 	proctitle_set("snitch: master");
 	main_signals(&during_wait);
+	if (broker_init() == -1)
+		fatal("broker_init");
 	spawn_init(exe_fd, listen_fds, cf->cf_nlisten, daemonize, verbose);
 	stats_init(stats_exe, stats_fd, daemonize, verbose);
 	if (access_fd != -1)

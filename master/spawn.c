@@ -13,7 +13,9 @@
  *                         reopened access log on it; EOF = master gone
  *   5  WCONF_COUNTERS_FD  the generation's shared counters memfd
  *   6  WCONF_ACCESS_FD    the access log file, when it is a file
- *   7+ WCONF_LISTEN_FD    the listening sockets (-l says how many)
+ *   7  WCONF_BROKER_FD    the broker socket: the worker asks for its
+ *                         channels, broker.c connects them for it
+ *   8+ WCONF_LISTEN_FD    the listening sockets (-l says how many)
  * With `chroot`, the worker is given CAP_SYS_CHROOT as an ambient
  * capability (child.c): it chroots, then drops it.
  *
@@ -29,11 +31,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <bsd/sys/queue.h>
 
+#include "broker.h"
 #include "child.h"
 #include "clock.h"
 #include "log.h"
@@ -55,6 +59,8 @@ struct gen {
 	size_t			 g_nworkers;
 	size_t			 g_nbackends;
 	struct wconf_backend	*g_backends;	/* names, for the counters */
+	struct wconf		 g_wconf;	/* decoded from g_wconf_fd: what
+						   its workers may connect to */
 	int			 g_chroot;	/* its workers chroot */
 	size_t			 g_refs;	/* workers not yet forgotten */
 	TAILQ_ENTRY(gen)	 g_link;
@@ -65,6 +71,9 @@ struct worker {
 	int			 wk_index;
 	struct gen		*wk_gen;
 	int			 wk_ctl;	/* our end of its control socket, or -1 */
+	int			 wk_broker_fd;	/* our end of its broker socket,
+						   or -1 */
+	struct broker_peer	*wk_broker;	/* broker.c's, while it runs */
 	int			 wk_retiring;
 	struct child_throttle	 wk_throttle;
 	uint64_t		 wk_respawn_ms;
@@ -122,15 +131,29 @@ spawn_access_log(int fd)
 
 static void	spawn_died(struct worker *, int, uint64_t);
 
+/* spawn_close - close our ends of wk's sockets: it is gone */
+static void
+spawn_close(struct worker *wk)
+{
+	broker_remove(wk->wk_broker);
+	wk->wk_broker = NULL;
+	if (wk->wk_broker_fd != -1)
+		close(wk->wk_broker_fd);
+	wk->wk_broker_fd = -1;
+	if (wk->wk_ctl != -1)
+		close(wk->wk_ctl);
+	wk->wk_ctl = -1;
+}
+
 /* spawn_exec - worker wk's program, arguments and fixed descriptors */
 static enum child_start
-spawn_exec(struct worker *wk, int ctl, int *status)
+spawn_exec(struct worker *wk, int ctl, int broker, int *status)
 {
 	char			 index[16], gen[16], nlisten[16];
 	char			*argv[] = { "snitch-worker", "-i", index, "-g",
 				    gen, "-l", nlisten, NULL, NULL, NULL };
-	int			 from[4 + CONF_LISTEN_MAX];
-	int			 to[4 + CONF_LISTEN_MAX];
+	int			 from[5 + CONF_LISTEN_MAX];
+	int			 to[5 + CONF_LISTEN_MAX];
 	struct child_exec	 ce = { "worker", spawn_exe_fd, argv, from, to,
 				    0, wk->wk_gen->g_chroot };
 	int			 argc = 7;
@@ -142,6 +165,7 @@ spawn_exec(struct worker *wk, int ctl, int *status)
 	SPAWN_FD(wk->wk_gen->g_counters_fd, WCONF_COUNTERS_FD);
 	if (spawn_access_fd != -1)
 		SPAWN_FD(spawn_access_fd, WCONF_ACCESS_FD);
+	SPAWN_FD(broker, WCONF_BROKER_FD);
 	for (i = 0; i < spawn_nlisten; i++)
 		SPAWN_FD(spawn_listen_fds[i], WCONF_LISTEN_FD + (int)i);
 #undef SPAWN_FD
@@ -160,24 +184,39 @@ static void
 spawn_start(struct worker *wk, uint64_t now_ms)
 {
 	enum child_start	started;
-	int			ctl, child_ctl_end, status;
+	int			ctl, child_ctl_end, broker, child_broker_end;
+	int			status;
 
 	if (child_ctl(&ctl, &child_ctl_end) == -1) {
 		log_warn("worker %d: control socket", wk->wk_index);
 		wk->wk_respawn_ms = now_ms + 1000;
 		return;
 	}
-	if ((started = spawn_exec(wk, child_ctl_end, &status)) ==
-	    CHILD_NOT_FORKED) {
-		log_warn("worker %d: fork", wk->wk_index);
+	if (broker_pair(&broker, &child_broker_end) == -1) {
+		log_warn("worker %d: broker socket", wk->wk_index);
 		close(ctl);
 		close(child_ctl_end);
+		wk->wk_respawn_ms = now_ms + 1000;
+		return;
+	}
+	started = spawn_exec(wk, child_ctl_end, child_broker_end, &status);
+	close(child_ctl_end);
+	close(child_broker_end);
+	wk->wk_ctl = ctl;
+	wk->wk_broker_fd = broker;
+	if (started == CHILD_NOT_FORKED) {
+		log_warn("worker %d: fork", wk->wk_index);
+		spawn_close(wk);
 		wk->wk_pid = 0;
 		wk->wk_respawn_ms = now_ms + 1000;
 		return;
 	}
-	close(child_ctl_end);
-	wk->wk_ctl = ctl;
+	/* Without it the worker gets no channel: each of its clients is
+	 * refused as if every backend were down, until it is restarted. */
+	if ((wk->wk_broker = broker_add(broker, &wk->wk_gen->g_wconf,
+	    wk->wk_index, wk->wk_gen->g_number)) == NULL)
+		log_warn("worker %d: its channel requests cannot be served",
+		    wk->wk_index);
 	wk->wk_throttle.ct_started_ms = now_ms;
 	log_debug("%s: worker %d gen %u is pid %ld", __func__, wk->wk_index,
 	    wk->wk_gen->g_number, (long)wk->wk_pid);
@@ -205,6 +244,28 @@ spawn_wconf(const struct conf *cf)
 	return fd;
 }
 
+/*
+ * spawn_wconf_read - g's configuration as its workers read it, from its
+ * memfd: what broker.c checks their requests against; 0 or -1
+ */
+static int
+spawn_wconf_read(struct gen *g)
+{
+	struct stat	 st;
+	void		*blob;
+	int		 rc;
+
+	if (fstat(g->g_wconf_fd, &st) == -1 || st.st_size <= 0)
+		return -1;
+	blob = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
+	    g->g_wconf_fd, 0);
+	if (blob == MAP_FAILED)
+		return -1;
+	rc = wconf_decode(blob, (size_t)st.st_size, &g->g_wconf);
+	munmap(blob, (size_t)st.st_size);
+	return rc;
+}
+
 /* spawn_gen_free - release a generation */
 static void
 spawn_gen_free(struct gen *g)
@@ -215,6 +276,7 @@ spawn_gen_free(struct gen *g)
 		close(g->g_counters_fd);
 	if (g->g_wconf_fd != -1)
 		close(g->g_wconf_fd);
+	wconf_clear(&g->g_wconf);
 	free(g->g_backends);
 	free(g);
 }
@@ -237,7 +299,8 @@ spawn_gen_new(const struct conf *cf)
 	g->g_counters_size = counters_size(g->g_nworkers, g->g_nbackends);
 	if ((g->g_backends = calloc(g->g_nbackends ? g->g_nbackends : 1,
 	    sizeof(*g->g_backends))) == NULL ||
-	    (g->g_wconf_fd = spawn_wconf(cf)) == -1)
+	    (g->g_wconf_fd = spawn_wconf(cf)) == -1 ||
+	    spawn_wconf_read(g) == -1)
 		goto fail;
 	for (i = 0; i < g->g_nbackends; i++)
 		wconf_counted_name(wc, i, g->g_backends[i].wb_name,
@@ -293,8 +356,7 @@ spawn_retire(struct worker *wk)
 static void
 spawn_forget(struct worker *wk)
 {
-	if (wk->wk_ctl != -1)
-		close(wk->wk_ctl);
+	spawn_close(wk);
 	TAILQ_REMOVE(&spawn_workers, wk, wk_link);
 	spawn_gen_unref(wk->wk_gen);
 	free(wk);
@@ -331,6 +393,7 @@ spawn_fresh(struct worker_list *list, int n)
 		}
 		wk->wk_index = i;
 		wk->wk_ctl = -1;
+		wk->wk_broker_fd = -1;
 		TAILQ_INSERT_TAIL(list, wk, wk_link);
 	}
 	return 0;
@@ -396,8 +459,7 @@ spawn_died(struct worker *wk, int status, uint64_t now_ms)
 	log_warnx("worker %d (pid %ld) %s; restarting it %s%.1fs", wk->wk_index,
 	    (long)wk->wk_pid, how, delay ? "in " : "now, after ", delay ?
 	    delay / 1000.0 : (now_ms - wk->wk_throttle.ct_started_ms) / 1000.0);
-	close(wk->wk_ctl);
-	wk->wk_ctl = -1;
+	spawn_close(wk);
 	wk->wk_pid = 0;
 	wk->wk_respawn_ms = now_ms + delay;
 }

@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -43,10 +44,13 @@
 #include "ids.h"
 #include "log.h"
 #include "snapshot.h"
+#include "sockdir.h"
+#include "sockfile.h"
 #include "spawn.h"
 #include "stats.h"
 
 #define STATS_RETRY_MS	100	/* a push that did not go through */
+#define STATS_TMP_TRIES	8	/* names tried for the private directory */
 
 static int			 stats_exe = -1;	/* snitch-stats */
 static int			 stats_listen_fd = -1;
@@ -72,33 +76,188 @@ stats_reloaded(int ok)
 	stats_dirty = 1;
 }
 
-/* stats_listen_unix - the stats Unix socket, mode 0660, owned by user */
-static int
-stats_listen_unix(const char *path, const char *user)
+/*
+ * stats_path_why - whether what is at name in dirfd (path, also in sun)
+ * may be replaced by the stats socket: NULL when nothing is there or a
+ * socket nobody listens on that is not a backend's, else why not (in
+ * why)
+ */
+static const char *
+stats_path_why(const struct conf *cf, int dirfd, const char *name,
+    const struct sockaddr_un *sun, char *why, size_t size)
 {
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	struct passwd		*pw;
-	uid_t			 uid;
-	int			 fd;
+	const struct wconf	*wc = &cf->cf_wconf;
+	const char		*root = wc->wc_chroot != NULL ? wc->wc_chroot :
+				    "";
+	char			 backend[PATH_MAX];
+	struct stat		 st, bst;
+	size_t			 i;
+	int			 live;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return NULL;
+		snprintf(why, size, "%s", strerror(errno));
+		return why;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(why, size, "there is a %s there, and only a socket "
+		    "nobody listens on is replaced: remove it or choose "
+		    "another path", S_ISLNK(st.st_mode) ? "symbolic link" :
+		    S_ISDIR(st.st_mode) ? "directory" : S_ISREG(st.st_mode) ?
+		    "regular file" : "file that is not a socket");
+		return why;
+	}
+	/* Its identity: a backend's path may be written another way. */
+	for (i = 0; i < wc->wc_nbackends; i++) {
+		snprintf(backend, sizeof(backend), "%s%s", root,
+		    wc->wc_backends[i].wb_socket);
+		if (lstat(backend, &bst) == 0 && bst.st_dev == st.st_dev &&
+		    bst.st_ino == st.st_ino) {
+			snprintf(why, size, "it is backend %s's socket: choose "
+			    "another path", wc->wc_backends[i].wb_name);
+			return why;
+		}
+	}
+	if ((live = sockfile_live(sun)) == 1) {
+		snprintf(why, size, "a process listens on it (another snitch?): "
+		    "stop it or choose another path");
+		return why;
+	}
+	if (live == -1) {
+		snprintf(why, size, "cannot tell whether a process listens on "
+		    "it: %s", strerror(errno));
+		return why;
+	}
+	return NULL;
+}
+
+/*
+ * stats_private_dir - a fresh directory only root can write, made beside
+ * name in dirfd, its name in out; its descriptor (fatal on failure)
+ */
+static int
+stats_private_dir(const char *path, int dirfd, const char *name, char *out,
+    size_t size)
+{
+	struct stat	st;
+	int		tries, fd;
+
+	for (tries = 0; tries < STATS_TMP_TRIES; tries++) {
+		if (sockfile_tmpname(name, out, size) == -1)
+			fatal("stats %s", path);
+		if (mkdirat(dirfd, out, 0700) == 0)
+			break;
+		if (errno != EEXIST)
+			fatal("stats %s: mkdir %s", path, out);
+	}
+	if (tries == STATS_TMP_TRIES)
+		fatalx("stats %s: no free temporary name", path);
+	/* Whoever may write dirfd could have put another one in its place. */
+	if ((fd = openat(dirfd, out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstat(fd, &st) == -1)
+		fatal("stats %s: open %s", path, out);
+	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+		fatalx("stats %s: the directory %s just made was replaced "
+		    "(uid %lu, mode %04o): another user is at work there",
+		    path, out, (unsigned long)st.st_uid,
+		    (unsigned)(st.st_mode & 07777));
+	return fd;
+}
+
+/*
+ * stats_owner - whom the stats socket will belong to: `user` (by the one
+ * rule, ids.h, as privdrop.c reads it) when started as root; 0, or -1
+ * to leave it as bound
+ */
+static int
+stats_owner(const char *user, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+	uid_t		 u;
+
+	if (geteuid() != 0 || user == NULL || ids_uid(user, &u) == -1 ||
+	    (pw = getpwuid(u)) == NULL)
+		return -1;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+/*
+ * stats_listen_unix - the stats Unix socket, mode 0660, owned by user.
+ *
+ * Root never touches the path by name once something may be there: the
+ * directory may be `user`'s, and a chmod or chown by name follows the
+ * symlink that user swaps in, as a rename does not.  So the socket is
+ * bound in a fresh directory only root can write (born 0660 under a
+ * umask), chowned there without following links, listening, and only
+ * then renamed over the path, whose directory is held open throughout.
+ */
+static int
+stats_listen_unix(const struct conf *cf)
+{
+	const char		*path = cf->cf_stats, *name, *why;
+	struct sockaddr_un	 sun, here;
+	char			 dir[sizeof(sun.sun_path)], priv[NAME_MAX + 1];
+	char			 whybuf[256], *slash;
+	uid_t			 uid = (uid_t)-1;
+	gid_t			 gid = (gid_t)-1;
+	int			 dirfd, privfd, cwd, fd, chowned, r, err;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		fatalx("stats %s: path too long", path);
 	strcpy(sun.sun_path, path);
-	/* Replace a stale socket, never anything else. */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		(void)unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(path, 0660) == -1 || listen(fd, 16) == -1)
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');	/* conf.c: an absolute path */
+	*slash = '\0';
+	name = path + (slash - dir) + 1;
+	if (*name == '\0')
+		fatalx("stats %s: no file name", path);
+	chowned = stats_owner(cf->cf_user, &uid, &gid) == 0;
+	sockdir_stats(path, dir, chowned ? (int64_t)uid :
+	    (int64_t)geteuid());
+	if ((dirfd = open(dir[0] != '\0' ? dir : "/", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		fatal("stats %s: directory %s", path, dir);
+	if ((why = stats_path_why(cf, dirfd, name, &sun, whybuf,
+	    sizeof(whybuf))) != NULL)
+		fatalx("stats %s: %s", path, why);
+	privfd = stats_private_dir(path, dirfd, name, priv, sizeof(priv));
+
+	memset(&here, 0, sizeof(here));
+	here.sun_family = AF_UNIX;
+	strcpy(here.sun_path, name);
+	/* bind has no *at form: bind the name inside, from there. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1 || (cwd = open(".", O_PATH | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || fchdir(privfd) == -1)
 		fatal("stats %s", path);
-	/* `user` by the one rule (ids.h), as privdrop.c reads it. */
-	if (geteuid() == 0 && user != NULL && ids_uid(user, &uid) == 0 &&
-	    (pw = getpwuid(uid)) != NULL &&
-	    chown(path, pw->pw_uid, pw->pw_gid) == -1)
-		fatal("stats %s: chown", path);
+	r = sockfile_bind(fd, &here, 0660);
+	err = errno;
+	if (fchdir(cwd) == -1)
+		fatal("stats %s: back to the working directory", path);
+	close(cwd);
+	errno = err;
+	why = NULL;
+	if (r == -1 || (chowned && fchownat(privfd, name, uid, gid,
+	    AT_SYMLINK_NOFOLLOW) == -1) || listen(fd, 16) == -1)
+		why = strerror(errno);
+	/* Checked again just before: the rename replaces what is there. */
+	else if ((why = stats_path_why(cf, dirfd, name, &sun, whybuf,
+	    sizeof(whybuf))) == NULL && renameat(privfd, name, dirfd,
+	    name) == -1)
+		why = strerror(errno);
+	if (why != NULL)
+		(void)unlinkat(privfd, name, 0);
+	if (unlinkat(dirfd, priv, AT_REMOVEDIR) == -1 && why == NULL)
+		log_warn("stats %s: cannot remove %s", path, priv);
+	close(privfd);
+	close(dirfd);
+	if (why != NULL)
+		fatalx("stats %s: %s", path, why);
 	return fd;
 }
 
@@ -126,7 +285,7 @@ stats_listen(const struct conf *cf)
 {
 	if (cf->cf_stats_inet)
 		return stats_listen_inet(&cf->cf_stats_addr);
-	return stats_listen_unix(cf->cf_stats, cf->cf_user);
+	return stats_listen_unix(cf);
 }
 
 /* stats_init - what snitch-stats will be given; listen_fd -1: no stats */

@@ -75,12 +75,16 @@ render_summary(FILE *f, const struct tally *sum, const struct snapshot *sn)
 		fprintf(f, "alert_%u %llu\n", counters_alert_code((int)i),
 		    (unsigned long long)sum->ty_w.cw_alert[i]);
 	fprintf(f, "not_tls %llu\ntimeout %llu\nclient_gone %llu\nerror %llu\n"
-	    "evicted %llu\nlost %llu\npending %llu\n",
+	    "evicted %llu\nproxy_refused %llu\nproxy_invalid %llu\n"
+	    "health_check %llu\nlost %llu\npending %llu\n",
 	    (unsigned long long)sum->ty_w.cw_not_tls,
 	    (unsigned long long)sum->ty_w.cw_timeout,
 	    (unsigned long long)sum->ty_w.cw_client_gone,
 	    (unsigned long long)sum->ty_w.cw_error,
 	    (unsigned long long)sum->ty_w.cw_evicted,
+	    (unsigned long long)sum->ty_w.cw_proxy_refused,
+	    (unsigned long long)sum->ty_w.cw_proxy_invalid,
+	    (unsigned long long)sum->ty_w.cw_health_check,
 	    (unsigned long long)sum->ty_lost,
 	    (unsigned long long)sum->ty_w.cw_pending);
 	for (i = 0; i < sum->ty_nbackends; i++) {
@@ -186,8 +190,10 @@ render_metrics(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	fprintf(f, "snitch_connections_accepted_total %llu\n",
 	    (unsigned long long)w->cw_accepted);
 	render_family(f, name, "counter", "Accepted connections by how they "
-	    "ended; evicted: stalled, closed to make room; lost: held by a "
-	    "worker that was killed.");
+	    "ended; evicted: stalled, closed to make room; proxy_refused: a "
+	    "PROXY header from a peer outside proxy_from; proxy_invalid: no "
+	    "valid PROXY header; health_check: a PROXY header without a "
+	    "client; lost: held by a worker that was killed.");
 	fprintf(f, "%s{outcome=\"handoff\"} %llu\n", name,
 	    (unsigned long long)w->cw_handoff);
 	for (i = 0; i < COUNTERS_ALERTS; i++)
@@ -199,12 +205,18 @@ render_metrics(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	    "%s{outcome=\"client_gone\"} %llu\n"
 	    "%s{outcome=\"error\"} %llu\n"
 	    "%s{outcome=\"evicted\"} %llu\n"
+	    "%s{outcome=\"proxy_refused\"} %llu\n"
+	    "%s{outcome=\"proxy_invalid\"} %llu\n"
+	    "%s{outcome=\"health_check\"} %llu\n"
 	    "%s{outcome=\"lost\"} %llu\n",
 	    name, (unsigned long long)w->cw_not_tls,
 	    name, (unsigned long long)w->cw_timeout,
 	    name, (unsigned long long)w->cw_client_gone,
 	    name, (unsigned long long)w->cw_error,
 	    name, (unsigned long long)w->cw_evicted,
+	    name, (unsigned long long)w->cw_proxy_refused,
+	    name, (unsigned long long)w->cw_proxy_invalid,
+	    name, (unsigned long long)w->cw_health_check,
 	    name, (unsigned long long)sum->ty_lost);
 	render_family(f, "snitch_connections_pending", "gauge", "Connections "
 	    "a worker holds now: peeking, or waiting for a busy backend.");

@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """busy.py - a backend that never receives, and a crowd of clients for it.
 
-  busy.py stuck PATH
-      listen on the AF_UNIX SOCK_SEQPACKET socket PATH (mode 0666), accept
+  busy.py stuck PATH [PATH...]
+      listen on each AF_UNIX SOCK_SEQPACKET socket PATH (mode 0666), accept
       every channel SNItch's workers open, and never receive from any:
       their queues fill, as with a hung backend.
+  busy.py turn PATH [PATH...]
+      like stuck, but receive every handoff (and close it) until SIGUSR1,
+      then print "stopped" and never receive again: channels that were
+      idle become busy at the backend's will.
   busy.py stuck2 PATH
       stuck, speaking handoff protocol version 2: a HELLO on each channel
       it accepts, then nothing (it never receives, so never acknowledges).
@@ -23,13 +27,15 @@
       one connection after another, each sending a ClientHello for NAME
       one byte at a time, a byte a millisecond, for SECONDS: a worker
       woken a thousand times a second.
-  busy.py crowd HOST PORT NAME COUNT SECONDS
-      open COUNT connections, send each a real ClientHello for NAME, and
+  busy.py crowd HOST PORT NAME[,NAME...] COUNT SECONDS
+      open COUNT connections for each NAME, send each a real ClientHello
+      for its NAME, and
       keep them open up to SECONDS; print how many got a TLS alert
       (and which), and how many got nothing: "alert80=N other=N silent=N".
 """
 import os
 import selectors
+import signal
 import socket
 import sys
 import time
@@ -50,12 +56,51 @@ def listener(path):
     return srv
 
 
-def stuck(path):
-    srv = listener(path)
+def stuck(paths):
+    turn(paths, False)
+
+
+def turn(paths, receiving):
+    """Channels on every path, whose handoffs are received and closed
+    while receiving, until SIGUSR1 turns that off."""
+    state = {"receiving": receiving, "said": False}
+
+    def stop(signum, frame):
+        state["receiving"] = False
+    signal.signal(signal.SIGUSR1, stop)
+    sel = selectors.DefaultSelector()
+    for path in paths:
+        srv = listener(path)
+        srv.setblocking(False)
+        sel.register(srv, selectors.EVENT_READ, "listener")
     held = []
     while True:
-        conn, _ = srv.accept()
-        held.append(conn)
+        if not state["receiving"] and not state["said"]:
+            print("stopped", flush=True)
+            state["said"] = True
+        for key, _ in sel.select(timeout=0.05):
+            if key.data == "listener":
+                try:
+                    ch = key.fileobj.accept()[0]
+                except BlockingIOError:
+                    continue
+                held.append(ch)
+                ch.setblocking(False)
+                sel.register(ch, selectors.EVENT_READ, "channel")
+                continue
+            if not state["receiving"]:
+                sel.unregister(key.fileobj)
+                continue
+            try:
+                msg, fds, _, _ = socket.recv_fds(key.fileobj, 512, 4)
+            except BlockingIOError:
+                continue
+            except ConnectionResetError:
+                msg, fds = b"", []
+            for fd in fds:
+                os.close(fd)
+            if not msg and not fds:
+                sel.unregister(key.fileobj)
 
 
 HELLO = b"SNCH\x01\x02\x00\x00"   # PROTOCOL, version 2
@@ -153,16 +198,17 @@ def dribble(host, port, name, seconds):
         s.close()
 
 
-def crowd(host, port, name, count, seconds):
-    _, data = tlshello.first_flight(tlshello.make_context(), name)
+def crowd(host, port, names, count, seconds):
     sel = selectors.DefaultSelector()
     got = {}
-    for _ in range(count):
-        s = socket.create_connection((host, port), timeout=5)
-        s.sendall(data)
-        s.setblocking(False)
-        sel.register(s, selectors.EVENT_READ)
-        got[s] = b""
+    for name in names.split(","):
+        _, data = tlshello.first_flight(tlshello.make_context(), name)
+        for _ in range(count):
+            s = socket.create_connection((host, port), timeout=5)
+            s.sendall(data)
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ)
+            got[s] = b""
     deadline = time.monotonic() + seconds
     while sel.get_map() and time.monotonic() < deadline:
         for key, _ in sel.select(timeout=0.1):
@@ -184,7 +230,9 @@ def crowd(host, port, name, count, seconds):
 
 if __name__ == "__main__":
     if sys.argv[1] == "stuck":
-        stuck(sys.argv[2])
+        stuck(sys.argv[2:])
+    elif sys.argv[1] == "turn":
+        turn(sys.argv[2:], True)
     elif sys.argv[1] == "stuck2":
         stuck2(sys.argv[2])
     elif sys.argv[1] == "pin":

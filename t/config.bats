@@ -323,3 +323,111 @@ EOF
 		refute_output --partial "unknown key"
 	done
 }
+
+# chroot_tree - $RUN, a fresh root-owned directory under /run (not under
+# /tmp, which every user may write; teardown removes it): RUN/user is
+# nobody's, RUN/user/jail and RUN/safe are root's, RUN/via-user links to
+# user/jail, RUN/via-safe to safe and RUN/up to RUN
+chroot_tree() {
+	RUN=$(mktemp -d /run/snitch-config.XXXXXX)
+	chmod 755 "$RUN"
+	mkdir -m 755 "$RUN/user" "$RUN/user/jail" "$RUN/safe"
+	chown nobody "$RUN/user"
+	ln -s user/jail "$RUN/via-user"
+	ln -s safe "$RUN/via-safe"
+	ln -s "$RUN" "$RUN/up"
+}
+
+teardown() {
+	if [ -n "${RUN:-}" ]; then
+		rm -rf "$RUN"
+	fi
+	snitch_teardown
+}
+
+# check_chroot DIR - check a file with chroot = DIR on line 4
+check_chroot() {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+chroot = $1
+[backend a]
+socket = /a.sock
+names = a.localhost
+EOF
+}
+
+@test "chroot: a symbolic link on the path is refused at its line, not judged by its target" {
+	is_root || skip "needs root: makes directories under /run for nobody and root"
+	chroot_tree
+	# the attack: a root-owned jail inside nobody's directory, reached
+	# through a link in root's: nobody could rename the jail away and
+	# put a tree of their own there.  Before, stat followed the link,
+	# saw root's jail, and said configuration OK.
+	check_chroot "$RUN/via-user"
+	bad_at 4
+	assert_output --partial "chroot $RUN/via-user is a symbolic link: give the path without links ($RUN/user/jail), so that every directory on it is checked"
+	# without the link, the path names nobody's directory
+	check_chroot "$RUN/user/jail"
+	bad_at 4
+	assert_output --partial "chroot $RUN/user is owned by uid $(id -u nobody), not root"
+	# a link is refused even where its target is fine, and higher up
+	check_chroot "$RUN/via-safe"
+	bad_at 4
+	assert_output --partial "chroot $RUN/via-safe is a symbolic link: give the path without links ($RUN/safe)"
+	check_chroot "$RUN/up/safe"
+	bad_at 4
+	assert_output --partial "chroot $RUN/up is a symbolic link: give the path without links ($RUN/safe)"
+	# the path without links is fine
+	check_chroot "$RUN/safe"
+	assert_success
+	assert_output "configuration OK"
+}
+
+@test "proxy_protocol and proxy_from, IPv4, IPv6 and v4-mapped blocks: configuration OK" {
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT [::1]:$PORT
+user = nobody
+proxy_protocol = 127.0.0.1:$PORT [::1]:$PORT
+proxy_from = 10.0.0.0/8 127.0.0.1 2001:db8::/32 ::ffff:192.0.2.0/120
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+	assert_success
+	assert_output "configuration OK"
+}
+
+@test "proxy_protocol and proxy_from: each refusal at its line" {
+	local row line
+	# "LINE|KEY LINES...": the file line the refusal must name, then the
+	# lines written after user (line 3), "\n" between two of them
+	for row in \
+	    "4|proxy_protocol = 127.0.0.1:1\nproxy_from = 127.0.0.1" \
+	    "4|proxy_protocol = 127.0.0.1:$PORT" \
+	    "4|proxy_from = 127.0.0.1" \
+	    "5|proxy_protocol = 127.0.0.1:$PORT\nproxy_from = 10.0.0.0/33" \
+	    "5|proxy_protocol = 127.0.0.1:$PORT\nproxy_from = 10.0.0.1/8" \
+	    "5|proxy_protocol = 127.0.0.1:$PORT\nproxy_from = 10.0.0.0/" \
+	    "5|proxy_protocol = 127.0.0.1:$PORT\nproxy_from = example.org/8" \
+	    "5|proxy_protocol = 127.0.0.1:$PORT\nproxy_from = 127.0.0.1 ::1/129" \
+	    "4|proxy_protocol = localhost:$PORT\nproxy_from = 127.0.0.1" \
+	    "4|proxy_protocol = 127.0.0.1:$PORT 127.0.0.1:$PORT\nproxy_from = ::1"; do
+		line=${row%%|*}
+		echo "row: $row"
+		check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+$(printf '%b' "${row#*|}")
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+		bad_at "$line"
+		assert_output --regexp "proxy_(protocol|from)"
+		refute_output --partial "unknown key"
+	done
+}

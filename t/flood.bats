@@ -93,18 +93,6 @@ flood_has() {
 	return 1
 }
 
-# counter_is KEY N - snitch -s has KEY N
-counter_is() {
-	[ "$(counter "$1")" = "$2" ]
-}
-
-# counter_at_least KEY N - snitch -s has KEY N or more
-counter_at_least() {
-	local n
-	n=$(counter "$1")
-	[ -n "$n" ] && [ "$n" -ge "$2" ]
-}
-
 # served_from SOURCE [ADDRESS] - curl from SOURCE to ADDRESS (default
 # 127.0.0.1) gets alpha's answer within CLIENT_TIMEOUT seconds (10)
 served_from() {

@@ -80,6 +80,18 @@ counter() {
 	snitch_stats 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'
 }
 
+# counter_is KEY N - snitch -s has KEY N
+counter_is() {
+	[ "$(counter "$1")" = "$2" ]
+}
+
+# counter_at_least KEY N - snitch -s has KEY N or more
+counter_at_least() {
+	local n
+	n=$(counter "$1")
+	[ -n "$n" ] && [ "$n" -ge "$2" ]
+}
+
 # backend_stat NAME FIELD - a per-backend counter: handoff, fallback,
 # down, busy or errors
 backend_stat() {

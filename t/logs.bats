@@ -36,11 +36,12 @@ re_quote() {
 }
 
 # check_line LINE REST - LINE is a stderr access line of snitch-worker
-# whose fields after listener= are REST (a regex); its worker= is the
+# whose fields after listener= are REST (a regex), then via=- (no
+# PROXY header on this listener); its worker= is the
 # index in the process title of the pid in its prefix; its time is now
 check_line() {
 	local line=$1 rest=$2 re pid index when now
-	re="^snitch-worker\[([0-9]+)\]: $HEAD_RE listener=$(re_quote "$LISTEN") $rest\$"
+	re="^snitch-worker\[([0-9]+)\]: $HEAD_RE listener=$(re_quote "$LISTEN") $rest via=-\$"
 	[[ $line =~ $re ]] || fail "access line: $line
 wanted:      $re"
 	pid=${BASH_REMATCH[1]}
@@ -177,7 +178,7 @@ lines() {
 	run -0 get_https alpha.localhost
 	port=$(answer local_port)
 	# no prefix in a file: the line starts with time=
-	wait_until grep -qE "^time=[^ ]+ worker=[01] gen=1 listener=$(re_quote "$LISTEN") client=127\.0\.0\.1:$port name=alpha\.localhost backend=alpha outcome=handoff alpn=[^ ]+ peek_us=[0-9]+ hello_bytes=[0-9]+ records=1$" "$T/access.log"
+	wait_until grep -qE "^time=[^ ]+ worker=[01] gen=1 listener=$(re_quote "$LISTEN") client=127\.0\.0\.1:$port name=alpha\.localhost backend=alpha outcome=handoff alpn=[^ ]+ peek_us=[0-9]+ hello_bytes=[0-9]+ records=1 via=-$" "$T/access.log"
 	refute log_has "client=127\.0\.0\.1:$port"
 
 	load_clients "$T/stop" >"$T/ports" 2>"$T/load.err" &
@@ -358,4 +359,39 @@ snitch: worker 1 gen 1"
 		run -0 ps -o args= -p "$pid"
 		assert_output --regexp '^snitch: worker [01] gen [12]$'
 	done
+}
+
+@test "a symlink at the access log path is never followed: refused at start, not reopened on SIGUSR1, its target unchanged" {
+	local port
+	start_demo alpha
+	# another file the user snitch runs as may write (as root: nobody's
+	# own, 0600), and a root-only one: a link to either is refused
+	echo "not a log" >"$T/other"
+	chmod 600 "$T/other"
+	is_root && chown nobody "$T/other"
+	mkdir -m 700 "$T/root-only"
+	echo "root's" >"$T/root-only/file"
+	chmod 600 "$T/root-only/file"
+	write_config "access_log = $T/access.log"
+	add_backend alpha alpha.localhost
+	for target in "$T/other" "$T/root-only/file"; do
+		ln -sfn "$target" "$T/access.log"
+		run -1 timeout 10 "$SNITCH" -c "$T/snitch.ini"
+		assert_output --partial "access_log $T/access.log is a symbolic link, which is never followed: give the file's own path"
+	done
+	assert_equal "$(cat "$T/other")" "not a log"
+	assert_equal "$(cat "$T/root-only/file")" "root's"
+	# planted after start, where logrotate's new file would be: SIGUSR1
+	# says so and keeps the open file
+	rm "$T/access.log"
+	start_snitch
+	wait_until test -f "$T/access.log"
+	mv "$T/access.log" "$T/access.log.1"
+	ln -s "$T/other" "$T/access.log"
+	kill -USR1 "$SNITCH_PID"
+	wait_until log_has "reopen: access_log $T/access\.log is a symbolic link, which is never followed; keeping the open one"
+	run -0 get_https alpha.localhost
+	port=$(answer local_port)
+	wait_until grep -q " client=127\.0\.0\.1:$port " "$T/access.log.1"
+	assert_equal "$(cat "$T/other")" "not a log"
 }

@@ -147,7 +147,7 @@ except ConnectionResetError:
 	wait_until relay_log_has "a channel not from SNItch's uid was refused"
 }
 
-@test "a socket directory others can write to without the sticky bit is warned about, at start and at reload" {
+@test "a socket directory others can write to is warned about, sticky or not, at start and at reload" {
 	mkdir -m 0777 "$T/open" "$T/sticky"
 	chmod 0777 "$T/open"
 	chmod 1777 "$T/sticky"
@@ -160,13 +160,44 @@ except ConnectionResetError:
 	    "$T/sticky/x.sock" >>"$T/snitch.ini"
 	start_snitch
 	log_has "backend open: socket $T/open/x.sock: directory $T/open \(mode 0777, no sticky bit\): every user can write to it, so another user could replace the socket"
-	run ! log_has "directory $T/sticky"
+	# sticky: the socket cannot be replaced, but its missing path taken
+	log_has "backend sticky: socket $T/sticky/x.sock: directory $T/sticky \(mode 1777, sticky\): every user can write to it, so another user could bind the socket's path while it is missing \(before the backend listens, or while it restarts\) and be handed its clients; set owner = \(the backend's user\) so that workers refuse a listener of another uid"
 	run ! log_has "directory $T \("
+	run ! log_has "directory /tmp "
 	run -0 tls --name beta.localhost
 	assert_line "backend=beta"
 	kill -HUP "$SNITCH_PID"
 	wait_until log_has "reload: configuration generation 2"
 	[ "$(grep -c "directory $T/open (mode 0777" "$T/snitch.log")" -eq 2 ]
+	[ "$(grep -c "directory $T/sticky (mode 1777" "$T/snitch.log")" -eq 2 ]
+}
+
+@test "a sticky directory: another user binds a backend's missing socket there; without owner it gets the clients, with owner none, and both are warned about" {
+	local other
+	other=$(uid_of "$OTHER")
+	mkdir "$T/sticky"
+	chmod 1777 "$T/sticky"
+	# the backend is not running: OTHER binds its path first
+	start_demo_as "$OTHER" web "$T/sticky/web.sock"
+	write_config
+	printf '\n[backend web]\nsocket = %s\nnames = web.localhost\n' \
+	    "$T/sticky/web.sock" >>"$T/snitch.ini"
+	start_snitch
+	log_has "backend web: socket $T/sticky/web.sock: directory $T/sticky \(mode 1777, sticky\): .* and be handed its clients; set owner ="
+	# the hijack the warning is about: OTHER's listener gets the client
+	run -0 tls --name web.localhost
+	assert_line "backend=web"
+	stop_snitch
+	# owner = OWNER: the workers refuse OTHER's listener; clients get
+	# alert 80 and OTHER nothing
+	echo "owner = $OWNER" >>"$T/snitch.ini"
+	: >"$T/snitch.log"
+	start_snitch
+	log_has "backend web: socket $T/sticky/web.sock: directory $T/sticky \(mode 1777, sticky\): every user can write to it, so another user could bind the socket's path while it is missing; workers check the listener's uid, so clients would be refused, not handed to that user"
+	run -3 tls --name web.localhost
+	assert_output "alert 80"
+	wait_until log_has "backend web: $T/sticky/web.sock is listened on by uid $other gid [0-9]*, not by its owner uid $(uid_of "$OWNER")"
+	run ! log_has "backend=web outcome=handoff"
 }
 
 @test "an owner's directory that belongs to another user is warned about" {

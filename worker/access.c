@@ -10,8 +10,10 @@
  *   time=2026-11-30T07:12:03.456Z worker=0 gen=1 listener=127.0.0.1:443
  *   client=203.0.113.7:51234 name=www.example.org backend=web
  *   outcome=handoff alpn=h2,http/1.1 peek_us=153 hello_bytes=517 records=1
+ *   via=-
  *
- * (one line), with the outcome's detail (alert= reason=, fallback_of=,
+ * (one line); on a proxy_protocol listener client= is the PROXY
+ * header's client and via= the proxy that sent it (the socket's peer), with the outcome's detail (alert= reason=, fallback_of=,
  * then alpn_route= when an ALPN route chose the backend) right after
  * outcome=.  Keys are always present, in this order; a value
  * that does not apply is "-".  log_access sends it where access_log says.
@@ -286,6 +288,11 @@ access_line(struct worker *w, struct conn *c, const struct hello *hl,
 	ACCESS_PUT(p, end, " records=");
 	if (hl != NULL)
 		p = access_decimal(p, end, hl->hl_records);
+	else
+		ACCESS_PUT(p, end, "-");
+	ACCESS_PUT(p, end, " via=");
+	if (c->cn_proxied)
+		p = access_addr(&c->cn_via, p, end);
 	else
 		ACCESS_PUT(p, end, "-");
 	log_access(line, (size_t)(p - line));

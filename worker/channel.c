@@ -7,6 +7,16 @@
  * connect(2) per pause, not one per client.  An outage is logged when it
  * starts and when it ends, not per connection.
  *
+ * The worker connects nothing itself (its sandbox forbids socket(2) and
+ * connect(2)): it asks the master on its broker socket, and the master
+ * (master/broker.c) connects the path its configuration names and
+ * passes the channel back.  Asking is a state of a channel like waiting
+ * for its backend's HELLO: channel_send is busy meanwhile, and the
+ * answer (channel_answer, read when the broker socket is readable) goes
+ * on exactly as a connect of our own would have: the owner check and
+ * the HELLO wait, or a failure with its errno, its back-off and its
+ * log line.
+ *
  * This file connects, sends, backs off and checks owners, and says what
  * happened (enum channel_result); what to do with a connection its
  * channel could not take (wait, retry, fall back, refuse) is decided in
@@ -44,6 +54,7 @@
 
 #include "ack.h"
 #include "alert.h"
+#include "chanreq.h"
 #include "handoff.h"
 #include "log.h"
 #include "worker.h"
@@ -53,17 +64,26 @@
 #define CHANNEL_READ_BATCH	16	/* messages per recvmmsg */
 #define CHANNEL_HELLO_MS	100	/* a channel without HELLO by then
 					   is of version 1 */
+#define CHANNEL_ASK_MS		1000	/* the master's answer, at most */
+#define CHANNEL_ASKED		(-2)	/* channel_connect: asked, wait */
 /* The least of a send buffer one handoff takes: the kernel's size of a
  * short message with its descriptor, on Linux 6 (768 bytes). */
 #define CHANNEL_HANDOFF_SIZE	768
 /* SO_SNDBUF: the kernel doubles it, to CHANNEL_INFLIGHT_MAX handoffs */
 #define CHANNEL_SNDBUF		(CHANNEL_INFLIGHT_MAX * CHANNEL_HANDOFF_SIZE / 2)
 
-/* channel_count - how many channels a worker with wc may hold */
+/*
+ * channel_count - how many channels a worker with wc may hold: the
+ * backends', and TENANT_SLOTS, or one per tenant when there are more
+ * (each tenant's share of them must be one at least: tenant.c)
+ */
 size_t
 channel_count(const struct wconf *wc)
 {
-	return wc->wc_nbackends + (wc->wc_ntenants > 0 ? TENANT_SLOTS : 0);
+	if (wc->wc_ntenants == 0)
+		return wc->wc_nbackends;
+	return wc->wc_nbackends + (wc->wc_ntenants > TENANT_SLOTS ?
+	    wc->wc_ntenants : TENANT_SLOTS);
 }
 
 /*
@@ -356,27 +376,70 @@ channel_owned(struct worker *w, int b, int fd)
 	return 0;
 }
 
-/* channel_connect - the backend's channel, connecting it if needed */
+/*
+ * channel_ask - ask the master for a channel to b's socket (broker.c
+ * connects it: the worker cannot); 0, or -1 with errno when it cannot
+ * be asked now (EAGAIN: the broker socket is full, ask again later)
+ */
+static int
+channel_ask(struct worker *w, int b)
+{
+	struct channel	*ch = &w->w_channels[b];
+	uint8_t		 msg[CHANREQ_ASK_LEN];
+
+	if (++w->w_ask_id == 0)	/* 0 is no request's */
+		w->w_ask_id = 1;
+	if (chanreq_ask_encode(msg, w->w_ask_id, ch->ch_socket) == -1)
+		return -1;
+	/* send(2), not sendmsg: no descriptor ever goes this way. */
+	if (send(w->w_broker, msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(msg))
+		return -1;
+	ch->ch_asking = 1;
+	ch->ch_ask_id = w->w_ask_id;
+	ch->ch_ask_by = w->w_now + CHANNEL_ASK_MS;
+	return 0;
+}
+
+/*
+ * channel_connect - the backend's channel: its descriptor, -1 when it
+ * is down (channel_failed said why), or CHANNEL_ASKED while the master
+ * has not answered yet (channel_answer).  One request at a time per
+ * channel; one the master did not answer in CHANNEL_ASK_MS (its answer
+ * did not fit the worker's queue) is asked again.
+ */
 static int
 channel_connect(struct worker *w, int b)
 {
-	struct channel		*ch = &w->w_channels[b];
-	struct sockaddr_un	 sun;
-	struct epoll_event	 ev;
-	int			 fd, n;
+	struct channel	*ch = &w->w_channels[b];
 
 	if (ch->ch_fd != -1)
 		return ch->ch_fd;
+	if (ch->ch_asking && w->w_now < ch->ch_ask_by)
+		return CHANNEL_ASKED;
+	ch->ch_asking = 0;
 	if (w->w_now < ch->ch_retry)
 		return -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strlcpy(sun.sun_path, ch->ch_socket, sizeof(sun.sun_path));
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		channel_failed(w, b, fd);
-		return -1;
-	}
+	if (channel_ask(w, b) == 0)
+		return CHANNEL_ASKED;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+		return CHANNEL_ASKED;	/* not asked: the next try asks */
+	channel_failed(w, b, -1);
+	return -1;
+}
+
+/*
+ * channel_connected - the master connected fd for b: what a connect of
+ * our own would have been followed by (the owner check, the epoll set,
+ * the wait for the backend's HELLO); 0, or -1 when b is down for it
+ */
+static int
+channel_connected(struct worker *w, int b, int fd)
+{
+	struct channel		*ch = &w->w_channels[b];
+	struct epoll_event	 ev;
+	int			 n;
+
 	n = CHANNEL_SNDBUF;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof(n)) == -1)
 		log_warn("backend %s: SO_SNDBUF", ch->ch_name);
@@ -396,7 +459,91 @@ channel_connect(struct worker *w, int b)
 	ch->ch_hello_by = w->w_now + CHANNEL_HELLO_MS;
 	ch->ch_down = CHANNEL_UP;
 	ch->ch_backoff = 0;
-	return fd;
+	return 0;
+}
+
+/*
+ * channel_answer_recv - one answer from the master: 1 with *fd its
+ * channel or -1, 0 when there is none now, -1 when the master is gone
+ * (or said something that is no answer: logged, and taken as nothing)
+ */
+static int
+channel_answer_recv(struct worker *w, struct chanreq_answer *can, int *fd)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}		 cm;
+	uint8_t		 msg[CHANREQ_ANSWER_LEN + 1];
+	struct iovec	 iov = { msg, sizeof(msg) };
+	struct msghdr	 mh;
+	struct cmsghdr	*cmsg;
+	ssize_t		 n;
+
+	*fd = -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	n = recvmsg(w->w_broker, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n == -1)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (n == 0)
+		return -1;
+	/* Checked as nginx's ngx_read_channel: one descriptor, whole. */
+	cmsg = CMSG_FIRSTHDR(&mh);
+	if (cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET &&
+	    cmsg->cmsg_type == SCM_RIGHTS &&
+	    cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    chanreq_answer_decode(msg, (size_t)n, can) == -1 ||
+	    (can->can_errno == 0) != (*fd != -1)) {
+		log_warnx("%s: an answer of the master we do not know",
+		    __func__);
+		if (*fd != -1)
+			close(*fd);
+		*fd = -1;
+		can->can_id = 0;
+		can->can_errno = EBADMSG;
+	}
+	return 1;
+}
+
+/*
+ * channel_answer - read one answer of the master to a channel request:
+ * the channel it answered (connected now, or down as after a refused
+ * connect), CHANNEL_ANSWER_STALE for an answer no channel waits for any
+ * more (its descriptor is closed), CHANNEL_ANSWER_END when there is no
+ * more now, CHANNEL_ANSWER_GONE when the master is gone
+ */
+int
+channel_answer(struct worker *w)
+{
+	struct chanreq_answer	 can;
+	struct channel		*ch;
+	size_t			 b;
+	int			 fd, r;
+
+	if ((r = channel_answer_recv(w, &can, &fd)) <= 0)
+		return r == 0 ? CHANNEL_ANSWER_END : CHANNEL_ANSWER_GONE;
+	for (b = 0; b < w->w_nchannels; b++) {
+		ch = &w->w_channels[b];
+		if (!ch->ch_asking || ch->ch_ask_id != can.can_id ||
+		    ch->ch_fd != -1)
+			continue;
+		ch->ch_asking = 0;
+		if (fd == -1) {
+			errno = can.can_errno;
+			channel_failed(w, (int)b, -1);
+		} else
+			(void)channel_connected(w, (int)b, fd);
+		return (int)b;
+	}
+	if (fd != -1)
+		close(fd);
+	return CHANNEL_ANSWER_STALE;
 }
 
 /* channel_is_busy - whether a send error means "try again later" */
@@ -449,7 +596,11 @@ channel_send(struct worker *w, int b, int client_fd, const uint8_t *header,
 			w->w_channels[b].ch_out_helps = 0;
 			return CHANNEL_BUSY;
 		}
-		if ((fd = channel_connect(w, b)) == -1)
+		if ((fd = channel_connect(w, b)) == CHANNEL_ASKED) {
+			w->w_channels[b].ch_out_helps = 0;
+			return CHANNEL_BUSY;
+		}
+		if (fd == -1)
 			return CHANNEL_DOWN;
 		/* A new channel: its backend's HELLO first, or its time. */
 		if (channel_version(w, b) == 0) {
@@ -687,6 +838,7 @@ channel_forget(struct worker *w, int b)
 	if (ch->ch_retired_fd != -1)
 		channel_retired_close(w, b);
 	ch->ch_fd = -1;
+	ch->ch_asking = 0;	/* its answer, if it comes, is stale */
 	ch->ch_retry = 0;
 	ch->ch_backoff = 0;
 	ch->ch_down = CHANNEL_UP;

@@ -23,6 +23,12 @@
  * again (SENT, or QUEUED while the backend restarts) or refused
  * (LINGER): PEEK or QUEUED -> SENT -> FREE, QUEUED, SENT or LINGER.
  *
+ * On a proxy_protocol listener a connection starts in PROXY instead,
+ * until its PROXY header is read (upstream.c): then it moves to PEEK
+ * with the header's client as its peer, or is closed (FREE).  It joins
+ * its netblock's list (source.c) only then: before the header, all its
+ * proxy's clients would share the proxy's address.
+ *
  * Legal moves are the table conn_moves; anything else is a bug in the
  * worker, never something a client can cause, and ends in log_panic.
  * Each list (peeking, lingering, each channel's queue and sent list)
@@ -61,6 +67,7 @@ static int	conn_events(struct worker *, struct conn *, int);
 
 /* conn_moves[from][to] - the legal moves; FREE is left by conn_start */
 static const uint8_t conn_moves[CONN_NSTATES][CONN_NSTATES] = {
+	[CONN_PROXY] = { [CONN_PEEK] = 1 },
 	[CONN_PEEK] = { [CONN_QUEUED] = 1, [CONN_LINGER] = 1,
 	    [CONN_SENT] = 1 },
 	[CONN_QUEUED] = { [CONN_QUEUED] = 1, [CONN_LINGER] = 1,
@@ -72,6 +79,7 @@ static const uint8_t conn_moves[CONN_NSTATES][CONN_NSTATES] = {
 
 static const char *const conn_states[CONN_NSTATES] = {
 	[CONN_FREE] = "free",
+	[CONN_PROXY] = "proxy",
 	[CONN_PEEK] = "peek",
 	[CONN_QUEUED] = "queued",
 	[CONN_LINGER] = "linger",
@@ -83,13 +91,24 @@ static const char *const conn_states[CONN_NSTATES] = {
 int
 conn_init(struct worker *w, size_t slots)
 {
+	size_t	i;
+	int	proxied = 0;
+
 	/* Not touched here: a slot's page is resident only once used. */
 	if ((w->w_conns = calloc(slots, sizeof(*w->w_conns))) == NULL)
 		return -1;
 	w->w_nconns = slots;
 	if (source_init(w) == -1)
 		return -1;
+	/* Room for each slot's upstream TLVs, only with PROXY listeners;
+	 * touched, as the slots, only when used. */
+	for (i = 0; i < w->w_nlisteners; i++)
+		proxied |= w->w_listeners[i].ls_proxy;
+	if (proxied && (w->w_upstream_tlvs = calloc(slots,
+	    sizeof(*w->w_upstream_tlvs))) == NULL)
+		return -1;
 	TAILQ_INIT(&w->w_free);
+	TAILQ_INIT(&w->w_proxying);
 	TAILQ_INIT(&w->w_peeking);
 	TAILQ_INIT(&w->w_lingering);
 	TAILQ_INIT(&w->w_silent);
@@ -102,6 +121,8 @@ void
 conn_free_all(struct worker *w)
 {
 	source_free(w);
+	free(w->w_upstream_tlvs);
+	w->w_upstream_tlvs = NULL;
 	free(w->w_conns);
 	w->w_conns = NULL;
 }
@@ -111,6 +132,8 @@ static struct conn_list *
 conn_list(struct worker *w, struct conn *c)
 {
 	switch (c->cn_state) {
+	case CONN_PROXY:
+		return &w->w_proxying;
 	case CONN_PEEK:
 		return &w->w_peeking;
 	case CONN_LINGER:
@@ -163,8 +186,13 @@ conn_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_fallback_of = -1;
 	c->cn_alpn_route = -1;
 	c->cn_peer = *peer;
+	c->cn_via.sa.sa_family = AF_UNSPEC;
+	c->cn_dst.sa.sa_family = AF_UNSPEC;
+	c->cn_proxied = 0;
+	c->cn_tlvs_len = 0;
 	c->cn_peeked = 0;
 	c->cn_lowat = 1;	/* the kernel's default */
+	memset(&c->cn_proxy_walk, 0, sizeof(c->cn_proxy_walk));
 	memset(&c->cn_walk, 0, sizeof(c->cn_walk));
 	c->cn_route = CONN_ROUTE_HELLO;
 	c->cn_rehanded = 0;
@@ -172,10 +200,12 @@ conn_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_watched = 0;
 	c->cn_paused = 0;
 	c->cn_start_us = clock_us();
-	c->cn_state = CONN_PEEK;
+	c->cn_state = w->w_listeners[listener].ls_proxy ? CONN_PROXY :
+	    CONN_PEEK;
 	c->cn_deadline = w->w_now + w->w_conf.wc_peek_timeout_ms;
-	TAILQ_INSERT_TAIL(&w->w_peeking, c, cn_link);
-	source_add(w, c);
+	TAILQ_INSERT_TAIL(conn_list(w, c), c, cn_link);
+	if (c->cn_state == CONN_PEEK)
+		source_add(w, c);
 	w->w_pending++;
 	COUNTERS_ADD(w->w_counters->cw_accepted, 1);
 	COUNTERS_ADD(w->w_counters->cw_pending, 1);
@@ -230,6 +260,8 @@ conn_place(struct worker *w, struct conn *c, enum conn_state state,
 	c->cn_channel = channel;
 	c->cn_deadline = deadline;
 	TAILQ_INSERT_TAIL(conn_list(w, c), c, cn_link);
+	if (state == CONN_PEEK)
+		source_add(w, c);
 }
 
 /* conn_move - put c in another state, at the tail of its list */
@@ -264,6 +296,68 @@ conn_sent(struct worker *w, struct conn *c, int channel, int fallback_of,
 	conn_place(w, c, CONN_SENT, channel, deadline);
 	c->cn_channel_use = w->w_channels[channel].ch_use;
 	c->cn_fallback_of = fallback_of;
+}
+
+/*
+ * conn_upstream_tlvs - keep the TLVs of c's header (px) that a backend
+ * may want, in the order they go into its handoff when they do not all
+ * fit: the cloud's endpoint ids first (backends grant access by them),
+ * then the unique id, the namespace, and the upstream's ALPN.  Never
+ * AUTHORITY: the handoff carries SNItch's own (proxy_decode refuses
+ * two), the name the client really asked for.
+ */
+static void
+conn_upstream_tlvs(struct worker *w, struct conn *c, const struct proxyin *px)
+{
+	static const uint8_t	 order[] = { PROXYIN_TLV_AWS, PROXYIN_TLV_AZURE,
+	    PROXYIN_TLV_UNIQUE_ID, PROXYIN_TLV_NETNS, PROXYIN_TLV_ALPN };
+	uint8_t			*out;
+	const uint8_t		*v;
+	size_t			 i, len, n = 0;
+
+	c->cn_tlvs_len = 0;
+	if (w->w_upstream_tlvs == NULL)
+		return;
+	out = w->w_upstream_tlvs[c - w->w_conns];
+	for (i = 0; i < sizeof(order); i++) {
+		if ((v = proxyin_tlv(px, order[i], &len)) == NULL ||
+		    n + 3 + len > PROXYIN_KEPT_MAX)
+			continue;
+		out[n] = order[i];
+		out[n + 1] = (uint8_t)(len >> 8);
+		out[n + 2] = (uint8_t)len;
+		memcpy(out + n + 3, v, len);
+		n += 3 + len;
+	}
+	c->cn_tlvs_len = (uint16_t)n;
+}
+
+/*
+ * conn_proxied - c's PROXY header (px, PROXYIN_PROXY) was read: its
+ * client is the header's source from now on, the socket's peer is its
+ * proxy (cn_via); it peeks for its hello, in its client's netblock.  A
+ * header from a UNIX socket client names no IP address: the
+ * connection keeps its own, as for a header without addresses.  Its
+ * hello gets peek_timeout from now: w_peeking stays in deadline order,
+ * and silent_timeout counts from the header as it would from accept.
+ */
+void
+conn_proxied(struct worker *w, struct conn *c, const struct proxyin *px)
+{
+	if (c->cn_state != CONN_PROXY)
+		log_panic("%s: connection %td: %s", __func__, c - w->w_conns,
+		    conn_states[c->cn_state]);
+	c->cn_proxied = 1;
+	c->cn_via = c->cn_peer;
+	if (px->px_family == AF_INET || px->px_family == AF_INET6) {
+		memcpy(&c->cn_peer, &px->px_src, sizeof(c->cn_peer));
+		memcpy(&c->cn_dst, &px->px_dst, sizeof(c->cn_dst));
+	}
+	conn_upstream_tlvs(w, c, px);
+	c->cn_peeked = 0;
+	memset(&c->cn_walk, 0, sizeof(c->cn_walk));
+	conn_place(w, c, CONN_PEEK, c->cn_channel,
+	    w->w_now + w->w_conf.wc_peek_timeout_ms);
 }
 
 /* conn_release - c is done: forget it and free its slot */
@@ -438,7 +532,8 @@ conn_due(struct worker *w, enum conn_state state)
 		c = TAILQ_FIRST(&w->w_lingering);
 		return c != NULL && c->cn_deadline <= w->w_now ? c : NULL;
 	}
-	c = TAILQ_FIRST(&w->w_peeking);
+	/* A header and then a hello, both within peek_timeout of accept */
+	c = TAILQ_FIRST(state == CONN_PROXY ? &w->w_proxying : &w->w_peeking);
 	return c != NULL && conn_peek_deadline(w, c) <= w->w_now ? c : NULL;
 }
 
@@ -499,11 +594,14 @@ conn_next_deadline(const struct worker *w)
 	const struct conn	*l = TAILQ_FIRST(&w->w_lingering);
 	const struct conn	*s = TAILQ_FIRST(&w->w_silent);
 	const struct conn	*z = TAILQ_FIRST(&w->w_paused);
+	const struct conn	*h = TAILQ_FIRST(&w->w_proxying);
 	uint64_t		 next = UINT64_MAX;
 	size_t			 i;
 
 	if (p != NULL)
 		next = conn_peek_deadline(w, p);
+	if (h != NULL && conn_peek_deadline(w, h) < next)
+		next = conn_peek_deadline(w, h);
 	if (s != NULL && conn_silent_deadline(w, s) < next)
 		next = conn_silent_deadline(w, s);
 	if (l != NULL && l->cn_deadline < next)

@@ -278,20 +278,27 @@ dispatch_resume(struct worker *w, struct conn *c)
 	}
 }
 
-/* dispatch_flush - send b's queued connections until b is busy again */
+/* dispatch_drain - send b's queued connections until b is busy again */
 static void
-dispatch_flush(struct worker *w, int b)
+dispatch_drain(struct worker *w, int b)
 {
 	struct conn	*c;
 
-	/* Held clients: their backend's back-off is no reason to wait. */
-	if (w->w_channels[b].ch_down == CHANNEL_DOWN_CONNECT)
-		channel_retry_now(w, b);
 	while ((c = TAILQ_FIRST(&w->w_channels[b].ch_queue)) != NULL)
 		if (!dispatch_resume(w, c))
 			break;
 	dispatch_wait(w, b);
 	dispatch_orphans(w, b);
+}
+
+/* dispatch_flush - send b's queued connections, reconnecting if need be */
+static void
+dispatch_flush(struct worker *w, int b)
+{
+	/* Held clients: their backend's back-off is no reason to wait. */
+	if (w->w_channels[b].ch_down == CHANNEL_DOWN_CONNECT)
+		channel_retry_now(w, b);
+	dispatch_drain(w, b);
 }
 
 /*
@@ -490,6 +497,45 @@ dispatch_appeared(struct worker *w)
 		if (!TAILQ_EMPTY(&ch->ch_queue))
 			dispatch_flush(w, (int)b);
 	}
+}
+
+/*
+ * dispatch_answered - the master answered b's request for its channel:
+ * connected, b's queue goes on (after its backend's HELLO); refused,
+ * as after a refused connect of our own, its clients are held if b is
+ * restarting, else go to its fallback or are refused.  Never with a
+ * retry at once: that would only ask again.
+ */
+static void
+dispatch_answered(struct worker *w, int b)
+{
+	struct channel	*ch = &w->w_channels[b];
+	struct conn	*c;
+
+	/* They were queued while it was asked, not knowing it was down. */
+	if (ch->ch_fd == -1 && dispatch_holds(w, b))
+		TAILQ_FOREACH(c, &ch->ch_queue, cn_link)
+			if (c->cn_fallback_of == -1)
+				dispatch_held(w, c, b);
+	dispatch_drain(w, b);
+}
+
+/*
+ * dispatch_answers - what the master answered to channel requests; 0,
+ * or -1 when it is gone (no answer comes any more)
+ */
+int
+dispatch_answers(struct worker *w)
+{
+	int	b;
+
+	while ((b = channel_answer(w)) != CHANNEL_ANSWER_END) {
+		if (b == CHANNEL_ANSWER_GONE)
+			return -1;
+		if (b >= 0)
+			dispatch_answered(w, b);
+	}
+	return 0;
 }
 
 /* dispatch_next_deadline - when a queue is to be retried next */

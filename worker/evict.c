@@ -6,7 +6,11 @@
  * ones), so the worker never stops accepting while something can be
  * evicted.  What goes, in this order:
  *  1. the oldest connection already refused, lingering for its FIN;
- *  2. from the netblock with the most connections peeking (source.c),
+ *  2. the oldest connection still reading its upstream PROXY header
+ *     (upstream.c): a proxy sends it with its first segment, so one
+ *     still here has stalled, and it has made the least progress of
+ *     all, not even saying who its client is;
+ *  3. from the netblock with the most connections peeking (source.c),
  *     the one that has waited longest without completing its hello.
  * A real client's hello comes within a round trip of its accept, so it
  * is rarely the oldest of anything; a flood's connections are.  Only a
@@ -32,7 +36,8 @@
 int
 evict_can(struct worker *w)
 {
-	return !TAILQ_EMPTY(&w->w_lingering) || source_busiest(w) != NULL;
+	return !TAILQ_EMPTY(&w->w_lingering) ||
+	    !TAILQ_EMPTY(&w->w_proxying) || source_busiest(w) != NULL;
 }
 
 /* evict_log - say how many were evicted since the last line, if due */
@@ -60,11 +65,16 @@ evict_next_deadline(const struct worker *w)
 static void
 evict(struct worker *w, struct conn *c, const char *why)
 {
-	char	detail[32];
+	struct netblock	proxy;
+	char		detail[32];
 
 	snprintf(detail, sizeof(detail), "reason=%s", why);
-	netblock_text(source_block(w, c), w->w_evict_last,
-	    sizeof(w->w_evict_last));
+	/* Still reading its header: in no netblock yet; its proxy's. */
+	if (c->cn_state == CONN_PROXY)
+		netblock_of(&c->cn_peer.sa, w->w_conf.wc_netblock_ipv4,
+		    w->w_conf.wc_netblock_ipv6, &proxy);
+	netblock_text(c->cn_state == CONN_PROXY ? &proxy : source_block(w, c),
+	    w->w_evict_last, sizeof(w->w_evict_last));
 	outcome_log(w, c, NULL, -1, OUTCOME_EVICTED, 0, detail);
 	outcome_close(w, c);
 	w->w_evict_unlogged++;
@@ -80,6 +90,10 @@ evict_for_room(struct worker *w)
 	/* Refused already, its alert sent: the cheapest to let go. */
 	if ((c = TAILQ_FIRST(&w->w_lingering)) != NULL) {
 		conn_release(w, c);
+		return;
+	}
+	if ((c = TAILQ_FIRST(&w->w_proxying)) != NULL) {
+		evict(w, c, "full");
 		return;
 	}
 	if ((c = source_busiest(w)) == NULL)

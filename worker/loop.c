@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fdslot.h"
 #include "log.h"
 #include "worker.h"
 
@@ -92,7 +93,10 @@ loop_accept(struct worker *w, int li)
 				    w->w_fd_pauses);
 				w->w_fd_pauses = 0;
 			}
-			peek_start(w, li, fd, &peer);
+			if (w->w_listeners[li].ls_proxy)
+				upstream_start(w, li, fd, &peer);
+			else
+				peek_start(w, li, fd, &peer);
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -132,8 +136,9 @@ loop_stop(struct worker *w, const char *why)
 	log_info("worker %d gen %u: %s; finishing %zu connections", w->w_index,
 	    w->w_gen, why, w->w_pending);
 	loop_listen(w, 0);
+	/* Replaced in place: a fixed number is never free (fdslot.c). */
 	for (i = 0; i < w->w_nlisteners; i++)
-		close(w->w_listeners[i].ls_fd);
+		fdslot_close(w->w_listeners[i].ls_fd);
 	guard_stop();
 	w->w_stopping = 1;
 }
@@ -197,13 +202,23 @@ loop_dispatch(struct worker *w, const struct epoll_event *ev)
 		    ev->events);
 		break;
 	case EV_CONN:
-		if (w->w_conns[i].cn_state != CONN_FREE &&
-		    w->w_conns[i].cn_use == EV_USE(ev->data.u64))
+		if (w->w_conns[i].cn_state == CONN_FREE ||
+		    w->w_conns[i].cn_use != EV_USE(ev->data.u64))
+			break;
+		if (w->w_conns[i].cn_state == CONN_PROXY)
+			upstream_event(w, &w->w_conns[i], ev->events);
+		else
 			peek_event(w, &w->w_conns[i], ev->events);
 		break;
 	case EV_WATCH:
 		if (watch_read(w) > 0)
 			dispatch_appeared(w);
+		break;
+	case EV_BROKER:
+		/* The master is gone: the control socket says so too. */
+		if (dispatch_answers(w) == -1)
+			(void)epoll_ctl(w->w_epoll, EPOLL_CTL_DEL, w->w_broker,
+			    NULL);
 		break;
 	}
 }
@@ -256,6 +271,7 @@ loop_run(struct worker *w)
 		guard_check(w);
 		for (i = 0; i < n; i++)
 			loop_dispatch(w, &events[i]);
+		upstream_expire(w);
 		peek_expire(w);
 		dispatch_expire(w);
 		evict_log(w);

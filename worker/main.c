@@ -128,6 +128,8 @@ main_listeners(struct worker *w)
 		ls->ls_wildcard = ls->ls_addr.sa.sa_family == AF_INET6 ?
 		    IN6_IS_ADDR_UNSPECIFIED(&ls->ls_addr.sin6.sin6_addr) :
 		    ls->ls_addr.sin.sin_addr.s_addr == htonl(INADDR_ANY);
+		ls->ls_proxy = wconf_proxy_listener(&w->w_conf,
+		    &ls->ls_addr.sa);
 	}
 }
 
@@ -174,6 +176,12 @@ main_epoll(struct worker *w)
 	ev.data.u64 = EV_MAKE(EV_CTL, 0, 0);
 	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, w->w_ctl, &ev) == -1)
 		fatal("epoll_ctl control pipe");
+	/* The master's answers to channel requests (channel.c) */
+	w->w_broker = WCONF_BROKER_FD;
+	ev.events = EPOLLIN;
+	ev.data.u64 = EV_MAKE(EV_BROKER, 0, 0);
+	if (epoll_ctl(w->w_epoll, EPOLL_CTL_ADD, w->w_broker, &ev) == -1)
+		fatal("epoll_ctl broker socket");
 	if (channel_init(w) == -1)
 		fatal("channel_init");
 	if (tenant_init(w) == -1)

@@ -2,8 +2,9 @@
  * outcome.c - the ways a connection ends, each logged and counted once.
  *
  * Runs in the worker, unprivileged.  Every connection ends in exactly
- * one outcome: handoff, alert, not-tls, timeout, client-gone, error or
- * evicted (evict.c);
+ * one outcome: handoff, alert, not-tls, timeout, client-gone, error,
+ * evicted (evict.c), or on a proxy_protocol listener proxy-refused,
+ * proxy-invalid or health-check (upstream.c);
  * outcome_log is the one place it is counted and the one access line
  * written.  A refusal discards the peeked bytes first (closing with
  * unread data would send a RST that can destroy the alert in flight),
@@ -37,6 +38,9 @@ static const char *const outcome_words[] = {
 	[OUTCOME_CLIENT_GONE] = "client-gone",
 	[OUTCOME_ERROR] = "error",
 	[OUTCOME_EVICTED] = "evicted",
+	[OUTCOME_PROXY_REFUSED] = "proxy-refused",
+	[OUTCOME_PROXY_INVALID] = "proxy-invalid",
+	[OUTCOME_HEALTH_CHECK] = "health-check",
 };
 
 /*
@@ -73,6 +77,15 @@ outcome_settle(struct worker *w, enum outcome outcome, uint8_t alert)
 		break;
 	case OUTCOME_EVICTED:
 		COUNTERS_ADD(cw->cw_evicted, 1);
+		break;
+	case OUTCOME_PROXY_REFUSED:
+		COUNTERS_ADD(cw->cw_proxy_refused, 1);
+		break;
+	case OUTCOME_PROXY_INVALID:
+		COUNTERS_ADD(cw->cw_proxy_invalid, 1);
+		break;
+	case OUTCOME_HEALTH_CHECK:
+		COUNTERS_ADD(cw->cw_health_check, 1);
 		break;
 	}
 	COUNTERS_SUB(cw->cw_pending, 1);

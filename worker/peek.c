@@ -142,15 +142,23 @@ peek_read(struct worker *w, struct conn *c, uint32_t events)
 void
 peek_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 {
-	struct conn	*c = conn_start(w, listener, fd, peer);
+	peek_begin(w, conn_start(w, listener, fd, peer));
+}
 
+/*
+ * peek_begin - c starts peeking for its hello: just accepted, or its
+ * PROXY header just read (upstream.c: then it may be watched already)
+ */
+void
+peek_begin(struct worker *w, struct conn *c)
+{
 	evict_over_source(w, c);
 	peek_read(w, c, 0);
 	if (c->cn_state == CONN_PEEK && c->cn_peeked == 0)
 		conn_silent_listen(w, c);
 	/* Handed (and kept until acknowledged: nothing more to read). */
 	if (c->cn_state == CONN_FREE || c->cn_state == CONN_SENT ||
-	    conn_watch(w, c) == 0)
+	    c->cn_watched || conn_watch(w, c) == 0)
 		return;
 	log_warn("%s: epoll_ctl", __func__);
 	if (c->cn_state == CONN_PEEK) {

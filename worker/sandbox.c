@@ -12,8 +12,8 @@
  * an open, after sandbox_enter.
  *
  * sandbox_enter, once every descriptor it will ever need is open (the
- * listeners, counters, access log and control socket are inherited;
- * only backend channels are made later): no_new_privs, RLIMIT_NPROC 0
+ * listeners, counters, access log, control and broker sockets are
+ * inherited; only backend channels and clients come later): no_new_privs, RLIMIT_NPROC 0
  * (no fork; the kernel exempts root, so it is said when it does not
  * hold), RLIMIT_CORE 0 (a dump would hold client bytes), and a seccomp
  * filter that allows exactly the system calls of the event loop: its
@@ -23,11 +23,26 @@
  * Anything else kills the worker (SCMP_ACT_KILL_PROCESS, SIGSYS); the
  * master logs that and restarts it.  The list was taken with strace -f
  * of workers across the test suite; arguments are checked where that
- * is cheap and closes a door: socket() only AF_UNIX (backend channels,
- * the syslog socket), mmap never executable, tgkill only to abort
- * itself.  openat fails with EACCES instead of killing: glibc opens
- * files lazily (a time zone file, locale data) and must fail softly,
- * but the worker can open no file either way.
+ * is cheap and closes a door: mmap never executable, tgkill only to
+ * abort itself.
+ *
+ * A worker a client took over must not be able to give its descriptors
+ * (the shared listeners, the access log) to another process, which
+ * would keep them after the worker is killed.  So it makes no socket
+ * and connects nothing: the master connects its channels
+ * (master/broker.c); connect(2) is allowed on syslog's socket alone,
+ * which was made before.  And sendmsg(2), the one way a descriptor
+ * leaves (SCM_RIGHTS), is allowed only above the fixed descriptors:
+ * stdio (which may be the journal's socket), the control and broker
+ * sockets, the access log, the listeners, syslog's socket, the epoll
+ * and inotify descriptors.  Every number up to the highest of them is
+ * taken and stays taken (common/fdslot.c), so a channel or a client is
+ * always above, and a fixed descriptor never is.  dup3(2) is allowed
+ * onto fixed numbers only (a fixed descriptor replaced in place), no
+ * other dup, and fcntl only to read and set file status flags (guard.c's
+ * O_NONBLOCK), never F_DUPFD.  openat fails with EACCES instead of
+ * killing: glibc opens files lazily (a time zone file, locale data)
+ * and must fail softly, but the worker can open no file either way.
  *
  * `sandbox = off` skips sandbox_enter, for debugging (strace, core
  * dumps), and says so loudly; capabilities are dropped all the same.
@@ -35,8 +50,10 @@
  * it not, common/dumpable.c): a core is written, and its own user may
  * strace it, but may also copy its listeners with pidfd_getfd.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/sockios.h>
 #include <seccomp.h>
@@ -49,11 +66,15 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <bsd/string.h>
+
 #include "confine.h"
 #include "dumpable.h"
+#include "fdslot.h"
 #include "log.h"
 #include "sandbox.h"
 
@@ -80,6 +101,34 @@ sandbox_chroot(const struct wconf *wc)
 	    __VA_ARGS__)
 
 static int	sandbox_watch_fd = -1;	/* inotify's (watch.c), or -1 */
+static int	sandbox_fixed_top = -1;	/* the highest fixed descriptor */
+static int	sandbox_syslog_fd = -1;	/* syslog's socket, or -1 */
+
+/*
+ * sandbox_allow_above - allow call when its descriptor (argument 0) is
+ * above top.  The kernel reads it as an int, so a value with any of
+ * the high 33 bits set must not pass for "above" (it would mean a low
+ * descriptor); libseccomp takes one comparison per argument and rule,
+ * so [top + 1, INT_MAX] is cut into aligned blocks, one masked
+ * comparison each (at most 31).
+ */
+static int
+sandbox_allow_above(scmp_filter_ctx ctx, int call, int top)
+{
+	uint64_t	from = (uint64_t)top + 1, size;
+	int		rc = 0;
+
+	while (rc == 0 && from <= INT_MAX) {
+		/* the largest aligned block at from that ends in range */
+		for (size = 1; (from & size) == 0 &&
+		    from + size * 2 - 1 <= INT_MAX; size *= 2)
+			continue;
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, call, 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, ~(size - 1), from));
+		from += size;
+	}
+	return rc;
+}
 
 /*
  * sandbox_io_calls - what the event loop does with its descriptors:
@@ -91,9 +140,8 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 	static const int calls[] = {
 		SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_wait),
 		SCMP_SYS(epoll_ctl), SCMP_SYS(accept4), SCMP_SYS(recvfrom),
-		SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg), SCMP_SYS(sendto),
-		SCMP_SYS(sendmsg),
-		SCMP_SYS(shutdown), SCMP_SYS(close), SCMP_SYS(connect),
+		SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg),
+		SCMP_SYS(shutdown), SCMP_SYS(close),
 		SCMP_SYS(getsockname), SCMP_SYS(write), SCMP_SYS(writev),
 		/* a log line to a pipe, never waiting (common/logsink.c) */
 		SCMP_SYS(pwritev2),
@@ -103,16 +151,30 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 	int	rc;
 
 	rc = confine_allow(ctx, calls, CONFINE_COUNT(calls));
-	/* Backend channels (SOCK_SEQPACKET) and syslog's socket (SOCK_DGRAM,
-	 * made again by logsink.c if syslogd restarted); no network socket. */
+	/*
+	 * No socket(2): the master connects the channels (master/broker.c)
+	 * and syslog's socket is made before.  No descriptor leaves but on
+	 * a channel: sendmsg(2) only above the fixed descriptors (every
+	 * number up to sandbox_fixed_top is one, and stays one: fdslot.c),
+	 * where the only sockets are channels.
+	 */
 	if (rc == 0)
-		rc = SANDBOX_ALLOW(ctx, socket, 2,
-		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
-		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_SEQPACKET));
+		rc = sandbox_allow_above(ctx, SCMP_SYS(sendmsg),
+		    sandbox_fixed_top);
+	/* send(2): bytes only, and only to a connected peer, never by
+	 * address to any datagram socket */
 	if (rc == 0)
-		rc = SANDBOX_ALLOW(ctx, socket, 2,
-		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
-		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM));
+		rc = SANDBOX_ALLOW(ctx, sendto, 1, SCMP_A4(SCMP_CMP_EQ, 0));
+	/* syslogd restarted: its socket connected again, in place; it is a
+	 * fixed one, so it carries no descriptor wherever it points */
+	if (rc == 0 && sandbox_syslog_fd != -1)
+		rc = SANDBOX_ALLOW(ctx, connect, 1,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sandbox_syslog_fd));
+	/* A fixed descriptor given up (a listener at the stop, the access
+	 * log reopened) is replaced in place, onto fixed numbers only. */
+	if (rc == 0)
+		rc = SANDBOX_ALLOW(ctx, dup3, 1,
+		    SCMP_A1(SCMP_CMP_LE, (scmp_datum_t)sandbox_fixed_top));
 	/* SO_PEERCRED of a backend, SO_ERROR: socket-level options only */
 	if (rc == 0)
 		rc = SANDBOX_ALLOW(ctx, getsockopt, 1,
@@ -181,21 +243,92 @@ sandbox_enter(const struct wconf *wc, int watch_fd)
 		    "fork here; the system call filter still does");
 #endif
 	sandbox_watch_fd = watch_fd;
+	sandbox_syslog_fd = log_syslog_fd();
+	if ((sandbox_fixed_top = fdslot_fix()) == -1)
+		fatal("%s: cannot keep the fixed descriptors' numbers",
+		    __func__);
 	confine_filter(sandbox_io_calls);
 	log_debug("%s: system call filter loaded", __func__);
 }
 
 #ifdef SNITCH_SANDBOX_PROBE
 /*
+ * sandbox_give - what a worker a client took over would do with its
+ * descriptors: send the first listener and the access log (SCM_RIGHTS)
+ * to the Unix datagram socket SANDBOX_GIVE_ENV names, over fd (then
+ * addressed to it), or over a socket of its own connected to it (fd -1)
+ */
+static void
+sandbox_give(int fd, const char *to)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(2 * sizeof(int))];
+	}		 cm;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int		 fds[2] = { WCONF_LISTEN_FD, WCONF_ACCESS_FD };
+	char		 byte = 'x';
+	struct iovec	 iov = { &byte, 1 };
+	struct msghdr	 msg;
+	struct cmsghdr	*cmsg;
+
+	strlcpy(sun.sun_path, to, sizeof(sun.sun_path));
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
+	if (fd == -1) {
+		log_warnx("%s: connecting a socket of our own to %s", __func__,
+		    to);
+		if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+			log_warn("%s: cannot", __func__);
+			return;
+		}
+	} else {
+		log_warnx("%s: sending over fd %d to %s", __func__, fd, to);
+		msg.msg_name = &sun;
+		msg.msg_namelen = sizeof(sun);
+	}
+	if (sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		log_warn("%s: sendmsg on fd %d", __func__, fd);
+	else
+		log_warnx("%s: still alive: gave the listener away on fd %d",
+		    __func__, fd);
+}
+
+/*
  * sandbox_probe - a debug build's test hook: for the name
- * SANDBOX_PROBE_NAME, open a network socket, which the filter forbids;
- * with the sandbox on, the worker is killed here
+ * SANDBOX_PROBE_NAME, open a network socket, which the filter forbids
+ * (with the sandbox on, the worker is killed here); for
+ * SANDBOX_GIVE_NAME, give the listener away (sandbox_give) over a socket
+ * of its own, and for fdN.SANDBOX_GIVE_NAME over its descriptor N
+ * (N: 0 to 99; "syslog" for syslog's socket)
  */
 void
 sandbox_probe(const char *name, ssize_t len)
 {
-	int	fd;
+	const char	*to = getenv(SANDBOX_GIVE_ENV);
+	size_t		 glen = strlen(SANDBOX_GIVE_NAME);
+	int		 fd;
 
+	if (to != NULL && len >= (ssize_t)glen &&
+	    memcmp(name + len - glen, SANDBOX_GIVE_NAME, glen) == 0) {
+		if (len == (ssize_t)glen)
+			sandbox_give(-1, to);
+		else if (strncmp(name, "syslog.", 7) == 0)
+			sandbox_give(log_syslog_fd(), to);
+		else if (strncmp(name, "fd", 2) == 0 && isdigit(name[2]))
+			sandbox_give(atoi(name + 2), to);
+		return;
+	}
 	if (len != (ssize_t)strlen(SANDBOX_PROBE_NAME) ||
 	    memcmp(name, SANDBOX_PROBE_NAME, (size_t)len) != 0)
 		return;

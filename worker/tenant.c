@@ -17,9 +17,12 @@
  * one per connection.  Channels live in TENANT_SLOTS slots after the
  * configured backends; a socket without a slot takes a free one, or the
  * least recently used one whose backend holds nothing of the worker's.
- * One tenant holds at most TENANT_HELD_MAX slots that are not idle, and
- * TENANT_INFLIGHT_MAX handoffs over all of them (dispatch.c), so her
- * sockets cannot take the others' slots or descriptors.
+ * One tenant holds at most her share (tenant_share: the slots divided
+ * by the tenants) busy, and TENANT_INFLIGHT_MAX handoffs over all of
+ * them (dispatch.c), so neither her sockets nor those of tenants acting
+ * with her can take the others' slots or descriptors.  Idle slots are
+ * anyone's to reuse: taking one costs its owner a new connect, never a
+ * client.
  *
  * The names come from hostname_normalize: lowercase letters, digits,
  * hyphens and dots, never "/" nor a leading "."; checked again here all
@@ -35,9 +38,6 @@
 
 #define TENANT_CACHE	512	/* names remembered, a power of two */
 #define TENANT_TTL_MS	1000	/* how long a stat's answer is believed */
-#define TENANT_HELD_MAX	(TENANT_SLOTS / 4) /* slots one tenant may hold
-					   with clients waiting or handoffs
-					   in flight: the others' share */
 
 enum tenant_found {
 	TENANT_FOUND_NONE,	/* neither socket exists */
@@ -76,6 +76,19 @@ tenant_free(struct worker *w)
 {
 	free(w->w_tenant_cache);
 	w->w_tenant_cache = NULL;
+}
+
+/*
+ * tenant_share - how many slots one tenant may hold busy (clients
+ * waiting, handoffs in flight): an equal part of them all, so that
+ * however many tenants collude, each of the others still has hers
+ * (channel_count makes at least one slot per tenant)
+ */
+static size_t
+tenant_share(const struct worker *w)
+{
+	return (w->w_nchannels - w->w_conf.wc_nbackends) /
+	    w->w_conf.wc_ntenants;
 }
 
 /* tenant_hash - FNV-1a of name: which cache entry it uses */
@@ -153,36 +166,47 @@ tenant_look(struct worker *w, int t, const char *name, size_t len,
  * else a free one, else the least recently used one whose backend holds
  * nothing of ours (no connection waiting, none unreceived or
  * unacknowledged: closing its channel would not free those);
- * ROUTES_FULL when there is none, or t holds TENANT_HELD_MAX already
+ * ROUTES_FULL when there is none, or when t holds her share of busy
+ * slots already and this route would make one more busy (her idle slot
+ * as much as a new one)
  */
 static int
 tenant_slot(struct worker *w, int t, const char *path)
 {
 	struct channel	*ch;
 	size_t		 i, first = w->w_conf.wc_nbackends, held = 0;
-	int		 pick = -1;
+	size_t		 share = tenant_share(w);
+	int		 mine = -1, pick = -1;
 
 	for (i = first; i < w->w_nchannels; i++) {
 		ch = &w->w_channels[i];
-		if (ch->ch_tenant == t && strcmp(ch->ch_path, path) == 0)
-			return (int)i;
 		if (!TAILQ_EMPTY(&ch->ch_queue) || !channel_settled(w, (int)i)) {
-			held += ch->ch_tenant == t;
-			continue;
-		}
-		if (pick == -1 || (w->w_channels[pick].ch_tenant != -1 &&
+			if (ch->ch_tenant != t)
+				continue;
+			/* Busy already: one more client takes no more. */
+			if (strcmp(ch->ch_path, path) == 0)
+				return (int)i;
+			held++;
+		} else if (ch->ch_tenant == t && strcmp(ch->ch_path, path) == 0)
+			mine = (int)i;
+		else if (pick == -1 || (w->w_channels[pick].ch_tenant != -1 &&
 		    (ch->ch_tenant == -1 ||
 		    ch->ch_used < w->w_channels[pick].ch_used)))
 			pick = (int)i;
 	}
-	if (pick == -1 || held >= TENANT_HELD_MAX) {
+	/* Her idle slot counts too: else she could take every slot while
+	 * idle, then stall them all at once. */
+	if (held >= share || (mine == -1 && pick == -1)) {
+		COUNTERS_ADD(w->w_counters->cw_backends[first + (size_t)t].cb_busy,
+		    1);
 		log_warnx("tenant %s: %s; refusing %s",
-		    w->w_conf.wc_tenants[t].wt_name, pick == -1 ?
-		    "every tenant channel has clients waiting" :
-		    "her sockets hold as many channels as one tenant may",
-		    path);
+		    w->w_conf.wc_tenants[t].wt_name, held >= share ?
+		    "her sockets hold as many channels as one tenant may" :
+		    "every tenant channel has clients waiting", path);
 		return ROUTES_FULL;
 	}
+	if (mine != -1)
+		return mine;
 	channel_forget(w, pick);
 	channel_tenant(w, pick, t, path);
 	return pick;

@@ -121,6 +121,42 @@ wire_peek(struct worker *w, struct conn *c, ssize_t *got)
 }
 
 /*
+ * wire_proxy_peek - peek at the PROXY header c's proxy sends first (a
+ * proxy_protocol listener's connection) and go on walking it where the
+ * last peek stopped; w_proxyin holds the answer.  A whole header is
+ * consumed, exactly its px_len bytes: the hello behind it stays queued,
+ * for the peeks that follow (from its first byte, a fresh walk) and for
+ * the backend.  Only the header's bytes are peeked: at most
+ * PROXYIN_V2_MAX, and no byte after it is looked at.  *got is what recv
+ * returned: 0 at EOF, -1 with errno.
+ */
+enum proxyin_result
+wire_proxy_peek(struct worker *w, struct conn *c, ssize_t *got)
+{
+	struct proxyin		*px = &w->w_proxyin;
+	enum proxyin_result	 r;
+	ssize_t			 n;
+
+	*got = recv(c->cn_fd, w->w_wire, PROXYIN_V2_MAX, MSG_PEEK |
+	    MSG_DONTWAIT);
+	if (*got <= 0)
+		return PROXYIN_NEED_MORE;
+	c->cn_peeked = (uint32_t)*got;
+	r = proxyin_resume(w->w_wire, (size_t)*got, &c->cn_proxy_walk, px);
+	if (r == PROXYIN_NEED_MORE)
+		wire_lowat(c, (size_t)*got + px->px_need);
+	if (r != PROXYIN_DONE)
+		return r;
+	/* Peeked already, so queued: one recv takes exactly the header. */
+	n = recv(c->cn_fd, w->w_wire, px->px_len, MSG_DONTWAIT);
+	if (n != (ssize_t)px->px_len || wire_set_lowat(c, 1) == -1) {
+		px->px_reason = "header could not be consumed";
+		return PROXYIN_INVALID;
+	}
+	return r;
+}
+
+/*
  * wire_release - c's socket as its backend must find it: SO_RCVLOWAT
  * back at 1, or a backend's read would wait for bytes the hello needed;
  * 0, or -1 with errno
@@ -143,9 +179,16 @@ wire_header(struct worker *w, struct conn *c)
 
 	memset(&pi, 0, sizeof(pi));
 	memcpy(&pi.pi_src, &c->cn_peer, sizeof(c->cn_peer));
-	if ((local = conn_local(w, c)) == NULL)
+	/* Proxied: where the client connected is the header's to say. */
+	if (c->cn_dst.sa.sa_family != AF_UNSPEC)
+		local = &c->cn_dst;
+	else if ((local = conn_local(w, c)) == NULL)
 		return -1;
 	memcpy(&pi.pi_dst, local, sizeof(*local));
+	if (c->cn_tlvs_len > 0) {
+		pi.pi_tlvs = w->w_upstream_tlvs[c - w->w_conns];
+		pi.pi_tlvs_len = c->cn_tlvs_len;
+	}
 	/* Not TLS, or silent: the addresses, and nothing of a hello. */
 	if (c->cn_route != CONN_ROUTE_HELLO)
 		return proxy_encode(&pi, w->w_payload, sizeof(w->w_payload));

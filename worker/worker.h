@@ -9,8 +9,9 @@
  * deadline is always at the head.  The files call each other in one
  * direction only:
  *
- *	loop.c      -> peek.c, dispatch.c, evict.c, watch.c, guard.c,
- *	               conn.c
+ *	loop.c      -> upstream.c, peek.c, dispatch.c, evict.c, watch.c,
+ *	               guard.c, conn.c
+ *	upstream.c  -> peek.c, outcome.c, wire.c, conn.c
  *	peek.c      -> routes_rank (tenant.c is its tenant level),
  *	               dispatch.c, evict.c, outcome.c, wire.c, conn.c
  *	evict.c     -> outcome.c, source.c, conn.c
@@ -40,6 +41,7 @@
 #include "counters.h"
 #include "hostname.h"
 #include "netblock.h"
+#include "proxyin.h"
 #include "proxyv2.h"
 #include "wconf.h"
 
@@ -55,6 +57,7 @@
 #define EV_CONN		4ULL
 #define EV_WATCH	5ULL
 #define EV_RETIRED	6ULL
+#define EV_BROKER	7ULL
 #define EV_MAKE(kind, use, i) \
 	(((uint64_t)(kind) << 56) | ((uint64_t)((use) & 0xffffff) << 32) | \
 	    (uint32_t)(i))
@@ -65,6 +68,7 @@
 /* The states of a connection: conn.c holds the diagram and the moves. */
 enum conn_state {
 	CONN_FREE,
+	CONN_PROXY,	/* waiting for the upstream proxy's PROXY header */
 	CONN_PEEK,	/* waiting for the whole ClientHello */
 	CONN_QUEUED,	/* routed; waits in its channel's queue */
 	CONN_LINGER,	/* refused: alert sent, waiting for the client's FIN */
@@ -109,14 +113,27 @@ struct conn {
 						   restart; dispatch.c */
 	uint16_t		 cn_lowat;	/* SO_RCVLOWAT of cn_fd (1: the
 						   kernel's default); wire.c */
-	struct hello_walk	 cn_walk;	/* how far its hello was parsed;
-						   wire.c */
+	union {
+		struct hello_walk	 cn_walk;	/* how far its hello
+							   was parsed; wire.c */
+		struct proxyin_walk	 cn_proxy_walk;	/* CONN_PROXY: how far
+							   its header was */
+	};
+	uint8_t			 cn_proxied;	/* came with a PROXY header:
+						   cn_via is the proxy */
+	uint16_t		 cn_tlvs_len;	/* its header's kept TLVs, in
+						   w_upstream_tlvs */
 	uint64_t		 cn_deadline;	/* ms, clock_ms() */
 	int			 cn_watched;	/* in the epoll set */
 	uint32_t		 cn_peeked;	/* bytes seen at the last
 						   peek; peek.c */
 	uint64_t		 cn_start_us;	/* accepted, clock_us() */
-	union conn_addr		 cn_peer;
+	union conn_addr		 cn_peer;	/* the client: the header's
+						   source when proxied */
+	union conn_addr		 cn_via;	/* proxied: the proxy (the
+						   socket's peer) */
+	union conn_addr		 cn_dst;	/* proxied: the header's
+						   destination, or family 0 */
 	uint32_t		 cn_recheck;	/* paused: until then, in the
 						   low 32 bits of a ms clock */
 	TAILQ_ENTRY(conn)	 cn_link;
@@ -143,6 +160,8 @@ TAILQ_HEAD(source_list, source);
 struct listener {
 	int			 ls_fd;
 	int			 ls_wildcard;	/* local address needs getsockname */
+	int			 ls_proxy;	/* proxy_protocol: a PROXY
+						   header comes first */
 	union conn_addr		 ls_addr;
 	char			 ls_text[CONN_ADDR_TEXT_MAX]; /* for the access log */
 };
@@ -157,13 +176,17 @@ enum channel_down {
 /*
  * A channel: w_channels[0 .. wc_nbackends - 1] are the configured
  * backends'; after them, when there are tenants, TENANT_SLOTS dynamic
- * ones for tenant sockets (tenant.c), reused least recently used first.
+ * ones (or one per tenant, if more) for tenant sockets (tenant.c),
+ * reused least recently used first.
  * channel.c owns the descriptor and the back-off; ch_queue is a list
  * conn.c keeps and dispatch.c works through.
  */
 struct channel {
 	int			 ch_fd;		/* or -1 */
 	uint32_t		 ch_use;	/* bumped per channel */
+	int			 ch_asking;	/* the master was asked for it */
+	uint32_t		 ch_ask_id;	/* in that request */
+	uint64_t		 ch_ask_by;	/* asked again after that */
 	uint64_t		 ch_retry;	/* no connect attempt before */
 	unsigned		 ch_backoff;	/* ms */
 	enum channel_down	 ch_down;	/* outage logged, with its cause */
@@ -215,6 +238,8 @@ struct worker {
 	struct wconf		 w_conf;
 	int			 w_epoll;
 	int			 w_ctl;
+	int			 w_broker;	/* channel requests (channel.c) */
+	uint32_t		 w_ask_id;	/* the last request's id */
 	struct listener		*w_listeners;
 	size_t			 w_nlisteners;
 	int			 w_accepting;	/* listeners are in the epoll set */
@@ -230,6 +255,7 @@ struct worker {
 	size_t			 w_fresh;	/* slots from here never used */
 	size_t			 w_pending;	/* conns not free */
 	struct conn_list	 w_free;
+	struct conn_list	 w_proxying;	/* CONN_PROXY, oldest first */
 	struct conn_list	 w_peeking;
 	struct conn_list	 w_lingering;
 	/*
@@ -271,6 +297,10 @@ struct worker {
 	char			 w_name[HOSTNAME_MAX + 1]; /* w_hello's, */
 	ssize_t			 w_name_len;	/* normalized, or -1 */
 	uint8_t			 w_payload[PROXY_MAX];
+	struct proxyin		 w_proxyin;	/* the header read last */
+	/* a slot's kept upstream TLVs (cn_tlvs_len), in priority order;
+	 * NULL when no listener has proxy_protocol */
+	uint8_t			(*w_upstream_tlvs)[PROXYIN_KEPT_MAX];
 	union conn_addr		 w_local;	/* a wildcard listener's */
 	const struct conn	*w_local_conn;	/* connection, for */
 	uint32_t		 w_local_use;	/* this use of it */
@@ -284,6 +314,7 @@ void	conn_free_all(struct worker *);
 int	conn_has_room(const struct worker *);
 struct conn *conn_start(struct worker *, int listener, int fd,
 	    const union conn_addr *);
+void	conn_proxied(struct worker *, struct conn *, const struct proxyin *);
 void	conn_move(struct worker *, struct conn *, enum conn_state,
 	    uint64_t deadline);
 void	conn_queue(struct worker *, struct conn *, int channel,
@@ -330,11 +361,14 @@ void	guard_check(struct worker *);
 /* peek.c */
 void	peek_start(struct worker *, int listener, int fd,
 	    const union conn_addr *);
+void	peek_begin(struct worker *, struct conn *);
 void	peek_event(struct worker *, struct conn *, uint32_t events);
 void	peek_expire(struct worker *);
 
 /* wire.c: the client's bytes as peeked, and the header made of them */
 enum hello_result wire_peek(struct worker *, struct conn *, ssize_t *got);
+enum proxyin_result wire_proxy_peek(struct worker *, struct conn *,
+	    ssize_t *got);
 int	wire_short(struct conn *);
 int	wire_release(struct conn *);
 ssize_t	wire_header(struct worker *, struct conn *);
@@ -348,6 +382,9 @@ enum outcome {
 	OUTCOME_CLIENT_GONE,
 	OUTCOME_ERROR,
 	OUTCOME_EVICTED,
+	OUTCOME_PROXY_REFUSED,	/* a PROXY listener's peer not in proxy_from */
+	OUTCOME_PROXY_INVALID,	/* no valid PROXY header */
+	OUTCOME_HEALTH_CHECK,	/* a PROXY header without a client: LOCAL */
 };
 
 void	outcome_log(struct worker *, struct conn *, const struct hello *,
@@ -370,6 +407,7 @@ void	dispatch_channel_event(struct worker *, int channel, int retired,
 	    uint32_t use, uint32_t events);
 void	dispatch_expire(struct worker *);
 void	dispatch_appeared(struct worker *);
+int	dispatch_answers(struct worker *);
 uint64_t dispatch_next_deadline(const struct worker *);
 
 /* channel.c: a leaf; connects, sends, backs off, checks the owner */
@@ -378,6 +416,11 @@ uint64_t dispatch_next_deadline(const struct worker *);
 #define TENANT_INFLIGHT_MAX	256	/* over all of one tenant's sockets */
 
 enum channel_result { CHANNEL_SENT, CHANNEL_BUSY, CHANNEL_DOWN };
+
+/* channel_answer: no channel, but what else */
+#define CHANNEL_ANSWER_STALE	(-1)	/* for a request given up */
+#define CHANNEL_ANSWER_END	(-2)	/* none more now */
+#define CHANNEL_ANSWER_GONE	(-3)	/* the master is gone */
 
 size_t	channel_count(const struct wconf *);
 int	channel_init(struct worker *);
@@ -399,6 +442,7 @@ void	channel_drop(struct worker *, int channel, uint32_t use,
 int	channel_version(struct worker *, int channel);
 void	channel_want_out(struct worker *, int channel, int want);
 void	channel_retry_now(struct worker *, int channel);
+int	channel_answer(struct worker *);
 void	channel_close_all(struct worker *);
 
 /* watch.c: a leaf; notices a backend's socket file being made */
@@ -418,6 +462,12 @@ void	access_init(struct worker *);
 void	access_line(struct worker *, struct conn *, const struct hello *,
 	    int channel, const char *outcome, const char *detail,
 	    uint64_t peek_us);
+
+/* upstream.c: a proxy_protocol listener's connection, until its header */
+void	upstream_start(struct worker *, int listener, int fd,
+	    const union conn_addr *);
+void	upstream_event(struct worker *, struct conn *, uint32_t events);
+void	upstream_expire(struct worker *);
 
 /* loop.c */
 void	loop_run(struct worker *);

@@ -5,7 +5,7 @@
 #                           (-runs=0), then fuzz FUZZ_SMOKE seconds
 #                           (default 20) from a fresh copy of it
 #   t/fuzz/run.sh long      each fuzzer FUZZ_TIME seconds (default 600),
-#                           both at once, from $FUZZ_DIR/corpus/NAME: a
+#                           all at once, from $FUZZ_DIR/corpus/NAME: a
 #                           copy of the in-tree corpus that keeps what
 #                           earlier long runs found
 #
@@ -24,7 +24,7 @@ mode=${1:-check}
 FUZZ_DIR=${FUZZ_DIR:-build/fuzz}
 FUZZ_SMOKE=${FUZZ_SMOKE:-20}
 FUZZ_TIME=${FUZZ_TIME:-600}
-FUZZERS="clienthello conf ack"
+FUZZERS="clienthello conf ack proxyin httphead"
 n=0
 failed=0
 
@@ -56,6 +56,12 @@ fuzzer_options() {
 		echo "-max_len=8192 -dict=t/fuzz/conf.dict" ;;
 	ack)
 		echo "-max_len=1024 -dict=t/fuzz/ack.dict" ;;
+	proxyin)
+		# past the largest header, PROXYIN_V2_MAX (536), and what follows
+		echo "-max_len=1024 -dict=t/fuzz/proxyin.dict" ;;
+	httphead)
+		# past HTTPHEAD_MAX (8192), so that the bound is reached
+		echo "-max_len=8448 -dict=t/fuzz/httphead.dict" ;;
 	esac
 }
 

@@ -84,11 +84,16 @@ start_from(struct worker *w, const char *text)
 	    &peer);
 }
 
-/* into - a connection in state (FREE: started, then released) */
+/* into - a connection in state (FREE: started, then released; PROXY:
+ * started on a proxy_protocol listener) */
 static struct conn *
 into(struct worker *w, enum conn_state state)
 {
-	struct conn	*c = start(w);
+	struct conn	*c;
+
+	w->w_listeners[0].ls_proxy = state == CONN_PROXY;
+	c = start(w);
+	w->w_listeners[0].ls_proxy = 0;
 
 	if (state == CONN_QUEUED)
 		conn_queue(w, c, 0, -1, w->w_now + 100);
@@ -101,17 +106,18 @@ into(struct worker *w, enum conn_state state)
 	return c;
 }
 
-static const char *const names[] = { "free", "peek", "queued", "linger",
-    "sent" };
+static const char *const names[] = { "free", "proxy", "peek", "queued",
+    "linger", "sent" };
 
 /* The diagram: which moves conn_move allows. */
 static const int legal[CONN_NSTATES][CONN_NSTATES] = {
-	/* to:           FREE PEEK QUEUED LINGER SENT */
-	[CONN_FREE] =   { 0,   0,   0,     0,     0 },
-	[CONN_PEEK] =   { 0,   0,   1,     1,     1 },
-	[CONN_QUEUED] = { 0,   0,   1,     1,     1 },
-	[CONN_LINGER] = { 0,   0,   0,     0,     0 },
-	[CONN_SENT] =   { 0,   0,   1,     1,     1 },
+	/* to:           FREE PROXY PEEK QUEUED LINGER SENT */
+	[CONN_FREE] =   { 0,   0,    0,   0,     0,     0 },
+	[CONN_PROXY] =  { 0,   0,    1,   0,     0,     0 },
+	[CONN_PEEK] =   { 0,   0,    0,   1,     1,     1 },
+	[CONN_QUEUED] = { 0,   0,    0,   1,     1,     1 },
+	[CONN_LINGER] = { 0,   0,    0,   0,     0,     0 },
+	[CONN_SENT] =   { 0,   0,    0,   1,     1,     1 },
 };
 
 /* move - c to state: into channel 0's queue, or by conn_move */

@@ -58,6 +58,59 @@ block_of(const char *text, unsigned v4, unsigned v6)
 	return nb;
 }
 
+/* The CIDR blocks of proxy_from: text, 1 when it parses, its text back */
+static const struct {
+	const char	*text;
+	int		 ok;
+	const char	*back;
+} parse_rows[] = {
+	{ "10.0.0.0/8", 1, "10.0.0.0/8" },
+	{ "127.0.0.1", 1, "127.0.0.1/32" },
+	{ "0.0.0.0/0", 1, "0.0.0.0/0" },
+	{ "2001:db8::/32", 1, "2001:db8::/32" },
+	{ "::1", 1, "::1/128" },
+	{ "::ffff:192.0.2.0/120", 1, "192.0.2.0/24" },
+	{ "::ffff:0:0/96", 1, "0.0.0.0/0" },
+	{ "10.0.0.1/8", 0, NULL },		/* bits past the prefix */
+	{ "10.0.0.0/33", 0, NULL },
+	{ "::/129", 0, NULL },
+	{ "10.0.0.0/", 0, NULL },
+	{ "10.0.0.0/08", 0, NULL },
+	{ "10.0.0.0/8x", 0, NULL },
+	{ "/8", 0, NULL },
+	{ "example.org/8", 0, NULL },
+	{ "", 0, NULL },
+};
+
+/* test_parse - netblock_parse from the table; netblock_contains */
+static void
+test_parse(void)
+{
+	struct sockaddr_storage	ss;
+	struct netblock		nb;
+	char			buf[NETBLOCK_TEXT_MAX];
+	size_t			i;
+	int			ok;
+
+	for (i = 0; i < sizeof(parse_rows) / sizeof(parse_rows[0]); i++) {
+		ok = netblock_parse(parse_rows[i].text, &nb) == 0;
+		TAP_OK(ok == parse_rows[i].ok && (!ok || strcmp(netblock_text(
+		    &nb, buf, sizeof(buf)), parse_rows[i].back) == 0),
+		    "parse '%s'", parse_rows[i].text);
+	}
+	(void)netblock_parse("192.0.2.0/24", &nb);
+	block_sockaddr("192.0.2.200", &ss);
+	TAP_OK(netblock_contains(&nb, (struct sockaddr *)&ss), "in its /24");
+	block_sockaddr("::ffff:192.0.2.7", &ss);
+	TAP_OK(netblock_contains(&nb, (struct sockaddr *)&ss),
+	    "a mapped address is in the IPv4 block");
+	block_sockaddr("192.0.3.1", &ss);
+	TAP_OK(!netblock_contains(&nb, (struct sockaddr *)&ss), "not in it");
+	(void)netblock_parse("::/0", &nb);
+	TAP_OK(!netblock_contains(&nb, (struct sockaddr *)&ss),
+	    "::/0 holds no IPv4 address");
+}
+
 int
 main(void)
 {
@@ -99,5 +152,6 @@ main(void)
 	netblock_of((struct sockaddr *)&ss, 32, 64, &a);
 	TAP_OK(a.nb_family == 0 && strcmp(netblock_text(&a, buf,
 	    sizeof(buf)), "unknown") == 0, "not IP: unknown");
+	test_parse();
 	return TAP_DONE();
 }
