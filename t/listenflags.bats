@@ -26,13 +26,15 @@ setup() {
 	start_snitch
 	wait_until has_workers 1
 	WORKER=$(worker_pids)
+	LFD=$(listen_fd "$WORKER")
+	[ -n "$LFD" ]
 }
 
-# block_listener - clear O_NONBLOCK on the worker's listener (fd 7,
-# WCONF_LISTEN_FD) through a copy of it (the worker may set it again
+# block_listener - clear O_NONBLOCK on the worker's listener ($LFD)
+# through a copy of it (the worker may set it again
 # at once: not checked here)
 block_listener() {
-	run -0 "$PYTHON" "$GETFD" --block "$WORKER" 7
+	run -0 "$PYTHON" "$GETFD" --block "$WORKER" "$LFD"
 	assert_line "cleared"
 }
 
@@ -40,7 +42,7 @@ block_listener() {
 # flags of its fdinfo)
 nonblocking() {
 	local flags
-	flags=$(awk '$1 == "flags:" { print $2 }' "/proc/$WORKER/fdinfo/7")
+	flags=$(awk '$1 == "flags:" { print $2 }' "/proc/$WORKER/fdinfo/$LFD")
 	(( (8#$flags & 8#4000) != 0 ))
 }
 
