@@ -50,7 +50,7 @@ PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-stats $(B)/snitch-demo \
 LIBS	= $(B)/libsnitch.a $(B)/libsnitch.so.1
 
 .PHONY: all check run clean deps deps-test tests install uninstall \
-	install-systemd uninstall-systemd
+	install-systemd uninstall-systemd install-user
 .SECONDARY:
 all: $(PROGS) $(LIBS)
 
@@ -95,13 +95,14 @@ $(B)/snitch-worker: $(WORKER_OBJ) $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd -lseccomp
 $(B)/snitch-stats: $(STATS_OBJ) $(B)/libcommon.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd -lseccomp
-$(B)/snitch-demo: $(B)/tools/demo.o $(B)/libsnitch.a
+$(B)/snitch-demo: $(B)/tools/demo.o $(B)/common/dumpable.o $(B)/libsnitch.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_SSL)
 # the backend programs share service.c and name the common/ objects they
 # use: they log, send alerts and tell a service manager their successor
 SERVICE_OBJ = $(B)/tools/service.o $(B)/common/log.o $(B)/common/logsink.o \
 	      $(B)/common/fdslot.o \
-	      $(B)/common/alert.o $(B)/common/notifyaddr.o
+	      $(B)/common/alert.o $(B)/common/notifyaddr.o \
+	      $(B)/common/dumpable.o
 $(B)/snitch-exec: $(B)/tools/exec.o $(B)/tools/fair.o \
 		  $(B)/common/netblock.o $(SERVICE_OBJ) \
 		  $(B)/libsnitch.a
@@ -149,7 +150,8 @@ check:
 # docdir.  snitch-stats goes there too (the master finds it the same
 # way).  Every file in systemd/*.service and systemd/*.socket (if any)
 # goes to systemdunitdir, with @sbindir@, @bindir@ and @sysconfdir@
-# replaced.  ldconfig runs only for a real install (no DESTDIR) as root.
+# replaced.  ldconfig runs only for a real install (no DESTDIR) as root,
+# and so does install-user (below).
 PREFIX		= /usr/local
 prefix		= $(PREFIX)
 exec_prefix	= $(prefix)
@@ -187,7 +189,7 @@ SUBST	= sed -e 's|@prefix@|$(prefix)|g' -e 's|@libdir@|$(libdir)|g' \
 	  -e 's|@sbindir@|$(sbindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g' \
 	  -e 's|@VERSION@|$(VERSION)|g'
 
-install: all install-systemd
+install: all install-systemd install-user
 	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
 	    $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) \
 	    $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(docdir) \
@@ -221,6 +223,32 @@ ifneq ($(SYSTEMD_UNITS),)
 	$(INSTALL) -m 644 $(addprefix $(B)/,$(SYSTEMD_UNITS)) \
 	    $(DESTDIR)$(systemdunitdir)
 endif
+
+# The system user and group snitch, which snitch.ini.example's `user`
+# names and the units expect: a user of SNItch's own, since any other
+# process of its uid can signal SNItch's processes and connect to the
+# backends as SNItch.  Made only by a real install (no DESTDIR) as root,
+# if missing: a DESTDIR install (a package being built) never touches
+# this machine's users; a package makes them when it is installed (on
+# Debian, adduser --system in its postinst).  make uninstall leaves them:
+# files may still be theirs (an access log).
+SNITCH_USER	= snitch
+install-user:
+	@if [ -n "$(DESTDIR)" ] || [ "$$(id -u)" -ne 0 ]; then \
+	    getent passwd $(SNITCH_USER) >/dev/null || echo "note: no" \
+	        "user $(SNITCH_USER) made (DESTDIR set, or not root): create" \
+	        "it where SNItch runs (snitch.ini(5), user)"; \
+	else \
+	    if ! getent group $(SNITCH_USER) >/dev/null; then \
+	        echo groupadd --system $(SNITCH_USER); \
+	        groupadd --system $(SNITCH_USER) || exit 1; fi; \
+	    if ! getent passwd $(SNITCH_USER) >/dev/null; then \
+	        echo useradd --system $(SNITCH_USER); \
+	        useradd --system --gid $(SNITCH_USER) --no-create-home \
+	            --home-dir /nonexistent --shell /usr/sbin/nologin \
+	            --comment "SNItch TLS SNI switch" $(SNITCH_USER) || \
+	            exit 1; fi; \
+	fi
 
 uninstall: uninstall-systemd
 	rm -f $(addprefix $(DESTDIR)$(sbindir)/,$(SBIN_PROGS)) \

@@ -7,8 +7,8 @@
  * ambient first, and checks that none is left.  confine_limits sets
  * no_new_privs, RLIMIT_CORE 0 (a dump would hold what clients sent),
  * RLIMIT_NPROC 0 (no fork; not in the sanitizer build, whose leak check
- * clones a tracer) and makes the process non-dumpable (no ptrace by its
- * own user, no /proc/PID/mem).  confine_filter loads a seccomp filter
+ * clones a tracer); each program made itself non-dumpable first thing
+ * in main (dumpable.c).  confine_filter loads a seccomp filter
  * that allows what libc does for an event loop (time, signals, memory,
  * ending) plus the caller's own I/O calls; anything else kills the
  * process (SCMP_ACT_KILL_PROCESS, SIGSYS), which the master logs and
@@ -58,14 +58,12 @@ confine_limit(int resource, const char *name)
 		fatal("%s: setrlimit %s 0", __func__, name);
 }
 
-/* confine_limits - no new privileges, no core, no fork, not dumpable */
+/* confine_limits - no new privileges, no core, no fork */
 void
 confine_limits(void)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("%s: PR_SET_NO_NEW_PRIVS", __func__);
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
-		fatal("%s: PR_SET_DUMPABLE", __func__);
 	confine_limit(RLIMIT_CORE, "RLIMIT_CORE");
 #if !defined(__SANITIZE_ADDRESS__)
 	confine_limit(RLIMIT_NPROC, "RLIMIT_NPROC");

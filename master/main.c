@@ -37,6 +37,7 @@
 #include "broker.h"
 #include "clock.h"
 #include "conf.h"
+#include "dumpable.h"
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
@@ -233,8 +234,8 @@ main_sandbox_note(const struct conf *cf)
 {
 	if (!cf->cf_wconf.wc_sandbox)
 		log_warnx("SANDBOX OFF: sandbox = off in %s: workers run "
-		    "without their system call filter and limits (for "
-		    "debugging only)", cf->cf_file);
+		    "without their system call filter and limits, and "
+		    "dumpable (for debugging only)", cf->cf_file);
 }
 
 /* main_ready - READY=1 with what is being served */
@@ -460,6 +461,9 @@ main(int argc, char **argv)
 	if (optind != argc)
 		main_usage();
 	log_init("snitch", 0, verbose);
+	/* Before anything worth stealing: the listeners, systemd's sockets. */
+	if (dumpable_set(0) == -1)
+		fatal("PR_SET_DUMPABLE");
 	/* Before the workers inherit it: no log line may make them wait. */
 	log_stderr_own();
 	/*

@@ -17,23 +17,46 @@
  * spawn.c raises it as an ambient capability in the child just before
  * the exec, and the worker drops it, with everything else, once it has
  * chrooted.  Capabilities are set with common/caps.c: no libcap.
+ *
+ * Before the switch, as root, it warns when `user` is a shared account:
+ * nobody (uid 65534), or a uid that already runs a process that is not
+ * SNItch's (found in /proc).  Another process of the same uid may
+ * signal SNItch's processes, read and write what they create (the stats
+ * socket, the access log), and connect to the backends as SNItch does,
+ * which check only the uid; what it cannot do any more is trace them
+ * or copy their descriptors (common/dumpable.c).  A warning, not a
+ * refusal: a running system is not stopped by an upgrade.  The scan
+ * sees what root may: under snitch.service's ProtectProc=invisible,
+ * without CAP_SYS_PTRACE, other users' processes are hidden from it,
+ * and only the nobody check is left.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "caps.h"
+#include "dumpable.h"
 #include "ids.h"
 #include "log.h"
 #include "privdrop.h"
 
+#define PRIVDROP_NOBODY	65534	/* nobody on Linux: overflowuid */
+
 static int	privdrop_keep_chroot;
+
+/* SNItch's own programs, as /proc/PID/status names them */
+static const char *const privdrop_ours[] = {
+	"snitch", "snitch-worker", "snitch-stats",
+};
 
 /* privdrop_caps - set permitted and inheritable to keep, effective empty */
 static int
@@ -103,6 +126,89 @@ privdrop_lookup(const char *user)
 	return getpwuid(uid);
 }
 
+/*
+ * privdrop_status - from /proc/PID/status (dir: its PID), the name and
+ * the real and effective uids; 0, or -1 (gone, or unreadable)
+ */
+static int
+privdrop_status(const char *dir, char *name, size_t size, uid_t *ruid,
+    uid_t *euid)
+{
+	char		 path[300], line[256];
+	FILE		*fp;
+	unsigned int	 r, e;
+	int		 found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", dir);
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	name[0] = '\0';
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, "Name:\t", 6) == 0)
+			snprintf(name, size, "%.*s", (int)strcspn(line + 6,
+			    "\n"), line + 6);
+		else if (sscanf(line, "Uid:\t%u\t%u", &r, &e) == 2) {
+			*ruid = r;
+			*euid = e;
+			found = 1;
+		}
+	}
+	fclose(fp);
+	return found ? 0 : -1;
+}
+
+/* privdrop_is_ours - whether name is one of SNItch's programs */
+static int
+privdrop_is_ours(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(privdrop_ours) / sizeof(privdrop_ours[0]); i++)
+		if (strcmp(name, privdrop_ours[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * privdrop_shared - as root, before the switch: warn when pw is a shared
+ * account, nobody or a uid that runs processes other than SNItch's
+ */
+static void
+privdrop_shared(const struct passwd *pw)
+{
+	struct dirent	*de;
+	DIR		*dp;
+	char		 name[64];
+	uid_t		 ruid, euid;
+
+	if (pw->pw_uid == PRIVDROP_NOBODY || strcmp(pw->pw_name, "nobody") == 0)
+		log_warnx("user '%s' (uid %u) is a shared account: other "
+		    "services running as it can signal SNItch's processes, "
+		    "reach what they create and connect to backends as "
+		    "SNItch; use a user of its own (make install creates "
+		    "'snitch')", pw->pw_name, (unsigned)pw->pw_uid);
+	if ((dp = opendir("/proc")) == NULL) {
+		log_warn("%s: /proc", __func__);
+		return;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]) ||
+		    strtol(de->d_name, NULL, 10) == (long)getpid() ||
+		    privdrop_status(de->d_name, name, sizeof(name), &ruid,
+		    &euid) == -1 ||
+		    (ruid != pw->pw_uid && euid != pw->pw_uid) ||
+		    privdrop_is_ours(name))
+			continue;
+		log_warnx("user '%s' (uid %u) already runs other processes, "
+		    "such as pid %s (%s): they can signal SNItch's processes, "
+		    "reach what they create and connect to backends as "
+		    "SNItch; use a user of its own", pw->pw_name,
+		    (unsigned)pw->pw_uid, de->d_name, name);
+		break;
+	}
+	closedir(dp);
+}
+
 /* privdrop_switch - become user for good, from root */
 static void
 privdrop_switch(const char *user)
@@ -115,6 +221,7 @@ privdrop_switch(const char *user)
 		fatalx("user '%s': no such user", user);
 	if (pw->pw_uid == 0)
 		fatalx("user '%s' is root: choose an unprivileged user", user);
+	privdrop_shared(pw);
 	if (setgroups(1, &pw->pw_gid) == -1)
 		fatal("setgroups");
 	if (setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1)
@@ -140,6 +247,9 @@ privdrop(const char *user)
 {
 	if (geteuid() == 0)
 		privdrop_switch(user);
+	/* The uid change reset it to fs.suid_dumpable: 1 would undo main's. */
+	if (dumpable_set(0) == -1)
+		fatal("PR_SET_DUMPABLE");
 	privdrop_capabilities();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");

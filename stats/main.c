@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "dumpable.h"
 #include "figures.h"
 #include "log.h"
 #include "proctitle.h"
@@ -101,6 +102,9 @@ main(int argc, char **argv)
 	if (optind != argc)
 		main_usage();
 	log_init("snitch-stats", use_syslog, verbose);
+	/* exec made it dumpable again, with the stats socket open */
+	if (dumpable_set(0) == -1)
+		fatal("PR_SET_DUMPABLE");
 	proctitle_set("snitch: stats");
 	if (fcntl(SNAPSHOT_LISTEN_FD, F_GETFD) == -1 ||
 	    fcntl(SNAPSHOT_CTL_FD, F_GETFD) == -1)

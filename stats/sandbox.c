@@ -4,8 +4,8 @@
  * Runs in snitch-stats, which the master exec'd after its privilege
  * drop: it starts as `user`, with no capability in effect.  It empties
  * every capability set (the master's inheritable CAP_SYS_CHROOT too,
- * with `chroot`), then confine.c's limits: no_new_privs, not dumpable,
- * no core, no fork.  Then a seccomp filter: confine.c's process calls
+ * with `chroot`), then confine.c's limits: no_new_privs, no core, no
+ * fork (it made itself non-dumpable first thing in main, dumpable.c).  Then a seccomp filter: confine.c's process calls
  * and the ones of its loop below; anything else kills it with SIGSYS,
  * and the master logs that and restarts it.  It opens no file: the
  * snapshot and counters come as descriptors.  Unlike a worker's, this

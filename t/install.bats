@@ -10,7 +10,11 @@
 # installed page, built with pkg-config against the installed library
 # and serves a client through snitch; make uninstall leaves exactly what
 # was there before.  Units (systemd/*.service, *.socket) are tested with
-# the Makefile run in a scratch directory holding a few.
+# the Makefile run in a scratch directory holding a few.  A DESTDIR
+# install leaves this machine's users alone; a real one (no DESTDIR, as
+# root, into a temporary PREFIX) makes the system user and group snitch
+# that the installed snitch.ini.example names (removed after, when the
+# test made them).
 
 load lib
 
@@ -112,11 +116,30 @@ example_source() {
 	    on' "$1" | sed -e 's/\\e/\\/g' -e 's/\\&//g'
 }
 
+# users_sum - a checksum of the user and group databases
+users_sum() {
+	cat /etc/passwd /etc/group | md5sum
+}
+
+# MADE_USER - 1 when this test made the user snitch: teardown removes it
+MADE_USER=0
+
+teardown() {
+	if [ "$MADE_USER" -eq 1 ]; then
+		userdel snitch 2>/dev/null || true
+		groupdel snitch 2>/dev/null || true
+	fi
+	snitch_teardown
+}
+
 @test "make install: every file in place, with its mode, nothing else" {
-	local p=usr/local D=$T/dest f
+	local p=usr/local D=$T/dest f users
+	users=$(users_sum)
 	run -0 make_root install DESTDIR="$D"
 	run -0 tree "$D"
 	assert_output "$(expected_tree $p)"
+	# a staged install touches no user of this machine
+	[ "$(users_sum)" = "$users" ]
 
 	for f in snitch snitch-worker snitch-stats snitch-exec snitch-relay; do
 		[ "$(mode "$D/$p/sbin/$f")" = 755 ]
@@ -325,4 +348,31 @@ example_source() {
 	run -0 make -s --no-print-directory -f "$SNITCH_ROOT/Makefile" \
 	    -C "$T/bare" install-systemd uninstall-systemd DESTDIR="$T/bare-dest"
 	[ ! -e "$T/bare-dest" ]
+}
+
+@test "make install into the real root, as root, makes the system user and group snitch the config names" {
+	local P=$T/prefix
+	is_root || skip "needs root"
+	getent passwd snitch >/dev/null || MADE_USER=1
+	# no DESTDIR: the real install, into a prefix of the test's own
+	run -0 make_root install PREFIX="$P"
+	run -0 getent passwd snitch
+	IFS=: read -r _ _ uid gid _ home shell <<<"$output"
+	# a system account: below UID_MIN, no home, no login
+	(( uid < $(awk '$1 == "UID_MIN" { print $2 }' /etc/login.defs) ))
+	assert_equal "$home" /nonexistent
+	assert_equal "$shell" /usr/sbin/nologin
+	[ ! -e /nonexistent ]
+	run -0 getent group snitch
+	assert_equal "$(cut -d: -f3 <<<"$output")" "$gid"
+	# the installed example's user is that one
+	run -0 grep -E '^user[[:space:]]*=' "$P/share/doc/snitch/snitch.ini.example"
+	assert_output --regexp '^user = snitch[[:space:]]'
+	# twice: the user is kept as it is
+	run -0 make_root install PREFIX="$P"
+	run -0 getent passwd snitch
+	assert_output --partial ":$uid:$gid:"
+	# uninstall keeps the user (files may be its own)
+	run -0 make_root uninstall PREFIX="$P"
+	getent passwd snitch >/dev/null
 }

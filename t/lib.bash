@@ -416,6 +416,13 @@ stats_pid() {
 	    awk '$2 !~ /^Z/ && $3 == "snitch-stats" { print $1 }'
 }
 
+# listen_fd PID - the descriptor number at which PID holds the listening
+# socket of 127.0.0.1:$PORT (from ss, which needs root for others' pids)
+listen_fd() {
+	ss -ltnpH "sport = :$PORT" |
+	    grep -oE "pid=$1,fd=[0-9]+" | head -n 1 | sed 's/.*fd=//'
+}
+
 # has_workers N - the master has N children
 has_workers() {
 	[ "$(worker_pids | wc -l)" -eq "$1" ]

@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # privileges.bats - started as root, snitch keeps no privilege it does
 # not need: the listeners are bound first, then everything runs as the
-# configured user.  Only meaningful as root: skipped otherwise.
+# configured user.  A `user` that is a shared account (nobody, or one
+# that already runs other processes) is warned about, naming one such
+# process.  Only meaningful as root: skipped otherwise.
 
 load lib
 
@@ -78,4 +80,43 @@ for p in ports:
 	add_backend alpha alpha.localhost
 	run -0 timeout 10 "$SNITCH" -t -c "$T/snitch.ini"
 	assert_output "configuration OK"
+}
+
+# run_as USER - write_config's user replaced by USER
+run_as() {
+	write_config
+	sed -i "s/^user = .*/user = $1/" "$T/snitch.ini"
+	add_backend alpha alpha.localhost
+}
+
+@test "user = nobody: a shared account, warned about at start; it serves" {
+	write_config
+	add_backend alpha alpha.localhost
+	start_snitch
+	log_has "snitch\[$SNITCH_PID\]: user 'nobody' \(uid 65534\) is a shared account"
+	# the demo backend runs as nobody too: named as another process
+	log_has "user 'nobody' \(uid 65534\) already runs other processes, such as pid [0-9]+ \(snitch-demo\)"
+	run -0 get_https alpha.localhost
+	assert_line "backend=alpha"
+}
+
+@test "a user that already runs another process is warned about, naming it" {
+	local pid
+	setpriv --reuid=daemon --regid=daemon --clear-groups sleep 60 &
+	pid=$!
+	track_pid "$pid"
+	# exec'd sleep, after setpriv changed its uid
+	wait_until test "$(ps -o comm= -p "$pid")" = sleep
+	run_as daemon
+	start_snitch
+	log_has "user 'daemon' \(uid 1\) already runs other processes, such as pid $pid \(sleep\)"
+	run ! log_has "shared account"
+}
+
+@test "a user of its own, running nothing else: no warning" {
+	pgrep -u games >/dev/null && skip "user games runs processes here"
+	run_as games
+	start_snitch
+	wait_until has_workers 2
+	run ! log_has "shared account|already runs other processes"
 }

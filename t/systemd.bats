@@ -3,7 +3,8 @@
 # Debian's systemd-socket-activate, which binds, waits for the first
 # connection, then execs snitch with LISTEN_FDS), sd_notify (to a fake
 # NOTIFY_SOCKET, t/notify_recv.py) and the units in systemd/, checked by
-# systemd-analyze verify.  PID 1 need not be systemd.
+# systemd-analyze verify and against the user snitch that make install
+# makes and snitch.ini.example names.  PID 1 need not be systemd.
 
 load lib
 
@@ -337,4 +338,24 @@ environ_has() {
 	run -0 grep -c '^ExecStart=@sbindir@/' \
 	    "$SNITCH_ROOT/systemd/snitch.service" \
 	    "$SNITCH_ROOT/systemd/snitch-relay@.service"
+}
+
+@test "the units, snitch.ini.example and make install agree on the user snitch" {
+	local unit=$SNITCH_ROOT/systemd/snitch.service
+	local relay=$SNITCH_ROOT/systemd/snitch-relay@.service
+	# make install makes it (t/install.bats), the example runs as it
+	run -0 make -s --no-print-directory -C "$SNITCH_ROOT" -p -n install-user
+	assert_line "SNITCH_USER = snitch"
+	run -0 grep -E '^user[[:space:]]*=' "$SNITCH_ROOT/snitch.ini.example"
+	assert_output --regexp '^user = snitch[[:space:]]'
+	# snitch.service starts as root (the master binds and drops to
+	# `user` itself); its unprivileged drop-in names the same user
+	run ! grep -E '^(User|Group|DynamicUser)=' "$unit"
+	grep -qxF '#   User=snitch' "$unit"
+	grep -qxF '#   Group=snitch' "$unit"
+	# snitch-relay's socket is group snitch, mode 0660: SNItch's user,
+	# whose primary group is snitch, may connect
+	run -0 grep -E '^(User|Group)=' "$relay"
+	assert_line "Group=snitch"
+	grep -qE '^ExecStart=.* -m 0660 ' "$relay"
 }

@@ -28,6 +28,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "dumpable.h"
 #include "snitch.h"
 
 #define DEMO_NAME_MAX		64	/* -n, it is in every line */
@@ -434,6 +435,11 @@ main(int argc, char *argv[])
 	uid_t			 peer = SNITCH_PEER_ANY;
 	int			 ch, flags = 0;
 
+	/* no ptrace, no pidfd_getfd of the clients by our uid: dumpable.c */
+	if (dumpable_set(0) < 0) {
+		demo_log("PR_SET_DUMPABLE: %s", strerror(errno));
+		return 1;
+	}
 	while ((ch = getopt(argc, argv, "rs:n:c:k:m:u:")) != -1) {
 		switch (ch) {
 		case 'r':

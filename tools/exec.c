@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "dumpable.h"
 #include "fair.h"
 #include "log.h"
 #include "service.h"
@@ -849,6 +850,9 @@ main(int argc, char *argv[])
 	ex.ex_argv = argv + optind;
 	ex.ex_main_argv = argv;
 	log_init("snitch-exec", 0, verbose);
+	/* no ptrace, no pidfd_getfd of the clients by our uid: dumpable.c */
+	if (dumpable_set(0) < 0)
+		fatal("PR_SET_DUMPABLE");
 
 	/*
 	 * No share by default, as OpenSSH's PerSourceMaxStartups: while

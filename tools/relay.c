@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "dumpable.h"
 #include "log.h"
 #include "proxyv2.h"
 #include "service.h"
@@ -1050,6 +1051,9 @@ main(int argc, char *argv[])
 	rl.rl_argv = argv;
 	mode = relay_options(&rl, argc, argv, &path, &verbose, &flags);
 	log_init("snitch-relay", 0, verbose);
+	/* no ptrace, no pidfd_getfd of the clients by our uid: dumpable.c */
+	if (dumpable_set(0) < 0)
+		fatal("PR_SET_DUMPABLE");
 	for (i = optind; i < argc; i++)
 		relay_target(&rl.rl_targets[rl.rl_ntargets++], argv[i]);
 

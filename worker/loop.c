@@ -10,6 +10,8 @@
  * nothing can be evicted (the kernel backlog holds the rest) or when
  * descriptors run out: EMFILE leaves the connection in the backlog and
  * the listener readable, so without a pause the loop would spin.
+ * Anyone holding a listener can clear its O_NONBLOCK: guard.c's timer
+ * makes a waiting accept4 return EINTR, and sets the flag again.
  */
 #include <errno.h>
 #include <signal.h>
@@ -109,8 +111,12 @@ loop_accept(struct worker *w, int li)
 			w->w_accept_resume = w->w_now + LOOP_FD_PAUSE_MS;
 			return;
 		}
+		/* guard.c's tick: the listener was blocking; back to the
+		 * loop, which takes SIGTERM and sets O_NONBLOCK again */
+		if (errno == EINTR)
+			return;
 		/* ECONNABORTED, EPROTO, EPERM...: that client only. */
-		if (errno != EINTR && errno != ECONNABORTED)
+		if (errno != ECONNABORTED)
 			log_warn("accept");
 	}
 }
@@ -133,6 +139,7 @@ loop_stop(struct worker *w, const char *why)
 	/* Replaced in place: a fixed number is never free (fdslot.c). */
 	for (i = 0; i < w->w_nlisteners; i++)
 		fdslot_close(w->w_listeners[i].ls_fd);
+	guard_stop();
 	w->w_stopping = 1;
 }
 
@@ -249,6 +256,7 @@ loop_run(struct worker *w)
 	int			n, i;
 
 	loop_signals(&during_wait);
+	guard_start(&during_wait);
 	w->w_now = clock_ms();
 	loop_listen(w, 1);
 	while (!w->w_stopping || w->w_pending > 0) {
@@ -259,6 +267,8 @@ loop_run(struct worker *w)
 		w->w_now = clock_ms();
 		if (loop_sigterm)
 			loop_stop(w, "stopping");
+		/* Before accepting: the flag may have been cleared meanwhile. */
+		guard_check(w);
 		for (i = 0; i < n; i++)
 			loop_dispatch(w, &events[i]);
 		upstream_expire(w);

@@ -25,6 +25,7 @@
 
 #include <bsd/stdlib.h>
 
+#include "dumpable.h"
 #include "log.h"
 #include "proctitle.h"
 #include "sandbox.h"
@@ -231,6 +232,10 @@ main(int argc, char **argv)
 	if (w.w_index < 0 || w.w_nlisteners == 0 || optind != argc)
 		main_usage();
 	log_init("snitch-worker", use_syslog, verbose);
+	/* exec made it dumpable again, with the listeners open: see
+	 * dumpable.c; `sandbox = off` turns it back on (sandbox.c) */
+	if (dumpable_set(0) == -1)
+		fatal("PR_SET_DUMPABLE");
 	proctitle_set("snitch: worker %d gen %u", w.w_index, w.w_gen);
 	main_wconf(&w);
 	/* syslog, if used, is connected before /dev/log is out of reach */

@@ -39,12 +39,16 @@
  * taken and stays taken (common/fdslot.c), so a channel or a client is
  * always above, and a fixed descriptor never is.  dup3(2) is allowed
  * onto fixed numbers only (a fixed descriptor replaced in place), no
- * other dup, no fcntl.  openat fails with EACCES instead of killing: glibc opens
- * files lazily (a time zone file, locale data) and must fail softly,
- * but the worker can open no file either way.
+ * other dup, and fcntl only to read and set file status flags (guard.c's
+ * O_NONBLOCK), never F_DUPFD.  openat fails with EACCES instead of
+ * killing: glibc opens files lazily (a time zone file, locale data)
+ * and must fail softly, but the worker can open no file either way.
  *
  * `sandbox = off` skips sandbox_enter, for debugging (strace, core
  * dumps), and says so loudly; capabilities are dropped all the same.
+ * For the same debugging it makes the worker dumpable again (main made
+ * it not, common/dumpable.c): a core is written, and its own user may
+ * strace it, but may also copy its listeners with pidfd_getfd.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -61,6 +65,7 @@
 #include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +73,7 @@
 #include <bsd/string.h>
 
 #include "confine.h"
+#include "dumpable.h"
 #include "fdslot.h"
 #include "log.h"
 #include "sandbox.h"
@@ -191,6 +197,17 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 	if (rc == 0)
 		rc = SANDBOX_ALLOW(ctx, ioctl, 1,
 		    SCMP_A1(SCMP_CMP_EQ, SIOCINQ));
+	/* guard.c: its interval timer, and a listener's O_NONBLOCK read
+	 * and set again (F_GETFL, F_SETFL); no other fcntl */
+	if (rc == 0)
+		rc = SANDBOX_ALLOW(ctx, setitimer, 1,
+		    SCMP_A0(SCMP_CMP_EQ, ITIMER_REAL));
+	if (rc == 0)
+		rc = SANDBOX_ALLOW(ctx, fcntl, 1,
+		    SCMP_A1(SCMP_CMP_EQ, F_GETFL));
+	if (rc == 0)
+		rc = SANDBOX_ALLOW(ctx, fcntl, 1,
+		    SCMP_A1(SCMP_CMP_EQ, F_SETFL));
 	/* inotify's events, and no other descriptor read(2) */
 	if (rc == 0 && sandbox_watch_fd != -1)
 		rc = SANDBOX_ALLOW(ctx, read, 1,
@@ -206,10 +223,13 @@ void
 sandbox_enter(const struct wconf *wc, int watch_fd)
 {
 	if (!wc->wc_sandbox) {
+		if (dumpable_set(1) == -1)
+			fatal("PR_SET_DUMPABLE");
 		log_warnx("SANDBOX OFF: this worker runs without its system "
-		    "call filter, process and core limits (sandbox = off, for "
-		    "debugging only); a worker taken over by a client could "
-		    "do anything its user can");
+		    "call filter, process and core limits, and dumpable "
+		    "(sandbox = off, for debugging only); a worker taken over "
+		    "by a client could do anything its user can, and so can "
+		    "any process of its user to it");
 		return;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)

@@ -10,7 +10,7 @@
  * direction only:
  *
  *	loop.c      -> upstream.c, peek.c, dispatch.c, evict.c, watch.c,
- *	               conn.c
+ *	               guard.c, conn.c
  *	upstream.c  -> peek.c, outcome.c, wire.c, conn.c
  *	peek.c      -> routes_rank (tenant.c is its tenant level),
  *	               dispatch.c, evict.c, outcome.c, wire.c, conn.c
@@ -21,7 +21,8 @@
  *	tenant.c    -> channel.c
  *	channel.c   -> handoff.c
  *
- * channel.c, wire.c, watch.c, access.c, source.c and handoff.c are leaves:
+ * channel.c, wire.c, watch.c, guard.c, access.c, source.c and handoff.c
+ * are leaves:
  * they return
  * results and never call back up.  Only conn.c moves a connection.
  */
@@ -30,6 +31,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -350,6 +352,11 @@ void	evict_for_room(struct worker *);
 void	evict_over_source(struct worker *, struct conn *);
 void	evict_log(struct worker *);
 uint64_t evict_next_deadline(const struct worker *);
+
+/* guard.c: listeners kept non-blocking, whoever clears O_NONBLOCK */
+void	guard_start(sigset_t *during_wait);
+void	guard_stop(void);
+void	guard_check(struct worker *);
 
 /* peek.c */
 void	peek_start(struct worker *, int listener, int fd,
