@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,6 +86,28 @@ child_low(const struct child_exec *ce)
 }
 
 /*
+ * child_strays - in the child: whatever else is open (a descriptor the
+ * master inherited from whoever started it, say) ends at the exec; the
+ * program gets stdio and its fixed descriptors, nothing more
+ */
+static void
+child_strays(const struct child_exec *ce, int low, int exec_pipe)
+{
+	size_t	i;
+	int	fd;
+
+	for (fd = 3; fd < low; fd++) {
+		for (i = 0; i < ce->ce_nfds && ce->ce_to[i] != fd; i++)
+			continue;
+		if (i == ce->ce_nfds)
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	/* The copies above low are close-on-exec already; the rest too. */
+	if (close_range((unsigned)low, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
+		child_fail(ce, exec_pipe, "close_range");
+}
+
+/*
  * child_fixed_fds - in the child: move descriptors to their fixed
  * numbers; returns where the program's descriptor is now
  */
@@ -107,6 +130,7 @@ child_fixed_fds(const struct child_exec *ce, int exec_pipe)
 	for (i = 0; i < n; i++)
 		if (dup2(moved[i], ce->ce_to[i]) == -1)
 			child_fail(ce, exec_pipe, "dup2");
+	child_strays(ce, low, exec_pipe);
 	return moved[n];
 }
 

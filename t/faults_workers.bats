@@ -23,6 +23,12 @@ setup() {
 	wait_until has_workers 2
 }
 
+# handed_by_both - each of the two workers has handed a client to alpha
+handed_by_both() {
+	log_has "worker=0 .* backend=alpha outcome=handoff" &&
+	    log_has "worker=1 .* backend=alpha outcome=handoff"
+}
+
 # worker_index PID - a worker's index, from its title "snitch: worker N gen G"
 worker_index() {
 	ps -o args= -p "$1" | sed -n 's/^snitch: worker \([0-9]*\) gen [0-9]*$/\1/p'
@@ -148,6 +154,14 @@ kill_worker() {
 	local master=$SNITCH_PID
 	mapfile -t workers < <(worker_pids)
 	track_workers
+	# Each worker's channel to alpha open first: the master opens
+	# channels for the workers, so without it they can open none (a
+	# client whose backend has no channel yet gets alert 80).
+	handed_by_both || for _ in $(seq 20); do
+		faults clients --name alpha.localhost --count 20 >/dev/null
+		handed_by_both && break
+	done
+	handed_by_both
 	# a client that sends its hello over about 1 s
 	faults_bg "$T/slow.out" clients --name alpha.localhost --chunks 20 \
 	    --delay 0.05 --timeout 10
