@@ -105,28 +105,71 @@ static int	sandbox_fixed_top = -1;	/* the highest fixed descriptor */
 static int	sandbox_syslog_fd = -1;	/* syslog's socket, or -1 */
 
 /*
- * sandbox_allow_above - allow call when its descriptor (argument 0) is
- * above top.  The kernel reads it as an int, so a value with any of
- * the high 33 bits set must not pass for "above" (it would mean a low
- * descriptor); libseccomp takes one comparison per argument and rule,
- * so [top + 1, INT_MAX] is cut into aligned blocks, one masked
- * comparison each (at most 31).
+ * sandbox_allow_range - allow call when its descriptor argument arg is
+ * in [from, to].  The kernel reads a descriptor as an int, so a value
+ * with any of the high 33 bits set must not pass for one in range (it
+ * would mean another descriptor); libseccomp takes one comparison per
+ * argument and rule, so the range is cut into aligned blocks, one
+ * masked comparison each (at most 62).
  */
+static int
+sandbox_allow_range(scmp_filter_ctx ctx, int call, unsigned int arg,
+    uint64_t from, uint64_t to)
+{
+	struct scmp_arg_cmp	cmp;
+	uint64_t		size;
+	int			rc = 0;
+
+	while (rc == 0 && from <= to) {
+		/* the largest aligned block at from that ends in range */
+		for (size = 1; (from & size) == 0 &&
+		    from + size * 2 - 1 <= to; size *= 2)
+			continue;
+		cmp = SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, ~(size - 1), from);
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, call, 1, &cmp);
+		from += size;
+	}
+	return rc;
+}
+
+/* sandbox_allow_above - allow call when its descriptor (argument 0) is
+ * above top */
 static int
 sandbox_allow_above(scmp_filter_ctx ctx, int call, int top)
 {
-	uint64_t	from = (uint64_t)top + 1, size;
-	int		rc = 0;
+	return sandbox_allow_range(ctx, call, 0, (uint64_t)top + 1, INT_MAX);
+}
 
-	while (rc == 0 && from <= INT_MAX) {
-		/* the largest aligned block at from that ends in range */
-		for (size = 1; (from & size) == 0 &&
-		    from + size * 2 - 1 <= INT_MAX; size *= 2)
-			continue;
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, call, 1,
-		    SCMP_A0(SCMP_CMP_MASKED_EQ, ~(size - 1), from));
-		from += size;
+/*
+ * sandbox_allow_but_syslog - close(2) and dup3(2) (onto a fixed number)
+ * never free or replace syslog's socket: connect(2) is allowed on its
+ * number, and a TCP client put there could be disconnected (AF_UNSPEC)
+ * and connected anywhere
+ */
+static int
+sandbox_allow_but_syslog(scmp_filter_ctx ctx)
+{
+	uint64_t	syslog = (uint64_t)sandbox_syslog_fd;
+	uint64_t	top = (uint64_t)sandbox_fixed_top;
+	int		rc;
+
+	if (sandbox_syslog_fd == -1) {
+		rc = SANDBOX_ALLOW(ctx, close, 0);
+		if (rc == 0)
+			rc = SANDBOX_ALLOW(ctx, dup3, 1,
+			    SCMP_A1(SCMP_CMP_LE, top));
+		return rc;
 	}
+	rc = sandbox_allow_range(ctx, SCMP_SYS(close), 0, 0, syslog - 1);
+	if (rc == 0)
+		rc = sandbox_allow_range(ctx, SCMP_SYS(close), 0, syslog + 1,
+		    INT_MAX);
+	if (rc == 0)
+		rc = sandbox_allow_range(ctx, SCMP_SYS(dup3), 1, 0,
+		    syslog - 1);
+	if (rc == 0)
+		rc = sandbox_allow_range(ctx, SCMP_SYS(dup3), 1, syslog + 1,
+		    top);
 	return rc;
 }
 
@@ -141,7 +184,7 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 		SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_wait),
 		SCMP_SYS(epoll_ctl), SCMP_SYS(accept4), SCMP_SYS(recvfrom),
 		SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg),
-		SCMP_SYS(shutdown), SCMP_SYS(close),
+		SCMP_SYS(shutdown),
 		SCMP_SYS(getsockname), SCMP_SYS(write), SCMP_SYS(writev),
 		/* a log line to a pipe, never waiting (common/logsink.c) */
 		SCMP_SYS(pwritev2),
@@ -171,10 +214,10 @@ sandbox_io_calls(scmp_filter_ctx ctx)
 		rc = SANDBOX_ALLOW(ctx, connect, 1,
 		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sandbox_syslog_fd));
 	/* A fixed descriptor given up (a listener at the stop, the access
-	 * log reopened) is replaced in place, onto fixed numbers only. */
+	 * log reopened) is replaced in place, onto fixed numbers only;
+	 * syslog's socket is never closed nor replaced. */
 	if (rc == 0)
-		rc = SANDBOX_ALLOW(ctx, dup3, 1,
-		    SCMP_A1(SCMP_CMP_LE, (scmp_datum_t)sandbox_fixed_top));
+		rc = sandbox_allow_but_syslog(ctx);
 	/* SO_PEERCRED of a backend, SO_ERROR: socket-level options only */
 	if (rc == 0)
 		rc = SANDBOX_ALLOW(ctx, getsockopt, 1,
