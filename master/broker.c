@@ -27,13 +27,18 @@
  * an epoll set of their broker sockets.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <bsd/string.h>
 
 #include "broker.h"
 #include "chanreq.h"
@@ -153,6 +158,37 @@ broker_bad(struct broker_peer *bp, const char *why)
 }
 
 /*
+ * broker_in_root - path resolved inside root as the chrooted worker
+ * would (an absolute symlink or ".." stays within it), as a name that
+ * connect(2) takes: "/proc/self/fd/N" of an O_PATH descriptor of the
+ * socket file, *held to be closed by the caller; 0, or -1 with errno
+ */
+static int
+broker_in_root(const char *root, const char *path, struct sockaddr_un *sun,
+    int *held)
+{
+	struct open_how	how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int		dir, fd, saved;
+
+	if ((dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	fd = (int)syscall(SYS_openat2, dir, path, &how, sizeof(how));
+	saved = errno;
+	close(dir);
+	if (fd == -1) {
+		errno = saved;
+		return -1;
+	}
+	*held = fd;
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "/proc/self/fd/%d",
+	    fd);
+	return 0;
+}
+
+/*
  * broker_connect - a channel to path as seen from bp's worker (in its
  * chroot, if any): the connected socket, or -1 with errno
  */
@@ -161,25 +197,34 @@ broker_connect(const struct broker_peer *bp, const char *path)
 {
 	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
 	const char		*root = bp->bp_wconf->wc_chroot;
-	int			 fd, n;
+	int			 fd, held = -1, saved;
 
-	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s%s",
-	    root != NULL && strcmp(root, "/") != 0 ? root : "", path);
-	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
+	/*
+	 * Not root's name in front of path: a symlink in the chroot would
+	 * then be followed outside it, where the worker never could reach.
+	 */
+	if (root != NULL && strcmp(root, "/") != 0) {
+		if (broker_in_root(root, path, &sun, &held) == -1)
+			return -1;
+	} else if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	/* Never waits: a Unix connect is immediate, or EAGAIN when the
 	 * listener's backlog is full. */
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		n = errno;
+	if (fd != -1 && connect(fd, (struct sockaddr *)&sun,
+	    sizeof(sun)) == -1) {
+		saved = errno;
 		close(fd);
-		errno = n;
-		return -1;
+		fd = -1;
+		errno = saved;
 	}
+	saved = errno;
+	if (held != -1)
+		close(held);
+	errno = saved;
 	return fd;
 }
 

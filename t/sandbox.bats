@@ -275,6 +275,33 @@ chroot_config() {
 	run ! log_has 'exec snitch-worker|Operation not permitted'
 }
 
+@test "chroot: a symlink in the chroot is followed inside it, never to a socket outside" {
+	is_root || skip "needs root"
+	make_chroot
+	start_chroot_demo alpha
+	# beta listens outside the chroot, where no worker can reach
+	start_demo beta
+	# nobody owns /sock: an absolute link to beta's socket, and a
+	# relative one to alpha's, as a backend's user could plant them
+	ln -s "$T/beta.sock" "$CHROOT/sock/beta.sock"
+	ln -s alpha.sock "$CHROOT/sock/gamma.sock"
+	chroot_config
+	printf '\n[backend beta]\nsocket = /sock/beta.sock\nnames = %s\n' \
+	    beta.localhost >>"$T/snitch.ini"
+	printf '\n[backend gamma]\nsocket = /sock/gamma.sock\nnames = %s\n' \
+	    gamma.localhost >>"$T/snitch.ini"
+	start_snitch
+	wait_until has_workers 2
+	# the master connects the channels, and resolves the link as the
+	# chrooted worker would: $CHROOT$T/beta.sock, which does not exist
+	run -3 tls --name beta.localhost
+	assert_output "alert 80"
+	run ! grep -q "server_name=beta.localhost" "$T/demo-beta.log"
+	run -0 get_https gamma.localhost
+	assert_line "backend=alpha"
+	assert_line "server_name=gamma.localhost"
+}
+
 @test "chroot: socket directories are checked where they are, inside the chroot" {
 	is_root || skip "needs root"
 	make_chroot
