@@ -25,7 +25,10 @@ setup() {
 	chmod 0666 "$T/beta.sock"	# for the user of its own
 	write_config
 	sed -i "s/^user = .*/user = $SNU/" "$T/snitch.ini"
-	stats_on
+	# Not in $T, which is nobody's: a stats socket's directories must
+	# be root's or the user's (snitch.ini(5) stats).
+	STATS_DIR=$(mktemp -d /run/snitch-inflight.XXXXXX)
+	stats_on "$STATS_DIR/stats.sock"
 	set_key handoff_timeout 1s
 	add_backend alpha alpha.localhost
 	add_backend beta beta.localhost
@@ -34,6 +37,7 @@ setup() {
 teardown() {
 	local rc=0
 	snitch_teardown || rc=$?
+	[ -z "${STATS_DIR:-}" ] || rm -rf "$STATS_DIR"
 	remove_test_users
 	return "$rc"
 }

@@ -54,9 +54,10 @@ wait_pid_for() {
 	wait "$pid"
 }
 
-# stats_on - the config gets a stats socket (call after write_config)
+# stats_on [PATH] - the config gets a stats socket, $T/stats.sock unless
+# PATH (call after write_config)
 stats_on() {
-	sed -i "/^\[snitch\]/a stats = $T/stats.sock" "$T/snitch.ini"
+	sed -i "/^\[snitch\]/a stats = ${1:-$T/stats.sock}" "$T/snitch.ini"
 }
 
 # set_key KEY VALUE - replace KEY's line in $T/snitch.ini ([snitch] keys

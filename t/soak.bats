@@ -91,14 +91,14 @@ judge() {
 	accepted0=$(counter accepted)
 	master_fds0=$(fds_of "$master")
 	# A fresh worker holds no client and no channel (channels are
-	# connected when first needed): its one Unix socket is the control
-	# socket from the master.  Every worker of this config's
+	# connected when first needed): its two Unix sockets are the
+	# control and broker sockets from the master.  Every worker of this config's
 	# shape (same listeners, same backends) starts with the same set,
 	# so gen 1's, taken now, is the reference for the workers that
 	# will be running at the end (gen 3).
 	worker_fds0=$(fds_of "${gen1[0]}")
 	assert_equal "$(fds_of "${gen1[1]}")" "$worker_fds0"
-	assert_equal "$(fd_field "$worker_fds0" unix)" 1
+	assert_equal "$(fd_field "$worker_fds0" unix)" 2
 	assert_equal "$(fd_field "$worker_fds0" tcp_conn)" 0
 
 	FAULTS_LIMIT=50 faults_bg "$T/soak.out" soak --seconds 20 \
@@ -172,6 +172,7 @@ judge() {
 		assert_equal "$(fd_field "$now" other)" "$(fd_field "$worker_fds0" other)"
 		assert_equal "$(fd_field "$now" tcp_conn)" 0
 		assert_equal "$(fd_field "$now" other_socket)" 0
-		[ "$(fd_field "$now" unix)" -le 3 ]
+		# control and broker, and a channel per backend (2)
+		[ "$(fd_field "$now" unix)" -le 4 ]
 	done
 }
