@@ -221,3 +221,12 @@ http_raw() {
 	    "http://web.localhost:$HTTP_PORT/index.html"
 	assert_output "served by http.server"
 }
+
+@test "snitch -T lists acme_http after the backends of clients without a hello" {
+	http_config "acme_http = acme" "default = fallback"
+	add_backend acme acme.localhost
+	run -0 --separate-stderr "$SNITCH" -T -c "$T/snitch.ini"
+	run -0 awk '{ print $1, $2, $3, $5 }' <<<"$output"
+	assert_line --index 4 'default - - fallback'
+	assert_line --index 5 'acme_http - - acme'
+}
