@@ -3,7 +3,9 @@
  *
  * The workers send one before closing a connection they cannot hand off,
  * as postscreen answers "421" when no smtpd is free: the client learns
- * why instead of seeing a bare reset.
+ * why instead of seeing a bare reset.  An HTTP client on a listen_http
+ * listener is answered the same way, with an HTTP response instead of
+ * the alert (alert_answer).
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -73,25 +75,35 @@ alert_drain(int fd, void *scratch, size_t size)
 }
 
 /*
- * alert_send - refuse the client on fd with a fatal alert.  What it sent
- * is discarded first: closing with unread data sends a RST, which can
- * destroy the alert before the client reads it.  Returns 1 when the
- * client is gone already (close now); else writing is shut down and the
- * caller keeps fd until the client's FIN (alert_drain says when).
+ * alert_answer - refuse the client on fd with answer, len bytes (an
+ * alert record, an HTTP response).  What it sent is discarded first:
+ * closing with unread data sends a RST, which can destroy the answer
+ * before the client reads it.  Returns 1 when the client is gone
+ * already (close now); else writing is shut down and the caller keeps
+ * fd until the client's FIN (alert_drain says when).
  */
 int
-alert_send(int fd, uint8_t description, void *scratch, size_t size)
+alert_answer(int fd, const void *answer, size_t len, void *scratch,
+    size_t size)
 {
-	uint8_t	rec[ALERT_RECORD_LEN];
 	int	eof;
 
 	eof = alert_drain(fd, scratch, size);
-	alert_record(rec, description);
-	(void)send(fd, rec, sizeof(rec), MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)send(fd, answer, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (eof != 0)
 		return 1;
 	(void)shutdown(fd, SHUT_WR);
 	return 0;
+}
+
+/* alert_send - refuse the client on fd with a fatal alert: alert_answer */
+int
+alert_send(int fd, uint8_t description, void *scratch, size_t size)
+{
+	uint8_t	rec[ALERT_RECORD_LEN];
+
+	alert_record(rec, description);
+	return alert_answer(fd, rec, sizeof(rec), scratch, size);
 }
 
 /*

@@ -18,6 +18,8 @@
 void	alert_record(uint8_t rec[ALERT_RECORD_LEN], uint8_t description);
 const char *alert_name(uint8_t description);
 int	alert_drain(int fd, void *scratch, size_t size);
+int	alert_answer(int fd, const void *answer, size_t len, void *scratch,
+	    size_t size);
 int	alert_send(int fd, uint8_t description, void *scratch, size_t size);
 int	alert_refuse(int fd, uint8_t description, void *scratch, size_t size,
 	    int *alerted);

@@ -83,6 +83,8 @@ struct counters_worker {
 	uint64_t		cw_proxy_refused; /* peer not in proxy_from */
 	uint64_t		cw_proxy_invalid; /* no valid PROXY header */
 	uint64_t		cw_health_check; /* PROXY header, no client */
+	uint64_t		cw_http_refused; /* an HTTP client answered
+						   with a 4xx or 5xx */
 	uint64_t		cw_lost;	/* held by this slot's dead worker */
 	uint64_t		cw_pending;	/* a level, not a count */
 	uint64_t		cw_fail[COUNTERS_FAILS];

@@ -91,6 +91,7 @@ tally_add(struct tally *ty, const struct counters_worker *cw,
 	w->cw_proxy_refused += COUNTERS_GET(cw->cw_proxy_refused);
 	w->cw_proxy_invalid += COUNTERS_GET(cw->cw_proxy_invalid);
 	w->cw_health_check += COUNTERS_GET(cw->cw_health_check);
+	w->cw_http_refused += COUNTERS_GET(cw->cw_http_refused);
 	w->cw_error += COUNTERS_GET(cw->cw_error);
 	ty->ty_lost += COUNTERS_GET(cw->cw_lost) + (dead ? pending : 0);
 	w->cw_pending += dead ? 0 : pending;

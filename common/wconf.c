@@ -23,6 +23,8 @@
  *   sandbox 0|1 | chroot DIR	(chroot only when set)
  *   proxy_listen ADDR PORT	(one per proxy_protocol listener)
  *   proxy_from ADDR/PREFIX	(one per proxy_from block)
+ *   http_listen ADDR PORT	(one per listen_http listener)
+ *   acme_http BACKEND-INDEX	(-1: none)
  *   end
  *
  * The master writes it; a worker trusts its master, but decodes
@@ -75,6 +77,7 @@ wconf_init_clients(struct wconf *wc)
 {
 	wc->wc_non_tls = -1;
 	wc->wc_silent = -1;
+	wc->wc_acme_http = -1;
 	wc->wc_silent_timeout_ms = 2000;
 }
 
@@ -118,6 +121,7 @@ wconf_clear(struct wconf *wc)
 	routes_free(wc->wc_routes);
 	free(wc->wc_chroot);
 	free(wc->wc_proxy_listen);
+	free(wc->wc_http_listen);
 	free(wc->wc_proxy_from);
 	memset(wc, 0, sizeof(*wc));
 	wc->wc_default = -1;
@@ -253,12 +257,12 @@ wconf_set_chroot(struct wconf *wc, const char *dir)
 }
 
 /*
- * wconf_add_proxy_listen - one proxy_protocol listener address (IPv4
- * or IPv6); 0, or -1 (EAFNOSUPPORT, ENOMEM)
+ * wconf_add_addr - one listener address (IPv4 or IPv6) onto a list of
+ * them; 0, or -1 (EAFNOSUPPORT, ENOMEM)
  */
-int
-wconf_add_proxy_listen(struct wconf *wc, const struct sockaddr *sa,
-    socklen_t len)
+static int
+wconf_add_addr(struct sockaddr_storage **list, size_t *n,
+    const struct sockaddr *sa, socklen_t len)
 {
 	struct sockaddr_storage	*grown;
 
@@ -267,13 +271,12 @@ wconf_add_proxy_listen(struct wconf *wc, const struct sockaddr *sa,
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
-	grown = reallocarray(wc->wc_proxy_listen, wc->wc_nproxy_listen + 1,
-	    sizeof(*grown));
+	grown = reallocarray(*list, *n + 1, sizeof(*grown));
 	if (grown == NULL)
 		return -1;
-	wc->wc_proxy_listen = grown;
-	memset(&grown[wc->wc_nproxy_listen], 0, sizeof(*grown));
-	memcpy(&grown[wc->wc_nproxy_listen++], sa, len);
+	*list = grown;
+	memset(&grown[*n], 0, sizeof(*grown));
+	memcpy(&grown[(*n)++], sa, len);
 	return 0;
 }
 
@@ -295,6 +298,28 @@ wconf_same_endpoint(const struct sockaddr *a, const struct sockaddr *b)
 	    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
 }
 
+/* wconf_has_addr - whether sa's address and port are on the list */
+static int
+wconf_has_addr(const struct sockaddr_storage *list, size_t n,
+    const struct sockaddr *sa)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (wconf_same_endpoint((const struct sockaddr *)&list[i], sa))
+			return 1;
+	return 0;
+}
+
+/* wconf_add_proxy_listen - one proxy_protocol listener address */
+int
+wconf_add_proxy_listen(struct wconf *wc, const struct sockaddr *sa,
+    socklen_t len)
+{
+	return wconf_add_addr(&wc->wc_proxy_listen, &wc->wc_nproxy_listen,
+	    sa, len);
+}
+
 /*
  * wconf_proxy_listener - whether the listener bound to sa is one of
  * proxy_protocol's
@@ -302,12 +327,58 @@ wconf_same_endpoint(const struct sockaddr *a, const struct sockaddr *b)
 int
 wconf_proxy_listener(const struct wconf *wc, const struct sockaddr *sa)
 {
+	return wconf_has_addr(wc->wc_proxy_listen, wc->wc_nproxy_listen, sa);
+}
+
+/* wconf_add_http_listen - one listen_http listener address */
+int
+wconf_add_http_listen(struct wconf *wc, const struct sockaddr *sa,
+    socklen_t len)
+{
+	return wconf_add_addr(&wc->wc_http_listen, &wc->wc_nhttp_listen, sa,
+	    len);
+}
+
+/*
+ * wconf_http_listener - whether the listener bound to sa is one of
+ * listen_http's: its clients speak HTTP/1.x in clear
+ */
+int
+wconf_http_listener(const struct wconf *wc, const struct sockaddr *sa)
+{
+	return wconf_has_addr(wc->wc_http_listen, wc->wc_nhttp_listen, sa);
+}
+
+/* wconf_same_http_listen - whether a and b have one listen_http set */
+int
+wconf_same_http_listen(const struct wconf *a, const struct wconf *b)
+{
 	size_t	i;
 
-	for (i = 0; i < wc->wc_nproxy_listen; i++)
-		if (wconf_same_endpoint((const struct sockaddr *)
-		    &wc->wc_proxy_listen[i], sa))
-			return 1;
+	if (a->wc_nhttp_listen != b->wc_nhttp_listen)
+		return 0;
+	for (i = 0; i < a->wc_nhttp_listen; i++)
+		if (!wconf_http_listener(b, (const struct sockaddr *)
+		    &a->wc_http_listen[i]))
+			return 0;
+	return 1;
+}
+
+/* wconf_copy_http_listen - to's listen_http set made from's; 0 or -1 */
+int
+wconf_copy_http_listen(struct wconf *to, const struct wconf *from)
+{
+	struct sockaddr_storage	*copy = NULL;
+
+	if (from->wc_nhttp_listen > 0 && (copy = reallocarray(NULL,
+	    from->wc_nhttp_listen, sizeof(*copy))) == NULL)
+		return -1;
+	if (copy != NULL)
+		memcpy(copy, from->wc_http_listen, from->wc_nhttp_listen *
+		    sizeof(*copy));
+	free(to->wc_http_listen);
+	to->wc_http_listen = copy;
+	to->wc_nhttp_listen = from->wc_nhttp_listen;
 	return 0;
 }
 
@@ -338,33 +409,49 @@ wconf_proxy_allowed(const struct wconf *wc, const struct sockaddr *sa)
 	return 0;
 }
 
-/* wconf_put_proxy - the proxy_listen and proxy_from records */
+/* wconf_put_addrs - one record of key ADDR PORT per listener on list */
 static void
-wconf_put_proxy(FILE *f, const struct wconf *wc)
+wconf_put_addrs(FILE *f, const char *key, const struct sockaddr_storage *list,
+    size_t n)
 {
-	const struct sockaddr_storage	*ss;
 	const struct sockaddr_in	*sin;
 	const struct sockaddr_in6	*sin6;
-	char				 text[NETBLOCK_TEXT_MAX];
+	char				 text[INET6_ADDRSTRLEN];
 	const void			*addr;
 	unsigned			 port;
 	size_t				 i;
 
-	for (i = 0; i < wc->wc_nproxy_listen; i++) {
-		ss = &wc->wc_proxy_listen[i];
-		sin = (const struct sockaddr_in *)ss;
-		sin6 = (const struct sockaddr_in6 *)ss;
-		addr = ss->ss_family == AF_INET ? (const void *)&sin->sin_addr :
-		    (const void *)&sin6->sin6_addr;
-		port = ntohs(ss->ss_family == AF_INET ? sin->sin_port :
+	for (i = 0; i < n; i++) {
+		sin = (const struct sockaddr_in *)&list[i];
+		sin6 = (const struct sockaddr_in6 *)&list[i];
+		addr = list[i].ss_family == AF_INET ?
+		    (const void *)&sin->sin_addr : (const void *)&sin6->sin6_addr;
+		port = ntohs(list[i].ss_family == AF_INET ? sin->sin_port :
 		    sin6->sin6_port);
-		if (inet_ntop(ss->ss_family, addr, text, sizeof(text)) != NULL)
-			fprintf(f, "proxy_listen%c%s%c%u%c", 0, text, 0, port,
-			    0);
+		if (inet_ntop(list[i].ss_family, addr, text, sizeof(text)) !=
+		    NULL)
+			fprintf(f, "%s%c%s%c%u%c", key, 0, text, 0, port, 0);
 	}
+}
+
+/*
+ * wconf_put_listeners - the records of the listeners of another kind:
+ * proxy_listen, proxy_from, http_listen, acme_http
+ */
+static void
+wconf_put_listeners(FILE *f, const struct wconf *wc)
+{
+	char	text[NETBLOCK_TEXT_MAX];
+	size_t	i;
+
+	wconf_put_addrs(f, "proxy_listen", wc->wc_proxy_listen,
+	    wc->wc_nproxy_listen);
 	for (i = 0; i < wc->wc_nproxy_from; i++)
 		fprintf(f, "proxy_from%c%s%c", 0, netblock_text(
 		    &wc->wc_proxy_from[i], text, sizeof(text)), 0);
+	wconf_put_addrs(f, "http_listen", wc->wc_http_listen,
+	    wc->wc_nhttp_listen);
+	fprintf(f, "acme_http%c%d%c", 0, wc->wc_acme_http, 0);
 }
 
 /* wconf_put_route - names_walk callback writing one route record */
@@ -449,7 +536,7 @@ wconf_encode(const struct wconf *wc, int fd)
 	fprintf(f, "sandbox%c%d%c", 0, wc->wc_sandbox ? 1 : 0, 0);
 	if (wc->wc_chroot != NULL)
 		fprintf(f, "chroot%c%s%c", 0, wc->wc_chroot, 0);
-	wconf_put_proxy(f, wc);
+	wconf_put_listeners(f, wc);
 	fprintf(f, "end%c", 0);
 	if (fflush(f) == EOF || ferror(f))
 		goto out;
@@ -582,25 +669,18 @@ wconf_sandbox_record(struct wconf_reader *r, const char *key,
 }
 
 /*
- * wconf_proxy_record - decode a proxy_listen or proxy_from record; 0,
- * -1 when bad, 1 when key is neither
+ * wconf_addr_record - decode ADDR PORT onto a list of listeners; 0 or
+ * -1 when bad
  */
 static int
-wconf_proxy_record(struct wconf_reader *r, const char *key,
-    struct wconf *wc)
+wconf_addr_record(struct wconf_reader *r, struct sockaddr_storage **list,
+    size_t *n)
 {
 	struct sockaddr_in6	 sin6;
 	struct sockaddr_in	 sin;
-	struct netblock		 nb;
 	const char		*a;
 	long			 port;
 
-	if (strcmp(key, "proxy_from") == 0)
-		return (a = wconf_token(r)) == NULL ||
-		    netblock_parse(a, &nb) == -1 ||
-		    wconf_add_proxy_from(wc, &nb) == -1 ? -1 : 0;
-	if (strcmp(key, "proxy_listen") != 0)
-		return 1;
 	if ((a = wconf_token(r)) == NULL ||
 	    wconf_number(r, 1, 65535, &port) == -1)
 		return -1;
@@ -609,15 +689,44 @@ wconf_proxy_record(struct wconf_reader *r, const char *key,
 	if (inet_pton(AF_INET, a, &sin.sin_addr) == 1) {
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons((uint16_t)port);
-		return wconf_add_proxy_listen(wc, (struct sockaddr *)&sin,
+		return wconf_add_addr(list, n, (struct sockaddr *)&sin,
 		    sizeof(sin));
 	}
 	if (inet_pton(AF_INET6, a, &sin6.sin6_addr) != 1)
 		return -1;
 	sin6.sin6_family = AF_INET6;
 	sin6.sin6_port = htons((uint16_t)port);
-	return wconf_add_proxy_listen(wc, (struct sockaddr *)&sin6,
-	    sizeof(sin6));
+	return wconf_add_addr(list, n, (struct sockaddr *)&sin6, sizeof(sin6));
+}
+
+/*
+ * wconf_listener_record - decode a proxy_listen, proxy_from,
+ * http_listen or acme_http record; 0, -1 when bad, 1 when key is none
+ */
+static int
+wconf_listener_record(struct wconf_reader *r, const char *key,
+    struct wconf *wc)
+{
+	struct netblock		 nb;
+	const char		*a;
+	long			 n;
+
+	if (strcmp(key, "proxy_from") == 0)
+		return (a = wconf_token(r)) == NULL ||
+		    netblock_parse(a, &nb) == -1 ||
+		    wconf_add_proxy_from(wc, &nb) == -1 ? -1 : 0;
+	if (strcmp(key, "proxy_listen") == 0)
+		return wconf_addr_record(r, &wc->wc_proxy_listen,
+		    &wc->wc_nproxy_listen);
+	if (strcmp(key, "http_listen") == 0)
+		return wconf_addr_record(r, &wc->wc_http_listen,
+		    &wc->wc_nhttp_listen);
+	if (strcmp(key, "acme_http") != 0)
+		return 1;
+	if (wconf_number(r, -1, (long)wc->wc_nbackends - 1, &n) == -1)
+		return -1;
+	wc->wc_acme_http = (int)n;
+	return 0;
 }
 
 /* wconf_unsigned_record - decode a record of wconf_unsigneds; 0 or -1 */
@@ -656,7 +765,7 @@ wconf_record(struct wconf_reader *r, const char *key, struct wconf *wc)
 		return rc;
 	if ((rc = wconf_sandbox_record(r, key, wc)) != 1)
 		return rc;
-	if ((rc = wconf_proxy_record(r, key, wc)) != 1)
+	if ((rc = wconf_listener_record(r, key, wc)) != 1)
 		return rc;
 	if (strcmp(key, "backend") == 0) {
 		a = wconf_token(r);

@@ -98,6 +98,11 @@ struct wconf {
 	size_t			 wc_nproxy_listen;
 	struct netblock		*wc_proxy_from;
 	size_t			 wc_nproxy_from;
+	/* listen_http: the listeners whose clients speak HTTP/1.x in
+	 * clear, and acme_http: where their ACME http-01 requests go */
+	struct sockaddr_storage	*wc_http_listen;
+	size_t			 wc_nhttp_listen;
+	int			 wc_acme_http;	/* backend index, or -1 */
 };
 
 int	wconf_init(struct wconf *);
@@ -118,6 +123,11 @@ int	wconf_add_proxy_listen(struct wconf *, const struct sockaddr *,
 int	wconf_proxy_listener(const struct wconf *, const struct sockaddr *);
 int	wconf_add_proxy_from(struct wconf *, const struct netblock *);
 int	wconf_proxy_allowed(const struct wconf *, const struct sockaddr *);
+int	wconf_add_http_listen(struct wconf *, const struct sockaddr *,
+	    socklen_t);
+int	wconf_http_listener(const struct wconf *, const struct sockaddr *);
+int	wconf_same_http_listen(const struct wconf *, const struct wconf *);
+int	wconf_copy_http_listen(struct wconf *, const struct wconf *);
 int	wconf_encode(const struct wconf *, int fd);
 int	wconf_decode(const uint8_t *buf, size_t len, struct wconf *);
 int	wconf_send_fd(int sock, const void *buf, size_t len, int fd);

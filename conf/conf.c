@@ -230,6 +230,19 @@ conf_parse_addr(const char *text, struct conf_listen *cl)
 	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
 }
 
+/* conf_listens_on - whether listen names the address and port of ss */
+static int
+conf_listens_on(const struct conf *cf, const struct sockaddr_storage *ss)
+{
+	size_t	i;
+
+	for (i = 0; i < cf->cf_nlisten; i++)
+		if (memcmp(&cf->cf_listen[i].cl_addr, ss,
+		    cf->cf_listen[i].cl_len) == 0)
+			return 1;
+	return 0;
+}
+
 /* conf_add_listen - one listen address; duplicates are errors */
 static int
 conf_add_listen(struct conf_parse *cp, const char *text)
@@ -241,6 +254,10 @@ conf_add_listen(struct conf_parse *cp, const char *text)
 	if (conf_parse_addr(text, &cl) == -1)
 		return conf_error(cp, cp->cp_line, "bad listen address '%s' "
 		    "(want 1.2.3.4:port or [::1]:port)", text);
+	if (wconf_http_listener(&cf->cf_wconf, (struct sockaddr *)&cl.cl_addr))
+		return conf_error(cp, cp->cp_line, "address '%s' is in both "
+		    "listen and listen_http (one listener speaks TLS or "
+		    "HTTP, not both)", text);
 	for (i = 0; i < cf->cf_nlisten; i++)
 		if (cf->cf_listen[i].cl_len == cl.cl_len &&
 		    memcmp(&cf->cf_listen[i].cl_addr, &cl.cl_addr, cl.cl_len) == 0)
@@ -391,6 +408,44 @@ conf_key_listen(struct conf_parse *cp, const struct conf_key *k,
 {
 	(void)k;
 	return conf_each_word(cp, value, conf_add_listen);
+}
+
+/*
+ * conf_add_http_listen - one listen_http address: bound, passed and
+ * carried over reloads as listen's are (it joins cf_listen), and known
+ * to the workers as a listener of HTTP clients
+ */
+static int
+conf_add_http_listen(struct conf_parse *cp, const char *text)
+{
+	struct conf		*cf = cp->cp_conf;
+	struct conf_listen	 cl;
+
+	if (conf_parse_addr(text, &cl) == -1)
+		return conf_error(cp, cp->cp_line, "bad listen_http address "
+		    "'%s' (want 1.2.3.4:port or [::1]:port)", text);
+	if (wconf_http_listener(&cf->cf_wconf, (struct sockaddr *)&cl.cl_addr))
+		return conf_error(cp, cp->cp_line, "listen_http address '%s' "
+		    "given twice", text);
+	if (conf_listens_on(cf, &cl.cl_addr))
+		return conf_error(cp, cp->cp_line, "address '%s' is in both "
+		    "listen and listen_http (one listener speaks TLS or "
+		    "HTTP, not both)", text);
+	if (conf_add_listen(cp, text) != 1)
+		return 0;
+	if (wconf_add_http_listen(&cf->cf_wconf, (struct sockaddr *)
+	    &cl.cl_addr, cl.cl_len) == -1)
+		return conf_error(cp, cp->cp_line, "%s", strerror(errno));
+	return 1;
+}
+
+/* conf_key_listen_http - listen_http: listeners of HTTP/1.x clients */
+static int
+conf_key_listen_http(struct conf_parse *cp, const struct conf_key *k,
+    const char *value)
+{
+	(void)k;
+	return conf_each_word(cp, value, conf_add_http_listen);
 }
 
 /* conf_add_proxy_listen - one proxy_protocol address (checked at the end) */
@@ -896,6 +951,20 @@ conf_carry_listen(struct conf *cf, const struct conf *running)
 	return changed;
 }
 
+/*
+ * conf_carry_listen_http - which listeners speak HTTP goes with the
+ * listeners themselves: a restart changes it
+ */
+static int
+conf_carry_listen_http(struct conf *cf, const struct conf *running)
+{
+	if (wconf_same_http_listen(&cf->cf_wconf, &running->cf_wconf))
+		return 0;
+	if (wconf_copy_http_listen(&cf->cf_wconf, &running->cf_wconf) == -1)
+		return -1;
+	return 1;
+}
+
 /* conf_carry_user - the user the master dropped to */
 static int
 conf_carry_user(struct conf *cf, const struct conf *running)
@@ -969,6 +1038,10 @@ static const struct conf_key conf_keys[] = {
 	/* section, key, parser, repeat, on reload, target, min, max */
 	{ SECTION_SNITCH, "listen", conf_key_listen, CONF_LIST,
 	    conf_carry_listen, 0, 0, 0 },
+	{ SECTION_SNITCH, "listen_http", conf_key_listen_http, CONF_LIST,
+	    conf_carry_listen_http, 0, 0, 0 },
+	{ SECTION_SNITCH, "acme_http", conf_key_keep, CONF_ONCE,
+	    CONF_RELOADS, 0, 0, 0 },
 	{ SECTION_SNITCH, "user", conf_key_user, CONF_ONCE,
 	    conf_carry_user, 0, 0, 0 },
 	{ SECTION_SNITCH, "workers", conf_key_number, CONF_ONCE,
@@ -1309,7 +1382,10 @@ conf_finish_tenants(struct conf_parse *cp)
 		(void)names_walk(wc->wc_tenant_names, conf_tenant_fits, cp);
 }
 
-/* conf_backend_ref - resolve the backend name of default, non_tls, silent */
+/*
+ * conf_backend_ref - resolve the backend name of default, non_tls,
+ * silent, acme_http
+ */
 static int
 conf_backend_ref(struct conf_parse *cp, const char *key)
 {
@@ -1342,6 +1418,11 @@ conf_finish_clients(struct conf_parse *cp)
 
 	wc->wc_non_tls = conf_backend_ref(cp, "non_tls");
 	wc->wc_silent = conf_backend_ref(cp, "silent");
+	wc->wc_acme_http = conf_backend_ref(cp, "acme_http");
+	if (wc->wc_acme_http != -1 && wc->wc_nhttp_listen == 0)
+		conf_error(cp, conf_key_line(cp, "acme_http"), "acme_http is "
+		    "set but listen_http is not: only HTTP clients ask for "
+		    "http-01 challenges");
 	if (silent == 0 && timeout > 0)
 		conf_error(cp, timeout, "silent_timeout is set but silent is "
 		    "not");
@@ -1419,19 +1500,6 @@ conf_chroot_check(struct conf_parse *cp)
 	}
 }
 
-/* conf_listens_on - whether listen names the address and port of ss */
-static int
-conf_listens_on(const struct conf *cf, const struct sockaddr_storage *ss)
-{
-	size_t	i;
-
-	for (i = 0; i < cf->cf_nlisten; i++)
-		if (memcmp(&cf->cf_listen[i].cl_addr, ss,
-		    cf->cf_listen[i].cl_len) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * conf_finish_proxy - proxy_protocol names listeners of `listen` (unless
  * the service manager passes the sockets: the workers then match it
@@ -1465,7 +1533,7 @@ conf_finish_proxy(struct conf_parse *cp)
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->
 			    sin6_addr, text, sizeof(text));
 		conf_error(cp, line, "proxy_protocol address %s port %u is not "
-		    "one of listen's", text, ntohs(ss->ss_family == AF_INET ?
+		    "one of listen's or listen_http's", text, ntohs(ss->ss_family == AF_INET ?
 		    ((const struct sockaddr_in *)ss)->sin_port :
 		    ((const struct sockaddr_in6 *)ss)->sin6_port));
 		return;

@@ -15,7 +15,8 @@
  * with ALPN, exact names, wildcards with ALPN, wildcards (longest suffix
  * first), a tenant's sockets for her names (exact, then wildcards),
  * "*" with ALPN, "*", the default, then the backends of clients that
- * send no hello: non_tls, silent.  A tenant's row names her as
+ * send no hello: non_tls, silent, and acme_http's (an HTTP client's
+ * ACME challenge, whatever its name).  A tenant's row names her as
  * "tenant:NAME", the way logs and counters do.  Rows of one rank are
  * sorted by pattern, then protocol (their real tie-break, the client's
  * order of protocols, is per connection).  The rows come level by
@@ -261,6 +262,8 @@ table_print(const struct conf *cf, FILE *out)
 	/* Not levels of the ranking: clients that send no hello. */
 	table_extra(&tb, "non_tls", tb.tb_wconf->wc_non_tls);
 	table_extra(&tb, "silent", tb.tb_wconf->wc_silent);
+	/* HTTP clients' ACME challenges, before any name (worker/http.c). */
+	table_extra(&tb, "acme_http", tb.tb_wconf->wc_acme_http);
 	rc = 0;
 out:
 	for (i = 0; i < tb.tb_nrows; i++)

@@ -76,7 +76,7 @@ render_summary(FILE *f, const struct tally *sum, const struct snapshot *sn)
 		    (unsigned long long)sum->ty_w.cw_alert[i]);
 	fprintf(f, "not_tls %llu\ntimeout %llu\nclient_gone %llu\nerror %llu\n"
 	    "evicted %llu\nproxy_refused %llu\nproxy_invalid %llu\n"
-	    "health_check %llu\nlost %llu\npending %llu\n",
+	    "health_check %llu\nhttp_refused %llu\nlost %llu\npending %llu\n",
 	    (unsigned long long)sum->ty_w.cw_not_tls,
 	    (unsigned long long)sum->ty_w.cw_timeout,
 	    (unsigned long long)sum->ty_w.cw_client_gone,
@@ -85,6 +85,7 @@ render_summary(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	    (unsigned long long)sum->ty_w.cw_proxy_refused,
 	    (unsigned long long)sum->ty_w.cw_proxy_invalid,
 	    (unsigned long long)sum->ty_w.cw_health_check,
+	    (unsigned long long)sum->ty_w.cw_http_refused,
 	    (unsigned long long)sum->ty_lost,
 	    (unsigned long long)sum->ty_w.cw_pending);
 	for (i = 0; i < sum->ty_nbackends; i++) {
@@ -193,7 +194,8 @@ render_metrics(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	    "ended; evicted: stalled, closed to make room; proxy_refused: a "
 	    "PROXY header from a peer outside proxy_from; proxy_invalid: no "
 	    "valid PROXY header; health_check: a PROXY header without a "
-	    "client; lost: held by a worker that was killed.");
+	    "client; http_refused: an HTTP client answered with a 4xx or "
+	    "5xx; lost: held by a worker that was killed.");
 	fprintf(f, "%s{outcome=\"handoff\"} %llu\n", name,
 	    (unsigned long long)w->cw_handoff);
 	for (i = 0; i < COUNTERS_ALERTS; i++)
@@ -208,6 +210,7 @@ render_metrics(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	    "%s{outcome=\"proxy_refused\"} %llu\n"
 	    "%s{outcome=\"proxy_invalid\"} %llu\n"
 	    "%s{outcome=\"health_check\"} %llu\n"
+	    "%s{outcome=\"http_refused\"} %llu\n"
 	    "%s{outcome=\"lost\"} %llu\n",
 	    name, (unsigned long long)w->cw_not_tls,
 	    name, (unsigned long long)w->cw_timeout,
@@ -217,6 +220,7 @@ render_metrics(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	    name, (unsigned long long)w->cw_proxy_refused,
 	    name, (unsigned long long)w->cw_proxy_invalid,
 	    name, (unsigned long long)w->cw_health_check,
+	    name, (unsigned long long)w->cw_http_refused,
 	    name, (unsigned long long)sum->ty_lost);
 	render_family(f, "snitch_connections_pending", "gauge", "Connections "
 	    "a worker holds now: peeking, or waiting for a busy backend.");

@@ -400,6 +400,57 @@ EOF
 	assert_output "configuration OK"
 }
 
+@test "listen_http, acme_http, proxy_protocol on a listen_http address: configuration OK" {
+	local http
+	http=$(free_port)
+	check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+listen_http = 127.0.0.1:$http [::1]:$http
+user = nobody
+acme_http = acme
+proxy_protocol = 127.0.0.1:$http
+proxy_from = 127.0.0.1
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+[backend acme]
+socket = $T/acme.sock
+names = acme.localhost
+EOF
+	assert_success
+	assert_output "configuration OK"
+}
+
+@test "listen_http and acme_http: each refusal at its line" {
+	local row line http
+	http=$(free_port)
+	# "LINE|PATTERN|KEY LINES...": the file line the refusal must name,
+	# what it must say, then the lines written after user (line 3)
+	for row in \
+	    "4|both listen and listen_http|listen_http = 127.0.0.1:$PORT" \
+	    "5|both listen and listen_http|listen_http = 127.0.0.1:$http\nlisten = 127.0.0.1:$http" \
+	    "4|listen_http address .* given twice|listen_http = 127.0.0.1:$http 127.0.0.1:$http" \
+	    "4|bad listen_http address|listen_http = localhost:$http" \
+	    "5|acme_http backend 'nope' is not defined|listen_http = 127.0.0.1:$http\nacme_http = nope" \
+	    "4|acme_http is set but listen_http is not|acme_http = a"; do
+		line=${row%%|*}
+		row=${row#*|}
+		echo "row: $line|$row"
+		check <<EOF
+[snitch]
+listen = 127.0.0.1:$PORT
+user = nobody
+$(printf '%b' "${row#*|}")
+[backend a]
+socket = $T/a.sock
+names = a.localhost
+EOF
+		bad_at "$line"
+		assert_output --regexp "${row%%|*}"
+	done
+}
+
 @test "proxy_protocol and proxy_from: each refusal at its line" {
 	local row line
 	# "LINE|KEY LINES...": the file line the refusal must name, then the

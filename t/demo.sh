@@ -5,16 +5,19 @@
 # backends alpha (alpha.localhost, *.alpha.localhost)
 # and beta (beta.localhost, *.beta.localhost), and snitch on
 # 127.0.0.1:$PORT (and [::1]:$PORT when ::1 is on lo) in the foreground,
-# its log on the terminal.  As root, snitch drops to nobody and the
+# its log on the terminal; plain HTTP on 127.0.0.1:$HTTP_PORT (listen_http)
+# reaches the same backends, which answer it in clear.  As root, snitch drops to nobody and the
 # backends run as nobody.  Ctrl-C or SIGTERM stops everything and removes
 # the temp dir.
 #
 #   PORT=9443 t/demo.sh        another port than 8443
+#   HTTP_PORT=9080 t/demo.sh   another HTTP port than 8080
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
 PORT=${PORT:-8443}
+HTTP_PORT=${HTTP_PORT:-8080}
 BUILD=${SNITCH_BUILD:-build}
 SNITCH=$BUILD/snitch
 SNITCH_DEMO=$BUILD/snitch-demo
@@ -76,6 +79,8 @@ if have_ipv6_lo; then
 	    die "port $PORT is taken on ::1: stop what uses it, or run PORT=9443 make run"
 	listen="$listen [::1]:$PORT"
 fi
+port_free 127.0.0.1 "$HTTP_PORT" ||
+    die "port $HTTP_PORT is taken on 127.0.0.1: stop what uses it, or run HTTP_PORT=9080 make run"
 
 trap cleanup EXIT
 trap 'exit 0' INT TERM
@@ -100,6 +105,7 @@ cat >"$dir/snitch.ini" <<EOF
 ; SNItch demo configuration (made by t/demo.sh)
 [snitch]
 listen = $listen
+listen_http = 127.0.0.1:$HTTP_PORT
 $user_line
 workers = 2
 peek_timeout = 2s
@@ -129,18 +135,20 @@ for name in alpha beta; do
 done
 
 cat <<EOF
-SNItch demo: snitch on $listen, backends alpha and beta,
-configuration in $dir/snitch.ini.  Try, from another terminal:
+SNItch demo: snitch on $listen, plain HTTP on 127.0.0.1:$HTTP_PORT,
+backends alpha and beta, configuration in $dir/snitch.ini.  Try, from
+another terminal:
 
   curl -k https://alpha.localhost:$PORT/
   curl -k https://beta.localhost:$PORT/
   curl -k https://www.beta.localhost:$PORT/
+  curl http://www.beta.localhost:$HTTP_PORT/     (by Host, in clear)
   curl -k --resolve nosuch.example:$PORT:127.0.0.1 https://nosuch.example:$PORT/
   openssl s_client -connect 127.0.0.1:$PORT -servername nosuch.example
 
 (curl resolves *.localhost to the loopback by itself.)  The last two name
 no configured backend and there is no default: the client gets TLS alert
-112 (unrecognized_name).  Add "default = alpha" under [snitch] in the file
+112 (unrecognized_name); an HTTP client, 421 Misdirected Request.  Add "default = alpha" under [snitch] in the file
 and send snitch a SIGHUP (kill -HUP <pid below>) to route them to alpha.
 
 Ctrl-C stops everything.  snitch's log follows.

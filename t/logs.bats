@@ -116,8 +116,9 @@ field() {
 	write_config
 	add_backend alpha alpha.localhost
 	start_snitch
-	# "GET / HTTP/1.0\r\n\r\n": 18 bytes
-	run -4 tls --raw-hex "474554202f20485454502f312e300d0a0d0a" --print-local
+	# "SSH-2.0-OpenSSH9\r\n": 18 bytes (an HTTP request head would be
+	# answered: t/http.bats)
+	run -4 tls --raw-hex "5353482d322e302d4f70656e535348390d0a" --print-local
 	assert_line "closed"
 	from=$(sed -n 's/^from=//p' <<<"$output")
 	line=$(access_line "$from")
@@ -149,7 +150,7 @@ import os, socket, sys
 port, stop = int(sys.argv[1]), sys.argv[2]
 while not os.path.exists(stop):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    s.sendall(b"SSH-2.0-OpenSSH9\r\n")
     while s.recv(100):
         pass
     print(s.getsockname()[1], flush=True)

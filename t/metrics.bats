@@ -70,10 +70,11 @@ metric_is() {
 	scrape && [ "$(metric "$1")" = "$2" ]
 }
 
-# send_not_tls - a client that speaks HTTP to the TLS port
+# send_not_tls - a client that speaks SSH to the TLS port (HTTP would be
+# answered, and counted as http_refused)
 send_not_tls() {
 	exec 7<>"/dev/tcp/127.0.0.1/$PORT"
-	printf 'GET / HTTP/1.0\r\n\r\n' >&7
+	printf 'SSH-2.0-OpenSSH9\r\n' >&7
 	timeout 5 cat <&7 >/dev/null || true
 	exec 7>&-
 }

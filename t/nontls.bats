@@ -178,7 +178,7 @@ end=fin"
 	add_backend alpha alpha.localhost
 	start_snitch
 
-	run -0 nontls --send 'GET / HTTP/1.0\r\n\r\n'
+	run -0 nontls --send 'SSH-2.0-OpenSSH9\r\n'
 	from=$(sed -n 's/^from=//p' <<<"$output")
 	assert_equal "$(sed 1d <<<"$output")" "end=fin"
 	logged "$from" "name=- backend=- outcome=not-tls"

@@ -128,7 +128,8 @@ EOF
 }
 
 @test "bytes that are not TLS are closed without an answer" {
-	run -4 tls --raw-hex "$(printf 'GET / HTTP/1.0\r\n\r\n' | od -An -tx1 | tr -d ' \n')"
+	# (a whole HTTP request head is told to use https: t/http.bats)
+	run -4 tls --raw-hex "$(printf 'SSH-2.0-OpenSSH9\r\n' | od -An -tx1 | tr -d ' \n')"
 	assert_output "closed"
 	still_routes
 	wait_until log_has 'outcome=not-tls'

@@ -157,3 +157,17 @@ teardown() {
 	    'tenant *.b.test tenant:bob' \
 	    'any * any')"
 }
+
+@test "an HTTP client on listen_http reaches a tenant's socket by its Host" {
+	local http_port
+	http_port=$(free_port)
+	sed -i "/^\[snitch\]/a listen_http = 127.0.0.1:$http_port" "$T/snitch.ini"
+	start_demo_as "$ALICE" alice-wild "$A/_.a.test.sock"
+	start_snitch
+	run -0 curl -sS -m 5 -H "Host: Shop.A.Test" "http://127.0.0.1:$http_port/"
+	assert_line "backend=alice-wild"
+	assert_line "server_name=shop.a.test"
+	assert_line "tls=0"
+	grep -q "name=shop.a.test backend=tenant:alice outcome=handoff" \
+	    "$T/snitch.log"
+}

@@ -6,7 +6,9 @@
  * connections and forks one child per connection; the child runs the TLS
  * handshake and answers one HTTP request with what the handoff told it
  * (backend, server names, addresses, ALPN, ECH), one key=value a line,
- * so that a test can check what a backend sees.  The body's format is
+ * so that a test can check what a backend sees.  A client whose first
+ * byte starts no TLS handshake record (one from SNItch's listen_http
+ * listeners) gets the same answer in clear, with tls=0.  The body's format is
  * what the tests grep: change both together.
  *
  * Its logging is not common/log.c (the Makefile links snitch-demo with
@@ -204,7 +206,7 @@ demo_body(SSL *ssl, const struct demo_tls *dt, const struct snitch_conn *conn,
     char *body, size_t size, size_t *len)
 {
 	const unsigned char	*proto;
-	const char		*sni;
+	const char		*sni = NULL;
 	char			 client[SNITCH_ADDR_MAX];
 	char			 local[SNITCH_ADDR_MAX];
 	char			 esc[4 * 255 + 1];
@@ -215,7 +217,8 @@ demo_body(SSL *ssl, const struct demo_tls *dt, const struct snitch_conn *conn,
 		(void)snprintf(client, sizeof(client), "-");
 	if (snitch_addr_format(&conn->sc_local, local, sizeof(local)) < 0)
 		(void)snprintf(local, sizeof(local), "-");
-	sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if (ssl != NULL)
+		sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	if (sni != NULL)
 		demo_escape((const unsigned char *)sni, strlen(sni), esc,
 		    sizeof(esc));
@@ -236,7 +239,59 @@ demo_body(SSL *ssl, const struct demo_tls *dt, const struct snitch_conn *conn,
 	}
 	if (first && demo_append(body, size, len, "-") < 0)
 		return -1;
-	return demo_append(body, size, len, "\nech=%d\n", conn->sc_ech ? 1 : 0);
+	return demo_append(body, size, len, "\nech=%d\ntls=%d\n",
+	    conn->sc_ech ? 1 : 0, ssl != NULL);
+}
+
+/*
+ * demo_plain - whether the client on fd speaks in clear: its first byte
+ * starts no TLS handshake record (RFC 8446 5.1: content type 22)
+ */
+static int
+demo_plain(int fd)
+{
+	unsigned char	first;
+
+	return recv(fd, &first, 1, MSG_PEEK) == 1 && first != 22;
+}
+
+/* demo_read - read from the client, through TLS unless ssl is NULL */
+static int
+demo_read(SSL *ssl, int fd, char *buf, size_t len, char *err, size_t size)
+{
+	ssize_t	n;
+
+	if (ssl != NULL) {
+		if ((n = SSL_read(ssl, buf, (int)len)) <= 0)
+			demo_ssl_error(ssl, (int)n, "read", err, size);
+		return (int)n;
+	}
+	if ((n = read(fd, buf, len)) <= 0)
+		(void)snprintf(err, size, "read: %s", n == 0 ?
+		    "client closed" : strerror(errno));
+	return (int)n;
+}
+
+/* demo_write - write the whole answer, through TLS unless ssl is NULL */
+static int
+demo_write(SSL *ssl, int fd, const char *buf, size_t len, char *err,
+    size_t size)
+{
+	ssize_t	n;
+
+	if (ssl != NULL) {
+		if ((n = SSL_write(ssl, buf, (int)len)) != (ssize_t)len) {
+			demo_ssl_error(ssl, (int)n, "write", err, size);
+			return -1;
+		}
+		return 0;
+	}
+	if ((n = write(fd, buf, len)) != (ssize_t)len) {
+		(void)snprintf(err, size, "write: %s", n < 0 ?
+		    strerror(errno) : "short");
+		return -1;
+	}
+	return 0;
 }
 
 /* demo_serve - the child: handshake, read one request, answer; -1 with err */
@@ -259,13 +314,14 @@ demo_serve(SSL_CTX *ctx, const struct snitch_conn *conn, char *err,
 		(void)snprintf(err, size, "setsockopt: %s", strerror(errno));
 		goto done;
 	}
-	if ((ssl = SSL_new(ctx)) == NULL || !SSL_set_fd(ssl, conn->sc_fd) ||
-	    !SSL_set_app_data(ssl, &dt)) {
+	if (demo_plain(conn->sc_fd))
+		;	/* HTTP in clear: no handshake */
+	else if ((ssl = SSL_new(ctx)) == NULL ||
+	    !SSL_set_fd(ssl, conn->sc_fd) || !SSL_set_app_data(ssl, &dt)) {
 		(void)snprintf(err, size, "SSL_new: %s",
 		    ERR_error_string(ERR_get_error(), NULL));
 		goto done;
-	}
-	if ((n = SSL_accept(ssl)) != 1) {
+	} else if ((n = SSL_accept(ssl)) != 1) {
 		demo_ssl_error(ssl, n, "handshake", err, size);
 		goto done;
 	}
@@ -280,11 +336,10 @@ demo_serve(SSL_CTX *ctx, const struct snitch_conn *conn, char *err,
 			    DEMO_REQUEST_MAX);
 			goto done;
 		}
-		n = SSL_read(ssl, request + got, sizeof(request) - got);
-		if (n <= 0) {
-			demo_ssl_error(ssl, n, "read", err, size);
+		n = demo_read(ssl, conn->sc_fd, request + got,
+		    sizeof(request) - got, err, size);
+		if (n <= 0)
 			goto done;
-		}
 		got += n;
 	}
 
@@ -298,12 +353,11 @@ demo_serve(SSL_CTX *ctx, const struct snitch_conn *conn, char *err,
 	}
 	memcpy(answer + answer_len, body, body_len);
 	answer_len += body_len;
-	if ((n = SSL_write(ssl, answer, answer_len)) != (int)answer_len) {
-		demo_ssl_error(ssl, n, "write", err, size);
+	if (demo_write(ssl, conn->sc_fd, answer, answer_len, err, size) == -1)
 		goto done;
-	}
 	/* close_notify, then FIN: the client knows the answer is whole. */
-	(void)SSL_shutdown(ssl);
+	if (ssl != NULL)
+		(void)SSL_shutdown(ssl);
 	(void)shutdown(conn->sc_fd, SHUT_WR);
 	ret = 0;
 

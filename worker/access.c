@@ -12,7 +12,10 @@
  *   outcome=handoff alpn=h2,http/1.1 peek_us=153 hello_bytes=517 records=1
  *   via=-
  *
- * (one line); on a proxy_protocol listener client= is the PROXY
+ * (one line); on a listen_http listener name= is the request's host,
+ * normalized (a host name holds nothing to escape), and the detail has
+ * method= and acme=1 for an ACME http-01 request; on a proxy_protocol
+ * listener client= is the PROXY
  * header's client and via= the proxy that sent it (the socket's peer), with the outcome's detail (alert= reason=, fallback_of=,
  * then alpn_route= when an ALPN route chose the backend) right after
  * outcome=.  Keys are always present, in this order; a value
@@ -268,7 +271,12 @@ access_line(struct worker *w, struct conn *c, const struct hello *hl,
 	ACCESS_PUT(p, end, " client=");
 	p = access_addr(&c->cn_peer, p, end);
 	ACCESS_PUT(p, end, " name=");
-	p = access_name(p, end, hl);
+	/* An HTTP client's: its Host (or target's host), normalized. */
+	if (hl == NULL && wire_http_head(w, c) && w->w_http_name_len > 0)
+		p = access_put(p, end, w->w_http_name,
+		    (size_t)w->w_http_name_len);
+	else
+		p = access_name(p, end, hl);
 	ACCESS_PUT(p, end, " backend=");
 	text = channel >= 0 ? w->w_channels[channel].ch_name : "-";
 	p = access_put(p, end, text, strlen(text));

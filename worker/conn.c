@@ -194,7 +194,9 @@ conn_start(struct worker *w, int listener, int fd, const union conn_addr *peer)
 	c->cn_lowat = 1;	/* the kernel's default */
 	memset(&c->cn_proxy_walk, 0, sizeof(c->cn_proxy_walk));
 	memset(&c->cn_walk, 0, sizeof(c->cn_walk));
-	c->cn_route = CONN_ROUTE_HELLO;
+	memset(&c->cn_http_walk, 0, sizeof(c->cn_http_walk));
+	c->cn_route = w->w_listeners[listener].ls_http ? CONN_ROUTE_HTTP :
+	    CONN_ROUTE_HELLO;
 	c->cn_rehanded = 0;
 	c->cn_held = 0;
 	c->cn_watched = 0;
@@ -356,6 +358,7 @@ conn_proxied(struct worker *w, struct conn *c, const struct proxyin *px)
 	conn_upstream_tlvs(w, c, px);
 	c->cn_peeked = 0;
 	memset(&c->cn_walk, 0, sizeof(c->cn_walk));
+	memset(&c->cn_http_walk, 0, sizeof(c->cn_http_walk));
 	conn_place(w, c, CONN_PEEK, c->cn_channel,
 	    w->w_now + w->w_conf.wc_peek_timeout_ms);
 }

@@ -27,8 +27,8 @@
  * fallbacks never loop: there it takes its turn like any other, behind
  * the fallback's own queue, and waits in it up to handoff_timeout (so a
  * client waits at most twice handoff_timeout in all).  When neither
- * takes it, it is refused with alert 80 (a non-TLS or silent client is
- * closed instead), attributed to the backend it was routed to, with the
+ * takes it, it is refused with alert 80 (an HTTP client gets 503, a
+ * non-TLS or silent client is closed instead), attributed to the backend it was routed to, with the
  * reason that backend gives: backend-busy, backend-down, backend-owner.
  */
 #include <errno.h>
@@ -75,6 +75,10 @@ dispatch_refuse(struct worker *w, struct conn *c, int b)
 
 	reason = busy ? "backend-busy" : channel_down_reason(w, b);
 	COUNTERS_ADD(*(busy ? &cb->cb_busy : &cb->cb_down), 1);
+	if (c->cn_route == CONN_ROUTE_HTTP) {
+		outcome_http(w, c, b, 503, reason);
+		return;
+	}
 	if (c->cn_route != CONN_ROUTE_HELLO) {
 		outcome_other(w, c, b, reason);
 		return;
@@ -240,9 +244,10 @@ dispatch_repeek(struct worker *w, struct conn *c)
 {
 	ssize_t	got;
 
-	/* Not a hello: nothing to peek again; the backend gets it as is. */
-	if (c->cn_route != CONN_ROUTE_HELLO ||
-	    wire_peek(w, c, &got) == HELLO_COMPLETE)
+	/* Not a hello nor a request head: nothing to peek again; the
+	 * backend gets it as is. */
+	if ((c->cn_route != CONN_ROUTE_HELLO &&
+	    c->cn_route != CONN_ROUTE_HTTP) || wire_whole(w, c, &got))
 		return 0;
 	/* The bytes were there before: the client reset. */
 	outcome_log(w, c, NULL, c->cn_channel, OUTCOME_CLIENT_GONE, 0, NULL);
@@ -333,16 +338,16 @@ dispatch_acked(struct worker *w, int b, uint32_t use, uint32_t n)
 static int
 dispatch_untouched(struct worker *w, struct conn *c)
 {
-	uint32_t		before = c->cn_peeked;
-	enum hello_result	r;
-	ssize_t			got;
+	uint32_t	before = c->cn_peeked;
+	ssize_t		got;
+	int		whole;
 
-	r = wire_peek(w, c, &got);
+	whole = wire_whole(w, c, &got);
 	if (got < 0)
 		return before == 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 	if ((uint32_t)got < before)
 		return 0;
-	return c->cn_route != CONN_ROUTE_HELLO || r == HELLO_COMPLETE;
+	return whole;
 }
 
 /*

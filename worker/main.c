@@ -130,6 +130,7 @@ main_listeners(struct worker *w)
 		    ls->ls_addr.sin.sin_addr.s_addr == htonl(INADDR_ANY);
 		ls->ls_proxy = wconf_proxy_listener(&w->w_conf,
 		    &ls->ls_addr.sa);
+		ls->ls_http = wconf_http_listener(&w->w_conf, &ls->ls_addr.sa);
 	}
 }
 

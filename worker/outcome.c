@@ -4,14 +4,17 @@
  * Runs in the worker, unprivileged.  Every connection ends in exactly
  * one outcome: handoff, alert, not-tls, timeout, client-gone, error,
  * evicted (evict.c), or on a proxy_protocol listener proxy-refused,
- * proxy-invalid or health-check (upstream.c);
+ * proxy-invalid or health-check (upstream.c), or http-refused (an HTTP
+ * client answered with a 4xx or 5xx: http.c, dispatch.c);
  * outcome_log is the one place it is counted and the one access line
  * written.  A refusal discards the peeked bytes first (closing with
  * unread data would send a RST that can destroy the alert in flight),
  * sends the alert, shuts down writing, and lingers briefly for the
  * client's FIN.  A client that speaks another protocol, or nothing, is
- * never sent an alert: it would mean nothing to it.
+ * never sent an alert: it would mean nothing to it.  An HTTP client is
+ * refused the same way, with a short HTTP/1.1 response (outcome_http).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +31,7 @@ static const char *const outcome_routes[] = {
 	[CONN_ROUTE_HELLO] = "hello",
 	[CONN_ROUTE_NON_TLS] = "non_tls",
 	[CONN_ROUTE_SILENT] = "silent",
+	[CONN_ROUTE_HTTP] = "http",
 };
 
 static const char *const outcome_words[] = {
@@ -41,7 +45,31 @@ static const char *const outcome_words[] = {
 	[OUTCOME_PROXY_REFUSED] = "proxy-refused",
 	[OUTCOME_PROXY_INVALID] = "proxy-invalid",
 	[OUTCOME_HEALTH_CHECK] = "health-check",
+	[OUTCOME_HTTP_REFUSED] = "http-refused",
 };
+
+/*
+ * The HTTP responses SNItch refuses with: RFC 9110 15 for the statuses
+ * and their reason phrases, RFC 6585 5 for 431.  A body says it in words
+ * for a person at a browser; the client on a TLS listener is told to use
+ * https (http_on_tls).
+ */
+static const struct outcome_reply {
+	int		 or_status;
+	const char	*or_phrase;
+	const char	*or_body;
+} outcome_replies[] = {
+	{ 400, "Bad Request", "Bad request.\n" },
+	{ 414, "URI Too Long", "Request line too long.\n" },
+	{ 421, "Misdirected Request", "No site by that name here.\n" },
+	{ 431, "Request Header Fields Too Large", "Request head too large.\n" },
+	{ 503, "Service Unavailable", "Service unavailable, try again "
+	    "later.\n" },
+	{ 505, "HTTP Version Not Supported", "Only HTTP/1.0 and HTTP/1.1 "
+	    "are spoken here.\n" },
+};
+#define OUTCOME_USE_HTTPS	"This port speaks TLS: use https://.\n"
+#define OUTCOME_REPLY_MAX	256
 
 /*
  * outcome_settle - count an outcome and take the connection out of
@@ -87,6 +115,9 @@ outcome_settle(struct worker *w, enum outcome outcome, uint8_t alert)
 	case OUTCOME_HEALTH_CHECK:
 		COUNTERS_ADD(cw->cw_health_check, 1);
 		break;
+	case OUTCOME_HTTP_REFUSED:
+		COUNTERS_ADD(cw->cw_http_refused, 1);
+		break;
 	}
 	COUNTERS_SUB(cw->cw_pending, 1);
 }
@@ -115,6 +146,7 @@ outcome_record(struct worker *w, struct conn *c, const struct hello *hl,
 	struct counters_worker	*cw = w->w_counters;
 	uint64_t		 now = clock_us(), peek_us, ms;
 	char			 more[128 + ROUTES_PROTOCOL_MAX];
+	int			 http = wire_http_head(w, c);
 
 	peek_us = now > c->cn_start_us ? now - c->cn_start_us : 0;
 	ms = peek_us / 1000;
@@ -129,9 +161,14 @@ outcome_record(struct worker *w, struct conn *c, const struct hello *hl,
 	 * after its channel died, says so; one an ALPN route took says
 	 * which protocol's, last.  The protocol is from the config:
 	 * printable, no spaces. */
-	if (c->cn_held || c->cn_rehanded || c->cn_alpn_route != -1) {
+	if (c->cn_held || c->cn_rehanded || c->cn_alpn_route != -1 || http) {
 		more[0] = '\0';
 		outcome_field(more, sizeof(more), detail, NULL);
+		if (http)
+			outcome_field(more, sizeof(more), "method=",
+			    w->w_http_method);
+		if (http && w->w_http_acme)
+			outcome_field(more, sizeof(more), "acme=1", NULL);
 		if (c->cn_held)
 			outcome_field(more, sizeof(more), "held=1", NULL);
 		if (c->cn_rehanded)
@@ -159,6 +196,29 @@ outcome_log(struct worker *w, struct conn *c, const struct hello *hl,
 	outcome_record(w, c, hl, channel, outcome, detail);
 }
 
+/*
+ * outcome_reason - "reason=" and a parser's rule as one access log word:
+ * letters and digits kept, each run of anything else one '-'
+ */
+void
+outcome_reason(const char *why, char *out, size_t size)
+{
+	size_t	n = 0;
+	int	dash = 0;
+
+	n = (size_t)snprintf(out, size, "reason=");
+	for (; *why != '\0' && n + 2 < size; why++) {
+		if (isalnum((unsigned char)*why)) {
+			if (dash && out[n - 1] != '=')
+				out[n++] = '-';
+			out[n++] = *why;
+			dash = 0;
+		} else
+			dash = 1;
+	}
+	out[n] = '\0';
+}
+
 /* outcome_close - end a connection with a FIN, not a RST */
 void
 outcome_close(struct worker *w, struct conn *c)
@@ -180,6 +240,54 @@ outcome_refuse(struct worker *w, struct conn *c, const struct hello *hl,
 	snprintf(detail, sizeof(detail), "alert=%u reason=%s", alert, reason);
 	outcome_log(w, c, hl, channel, OUTCOME_ALERT, alert, detail);
 	if (alert_send(c->cn_fd, alert, w->w_wire, sizeof(w->w_wire)) != 0) {
+		conn_release(w, c);
+		return;
+	}
+	conn_move(w, c, CONN_LINGER, w->w_now + OUTCOME_LINGER_MS);
+}
+
+/*
+ * outcome_reply - the whole response for status into out: a status line,
+ * Content-Type, Content-Length, Connection: close (RFC 9112 9.6: the
+ * connection ends after it), a short body; its length.  An HTTP client
+ * on a TLS listener (not c's route) is told to use https.
+ */
+static size_t
+outcome_reply(const struct conn *c, int status, char *out, size_t size)
+{
+	const struct outcome_reply	*r = &outcome_replies[0];
+	const char			*body;
+	size_t				 i;
+	int				 n;
+
+	for (i = 0; i < sizeof(outcome_replies) / sizeof(*r); i++)
+		if (outcome_replies[i].or_status == status)
+			r = &outcome_replies[i];
+	body = c->cn_route == CONN_ROUTE_HTTP ? r->or_body : OUTCOME_USE_HTTPS;
+	n = snprintf(out, size, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+	    r->or_status, r->or_phrase, strlen(body), body);
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+/*
+ * outcome_http - log a refusal of an HTTP client c (by channel, or -1)
+ * with its status and why, answer it with that response, then close
+ * gracefully as outcome_refuse does
+ */
+void
+outcome_http(struct worker *w, struct conn *c, int channel, int status,
+    const char *reason)
+{
+	char	detail[96], reply[OUTCOME_REPLY_MAX];
+	size_t	len;
+
+	snprintf(detail, sizeof(detail), "status=%d %s%s", status,
+	    strncmp(reason, "reason=", 7) == 0 ? "" : "reason=", reason);
+	outcome_log(w, c, NULL, channel, OUTCOME_HTTP_REFUSED, 0, detail);
+	len = outcome_reply(c, status, reply, sizeof(reply));
+	if (alert_answer(c->cn_fd, reply, len, w->w_wire,
+	    sizeof(w->w_wire)) != 0) {
 		conn_release(w, c);
 		return;
 	}

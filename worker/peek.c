@@ -1,6 +1,8 @@
 /*
  * peek.c - one client connection from accept until it is routed: wait
- * for its whole ClientHello, pick its route, or end it.
+ * for its whole ClientHello, pick its route, or end it.  On a
+ * listen_http listener the same life, with a request head for the
+ * hello: the timers, pauses and lingering are here, the head is http.c's.
  *
  * Runs in the worker, unprivileged, on bytes the client controls.  The
  * hello is only ever peeked (wire.c): the backend must read it from the
@@ -85,6 +87,9 @@ peek_not_tls(struct worker *w, struct conn *c, uint32_t events)
 	if (f == HELLO_FOREIGN_MORE &&
 	    !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return;
+	/* Without non_tls: an HTTP client is told to use https. */
+	if (w->w_conf.wc_non_tls == -1 && http_on_tls(w, c))
+		return;
 	outcome_log(w, c, NULL, -1, OUTCOME_NOT_TLS, 0, NULL);
 	outcome_close(w, c);
 }
@@ -104,6 +109,10 @@ peek_read(struct worker *w, struct conn *c, uint32_t events)
 	if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && wire_short(c)) {
 		if (events != 0 && conn_pause(w, c) == -1)
 			log_warn("%s: epoll_ctl", __func__);
+		return;
+	}
+	if (c->cn_route == CONN_ROUTE_HTTP) {
+		http_read(w, c, events);
 		return;
 	}
 	r = wire_peek(w, c, &got);

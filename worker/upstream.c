@@ -28,7 +28,6 @@
  * (evict.c).  It has peek_timeout from accept for the header; its hello
  * then has peek_timeout from the header (conn.c).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -37,29 +36,6 @@
 #include "worker.h"
 
 #define UPSTREAM_REASON_MAX	64
-
-/*
- * upstream_reason - "reason=" and proxyin's rule as one access log word:
- * letters and digits kept, each run of anything else one '-'
- */
-static void
-upstream_reason(const char *why, char *out, size_t size)
-{
-	size_t	n = 0;
-	int	dash = 0;
-
-	n = (size_t)snprintf(out, size, "reason=");
-	for (; *why != '\0' && n + 2 < size; why++) {
-		if (isalnum((unsigned char)*why)) {
-			if (dash && out[n - 1] != '=')
-				out[n++] = '-';
-			out[n++] = *why;
-			dash = 0;
-		} else
-			dash = 1;
-	}
-	out[n] = '\0';
-}
 
 /* upstream_end - c ends here with outcome (and detail): logged, FIN */
 static void
@@ -88,7 +64,7 @@ upstream_read(struct worker *w, struct conn *c, uint32_t events)
 		upstream_end(w, c, OUTCOME_CLIENT_GONE, "reason=proxy-header");
 		return;
 	case PROXYIN_INVALID:
-		upstream_reason(w->w_proxyin.px_reason, detail, sizeof(detail));
+		outcome_reason(w->w_proxyin.px_reason, detail, sizeof(detail));
 		upstream_end(w, c, OUTCOME_PROXY_INVALID, detail);
 		return;
 	case PROXYIN_DONE:

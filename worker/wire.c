@@ -157,6 +157,79 @@ wire_proxy_peek(struct worker *w, struct conn *c, ssize_t *got)
 }
 
 /*
+ * wire_http_keep - the whole head just walked is c's: keep what the
+ * access line and the handoff header need of it beyond w_wire's turn
+ */
+static void
+wire_http_keep(struct worker *w, const struct conn *c)
+{
+	const struct httphead	*hh = &w->w_http;
+	size_t			 n = hh->hh_method_len;
+
+	w->w_http_name_len = hh->hh_name_len;
+	if (hh->hh_name_len > 0)
+		memcpy(w->w_http_name, hh->hh_name, (size_t)hh->hh_name_len);
+	/* A method is a token (RFC 9110 9.1): nothing in it needs escaping. */
+	if (n > WIRE_METHOD_MAX)
+		n = WIRE_METHOD_MAX;
+	memcpy(w->w_http_method, hh->hh_method, n);
+	w->w_http_method[n] = '\0';
+	w->w_http_acme = hh->hh_acme;
+	w->w_http_conn = c;
+	w->w_http_use = c->cn_use;
+}
+
+/*
+ * wire_http_peek - peek at c's HTTP request head (a listen_http
+ * listener's connection) and go on walking it where the last peek
+ * stopped; w_http holds the answer and, for a whole head, w_http_name
+ * its normalized name.  At most HTTPHEAD_MAX + 1 bytes are peeked: one
+ * more than a head may have decides that it is too large; what comes
+ * after the head is left to the backend.  *got is what recv returned.
+ */
+enum httphead_result
+wire_http_peek(struct worker *w, struct conn *c, ssize_t *got)
+{
+	struct httphead		*hh = &w->w_http;
+	enum httphead_result	 r;
+
+	_Static_assert(HTTPHEAD_MAX + 1 <= sizeof(w->w_wire), "w_wire");
+	*got = recv(c->cn_fd, w->w_wire, HTTPHEAD_MAX + 1, MSG_PEEK |
+	    MSG_DONTWAIT);
+	if (*got <= 0)
+		return HTTPHEAD_NEED_MORE;
+	c->cn_peeked = (uint32_t)*got;
+	conn_heard(w, c);
+	r = httphead_resume(w->w_wire, (size_t)*got, &c->cn_http_walk, hh);
+	if (r == HTTPHEAD_NEED_MORE)
+		wire_lowat(c, (size_t)*got + hh->hh_need);
+	if (r == HTTPHEAD_DONE)
+		wire_http_keep(w, c);
+	return r;
+}
+
+/* wire_http_head - whether the head kept last (wire_http_keep) is c's */
+int
+wire_http_head(const struct worker *w, const struct conn *c)
+{
+	return w->w_http_conn == c && w->w_http_use == c->cn_use;
+}
+
+/*
+ * wire_whole - peek at c again, with its route's parser: whether what
+ * it sent first is still whole (a hello, a request head; a client of
+ * non_tls or silent has nothing to be whole).  *got as for wire_peek.
+ */
+int
+wire_whole(struct worker *w, struct conn *c, ssize_t *got)
+{
+	if (c->cn_route == CONN_ROUTE_HTTP)
+		return wire_http_peek(w, c, got) == HTTPHEAD_DONE;
+	return wire_peek(w, c, got) == HELLO_COMPLETE ||
+	    c->cn_route != CONN_ROUTE_HELLO;
+}
+
+/*
  * wire_release - c's socket as its backend must find it: SO_RCVLOWAT
  * back at 1, or a backend's read would wait for bytes the hello needed;
  * 0, or -1 with errno
@@ -188,6 +261,12 @@ wire_header(struct worker *w, struct conn *c)
 	if (c->cn_tlvs_len > 0) {
 		pi.pi_tlvs = w->w_upstream_tlvs[c - w->w_conns];
 		pi.pi_tlvs_len = c->cn_tlvs_len;
+	}
+	/* HTTP: the Host as the authority, as SNI would be; no ALPN. */
+	if (c->cn_route == CONN_ROUTE_HTTP && wire_http_head(w, c) &&
+	    w->w_http_name_len > 0) {
+		pi.pi_authority = w->w_http_name;
+		pi.pi_authority_len = (size_t)w->w_http_name_len;
 	}
 	/* Not TLS, or silent: the addresses, and nothing of a hello. */
 	if (c->cn_route != CONN_ROUTE_HELLO)

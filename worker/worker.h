@@ -12,8 +12,10 @@
  *	loop.c      -> upstream.c, peek.c, dispatch.c, evict.c, watch.c,
  *	               guard.c, conn.c
  *	upstream.c  -> peek.c, outcome.c, wire.c, conn.c
- *	peek.c      -> routes_rank (tenant.c is its tenant level),
- *	               dispatch.c, evict.c, outcome.c, wire.c, conn.c
+ *	peek.c      -> http.c, routes_rank (tenant.c is its tenant
+ *	               level), dispatch.c, evict.c, outcome.c, wire.c,
+ *	               conn.c
+ *	http.c      -> routes_rank, dispatch.c, outcome.c, wire.c
  *	evict.c     -> outcome.c, source.c, conn.c
  *	dispatch.c  -> channel.c, wire.c, outcome.c, conn.c
  *	outcome.c   -> access.c, conn.c
@@ -40,6 +42,7 @@
 #include "clienthello.h"
 #include "counters.h"
 #include "hostname.h"
+#include "httphead.h"
 #include "netblock.h"
 #include "proxyin.h"
 #include "proxyv2.h"
@@ -81,6 +84,7 @@ enum conn_route {
 	CONN_ROUTE_HELLO,	/* its ClientHello: name, ALPN */
 	CONN_ROUTE_NON_TLS,	/* first bytes of another protocol: non_tls */
 	CONN_ROUTE_SILENT,	/* nothing within silent_timeout: silent */
+	CONN_ROUTE_HTTP,	/* its HTTP/1.x request head: Host (http.c) */
 };
 
 union conn_addr {
@@ -118,6 +122,9 @@ struct conn {
 							   was parsed; wire.c */
 		struct proxyin_walk	 cn_proxy_walk;	/* CONN_PROXY: how far
 							   its header was */
+		struct httphead_walk	 cn_http_walk;	/* CONN_ROUTE_HTTP: how
+							   far its request head
+							   was; wire.c */
 	};
 	uint8_t			 cn_proxied;	/* came with a PROXY header:
 						   cn_via is the proxy */
@@ -155,6 +162,8 @@ struct source {
 };
 TAILQ_HEAD(source_list, source);
 
+#define WIRE_METHOD_MAX		16	/* an HTTP method's bytes logged */
+
 #define CONN_ADDR_TEXT_MAX	(INET6_ADDRSTRLEN + 8)	/* "[v6]:port" */
 
 struct listener {
@@ -162,6 +171,8 @@ struct listener {
 	int			 ls_wildcard;	/* local address needs getsockname */
 	int			 ls_proxy;	/* proxy_protocol: a PROXY
 						   header comes first */
+	int			 ls_http;	/* listen_http: its clients
+						   speak HTTP/1.x in clear */
 	union conn_addr		 ls_addr;
 	char			 ls_text[CONN_ADDR_TEXT_MAX]; /* for the access log */
 };
@@ -296,6 +307,16 @@ struct worker {
 	struct hello		 w_hello;
 	char			 w_name[HOSTNAME_MAX + 1]; /* w_hello's, */
 	ssize_t			 w_name_len;	/* normalized, or -1 */
+	/* the HTTP request head wire_http_peek walked last (pointers
+	 * into w_wire), and what of it outlives w_wire: the head of
+	 * w_http_conn's connection of use w_http_use, when whole */
+	struct httphead		 w_http;
+	char			 w_http_name[HOSTNAME_MAX + 1];
+	ssize_t			 w_http_name_len; /* -1: default route */
+	char			 w_http_method[WIRE_METHOD_MAX + 1];
+	int			 w_http_acme;	/* an ACME http-01 path */
+	const struct conn	*w_http_conn;
+	uint32_t		 w_http_use;
 	uint8_t			 w_payload[PROXY_MAX];
 	struct proxyin		 w_proxyin;	/* the header read last */
 	/* a slot's kept upstream TLVs (cn_tlvs_len), in priority order;
@@ -369,6 +390,10 @@ void	peek_expire(struct worker *);
 enum hello_result wire_peek(struct worker *, struct conn *, ssize_t *got);
 enum proxyin_result wire_proxy_peek(struct worker *, struct conn *,
 	    ssize_t *got);
+enum httphead_result wire_http_peek(struct worker *, struct conn *,
+	    ssize_t *got);
+int	wire_http_head(const struct worker *, const struct conn *);
+int	wire_whole(struct worker *, struct conn *, ssize_t *got);
 int	wire_short(struct conn *);
 int	wire_release(struct conn *);
 ssize_t	wire_header(struct worker *, struct conn *);
@@ -385,6 +410,7 @@ enum outcome {
 	OUTCOME_PROXY_REFUSED,	/* a PROXY listener's peer not in proxy_from */
 	OUTCOME_PROXY_INVALID,	/* no valid PROXY header */
 	OUTCOME_HEALTH_CHECK,	/* a PROXY header without a client: LOCAL */
+	OUTCOME_HTTP_REFUSED,	/* answered with an HTTP 4xx or 5xx */
 };
 
 void	outcome_log(struct worker *, struct conn *, const struct hello *,
@@ -400,6 +426,9 @@ void	outcome_refuse(struct worker *, struct conn *, const struct hello *,
 void	outcome_other(struct worker *, struct conn *, int channel,
 	    const char *reason);
 void	outcome_close(struct worker *, struct conn *);
+void	outcome_http(struct worker *, struct conn *, int channel,
+	    int status, const char *reason);
+void	outcome_reason(const char *why, char *out, size_t size);
 
 /* dispatch.c: the one policy for a routed connection */
 void	dispatch_route(struct worker *, struct conn *, int channel);
@@ -462,6 +491,10 @@ void	access_init(struct worker *);
 void	access_line(struct worker *, struct conn *, const struct hello *,
 	    int channel, const char *outcome, const char *detail,
 	    uint64_t peek_us);
+
+/* http.c: an HTTP listener's connection, once its head is peeked */
+void	http_read(struct worker *, struct conn *, uint32_t events);
+int	http_on_tls(struct worker *, struct conn *);
 
 /* upstream.c: a proxy_protocol listener's connection, until its header */
 void	upstream_start(struct worker *, int listener, int fd,
