@@ -312,7 +312,7 @@ $(FUZZ_B)/clienthello_fuzz: t/fuzz/clienthello_fuzz.c common/clienthello.c \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icommon -o $@ $(filter %.c,$^)
 $(FUZZ_B)/conf_fuzz: t/fuzz/conf_fuzz.c conf/conf.c common/wconf.c \
     common/names.c common/routes.c common/hostname.c common/log.c \
-    common/logsink.c common/fdslot.c \
+    common/logsink.c common/fdslot.c common/netblock.c \
     common/ids.c \
     $(FUZZ_HDRS)
 	@mkdir -p $(@D)
