@@ -41,30 +41,51 @@ proxy_put_tlv(uint8_t *buf, size_t size, size_t *off, uint8_t type,
 }
 
 /*
- * proxy_put_more - append, after SNItch's own TLVs, each of the TLVs
- * in wire form at tlvs (an upstream header's, checked by proxyin.c)
- * that fits whole in buf, in their order; a TLV that does not fit is
- * left out and the next ones are still tried.  Types SNItch sends
- * itself are left out too: proxy_decode accepts each once.
+ * proxy_tlv_next - the TLV at *off of tlvs[0..len), in wire form: 1
+ * with its type and value, *off past it; 0 at the end; -1 when what is
+ * left is no whole TLV.  The one walk over TLVs, for both directions.
  */
-static void
-proxy_put_more(uint8_t *buf, size_t size, size_t *off, const uint8_t *tlvs,
+int
+proxy_tlv_next(const uint8_t *tlvs, size_t len, size_t *off, uint8_t *type,
+    const uint8_t **value, size_t *value_len)
+{
+	size_t	vlen;
+
+	if (*off >= len)
+		return 0;
+	if (len - *off < PROXY_TLV_HDR)
+		return -1;
+	vlen = (size_t)tlvs[*off + 1] << 8 | tlvs[*off + 2];
+	if (len - *off - PROXY_TLV_HDR < vlen)
+		return -1;
+	*type = tlvs[*off];
+	*value = tlvs + *off + PROXY_TLV_HDR;
+	*value_len = vlen;
+	*off += PROXY_TLV_HDR + vlen;
+	return 1;
+}
+
+/*
+ * proxy_tlv_copy - append to buf at *off, in their order, each TLV of
+ * tlvs (wire form) that is not one SNItch sends itself (proxy_decode
+ * accepts each of those once) and fits whole; one that does not fit is
+ * left out and the next ones are still tried.  Stops at a malformed
+ * tail.
+ */
+void
+proxy_tlv_copy(uint8_t *buf, size_t size, size_t *off, const uint8_t *tlvs,
     size_t len)
 {
-	size_t	pos = 0, value;
+	const uint8_t	*value;
+	size_t		 pos = 0, vlen;
+	uint8_t		 type;
 
 	if (*off >= size)
 		return;
-	while (len - pos >= PROXY_TLV_HDR) {
-		value = (size_t)tlvs[pos + 1] << 8 | tlvs[pos + 2];
-		if (len - pos - PROXY_TLV_HDR < value)
-			return;
-		if (tlvs[pos] != PROXY_TLV_AUTHORITY &&
-		    tlvs[pos] != PROXY_TLV_ALPN && tlvs[pos] != PROXY_TLV_ECH)
-			(void)proxy_put_tlv(buf, size, off, tlvs[pos],
-			    tlvs + pos + PROXY_TLV_HDR, value);
-		pos += PROXY_TLV_HDR + value;
-	}
+	while (proxy_tlv_next(tlvs, len, &pos, &type, &value, &vlen) == 1)
+		if (type != PROXY_TLV_AUTHORITY && type != PROXY_TLV_ALPN &&
+		    type != PROXY_TLV_ECH)
+			(void)proxy_put_tlv(buf, size, off, type, value, vlen);
 }
 
 /*
@@ -146,7 +167,7 @@ proxy_encode(const struct proxy_info *pi, uint8_t *buf, size_t size)
 	    PROXY_TLV_ECH, &ech, 1) < 0)
 		return -1;
 	if (pi->pi_tlvs != NULL)
-		proxy_put_more(buf, size > PROXY_MAX ? PROXY_MAX : size, &off,
+		proxy_tlv_copy(buf, size > PROXY_MAX ? PROXY_MAX : size, &off,
 		    pi->pi_tlvs, pi->pi_tlvs_len);
 
 	body = off - PROXY_HDR_LEN;
@@ -174,16 +195,18 @@ proxy_encode(const struct proxy_info *pi, uint8_t *buf, size_t size)
  *     0xE1 ECH, exactly 1 byte, 0 or 1;
  *     each of these at most once; any other type skipped (spec 2.2.7
  *     lets a receiver ignore TLVs it does not know).
- * pi's pointers point into buf.
+ * pi's pointers point into buf; pi_tlvs is every TLV, SNItch's own among
+ * them (proxy_tlv_copy and proxy_encode leave those out).
  */
 int
 proxy_decode(const uint8_t *buf, size_t len, struct proxy_info *pi)
 {
 	struct sockaddr_in	*src4, *dst4;
 	struct sockaddr_in6	*src6, *dst6;
-	size_t			 off, addr_len, tlv_len;
+	const uint8_t		*value;
+	size_t			 off, addr_len, tlv_len, tlvs_off;
 	int			 seen_authority = 0, seen_alpn = 0;
-	int			 seen_ech = 0;
+	int			 seen_ech = 0, r;
 	uint8_t			 type;
 
 	memset(pi, 0, sizeof(*pi));
@@ -224,39 +247,37 @@ proxy_decode(const uint8_t *buf, size_t len, struct proxy_info *pi)
 	}
 	off += addr_len;
 
-	while (off < len) {
-		if (len - off < PROXY_TLV_HDR)
-			goto bad;
-		type = buf[off];
-		tlv_len = (size_t)buf[off + 1] << 8 | buf[off + 2];
-		off += PROXY_TLV_HDR;
-		if (len - off < tlv_len)
-			goto bad;
+	pi->pi_tlvs = buf + off;
+	pi->pi_tlvs_len = len - off;
+	tlvs_off = 0;
+	while ((r = proxy_tlv_next(pi->pi_tlvs, pi->pi_tlvs_len, &tlvs_off,
+	    &type, &value, &tlv_len)) == 1) {
 		switch (type) {
 		case PROXY_TLV_AUTHORITY:
 			if (seen_authority++ || tlv_len == 0 ||
 			    tlv_len > HOSTNAME_MAX ||
-			    memchr(buf + off, '\0', tlv_len) != NULL)
+			    memchr(value, '\0', tlv_len) != NULL)
 				goto bad;
-			pi->pi_authority = (const char *)(buf + off);
+			pi->pi_authority = (const char *)value;
 			pi->pi_authority_len = tlv_len;
 			break;
 		case PROXY_TLV_ALPN:
 			if (seen_alpn++ || tlv_len == 0)
 				goto bad;
-			pi->pi_alpn = buf + off;
+			pi->pi_alpn = value;
 			pi->pi_alpn_len = tlv_len;
 			break;
 		case PROXY_TLV_ECH:
-			if (seen_ech++ || tlv_len != 1 || buf[off] > 1)
+			if (seen_ech++ || tlv_len != 1 || value[0] > 1)
 				goto bad;
-			pi->pi_ech = buf[off];
+			pi->pi_ech = value[0];
 			break;
 		default:
 			break;
 		}
-		off += tlv_len;
 	}
+	if (r < 0)
+		goto bad;
 	return 0;
 
 bad:

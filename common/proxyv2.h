@@ -45,11 +45,17 @@ struct proxy_info {
 	const uint8_t		*pi_alpn;	/* NULL when absent */
 	size_t			 pi_alpn_len;
 	int			 pi_ech;
-	const uint8_t		*pi_tlvs;	/* more TLVs, in wire form */
+	/* More TLVs in wire form: encode appends those not SNItch's own;
+	 * decode gives every TLV of the header. */
+	const uint8_t		*pi_tlvs;
 	size_t			 pi_tlvs_len;
 };
 
 ssize_t	proxy_encode(const struct proxy_info *, uint8_t *buf, size_t size);
 int	proxy_decode(const uint8_t *buf, size_t len, struct proxy_info *);
+int	proxy_tlv_next(const uint8_t *tlvs, size_t len, size_t *off,
+	    uint8_t *type, const uint8_t **value, size_t *value_len);
+void	proxy_tlv_copy(uint8_t *buf, size_t size, size_t *off,
+	    const uint8_t *tlvs, size_t len);
 
 #endif

@@ -400,6 +400,38 @@ proxyv2_test_max(void)
 	    out.pi_alpn_len == sizeof(alpn), "largest header decodes");
 }
 
+/*
+ * proxyv2_test_tlv_walk - proxy_tlv_next over whole and cut TLVs, and
+ * pi_tlvs from proxy_decode: every TLV of the header
+ */
+static void
+proxyv2_test_tlv_walk(void)
+{
+	static const uint8_t	 two[] = "\x05\x00\x02" "id" "\x30\x00\x00";
+	struct proxy_info	 pi;
+	const uint8_t		*value;
+	uint8_t			 buf[PROXY_MAX], type;
+	size_t			 off = 0, vlen, len;
+
+	TAP_OK(proxy_tlv_next(two, sizeof(two) - 1, &off, &type, &value,
+	    &vlen) == 1 && type == 0x05 && vlen == 2 && off == 5 &&
+	    proxy_tlv_next(two, sizeof(two) - 1, &off, &type, &value,
+	    &vlen) == 1 && type == 0x30 && vlen == 0 &&
+	    proxy_tlv_next(two, sizeof(two) - 1, &off, &type, &value,
+	    &vlen) == 0, "tlv_next: two TLVs, then the end");
+	off = 0;
+	TAP_OK(proxy_tlv_next(two, 4, &off, &type, &value, &vlen) == -1,
+	    "tlv_next: a value cut short: -1");
+	off = 0;
+	TAP_OK(proxy_tlv_next(two, 2, &off, &type, &value, &vlen) == -1,
+	    "tlv_next: a type and half a length: -1");
+	len = proxyv2_test_header(buf, two, sizeof(two) - 1);
+	TAP_OK(proxy_decode(buf, len, &pi) == 0 &&
+	    pi.pi_tlvs_len == sizeof(two) - 1 &&
+	    memcmp(pi.pi_tlvs, two, pi.pi_tlvs_len) == 0,
+	    "decode: pi_tlvs is every TLV");
+}
+
 /* main - run every table; exit 1 when a check failed */
 int
 main(void)
@@ -409,5 +441,6 @@ main(void)
 	proxyv2_test_authority_bounds();
 	proxyv2_test_encode_refusals();
 	proxyv2_test_max();
+	proxyv2_test_tlv_walk();
 	return TAP_DONE();
 }
