@@ -173,8 +173,8 @@ SBIN_PROGS	= snitch snitch-worker snitch-stats snitch-exec snitch-relay
 BIN_PROGS	= snitch-demo
 MAN3		= libsnitch.3
 MAN3_LINKS	= snitch_listen.3 snitch_accept.3 snitch_recv.3 \
-		  snitch_alpn_next.3 snitch_addr_format.3 snitch_open.3 \
-		  snitch_next.3 snitch_close.3 snitch_accept_peer.3 \
+		  snitch_alpn_next.3 snitch_tlv.3 snitch_addr_format.3 \
+		  snitch_open.3 snitch_next.3 snitch_close.3 snitch_accept_peer.3 \
 		  snitch_peer_uid.3 snitch_open_peer.3 snitch_listen_flags.3 \
 		  snitch_unlink.3 snitch_recv_batch.3 snitch_ack.3 \
 		  snitch_quiesce.3 snitch_open_flags.3 snitch_drain.3

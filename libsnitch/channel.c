@@ -36,6 +36,7 @@
 #include "ack.h"
 #include "ids.h"
 #include "private.h"
+#include "proxyin.h"
 #include "proxyv2.h"
 #include "snitch.h"
 
@@ -212,6 +213,28 @@ snitch_alpn_next(const struct snitch_conn *conn, size_t *offset,
 	}
 	return snitch_alpn_walk(conn->sc_alpn, conn->sc_alpn_len, offset,
 	    proto, proto_len);
+}
+
+/* Room for every TLV a worker passes on from an upstream header. */
+_Static_assert(SNITCH_TLVS_MAX >= PROXYIN_KEPT_MAX, "SNITCH_TLVS_MAX");
+
+/* snitch_tlv - the value of conn's first TLV of type, or NULL */
+const unsigned char *
+snitch_tlv(const struct snitch_conn *conn, unsigned type, size_t *len)
+{
+	const uint8_t	*value;
+	size_t		 off = 0, tlvs_len;
+	uint8_t		 t;
+
+	tlvs_len = conn->sc_tlvs_len;
+	if (tlvs_len > SNITCH_TLVS_MAX)
+		tlvs_len = SNITCH_TLVS_MAX;
+	while (proxy_tlv_next(conn->sc_tlvs, tlvs_len, &off, &t, &value,
+	    len) == 1)
+		if (t == type)
+			return value;
+	*len = 0;
+	return NULL;
 }
 
 /* snitch_alpn_valid - whether list is a well-formed, non-empty ALPN body */
@@ -405,6 +428,9 @@ snitch_recv_msg(int channel_fd, struct snitch_conn *conn, unsigned *unacked,
 	conn->sc_alpn_len = pi.pi_alpn_len;
 	if (pi.pi_alpn_len > 0)
 		memcpy(conn->sc_alpn, pi.pi_alpn, pi.pi_alpn_len);
+	conn->sc_tlvs_len = 0;
+	proxy_tlv_copy(conn->sc_tlvs, sizeof(conn->sc_tlvs), &conn->sc_tlvs_len,
+	    pi.pi_tlvs, pi.pi_tlvs_len);
 	return 1;
 
 bad:

@@ -38,6 +38,14 @@
 
 #define SNITCH_NAME_MAX	253
 #define SNITCH_ALPN_MAX	16384
+#define SNITCH_TLVS_MAX	1024	/* upstream TLVs kept, in wire form */
+
+/* TLV types a load balancer's PROXY header may carry (snitch_tlv) */
+#define SNITCH_TLV_ALPN		0x01	/* the protocol the balancer chose */
+#define SNITCH_TLV_UNIQUE_ID	0x05	/* the balancer's connection id */
+#define SNITCH_TLV_NETNS	0x30	/* the balancer's network namespace */
+#define SNITCH_TLV_AWS		0xEA	/* AWS VPC endpoint id, after 0x01 */
+#define SNITCH_TLV_AZURE	0xEE	/* Azure link id, after 0x01 */
 
 struct snitch_conn {
 	int			 sc_fd;		/* the client's TCP socket, now the caller's */
@@ -47,6 +55,8 @@ struct snitch_conn {
 	int			 sc_ech;	/* the hello offered ECH */
 	size_t			 sc_alpn_len;	/* 0 when the hello had no ALPN */
 	unsigned char		 sc_alpn[SNITCH_ALPN_MAX]; /* ProtocolNameList body */
+	size_t			 sc_tlvs_len;	/* 0 when none */
+	unsigned char		 sc_tlvs[SNITCH_TLVS_MAX]; /* see snitch_tlv */
 };
 
 /*
@@ -148,12 +158,24 @@ int	snitch_quiesce(int channel_fd, unsigned *unacked);
  * call gives 1 and the next protocol (not NUL-terminated), 0 at the end,
  * -1 with EBADMSG on a malformed list.
  *
+ * snitch_tlv - the value of conn's first TLV of type (its length in
+ * *len), or NULL when it has none.  These are the TLVs of the PROXY
+ * header a load balancer put in front of the client (a proxy_protocol
+ * listener), which the worker passes on: 0x05 unique id, 0x30 network
+ * namespace, 0x01 the balancer's ALPN, 0xEA AWS and 0xEE Azure
+ * endpoint ids (their first byte is the subtype, 0x01), as the balancer
+ * sent them.  sc_tlvs holds them in wire form (type, 2-byte big-endian
+ * length, value), in their order, for a backend that passes them on
+ * (proxy_tlv_copy's rule: those that fit whole in SNITCH_TLVS_MAX).
+ *
  * snitch_addr_format - "192.0.2.1:443" or "[2001:db8::1]:443" into buf
  * (SNITCH_ADDR_MAX bytes suffice); 0, or -1 with ENOSPC (buf is then "")
  * or EAFNOSUPPORT.
  */
 int	snitch_alpn_next(const struct snitch_conn *conn, size_t *offset,
 	    const unsigned char **proto, size_t *proto_len);
+const unsigned char *snitch_tlv(const struct snitch_conn *conn,
+	    unsigned type, size_t *len);
 int	snitch_addr_format(const struct sockaddr_storage *ss, char *buf,
 	    size_t size);
 

@@ -72,7 +72,7 @@ expected_tree() {
 		echo "$p/include/snitch.h"
 		echo "$p/share/doc/snitch/snitch.ini.example"
 		echo "$p/share/man/man3/libsnitch.3"
-		for f in listen accept recv alpn_next addr_format open next close \
+		for f in listen accept recv alpn_next tlv addr_format open next close \
 		    accept_peer open_peer peer_uid listen_flags unlink recv_batch ack \
 		    quiesce open_flags drain; do
 			echo "$p/share/man/man3/snitch_$f.3"

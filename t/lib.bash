@@ -304,6 +304,55 @@ start_backend() {
 	return 1
 }
 
+# start_capture ADDR - $T/capture.py on ADDR (a port on 127.0.0.1, or a
+# Unix socket path, mode 666): writes the PROXY header it gets first to
+# $T/header.hex, then echoes as start_echo does
+start_capture() {
+	cat >"$T/capture.py" <<'EOF'
+import os, socket, sys, threading
+def header(c):
+    got = b""
+    while not (got.startswith(b"PROXY ") and got.endswith(b"\r\n")):
+        if got.startswith(b"\r\n\r\n\0\r\nQUIT\n") and len(got) >= 16 and \
+                len(got) == 16 + int.from_bytes(got[14:16], "big"):
+            break
+        got += c.recv(1)
+    return got
+def serve(c):
+    with c:
+        with open(sys.argv[2], "w") as f:
+            f.write(header(c).hex())
+        while data := c.recv(262144):
+            c.sendall(data)
+        c.shutdown(socket.SHUT_WR)
+where = sys.argv[1]
+if where.startswith("/"):
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(where)
+    os.chmod(where, 0o666)
+else:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", int(where)))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+	"$PYTHON" "$T/capture.py" "$1" "$T/header.hex" </dev/null \
+	    >>"$T/capture.log" 2>&1 3>&- &
+	track_pid $!
+	case $1 in
+	/*) wait_until unix_listening "$1" ;;
+	*) wait_until tcp_accepts 127.0.0.1 "$1" ;;
+	esac
+}
+
+# hex TEXT - TEXT as lowercase hex, no separators
+hex() {
+	printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'
+}
+
 # start_relay ARGS... - snitch-relay -s $T/relay.sock ARGS, as nobody
 # when root, its stderr in $T/relay.log, its pid in RELAY_PID; waits
 # until the socket listens (at most 5 s)

@@ -80,7 +80,7 @@ options() {
 		    --eval 'man-links: ; @echo $(MAN3_LINKS)' man-links |
 		    grep -qw "$fn\.3" || { echo "$fn: no $fn.3 link"; return 1; }
 	done
-	[ "$n" -eq 18 ]
+	[ "$n" -eq 19 ]
 }
 
 @test "each program's options, from its usage line, are described in its page" {

@@ -59,7 +59,8 @@ wait_listening() {
 }
 
 # start_haproxy OPTION - HAProxy, mode tcp, on 127.0.0.1:$LB_PORT, in
-# front of SNItch with `server ... OPTION` (send-proxy-v2, send-proxy)
+# front of SNItch with `server ... OPTION` (send-proxy-v2, send-proxy);
+# $LB_FRONTEND, if set, is one more line of its frontend
 start_haproxy() {
 	LB_PORT=$(free_port)
 	cat >"$T/haproxy.cfg" <<EOF
@@ -72,6 +73,7 @@ defaults
 	timeout server 10s
 frontend lb
 	bind 127.0.0.1:$LB_PORT
+	${LB_FRONTEND:-}
 	default_backend snitch
 backend snitch
 	server snitch $LISTEN $1
@@ -141,6 +143,49 @@ access_has() {
 	start_snitch
 	start_haproxy send-proxy-v2
 	through_balancer
+}
+
+@test "HAProxy's unique id (proxy-v2-options unique-id) reaches the backend: snitch_tlv, the demo's unique_id=" {
+	local lp
+	start_demo alpha
+	proxy_config
+	start_snitch
+	LB_FRONTEND='unique-id-format lb-%ci-%cp'
+	start_haproxy "send-proxy-v2 proxy-v2-options unique-id"
+	run -0 curl -sSk -m 5 --interface "$CLIENT_IP" \
+	    --resolve "alpha.localhost:$LB_PORT:127.0.0.1" \
+	    -w 'local_port=%{local_port}\n' "https://alpha.localhost:$LB_PORT/"
+	lp=$(answer local_port)
+	assert_line "client=$CLIENT_IP:$lp"
+	assert_line "unique_id=lb-$CLIENT_IP-$lp"
+	# and without the option, none
+	LB_FRONTEND=
+	start_haproxy send-proxy-v2
+	run -0 curl -sSk -m 5 --interface "$CLIENT_IP" \
+	    --resolve "alpha.localhost:$LB_PORT:127.0.0.1" \
+	    "https://alpha.localhost:$LB_PORT/"
+	assert_line "unique_id=-"
+}
+
+@test "snitch-relay -p v2 passes the balancer's unique id on to its target, after SNItch's own TLVs" {
+	local h id
+	start_capture "$T/target.sock"
+	proxy_config
+	add_backend relay relay.localhost
+	start_relay -p v2 "$T/target.sock"
+	start_snitch
+	LB_FRONTEND='unique-id-format lb-%ci-%cp'
+	start_haproxy "send-proxy-v2 proxy-v2-options unique-id"
+	# the capture echoes curl's hello back: the handshake fails, but
+	# the header came first
+	run curl -sSk -m 2 --interface "$CLIENT_IP" \
+	    --resolve "relay.localhost:$LB_PORT:127.0.0.1" \
+	    "https://relay.localhost:$LB_PORT/"
+	wait_until test -s "$T/header.hex"
+	h=$(cat "$T/header.hex")
+	# the client HAProxy saw, then SNItch's authority, then 0x05
+	[ "${h:32:8}" = "$(printf '%02x' 127 0 0 5)" ]
+	[[ $h == *"02000f$(hex relay.localhost)"*"05"????"$(hex "lb-$CLIENT_IP-")"* ]]
 }
 
 @test "HAProxy send-proxy (v1) in front: the backend and the access log see the client HAProxy saw" {

@@ -239,8 +239,11 @@ demo_body(SSL *ssl, const struct demo_tls *dt, const struct snitch_conn *conn,
 	}
 	if (first && demo_append(body, size, len, "-") < 0)
 		return -1;
-	return demo_append(body, size, len, "\nech=%d\ntls=%d\n",
-	    conn->sc_ech ? 1 : 0, ssl != NULL);
+	/* The balancer's own id for the connection, if one sent it. */
+	if ((proto = snitch_tlv(conn, SNITCH_TLV_UNIQUE_ID, &proto_len)) != NULL)
+		demo_escape(proto, proto_len, esc, sizeof(esc));
+	return demo_append(body, size, len, "\nech=%d\ntls=%d\nunique_id=%s\n",
+	    conn->sc_ech ? 1 : 0, ssl != NULL, proto != NULL ? esc : "-");
 }
 
 /*

@@ -331,6 +331,9 @@ relay_header(struct relay *rl, struct relay_conn *rc,
 		pi.pi_alpn_len = conn->sc_alpn_len;
 	}
 	pi.pi_ech = conn->sc_ech;
+	/* A balancer's unique id and endpoint ids go on to the TCP daemon. */
+	pi.pi_tlvs = conn->sc_tlvs;
+	pi.pi_tlvs_len = conn->sc_tlvs_len;
 	if ((n = proxy_encode(&pi, rc->rc_header, PROXY_MAX)) < 0)
 		return -1;
 	rc->rc_header_len = (size_t)n;

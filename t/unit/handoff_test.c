@@ -88,10 +88,14 @@ handoff_test_tcp(struct tcp *t)
 	return 0;
 }
 
-/* handoff_test_header - the header a worker would send for fd */
+/*
+ * handoff_test_header - the header a worker would send for fd, with
+ * tlvs (wire form) from an upstream PROXY header
+ */
 static ssize_t
 handoff_test_header(int fd, const char *authority, const char *alpn,
-    size_t alpn_len, int ech, uint8_t *buf, size_t size)
+    size_t alpn_len, int ech, const void *tlvs, size_t tlvs_len, uint8_t *buf,
+    size_t size)
 {
 	struct proxy_info	 pi;
 	socklen_t		 len;
@@ -108,6 +112,8 @@ handoff_test_header(int fd, const char *authority, const char *alpn,
 	pi.pi_alpn = (const uint8_t *)alpn;
 	pi.pi_alpn_len = alpn_len;
 	pi.pi_ech = ech;
+	pi.pi_tlvs = tlvs;
+	pi.pi_tlvs_len = tlvs_len;
 	return proxy_encode(&pi, buf, size);
 }
 
@@ -198,7 +204,7 @@ handoff_test_valid(int worker, int channel, const char *label)
 	(void)getsockname(t.tc_accepted, (struct sockaddr *)&local, &len);
 
 	n = handoff_test_header(t.tc_accepted, "alpha.localhost", ALPN_H2_H11,
-	    sizeof(ALPN_H2_H11) - 1, 1, hdr, sizeof(hdr));
+	    sizeof(ALPN_H2_H11) - 1, 1, NULL, 0, hdr, sizeof(hdr));
 	TAP_OK(n > 0 && handoff_send(worker, t.tc_accepted, hdr, n) == 0,
 	    "%s: handoff_send", label);
 	/* The worker closes its copy: the socket lives on in flight. */
@@ -285,7 +291,7 @@ handoff_test_bad(int worker, int channel, const struct bad_row *row)
 		return;
 	}
 	n = handoff_test_header(t.tc_accepted, "alpha.localhost", NULL, 0, 0,
-	    hdr, sizeof(hdr));
+	    NULL, 0, hdr, sizeof(hdr));
 	if (pipe2(p, O_CLOEXEC) < 0 || n < 0) {
 		TAP_OK(0, "%s: setup", row->label);
 		return;
@@ -331,12 +337,12 @@ handoff_test_bad(int worker, int channel, const struct bad_row *row)
 		break;
 	case BAD_NAME:
 		n = handoff_test_header(t.tc_accepted, "bad name!", NULL, 0, 0,
-		    hdr, sizeof(hdr));
+		    NULL, 0, hdr, sizeof(hdr));
 		sent = n < 0 ? -1 : handoff_send(worker, fds[0], hdr, n);
 		break;
 	case BAD_ALPN:
 		n = handoff_test_header(t.tc_accepted, NULL, "\x05" "h2", 3, 0,
-		    hdr, sizeof(hdr));
+		    NULL, 0, hdr, sizeof(hdr));
 		sent = n < 0 ? -1 : handoff_send(worker, fds[0], hdr, n);
 		break;
 	default:
@@ -361,6 +367,62 @@ handoff_test_bad(int worker, int channel, const struct bad_row *row)
 	(void)close(t2.tc_client);
 }
 
+/*
+ * handoff_test_tlvs - an upstream header's TLVs reach snitch_tlv: kept in
+ * order, SNItch's own types left out, one too big for sc_tlvs dropped
+ * and the ones after it kept
+ */
+static void
+handoff_test_tlvs(int worker, int channel)
+{
+	static uint8_t		 tlvs[3 + 2000 + 64], hdr[PROXY_MAX];
+	const unsigned char	*v;
+	struct tcp		 t;
+	size_t			 len = 0, vlen;
+	ssize_t			 n;
+
+	memcpy(tlvs + len, "\x05\x00\x04" "id-1", 7);
+	len += 7;
+	memcpy(tlvs + len, "\x02\x00\x04" "evil", 7);	/* SNItch's own type */
+	len += 7;
+	memcpy(tlvs + len, "\x30\x07\xd0", 3);	/* 2000 bytes: too big */
+	memset(tlvs + len + 3, 'n', 2000);
+	len += 3 + 2000;
+	memcpy(tlvs + len, "\xea\x00\x07" "\x01" "vpce-x", 10);
+	len += 10;
+	if (handoff_test_tcp(&t) < 0) {
+		TAP_OK(0, "tlvs: loopback TCP connection");
+		return;
+	}
+	n = handoff_test_header(t.tc_accepted, "alpha.localhost", NULL, 0, 0,
+	    tlvs, len, hdr, sizeof(hdr));
+	TAP_OK(n > 0 && handoff_send(worker, t.tc_accepted, hdr, n) == 0,
+	    "tlvs: handoff_send");
+	(void)close(t.tc_accepted);
+	memset(&conn, 0xa5, sizeof(conn));
+	TAP_OK(snitch_recv(channel, &conn) == 1, "tlvs: snitch_recv gives 1");
+	v = snitch_tlv(&conn, SNITCH_TLV_UNIQUE_ID, &vlen);
+	TAP_OK(v != NULL && vlen == 4 && memcmp(v, "id-1", 4) == 0,
+	    "tlvs: the unique id");
+	v = snitch_tlv(&conn, SNITCH_TLV_AWS, &vlen);
+	TAP_OK(v != NULL && vlen == 7 && memcmp(v, "\x01" "vpce-x", 7) == 0,
+	    "tlvs: the AWS id, after one too big for sc_tlvs");
+	TAP_OK(snitch_tlv(&conn, SNITCH_TLV_NETNS, &vlen) == NULL && vlen == 0,
+	    "tlvs: the one too big for sc_tlvs is left out");
+	TAP_OK(snitch_tlv(&conn, 0x02, &vlen) == NULL,
+	    "tlvs: SNItch's own types are not among them");
+	TAP_OK(strcmp(conn.sc_server_name, "alpha.localhost") == 0,
+	    "tlvs: the server name is SNItch's, not the upstream's");
+	TAP_OK(conn.sc_tlvs_len == 7 + 10 &&
+	    memcmp(conn.sc_tlvs, "\x05\x00\x04" "id-1", 7) == 0,
+	    "tlvs: sc_tlvs in wire form, in order");
+	conn.sc_tlvs_len = SNITCH_TLVS_MAX + 100;
+	TAP_OK(snitch_tlv(&conn, 0x99, &vlen) == NULL,
+	    "tlvs: a bogus sc_tlvs_len is not read past sc_tlvs");
+	(void)close(conn.sc_fd);
+	(void)close(t.tc_client);
+}
+
 /* handoff_test_channel - a socketpair channel: good, bad, good, EAGAIN, EOF */
 static void
 handoff_test_channel(void)
@@ -376,6 +438,7 @@ handoff_test_channel(void)
 	for (i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++)
 		handoff_test_bad(sv[0], sv[1], &bad_rows[i]);
 	handoff_test_valid(sv[0], sv[1], "handoff after refusals");
+	handoff_test_tlvs(sv[0], sv[1]);
 
 	fl = fcntl(sv[1], F_GETFL);
 	(void)fcntl(sv[1], F_SETFL, fl | O_NONBLOCK);
@@ -604,7 +667,7 @@ handoff_test_send_named(int w, const char *name, struct tcp *t)
 
 	if (handoff_test_tcp(t) < 0)
 		return -1;
-	n = handoff_test_header(t->tc_accepted, name, NULL, 0, 0, hdr,
+	n = handoff_test_header(t->tc_accepted, name, NULL, 0, 0, NULL, 0, hdr,
 	    sizeof(hdr));
 	r = n < 0 ? -1 : handoff_send(w, t->tc_accepted, hdr, n);
 	(void)close(t->tc_accepted);
