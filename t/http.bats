@@ -116,6 +116,19 @@ http_raw() {
 	wait_until log_has "outcome=http-refused status=421 reason=no-route"
 }
 
+@test "a head not whole within peek_timeout gets 408 Request Timeout; a silent client only a FIN" {
+	http_config "defer_accept = off"
+	start_snitch
+	run -0 http_raw --timeout 8 'GET / HTTP/1.1\r\nHost: alp'
+	assert_line "HTTP/1.1 408 Request Timeout"
+	assert_line "Connection: close"
+	assert_line "end=fin"
+	wait_until log_has "outcome=timeout status=408 reason=request-head"
+	run -0 http_raw --timeout 8
+	assert_output "end=fin"
+	refute log_has "outcome=http-refused"
+}
+
 @test "malformed heads get 400: two Host lines, a bare LF, not HTTP at all" {
 	http_config "default = fallback"
 	start_snitch

@@ -60,6 +60,7 @@ static const struct outcome_reply {
 	const char	*or_body;
 } outcome_replies[] = {
 	{ 400, "Bad Request", "Bad request.\n" },
+	{ 408, "Request Timeout", "The request head did not come in time.\n" },
 	{ 414, "URI Too Long", "Request line too long.\n" },
 	{ 421, "Misdirected Request", "No site by that name here.\n" },
 	{ 431, "Request Header Fields Too Large", "Request head too large.\n" },
@@ -271,20 +272,20 @@ outcome_reply(const struct conn *c, int status, char *out, size_t size)
 }
 
 /*
- * outcome_http - log a refusal of an HTTP client c (by channel, or -1)
- * with its status and why, answer it with that response, then close
- * gracefully as outcome_refuse does
+ * outcome_http_as - log c's end as outcome with the response's status
+ * and why, answer it with that response, then close gracefully as
+ * outcome_refuse does
  */
-void
-outcome_http(struct worker *w, struct conn *c, int channel, int status,
-    const char *reason)
+static void
+outcome_http_as(struct worker *w, struct conn *c, int channel,
+    enum outcome outcome, int status, const char *reason)
 {
 	char	detail[96], reply[OUTCOME_REPLY_MAX];
 	size_t	len;
 
 	snprintf(detail, sizeof(detail), "status=%d %s%s", status,
 	    strncmp(reason, "reason=", 7) == 0 ? "" : "reason=", reason);
-	outcome_log(w, c, NULL, channel, OUTCOME_HTTP_REFUSED, 0, detail);
+	outcome_log(w, c, NULL, channel, outcome, 0, detail);
 	len = outcome_reply(c, status, reply, sizeof(reply));
 	if (alert_answer(c->cn_fd, reply, len, w->w_wire,
 	    sizeof(w->w_wire)) != 0) {
@@ -292,6 +293,25 @@ outcome_http(struct worker *w, struct conn *c, int channel, int status,
 		return;
 	}
 	conn_move(w, c, CONN_LINGER, w->w_now + OUTCOME_LINGER_MS);
+}
+
+/* outcome_http - refuse an HTTP client c (by channel, or -1) with status */
+void
+outcome_http(struct worker *w, struct conn *c, int channel, int status,
+    const char *reason)
+{
+	outcome_http_as(w, c, channel, OUTCOME_HTTP_REFUSED, status, reason);
+}
+
+/*
+ * outcome_http_timeout - an HTTP client that began its request head and
+ * did not finish it in time: 408 (RFC 9110 15.5.9), so that it knows
+ * why, counted and logged as the timeout it is
+ */
+void
+outcome_http_timeout(struct worker *w, struct conn *c)
+{
+	outcome_http_as(w, c, -1, OUTCOME_TIMEOUT, 408, "request-head");
 }
 
 /* outcome_handed_count - count c's handoff to channel, fallback_of's */

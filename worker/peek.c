@@ -196,10 +196,17 @@ peek_event(struct worker *w, struct conn *c, uint32_t events)
 	}
 }
 
-/* peek_timeout - c had its time for a hello, or for a first byte */
+/*
+ * peek_timeout - c had its time for a hello, or for a first byte: closed
+ * with a FIN, but an HTTP client that began its head is answered 408
+ */
 static void
 peek_timeout(struct worker *w, struct conn *c)
 {
+	if (c->cn_route == CONN_ROUTE_HTTP && c->cn_peeked > 0) {
+		outcome_http_timeout(w, c);
+		return;
+	}
 	outcome_log(w, c, NULL, -1, OUTCOME_TIMEOUT, 0, NULL);
 	outcome_close(w, c);
 }

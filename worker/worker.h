@@ -428,6 +428,7 @@ void	outcome_other(struct worker *, struct conn *, int channel,
 void	outcome_close(struct worker *, struct conn *);
 void	outcome_http(struct worker *, struct conn *, int channel,
 	    int status, const char *reason);
+void	outcome_http_timeout(struct worker *, struct conn *);
 void	outcome_reason(const char *why, char *out, size_t size);
 
 /* dispatch.c: the one policy for a routed connection */
