@@ -1126,6 +1126,7 @@ http_phase() {
 	t0=$(date +%s)
 	: >"$OUT/http.tsv"
 	stop_all
+	RESTART=0
 	HTTP=1
 	start_switches
 	for ((round = 1; round <= HTTP_ROUNDS; round++)); do
