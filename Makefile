@@ -351,7 +351,7 @@ fuzz-check: fuzz-build
 # The relay runs put SNItch with snitch-relay (built by `all`) beside
 # them on the same TCP backends.
 #
-#   make bench         build, install, run (about 12.5 minutes), write
+#   make bench         build, install, run (about 14 minutes), write
 #                      bench/RESULTS.md and print it
 #   make bench-restart the backend restart runs alone (about 2 minutes:
 #                      failed clients while a backend is restarted by
@@ -369,6 +369,10 @@ fuzz-check: fuzz-build
 #                      switch's rate and latency with a PROXY header in
 #                      front of the hello, over the same switch's
 #                      without), into bench/out/proxy.md, printed
+#   make bench-http    the HTTP routing runs alone (about 1.5 minutes:
+#                      plain HTTP routed by Host, SNItch's listen_http
+#                      beside HAProxy, nginx and sniproxy), into
+#                      bench/out/http.md, printed
 #   make bench-route   the route table alone: 1,000,000 names, load time
 #                      and lookups/s, into RESULTS.md's route section
 BENCH_B		= $(B)/bench
@@ -376,7 +380,7 @@ BENCH_BINS	= $(BENCH_B)/bench-backend $(BENCH_B)/bench-load \
 		  $(BENCH_B)/bench-flood $(BENCH_B)/bench-route
 
 # the phases that run alone: make bench-PHASE, BENCH_ONLY=PHASE
-BENCH_PHASES	= proxy ack restart flood
+BENCH_PHASES	= proxy ack restart flood http
 
 .PHONY: bench $(BENCH_PHASES:%=bench-%) bench-route bench-build
 

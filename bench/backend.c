@@ -16,6 +16,13 @@
  *            nginx and sniproxy connecting to it);
  *  -s PATH   receive sockets from SNItch workers through libsnitch's fd
  *            level API (snitch_listen, snitch_accept, snitch_recv).
+ * With -h it serves plain HTTP instead, at both doors (the HTTP routing
+ * runs: SNItch's listen_http hands it the client's socket with the
+ * request unread; nginx, HAProxy and sniproxy connect to its TCP port):
+ * read the request head up to its blank line (at most
+ * BACKEND_HTTP_HEAD_MAX bytes; a request here has no body), answer
+ * "HTTP/1.1 200 OK" with Content-Length, "Connection: close" and a body
+ * of the reply's size filled with the letter, close.
  * With -x, a TCP connection may begin with a PROXY protocol header,
  * version 1 or 2 (HAProxy's send-proxy-v2, nginx's proxy_protocol on:
  * the PROXY phase of bench/run.sh; sniproxy sends none), read before the
@@ -79,6 +86,7 @@
 #define BACKEND_PROXY_MAX	256	/* -x: a header's bytes, at most */
 #define BACKEND_PROXY_V1_MAX	107	/* a v1 line, CRLF included */
 #define BACKEND_TOLD_NET	0xc6336400U	/* 198.51.100.0/24 */
+#define BACKEND_HTTP_HEAD_MAX	8192	/* -h: a request head, at most */
 
 enum backend_kind { KIND_TCP = 1, KIND_SNITCH, KIND_CHANNEL, KIND_CONN };
 
@@ -96,6 +104,7 @@ struct bconn {
 	uint8_t		bc_in_epoll;
 	uint8_t		bc_want_out;
 	uint8_t		bc_header;	/* -x: its PROXY header is still due */
+	uint8_t		bc_head_end;	/* -h: of "\r\n\r\n", how much is seen */
 };
 
 /* how a backend was told a connection's client: bk_told's index */
@@ -113,6 +122,8 @@ struct backend {
 	uint64_t	 bk_active;	/* connections being served */
 	uint64_t	 bk_told[TOLD_KINDS];	/* clients in BACKEND_TOLD_NET */
 	int		 bk_proxy;	/* -x */
+	uint8_t		*bk_http;	/* -h: the whole response, or NULL */
+	size_t		 bk_http_len;
 	int		 bk_tcp;	/* listeners, or -1 */
 	int		 bk_listen;
 	const char	*bk_path;
@@ -139,7 +150,7 @@ static void __attribute__((noreturn))
 backend_usage(void)
 {
 	fprintf(stderr, "usage: bench-backend -n LETTER [-p PORT] [-s PATH] "
-	    "[-r REPLY_BYTES] [-x]\n");
+	    "[-r REPLY_BYTES] [-x | -h]\n");
 	exit(2);
 }
 
@@ -204,13 +215,17 @@ static void
 backend_write(struct backend *bk, int fd)
 {
 	struct bconn	*bc = &bk->bk_conns[fd];
+	const uint8_t	*from = backend_fill;
 	ssize_t		 n;
 	size_t		 len;
 
 	while (bc->bc_left > 0) {
 		len = bc->bc_left < sizeof(backend_fill) ? bc->bc_left :
 		    sizeof(backend_fill);
-		n = send(fd, backend_fill, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		/* -h: the response is one buffer, sent from where it stopped */
+		if (bk->bk_http != NULL)
+			from = bk->bk_http + (bk->bk_http_len - bc->bc_left);
+		n = send(fd, from, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0) {
 			bc->bc_left -= (uint64_t)n;
 			continue;
@@ -324,6 +339,62 @@ backend_header(struct backend *bk, int fd)
 }
 
 /*
+ * backend_recv - at most want bytes of what fd has: their count; 0 when
+ * nothing has come yet (fd is then watched for more); -1 at EOF, on an
+ * error, or when fd cannot be watched
+ */
+static ssize_t
+backend_recv(struct backend *bk, int fd, size_t want)
+{
+	ssize_t	n;
+
+	do
+		n = recv(fd, backend_scratch, want, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return n;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return !bk->bk_conns[fd].bc_in_epoll &&
+		    backend_watch(bk, fd, 0) == -1 ? -1 : 0;
+	return -1;
+}
+
+/*
+ * backend_read_http - -h: read the request head, up to the empty line
+ * that ends it (RFC 9112 2.1: request-line, *(field-line CRLF), CRLF),
+ * whatever segments it comes in; then answer it
+ */
+static void
+backend_read_http(struct backend *bk, int fd)
+{
+	static const char	 blank[] = "\r\n\r\n";
+	struct bconn		*bc = &bk->bk_conns[fd];
+	ssize_t			 n, i;
+
+	while (bc->bc_head_end < 4) {
+		n = backend_recv(bk, fd, BACKEND_HTTP_HEAD_MAX - bc->bc_got);
+		if (n == 0)
+			return;
+		if (n < 0)
+			break;
+		bc->bc_got += (uint32_t)n;
+		for (i = 0; i < n && bc->bc_head_end < 4; i++)
+			/* on a mismatch, a CR may start the blank line anew */
+			bc->bc_head_end = backend_scratch[i] ==
+			    blank[bc->bc_head_end] ? bc->bc_head_end + 1 :
+			    backend_scratch[i] == '\r';
+		if (bc->bc_head_end < 4 && bc->bc_got == BACKEND_HTTP_HEAD_MAX)
+			break;
+	}
+	if (bc->bc_head_end < 4) {
+		backend_done(bk, fd, 0);
+		return;
+	}
+	bc->bc_left = bk->bk_http_len;
+	backend_write(bk, fd);
+}
+
+/*
  * backend_read - read the first TLS record, no more:
  *   0     ContentType (0x16, handshake)
  *   1..2  ProtocolVersion
@@ -338,6 +409,10 @@ backend_read(struct backend *bk, int fd)
 	ssize_t		 n;
 	int		 r;
 
+	if (bk->bk_http != NULL) {
+		backend_read_http(bk, fd);
+		return;
+	}
 	if (bc->bc_header) {
 		if ((r = backend_header(bk, fd)) == -1)
 			goto fail;
@@ -351,15 +426,9 @@ backend_read(struct backend *bk, int fd)
 	for (;;) {
 		want = bc->bc_need ? bc->bc_need - bc->bc_got :
 		    BACKEND_RECORD_HEADER - bc->bc_got;
-		n = recv(fd, backend_scratch, want, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!bc->bc_in_epoll && backend_watch(bk, fd, 0) == -1)
-				break;
+		if ((n = backend_recv(bk, fd, want)) == 0)
 			return;
-		}
-		if (n <= 0)
+		if (n < 0)
 			break;
 		if (bc->bc_got < BACKEND_HEAD) {
 			head = BACKEND_HEAD - bc->bc_got;
@@ -599,6 +668,29 @@ backend_tcp_listen(int port)
 	return fd;
 }
 
+/*
+ * backend_http_response - -h: the response every request gets, head
+ * and body of reply bytes of the letter, in bk_http (RFC 9112 4, 6.3:
+ * Content-Length, and the close that Connection: close announces)
+ */
+static void
+backend_http_response(struct backend *bk)
+{
+	char	head[128];
+	int	len;
+
+	len = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", bk->bk_reply);
+	if (len < 0 || (size_t)len >= sizeof(head) ||
+	    (bk->bk_http = malloc((size_t)len + bk->bk_reply)) == NULL) {
+		perror("bench-backend");
+		exit(1);
+	}
+	memcpy(bk->bk_http, head, (size_t)len);
+	memset(bk->bk_http + len, bk->bk_letter, bk->bk_reply);
+	bk->bk_http_len = (size_t)len + bk->bk_reply;
+}
+
 /* backend_nofile - raise the descriptor limit; the size of the fd table */
 static size_t
 backend_nofile(void)
@@ -624,11 +716,12 @@ main(int argc, char **argv)
 	struct timespec		 now;
 	const char		*path = NULL;
 	long long		 deadline, left;
-	int			 ch, n, i, port = 0;
+	int			 ch, n, i, port = 0, http = 0;
 
 	bk.bk_reply = BACKEND_REPLY_DEFAULT;
-	while ((ch = getopt(argc, argv, "n:p:r:s:x")) != -1) {
+	while ((ch = getopt(argc, argv, "hn:p:r:s:x")) != -1) {
 		switch (ch) {
+		case 'h': http = 1; break;
 		case 'n': bk.bk_letter = optarg[0]; break;
 		case 'p': port = atoi(optarg); break;
 		case 'r': bk.bk_reply = strtoul(optarg, NULL, 10); break;
@@ -638,9 +731,11 @@ main(int argc, char **argv)
 		}
 	}
 	if (bk.bk_letter == '\0' || (port == 0 && path == NULL) ||
-	    optind != argc)
+	    optind != argc || (http && bk.bk_proxy))
 		backend_usage();
 	memset(backend_fill, bk.bk_letter, sizeof(backend_fill));
+	if (http)
+		backend_http_response(&bk);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = backend_signal;
 	sigaction(SIGTERM, &sa, NULL);

@@ -34,6 +34,17 @@
  * With -D it writes the ClientHello for a.bench.test to stdout and exits,
  * for a look with other tools.
  *
+ * With -h it speaks plain HTTP instead (the HTTP routing runs, a switch's
+ * listener that routes by Host): each connection sends
+ * "GET / HTTP/1.1", a Host of a.bench.test or b.bench.test (alternating
+ * as the hellos' names do) and "Connection: close", then reads the
+ * response until EOF.  It counts as served only if it begins with an
+ * HTTP/1.x status line of 200 and its body, after the blank line, is
+ * the size asked for (-r), filled with the letter of the Host's backend;
+ * a response with another status, or not HTTP, is a "status" error (the
+ * HTTP routers answer what they cannot route with 4xx or 5xx).  The
+ * head's length is not checked: a proxy may add fields to it.
+ *
  * With -P 1 or -P 2 every connection starts with a PROXY protocol header
  * (version 1 text or version 2 binary), in the same send as the hello,
  * as a load balancer writes it: the client it names is fake, 198.51.100.x
@@ -68,6 +79,7 @@
 #define LOAD_SWEEP_NS		100000000ULL	/* timeout checks, 100 ms */
 #define LOAD_PROXY_MAX		108	/* a v1 line at most 107, v2 here 28 */
 #define LOAD_PROXY_NET		0xc6336400U	/* 198.51.100.0, TEST-NET-2 */
+#define LOAD_HTTP_STATUS	13	/* "HTTP/1.1 200 ", the part checked */
 
 /* latency histogram: exact below 128 ns, then 128 steps per power of 2 */
 #define HIST_SUB_BITS		7
@@ -84,6 +96,10 @@ struct lconn {
 	uint64_t	lc_got;		/* reply bytes received */
 	uint64_t	lc_sent;	/* upload bytes sent, after the hello */
 	uint64_t	lc_start;	/* ns */
+	/* -h: the status line's start, blank-line progress, body bytes */
+	uint8_t		lc_status[LOAD_HTTP_STATUS];
+	int		lc_head_end;	/* of "\r\n\r\n", how much is seen */
+	uint64_t	lc_body;
 };
 
 struct load {
@@ -102,10 +118,11 @@ struct load {
 	int			 ld_sources;
 	int			 ld_dump;	/* -D: print the hello, exit */
 	int			 ld_proxy;	/* -P: PROXY header version, or 0 */
+	int			 ld_http;	/* -h: plain HTTP requests */
 	/* state */
 	int			 ld_epoll;
 	struct lconn		*ld_conns;
-	uint8_t			 ld_hello[2][LOAD_HELLO_MAX];
+	uint8_t			 ld_hello[2][LOAD_HELLO_MAX]; /* -h: requests */
 	uint8_t			 ld_out[LOAD_PROXY_MAX + LOAD_HELLO_MAX];
 	size_t			 ld_hello_len[2];
 	uint64_t		 ld_started;
@@ -120,6 +137,7 @@ struct load {
 	uint64_t		 ld_stall;	/* ns, longest without a completion */
 	uint64_t		 ld_err_connect, ld_err_reset, ld_err_timeout;
 	uint64_t		 ld_err_short, ld_err_misrouted, ld_err_alert;
+	uint64_t		 ld_err_status;	/* -h: not an HTTP/1.x 200 */
 	uint64_t		 ld_dropped;	/* idle: closed by the other side */
 	uint64_t		 ld_hist[HIST_BUCKETS];
 };
@@ -156,8 +174,9 @@ load_usage(void)
 	    "[-d SECONDS] [-w SECONDS]\n"
 	    "           [-N COUNT] [-k x25519|mlkem] [-b MIB | -u MIB] "
 	    "[-r BYTES] [-H IDLE] [-o MS] [-S SOURCES]\n"
-	    "           [-P 1|2]\n"
-	    "       bench-load -D [-k x25519|mlkem] [-P 1|2 -t HOST:PORT]\n");
+	    "           [-P 1|2] [-h]\n"
+	    "       bench-load -D [-k x25519|mlkem | -h] "
+	    "[-P 1|2 -t HOST:PORT]\n");
 	exit(2);
 }
 
@@ -386,6 +405,18 @@ load_hello(uint8_t *buf, const char *name, int mlkem, const char *marker,
 	return wr.wr_len;
 }
 
+/*
+ * load_request - -h: the request for name, in place of its hello
+ * (RFC 9112 3: request-line, the fields, an empty line; Host the name
+ * alone, as a browser sends it for port 80); its length
+ */
+static size_t
+load_request(uint8_t *buf, const char *name)
+{
+	return (size_t)snprintf((char *)buf, LOAD_HELLO_MAX,
+	    "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", name);
+}
+
 /* load_addr - parse HOST:PORT (IPv4) */
 static int
 load_addr(const char *s, struct sockaddr_in *sin)
@@ -499,6 +530,8 @@ load_start(struct load *ld, struct lconn *c, uint64_t now)
 	c->lc_name = (int)(ld->ld_started & 1);
 	c->lc_got = 0;
 	c->lc_sent = 0;
+	c->lc_head_end = 0;
+	c->lc_body = 0;
 	c->lc_start = now;
 	c->lc_number = ld->ld_started;
 	if ((fd = load_socket(ld, ld->ld_started++)) == -1)
@@ -563,6 +596,70 @@ load_finish(struct load *ld, struct lconn *c, uint64_t now, uint64_t *err)
 			break;
 }
 
+/* load_http_200 - a status line's first LOAD_HTTP_STATUS bytes say 200 */
+static int
+load_http_200(const uint8_t *s)
+{
+	return memcmp(s, "HTTP/1.", 7) == 0 && s[7] >= '0' && s[7] <= '9' &&
+	    memcmp(s + 8, " 200 ", 5) == 0;
+}
+
+/*
+ * load_http_reply - -h: n more bytes of connection c's response, whose
+ * layout is (RFC 9112 4 and 6)
+ *
+ *   HTTP-version SP status-code SP [reason-phrase] CRLF
+ *   *(field-line CRLF)
+ *   CRLF
+ *   body
+ *
+ * The status is checked once its first bytes are in, whatever segments
+ * they came in; the blank line is found across segments too.  0, or -1
+ * when the bytes end the connection with an error (counted, c finished)
+ */
+static int
+load_http_reply(struct load *ld, struct lconn *c, const uint8_t *buf,
+    size_t n, uint64_t now)
+{
+	static const char	 blank[] = "\r\n\r\n";
+	uint64_t		*err = NULL, before = c->lc_got;
+	size_t			 i;
+
+	for (i = 0; i < n && c->lc_got < LOAD_HTTP_STATUS; i++)
+		c->lc_status[c->lc_got++] = buf[i];
+	c->lc_got += n - i;
+	if (before == 0 && buf[0] == 0x15)
+		err = &ld->ld_err_alert;	/* a TLS alert: refused */
+	else if (before < LOAD_HTTP_STATUS &&
+	    c->lc_got >= LOAD_HTTP_STATUS && !load_http_200(c->lc_status))
+		err = &ld->ld_err_status;
+	for (i = 0; err == NULL && i < n; i++) {
+		if (c->lc_head_end < 4) {
+			/* on a mismatch, a CR may start the blank line anew */
+			c->lc_head_end = buf[i] == blank[c->lc_head_end] ?
+			    c->lc_head_end + 1 : buf[i] == '\r';
+			continue;
+		}
+		if (buf[i] != 'a' + c->lc_name)
+			err = &ld->ld_err_misrouted;
+		c->lc_body++;
+	}
+	if (err == NULL)
+		return 0;
+	load_finish(ld, c, now, err);
+	return -1;
+}
+
+/* load_complete - at EOF: the reply is whole, or the error it counts as */
+static uint64_t *
+load_complete(struct load *ld, const struct lconn *c)
+{
+	if (!ld->ld_http)
+		return c->lc_got == ld->ld_reply ? NULL : &ld->ld_err_short;
+	return c->lc_got >= LOAD_HTTP_STATUS && c->lc_head_end == 4 &&
+	    c->lc_body == ld->ld_reply ? NULL : &ld->ld_err_short;
+}
+
 /* load_read - read the reply until EAGAIN or EOF */
 static void
 load_read(struct load *ld, struct lconn *c, uint64_t now)
@@ -571,6 +668,12 @@ load_read(struct load *ld, struct lconn *c, uint64_t now)
 
 	for (;;) {
 		n = recv(c->lc_fd, load_buf, sizeof(load_buf), 0);
+		if (n > 0 && ld->ld_http) {
+			if (load_http_reply(ld, c, load_buf, (size_t)n,
+			    now) == -1)
+				return;
+			continue;
+		}
 		if (n > 0) {
 			/* the backend of name a answers with 'a's; 0x15
 			 * is a TLS alert record: the switch refused */
@@ -583,8 +686,7 @@ load_read(struct load *ld, struct lconn *c, uint64_t now)
 			continue;
 		}
 		if (n == 0) {
-			load_finish(ld, c, now, c->lc_got == ld->ld_reply ?
-			    NULL : &ld->ld_err_short);
+			load_finish(ld, c, now, load_complete(ld, c));
 			return;
 		}
 		if (errno == EAGAIN || errno == EINTR)
@@ -711,20 +813,21 @@ load_report(struct load *ld)
 		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 	printf("conns=%llu seconds=%.3f rate=%.1f p50_us=%.1f p90_us=%.1f "
 	    "p99_us=%.1f max_us=%.1f errors=%llu connect=%llu reset=%llu "
-	    "timeout=%llu short=%llu misrouted=%llu alert=%llu all=%llu "
-	    "mibps=%.1f cpu_s=%.3f stall_ms=%.1f\n",
+	    "timeout=%llu short=%llu misrouted=%llu alert=%llu status=%llu "
+	    "all=%llu mibps=%.1f cpu_s=%.3f stall_ms=%.1f\n",
 	    (unsigned long long)ld->ld_done, secs, (double)ld->ld_done / secs,
 	    hist_percentile(ld, 0.50) / 1e3, hist_percentile(ld, 0.90) / 1e3,
 	    hist_percentile(ld, 0.99) / 1e3, hist_percentile(ld, 1.0) / 1e3,
 	    (unsigned long long)(ld->ld_err_connect + ld->ld_err_reset +
 	    ld->ld_err_timeout + ld->ld_err_short + ld->ld_err_misrouted +
-	    ld->ld_err_alert),
+	    ld->ld_err_alert + ld->ld_err_status),
 	    (unsigned long long)ld->ld_err_connect,
 	    (unsigned long long)ld->ld_err_reset,
 	    (unsigned long long)ld->ld_err_timeout,
 	    (unsigned long long)ld->ld_err_short,
 	    (unsigned long long)ld->ld_err_misrouted,
 	    (unsigned long long)ld->ld_err_alert,
+	    (unsigned long long)ld->ld_err_status,
 	    (unsigned long long)ld->ld_done_all,
 	    span > 0 ? (double)ld->ld_bytes / (1 << 20) / span : 0.0, cpu,
 	    (double)ld->ld_stall / 1e6);
@@ -832,13 +935,14 @@ main(int argc, char **argv)
 	ld.ld_reply = 64;
 	ld.ld_timeout_ns = 10000000000ULL;
 	ld.ld_sources = 64;
-	while ((ch = getopt(argc, argv, "b:c:Dd:H:k:N:o:P:r:S:t:T:u:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:Dd:hH:k:N:o:P:r:S:t:T:u:w:")) != -1) {
 		switch (ch) {
 		case 'b': ld.ld_bulk_mib = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
 		case 'c': ld.ld_conc = atoi(optarg); break;
 		case 'D': ld.ld_dump = 1; break;
 		case 'd': ld.ld_duration = atof(optarg); break;
+		case 'h': ld.ld_http = 1; break;
 		case 'H': ld.ld_idle = atoi(optarg); break;
 		case 'k':
 			if (strcmp(optarg, "mlkem") == 0)
@@ -874,7 +978,8 @@ main(int argc, char **argv)
 	if ((ld.ld_target[0].sin_family == 0 && !ld.ld_dump) || optind != argc ||
 	    ld.ld_conc < 1 || ld.ld_duration <= 0 || ld.ld_warmup < 0 ||
 	    ld.ld_idle < 0 || ld.ld_sources < 1 || ld.ld_sources > 250 ||
-	    (ld.ld_bulk_mib > 0 && upload_mib > 0))
+	    (ld.ld_bulk_mib > 0 && upload_mib > 0) || (ld.ld_http &&
+	    (ld.ld_mlkem || ld.ld_bulk_mib > 0 || upload_mib > 0)))
 		load_usage();
 	if (!have_b)
 		ld.ld_target[1] = ld.ld_target[0];
@@ -888,7 +993,9 @@ main(int argc, char **argv)
 		memset(load_upload, 'u', sizeof(load_upload));
 	}
 	for (i = 0; i < 2; i++)
-		ld.ld_hello_len[i] = load_hello(ld.ld_hello[i], load_names[i],
+		ld.ld_hello_len[i] = ld.ld_http ?
+		    load_request(ld.ld_hello[i], load_names[i]) :
+		    load_hello(ld.ld_hello[i], load_names[i],
 		    ld.ld_mlkem, upload_mib > 0 ? "UPLD" : "BULK",
 		    upload_mib > 0 ? upload_mib : ld.ld_bulk_mib);
 	if (ld.ld_dump) {

@@ -9,10 +9,11 @@
 # or snitch-v1), flood.tsv (round sys mode rate p99 errors all connect
 # reset timeout short misrouted alert held_up up_s held_end opened closed
 # reopened failed settle_s switch_s flood_s; mode none, half or silent),
-# proxy.tsv (as raw.tsv, the test being plain, v1 or v2).  The run's
-# description comes from the environment; with ONLY=proxy, ONLY=ack,
-# ONLY=restart or ONLY=flood the input is that phase's file alone and
-# only its section is written, with its targets.
+# proxy.tsv (as raw.tsv, the test being plain, v1 or v2), http.tsv (as
+# raw.tsv, the test being http).  The run's description comes from the
+# environment; with ONLY=proxy, ONLY=ack, ONLY=restart, ONLY=flood or
+# ONLY=http the input is that phase's file alone and only its section is
+# written, with its targets.
 # The relay runs are raw.tsv rows of tests relay-down and relay-up, their
 # system "relay" being SNItch with snitch-relay.
 # Medians are over rounds; memory is the largest over rounds.  Run after
@@ -160,6 +161,16 @@ FILENAME ~ /proxy.tsv$/ {
 	pp_runs[$2]++
 	if ($1 > proxy_rounds)
 		proxy_rounds = $1
+	next
+}
+FILENAME ~ /http.tsv$/ {
+	# the HTTP routing runs, test "http": apart from the main phases'
+	# (their rounds too)
+	run_row("http")
+	http_errors[$2] += $8
+	http_runs[$2]++
+	if ($1 > http_rounds)
+		http_rounds = $1
 	next
 }
 FILENAME ~ /raw.tsv$/ {
@@ -636,6 +647,65 @@ function proxy_section(    n, sys, nv, ver, i, v, s, t, through, cpu) {
 	}
 	printf "\nSNItch's counters at the end of the PROXY runs (`snitch -s`):\n\n```\n%s\n```\n", ENVIRON["PROXY_SNITCH_STATS"]
 }
+# http_how - how a system routes plain HTTP by Host in the HTTP phase
+function http_how(s) {
+	if (s == "direct")
+		return "no switch: bench-load connects to the backends' TCP ports"
+	if (s == "snitch")
+		return "listen_http: the request head peeked, the socket handed off with the request unread"
+	if (s == "haproxy")
+		return "mode http, use_backend if { hdr(host) -i NAME }"
+	if (s == "nginx")
+		return "http, map $host to the backend, proxy_pass http://$backend, proxy_http_version 1.1, access_log off"
+	return "protocol http, a regex table; 2 instances, reuseport"
+}
+# http_section - the HTTP routing phase's tables
+function http_section(    n, sys, i, s, r, v) {
+	n = split("direct snitch haproxy nginx sniproxy", sys, " ")
+	printf "## HTTP routing (plain HTTP by Host)\n\n"
+	printf "Measured by `%s` (bench/run.sh, http_phase: the last phase of make bench, the only one\n", ENVIRON["COMMAND"]
+	printf "of make bench-http), on a fresh set of processes: the two bench-backends with -h (they read a\n"
+	printf "request head to its blank line and answer `HTTP/1.1 200 OK` with Content-Length, Connection:\n"
+	printf "close and a 64-byte body of their letter, then close; TCP for direct and the proxies, libsnitch\n"
+	printf "for SNItch) and the four switches, %s workers or processes each, routing plain HTTP by its Host,\n", ENVIRON["WORKERS"]
+	printf "a.bench.test and b.bench.test, to them (how, below). %s runs\n", http_rounds == 1 ? "One round" : "Each of " http_rounds " rounds"
+	printf "`bench-load -h -c %d -d %s -w %s -o 5000` once against each system, in a new order each round:\n", ENVIRON["HTTP_CONC"], ENVIRON["HTTP_SECS"], ENVIRON["WARM"]
+	printf "a closed loop where each connection sends `GET / HTTP/1.1`, `Host: a.bench.test` (or b, alternating)\n"
+	printf "and `Connection: close`, reads to EOF and closes; it is served only if the response starts with an\n"
+	printf "HTTP/1.x status line of 200 and its body is the 64 bytes of the Host's backend (any other status, a\n"
+	printf "reset, a short or misrouted body is an error). conn/s and p50 / p99 (connect to the response's\n"
+	printf "EOF, us) are medians over rounds; \"/ direct\" is the system's rate over direct's within each round,\n"
+	printf "then the median. CPU: seconds of all the switch's processes, and of both backends, per 10,000\n"
+	printf "connections (median). The phase took %d s.\n\n", ENVIRON["HTTP_ELAPSED"]
+	printf "| system | conn/s | / direct | p50 / p99 us | switch CPU s per 10,000 | backends CPU s per 10,000 | errors (runs) |\n"
+	printf "|---|---:|---:|---:|---:|---:|---:|\n"
+	for (i = 1; i <= n; i++) {
+		s = sys[i]
+		v = median("cpu" SUBSEP s SUBSEP "http")
+		printf "| %s | %s | %s | %s / %s | %s | %s | %d (%d) |\n", s,
+		    fmt_rate(median("rate" SUBSEP s SUBSEP "http")),
+		    s == "direct" ? "-" : fmtx(paired("rate", s, "http", "direct", "http", http_rounds)),
+		    fmt_us(median("p50" SUBSEP s SUBSEP "http")), fmt_us(median("p99" SUBSEP s SUBSEP "http")),
+		    s == "direct" ? "-" : fmt_cpu(v), fmt_cpu(median("bcpu" SUBSEP s SUBSEP "http")),
+		    http_errors[s], http_runs[s]
+	}
+	printf "\nSNItch against each of the others (within each round, then the median; conn/s above 1 and p99\n"
+	printf "below 1 favour SNItch):\n\n| against | conn/s | p99 |\n|---|---:|---:|\n"
+	for (i = 3; i <= n; i++)
+		printf "| %s | %s | %s |\n", sys[i], fmtx(paired("rate", "snitch", "http", sys[i], "http", http_rounds)),
+		    fmtx(paired("p99", "snitch", "http", sys[i], "http", http_rounds))
+	printf "\nHow each routes:\n\n| system | config |\n|---|---|\n"
+	for (i = 1; i <= n; i++)
+		printf "| %s | %s |\n", sys[i], http_how(sys[i])
+	per_round_head("system", http_rounds)
+	for (i = 1; i <= n; i++) {
+		printf "| %s |", sys[i]
+		for (r = 1; r <= http_rounds; r++)
+			printf " %s |", fmt_rate(median("rv" SUBSEP "rate" SUBSEP sys[i] SUBSEP "http" SUBSEP r))
+		printf "\n"
+	}
+	printf "\nSNItch's counters at the end of the HTTP runs (`snitch -s`):\n\n```\n%s\n```\n", ENVIRON["HTTP_SNITCH_STATS"]
+}
 # targets_head - the targets table's heading and first lines
 function targets_head() {
 	printf "\n## Targets\n\n| target | measured | |\n|---|---|---|\n"
@@ -650,6 +720,11 @@ END {
 	if (ENVIRON["ONLY"] == "proxy") {
 		only_head("PROXY input")
 		proxy_section()
+		exit
+	}
+	if (ENVIRON["ONLY"] == "http") {
+		only_head("HTTP routing")
+		http_section()
 		exit
 	}
 	if (ENVIRON["ONLY"] == "restart") {
@@ -882,8 +957,11 @@ END {
 	printf "\n"
 	flood_section()
 
+	printf "\n"
+	http_section()
+
 	printf "\n## Errors\n\nConnections that failed (connect, reset, timeout, short or misrouted reply, alert), all runs\n"
-	printf "but the acknowledgement, restart and flood runs (above, in their own tables):\n\n"
+	printf "but the PROXY input, acknowledgement, restart, flood and HTTP runs (above, in their own tables):\n\n"
 	printf "| system | runs | errors |\n|---|---:|---:|\n"
 	for (s = 1; s <= nsys; s++)
 		printf "| %s | %d | %d |\n", sysname[s], runs[sysname[s]], errors[sysname[s]]

@@ -105,6 +105,31 @@
 # flood.tsv.  BENCH_ONLY=flood runs this phase alone (make bench-flood,
 # about 2 minutes) and writes its table to bench/out/flood.md.
 #
+# The HTTP routing runs (http_phase) come after all of these, on a fresh
+# set of processes: the two backends with -h (they read a plain HTTP
+# request head and answer "200 OK" with a 64-byte body of their letter,
+# at both doors), and the four switches routing plain HTTP by its Host,
+# a.bench.test and b.bench.test, each on its usual port, the rest of
+# each config as in the other phases: SNItch with listen_http in place
+# of listen (it peeks the request head and hands the socket off, the
+# request unread); HAProxy in mode http, use_backend on hdr(host);
+# nginx's http module, a map from $host to the backend's TCP address and
+# proxy_pass http://$bench_backend, access_log off (none of the others
+# logs a connection), proxy_http_version 1.1 (what a current proxy
+# speaks; the request still says Connection: close, nginx's default,
+# with no keepalive upstream: the backend closes after each response,
+# and SNItch and sniproxy cannot reuse a backend connection either);
+# sniproxy's two instances with protocol http.  "direct" is bench-load
+# talking to the backends themselves.  Each round runs every system
+# once, `bench-load -h` (a GET with Host, Connection: close; served
+# when the reply is an HTTP/1.x 200 whose body is the Host's backend's
+# 64 bytes), c=20, HTTP_SECS after the warm-up, the systems in a new
+# order each round; rate, latency, errors and CPU of the switch and of
+# the backends go to http.tsv, rows as raw.tsv's.  With its defaults
+# (3 rounds of 4 s runs) it takes about 1.5 minutes.  BENCH_ONLY=http
+# runs this phase alone (make bench-http) and writes its table to
+# bench/out/http.md.
+#
 # Run as root (SNItch then runs its workers as nobody, sniproxy too).
 # Everything listens on 127.0.0.1 only, and everything started here is
 # stopped on exit.  BENCH_ROUNDS, BENCH_SECONDS and BENCH_IDLE override
@@ -118,7 +143,9 @@
 # lines added to SNItch's config there (none: its defaults);
 # BENCH_PROXY_ROUNDS the PROXY input phase's rounds (3),
 # BENCH_PROXY_SECONDS its measurements' seconds (3), BENCH_PROXY_VERSIONS
-# which header versions it sends ("2"; "1 2" for both).
+# which header versions it sends ("2"; "1 2" for both);
+# BENCH_HTTP_ROUNDS the HTTP routing phase's rounds (3),
+# BENCH_HTTP_SECONDS its measurements' seconds (4).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -191,6 +218,14 @@ PROXY_SYSTEMS=(snitch haproxy nginx sniproxy)
 PROXY_CONC=20
 # 1 while the PROXY phase's switches are configured and started
 PROXY=0
+# The HTTP routing runs: each system of HTTP_SYSTEMS routing plain HTTP
+# by its Host on its usual port, bench-load -h at c=HTTP_CONC
+HTTP_ROUNDS=${BENCH_HTTP_ROUNDS:-3}
+HTTP_SECS=${BENCH_HTTP_SECONDS:-4}
+HTTP_SYSTEMS=(direct snitch haproxy nginx sniproxy)
+HTTP_CONC=20
+# 1 while the HTTP phase's switches are configured and started
+HTTP=0
 
 declare -A PID=() PORT=() SOCKET=()
 STARTED=()
@@ -318,7 +353,8 @@ launch() {
 # NAME: backend_a and backend_b have a TCP port and a SNItch socket in
 # the temp dir; backend_v1a and backend_v1b the same in its v1/, and
 # SNITCH_HANDOFF_VERSION=1 (libsnitch then speaks handoff protocol
-# version 1), which the others never inherit; in the PROXY phase, -x
+# version 1), which the others never inherit; in the PROXY phase, -x; in
+# the HTTP phase, -h
 backend_command() {
 	local l=${1: -1}
 	case $1 in
@@ -331,6 +367,18 @@ backend_command() {
 	esac
 	# the PROXY phase's switches put a header in front of the hello
 	[ "$PROXY" -eq 0 ] || BACKEND_CMD+=(-x)
+	# the HTTP phase's clients send a request, not a hello
+	[ "$HTTP" -eq 0 ] || BACKEND_CMD+=(-h)
+}
+
+# http_pick WORD OTHER - WORD in the HTTP phase's configs, OTHER in the
+# others'
+http_pick() {
+	if [ "$HTTP" -eq 1 ]; then
+		echo "$1"
+	else
+		echo "$2"
+	fi
 }
 
 # backend_log NAME - where bench-backend NAME's stderr goes
@@ -351,9 +399,9 @@ start_backends() {
 }
 
 # snitch_config FILE PORTS WORKERS [LINE...] - SNItch on 127.0.0.1 at
-# each of PORTS (one, or several separated by spaces), routing the two
-# names to the sockets a.sock and b.sock in SOCKET_DIR (default: the
-# temp dir)
+# each of PORTS (one, or several separated by spaces; their key
+# LISTEN_KEY, default listen), routing the two names to the sockets
+# a.sock and b.sock in SOCKET_DIR (default: the temp dir)
 snitch_config() {
 	local file=$1 workers=$3 dir=${SOCKET_DIR:-$T} port
 	local -a ports
@@ -361,7 +409,7 @@ snitch_config() {
 	shift 3
 	{
 		echo "[snitch]"
-		printf 'listen ='
+		printf '%s =' "${LISTEN_KEY:-listen}"
 		for port in "${ports[@]}"; do
 			printf ' 127.0.0.1:%s' "$port"
 		done
@@ -380,7 +428,8 @@ snitch_config() {
 # With v1, "snitch-v1": the same config on its own port, its backends the
 # version-1 pair's sockets.  In the flood phase its config has nothing
 # but the listener, user, workers, stats and backends; in the PROXY
-# phase a second listener, on port snitch-pp, takes a PROXY header
+# phase a second listener, on port snitch-pp, takes a PROXY header; in
+# the HTTP phase its listener is a listen_http one
 start_snitch() {
 	local name=snitch stats=$T/stats.sock dir=$T ports
 	local -a pp=()
@@ -402,7 +451,8 @@ start_snitch() {
 		snitch_config "$T/$name.ini" "${PORT[$name]}" "$WORKERS" \
 		    "stats = $stats" ${extra[@]+"${extra[@]}"}
 	else
-		SOCKET_DIR=$dir snitch_config "$T/$name.ini" "$ports" \
+		LISTEN_KEY=$(http_pick listen_http listen) SOCKET_DIR=$dir \
+		    snitch_config "$T/$name.ini" "$ports" \
 		    "$WORKERS" "peek_timeout = 2m" "handoff_timeout = 2s" \
 		    "max_pending = $((IDLE + 240))" "stats = $stats" \
 		    ${pp[@]+"${pp[@]}"}
@@ -452,9 +502,25 @@ proxy_conf() {
 	printf "$@"
 }
 
+# haproxy_routes - the frontend's rules: the hello inspected for its
+# SNI; in the HTTP phase, the request's Host
+haproxy_routes() {
+	local l fetch=req.ssl_sni
+	if [ "$HTTP" -eq 1 ]; then
+		fetch='hdr(host)'
+	else
+		printf '\ttcp-request inspect-delay 2m\n'
+		printf '\ttcp-request content accept if { req.ssl_hello_type 1 }\n'
+	fi
+	for l in a b; do
+		printf '\tuse_backend be_%s if { %s -i %s.bench.test }\n' \
+		    "$l" "$fetch" "$l"
+	done
+}
+
 # start_haproxy - mode tcp, the hello inspected for its SNI; in the PROXY
 # phase a second bind, on port haproxy-pp, with accept-proxy, and a PROXY
-# v2 header to the backends
+# v2 header to the backends; in the HTTP phase mode http, routed by Host
 start_haproxy() {
 	# maxconn: 10,000 held (the flood phase: 45,000) + the load; the fd
 	# hard limit may be lower than 2 * maxconn, which is fine as long as
@@ -467,7 +533,7 @@ global
 	pidfile $T/haproxy.pid
 
 defaults
-	mode tcp
+	mode $(http_pick http tcp)
 	timeout connect 5s
 	timeout client 2m
 	timeout server 2m
@@ -475,10 +541,7 @@ defaults
 frontend bench
 	bind 127.0.0.1:${PORT[haproxy]}
 $(proxy_conf '\tbind 127.0.0.1:%s accept-proxy\n' "${PORT[haproxy-pp]:-}")
-	tcp-request inspect-delay 2m
-	tcp-request content accept if { req.ssl_hello_type 1 }
-	use_backend be_a if { req.ssl_sni -i a.bench.test }
-	use_backend be_b if { req.ssl_sni -i b.bench.test }
+$(haproxy_routes)
 
 backend be_a
 $(haproxy_retries)
@@ -491,7 +554,8 @@ EOF
 	launch haproxy "$T/haproxy.log" haproxy -db -f "$T/haproxy.cfg"
 }
 
-# nginx_routes - the map from the name to the backend.  In the restart
+# nginx_routes VARIABLE - the map from the name (nginx's variable of
+# that name) to the backend.  In the restart
 # phase each backend is an upstream listing its one address 3 times:
 # nginx's next upstream is another server of the upstream, never the
 # one that failed (max_fails=0: a failure does not take one out)
@@ -506,8 +570,8 @@ nginx_routes() {
 			printf '\t}\n'
 		done
 	fi
-	# shellcheck disable=SC2016 # nginx's variables, not ours
-	printf '\tmap $ssl_preread_server_name $bench_backend {\n'
+	# shellcheck disable=SC2016 # nginx's variable, not ours
+	printf '\tmap $%s $bench_backend {\n' "$1"
 	for l in a b; do
 		if [ "$RESTART" -eq 1 ]; then
 			printf '\t\t%s.bench.test be_%s;\n' "$l" "$l"
@@ -550,23 +614,14 @@ peer_nofile() {
 	fi
 }
 
-# start_nginx - stream, ssl_preread, a map from the name to the backend;
-# in the PROXY phase a second listen, on port nginx-pp, with
+# nginx_stream - the stream block: ssl_preread, a map from the name to
+# the backend; in the PROXY phase a second listen, on port nginx-pp, with
 # proxy_protocol, the header's client taken as the client's
 # (set_real_ip_from) and passed on in a PROXY v1 header (proxy_protocol on)
-start_nginx() {
-	cat >"$T/nginx.conf" <<EOF
-load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-worker_processes $WORKERS;
-daemon off;
-pid $T/nginx.pid;
-error_log $T/nginx-error.log warn;
-worker_rlimit_nofile $(peer_nofile);
-events {
-	worker_connections $(($(peer_nofile) - 100));
-}
+nginx_stream() {
+	cat <<EOF
 stream {
-$(nginx_routes)
+$(nginx_routes ssl_preread_server_name)
 	server {
 		listen 127.0.0.1:${PORT[nginx]};
 $(proxy_conf '\t\tlisten 127.0.0.1:%s proxy_protocol;\n\t\tset_real_ip_from 127.0.0.0/8;\n\t\tproxy_protocol on;\n' "${PORT[nginx-pp]:-}")
@@ -579,11 +634,50 @@ $(nginx_retries)
 	}
 }
 EOF
+}
+
+# nginx_http - the HTTP phase's http block: a map from \$host (the
+# request's Host, lowercase, its port dropped) to the backend, and
+# proxy_pass to it, HTTP/1.1 with nginx's default Connection: close (the
+# header comment says why); no access log, as the others log none
+nginx_http() {
+	cat <<EOF
+http {
+	access_log off;
+$(nginx_routes host)
+	server {
+		listen 127.0.0.1:${PORT[nginx]};
+		location / {
+			proxy_pass http://\$bench_backend;
+			proxy_http_version 1.1;
+			proxy_connect_timeout 5s;
+		}
+	}
+}
+EOF
+}
+
+# start_nginx - 2 worker processes with the stream block, or in the HTTP
+# phase the http block
+start_nginx() {
+	cat >"$T/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes $WORKERS;
+daemon off;
+pid $T/nginx.pid;
+error_log $T/nginx-error.log warn;
+worker_rlimit_nofile $(peer_nofile);
+events {
+	worker_connections $(($(peer_nofile) - 100));
+}
+$(if [ "$HTTP" -eq 1 ]; then nginx_http; else nginx_stream; fi)
+EOF
 	launch nginx "$T/nginx.log" nginx -c "$T/nginx.conf" -p "$T" \
 	    -e "$T/nginx-error.log"
 }
 
-# start_sniproxy - single-threaded: two instances on one port, reuseport
+# start_sniproxy - single-threaded: two instances on one port, reuseport;
+# in the HTTP phase its listener takes plain HTTP, routed by Host
 start_sniproxy() {
 	{
 		[ "$(id -u)" -eq 0 ] && echo "user nobody"
@@ -593,7 +687,7 @@ error_log {
 	priority notice
 }
 listener 127.0.0.1:${PORT[sniproxy]} {
-	protocol tls
+	protocol $(http_pick http tls)
 	table bench
 	reuseport yes
 }
@@ -1022,6 +1116,33 @@ proxy_phase() {
 	PROXY_ELAPSED=$(($(date +%s) - t0))
 }
 
+# http_phase - stop what ran before, start the backends (-h) and the
+# four switches with the HTTP phase's configs, then HTTP_ROUNDS rounds of
+# one bench-load -h run per system (direct too), in a new order each
+# round; rows as raw.tsv's, the test "http", to http.tsv
+http_phase() {
+	local round sys t0
+	local -a order
+	t0=$(date +%s)
+	: >"$OUT/http.tsv"
+	stop_all
+	RESTART=0
+	HTTP=1
+	start_switches
+	for ((round = 1; round <= HTTP_ROUNDS; round++)); do
+		mapfile -t order < <(rotate "$round" "${HTTP_SYSTEMS[@]}")
+		for sys in "${order[@]}"; do
+			[ "$sys" = direct ] || alive "${PID[$sys]}" ||
+			    die "$sys exited"
+			TSV=$OUT/http.tsv measure "$round" "$sys" http -h \
+			    -c "$HTTP_CONC" -d "$HTTP_SECS" -w "$WARM"
+		done
+	done
+	HTTP_SNITCH_STATS=$(snitch_stats snitch)
+	HTTP=0
+	HTTP_ELAPSED=$(($(date +%s) - t0))
+}
+
 # ack_run ROUND SYS - one bench-load run of SYS (snitch or snitch-v1) at
 # c=20 with an x25519 hello, ACK_SECS after the warm-up; one row of
 # ack.tsv: round sys rate p99 errors all worker_s backend_s (CPU
@@ -1388,8 +1509,8 @@ main() {
 		command -v "$sys" >/dev/null || die "$sys missing: bench/setup.sh"
 	done
 	case $ONLY in
-	'' | proxy | ack | restart | flood) ;;
-	*) die "BENCH_ONLY: proxy, ack, restart or flood, or unset for every phase" ;;
+	'' | proxy | ack | restart | flood | http) ;;
+	*) die "BENCH_ONLY: proxy, ack, restart, flood or http, or unset for every phase" ;;
 	esac
 	start_s=$(date +%s)
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -1419,6 +1540,7 @@ main() {
 	if wanted ack; then ack_phase; fi
 	if wanted restart; then restart_phase; fi
 	if wanted flood; then flood_phase; fi
+	if wanted http; then http_phase; fi
 	ELAPSED=$(($(date +%s) - start_s))
 	VERSIONS=$(versions)
 	MACHINE=$(machine)
@@ -1434,7 +1556,8 @@ main() {
 	    FLOOD_TIMEOUT_MS FLOOD_SETUP FLOOD_KERNEL FLOOD_SNITCH_STATS \
 	    FLOOD_ELAPSED FLOOD_MAXCONN FLOOD_PEER_NOFILE NCPU \
 	    PROXY_ROUNDS PROXY_SECS PROXY_CONC PROXY_ELAPSED PROXY_TOLD \
-	    PROXY_SNITCH_STATS
+	    PROXY_SNITCH_STATS HTTP_ROUNDS HTTP_SECS HTTP_CONC HTTP_ELAPSED \
+	    HTTP_SNITCH_STATS
 	export PROXY_VERSIONS_LIST="${PROXY_VERSIONS[*]}"
 	export RESTART_SYSTEMS_LIST="${RESTART_SYSTEMS[*]}"
 	if [ -n "$ONLY" ]; then
