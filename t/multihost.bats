@@ -190,10 +190,16 @@ drop_syns() {
 table inet drain {
 	chain input {
 		type filter hook input priority 0; policy accept;
-		tcp dport 443 tcp flags & (syn | ack) == syn drop
+		tcp dport 443 tcp flags & (syn | ack) == syn counter drop
 	}
 }
 EOF
+}
+
+# syns_dropped H - how many SYNs drop_syns has dropped on host H
+syns_dropped() {
+	nsx "$1" nft list chain inet drain input |
+	    sed -n 's/.* counter packets \([0-9]*\) .*/\1/p'
 }
 
 # clients_cmd ARGS... - CLIENTS_CMD: t/multihost.py in the client
@@ -316,9 +322,11 @@ EOF
 # ecmp_drain_h1 - host 1 out of the router's route with no client lost:
 # new SYNs dropped (retransmitted, not refused), its connections left
 # to finish, its snitch stopped, then its nexthop withdrawn, so the
-# retransmitted SYNs land on host 2
+# retransmitted SYNs land on host 2.  The second before the wait is for
+# the test: clients surely come while host 1 drains.
 ecmp_drain_h1() {
 	drop_syns h1
+	sleep 1
 	wait_for 20 host_idle h1
 	stop_host h1
 	ip -n "${NS[r]}" route replace "$SERVICE/32" \
@@ -355,6 +363,10 @@ ecmp_drain_h1() {
 	start_hosts
 	clients_loop "$T/drain.out" "$SERVICE" 0.3
 	ecmp_drain_h1
+	# clients came while host 1 drained: their SYNs, dropped there, were
+	# sent again, to host 2, and served (the drain lasts over a second,
+	# with some 25 clients a second, half of them hashed to host 1)
+	[ "$(syns_dropped h1)" -ge 1 ] || fail "no SYN came during the drain"
 	# clients keep coming after the drain, and reach host 2
 	sleep 2
 	clients_end
