@@ -125,7 +125,8 @@ TEST_PKGS  = bats bats-assert bats-support openssl curl python3 procps \
 	     python3-prometheus-client \
 	     util-linux iproute2 gnutls-bin chromium clang \
 	     libclang-rt-14-dev stunnel4 nginx-light pkgconf mandoc systemd \
-	     openssh-server openssh-client
+	     openssh-server openssh-client \
+	     haproxy nftables
 deps:
 	@t/deps.sh $(BUILD_PKGS)
 deps-test:
