@@ -126,7 +126,7 @@ TEST_PKGS  = bats bats-assert bats-support openssl curl python3 procps \
 	     util-linux iproute2 gnutls-bin chromium clang \
 	     libclang-rt-14-dev stunnel4 nginx-light pkgconf mandoc systemd \
 	     openssh-server openssh-client \
-	     haproxy nftables
+	     haproxy libnginx-mod-stream nftables
 deps:
 	@t/deps.sh $(BUILD_PKGS)
 deps-test:
