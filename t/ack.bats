@@ -21,17 +21,21 @@ start_fake() {
 	wait_until unix_listening "$T/alpha.sock"
 }
 
-@test "a backend killed with unreceived handoffs: every client is served by its next instance" {
-	start_fake stuck2
+# killed_unreceived MODE VERSION - 40 clients handed to a fake backend
+# (t/busy.py MODE) that never receives them, which is then killed; a
+# demo speaking handoff protocol VERSION restarted on the same path
+# serves every one of them
+killed_unreceived() {
+	local mode=$1 crowd
+	start_fake "$mode"
 	start_snitch
-	# handed, and never received
 	busy_crowd "$T/crowd.out" alpha.localhost 40 8
-	local crowd=$CROWD_PID
+	crowd=$CROWD_PID
 	wait_until eval '[ "$(grep -c "backend=alpha outcome=handoff" "$T/snitch.log")" -ge 40 ]'
 	kill -KILL "$FAKE"
 	wait "$FAKE" 2>/dev/null || true
 	rm -f "$T/alpha.sock"
-	start_demo alpha
+	SNITCH_HANDOFF_VERSION=$2 start_demo alpha
 	wait "$crowd"
 	# "other": the demo's TLS answer; none lost, none refused
 	run -0 cat "$T/crowd.out"
@@ -44,6 +48,10 @@ start_fake() {
 	wait_until eval '[ "$(counter pending)" = 0 ]'
 	assert_equal "$(backend_stat alpha handoff)" 40
 	[ "$(backend_stat alpha rehanded)" -ge 40 ]
+}
+
+@test "a backend killed with unreceived handoffs: every client is served by its next instance" {
+	killed_unreceived stuck2 2
 	run -0 tls --name beta.localhost
 	assert_line "backend=beta"
 }
@@ -87,6 +95,30 @@ start_fake() {
 	assert_line "backend=alpha"
 	wait_until eval '[ "$(counter pending)" = 0 ]'
 	assert_equal "$(backend_stat alpha handoff)" 1
+}
+
+@test "a backend of version 1 killed with unreceived handoffs: every client is served by its next instance" {
+	# version 1 says nothing, but the kernel's count of its channel's
+	# queue says it never took them
+	killed_unreceived stuck 1
+}
+
+@test "a backend of version 1: the worker's copy goes as it receives, not after a timeout" {
+	# receives 5 s after it starts: time enough for snitch to start
+	# and hand it the crowd on a loaded machine
+	"$PYTHON" "$BATS_TEST_DIRNAME/busy.py" slow "$T/alpha.sock" 5 \
+	    </dev/null >>"$T/fake.log" 2>&1 3>&- &
+	track_pid $!
+	wait_until unix_listening "$T/alpha.sock"
+	start_snitch
+	busy_crowd "$T/crowd.out" alpha.localhost 10 8
+	wait_until eval '[ "$(counter pending)" -ge 10 ]'
+	# received later, and kept open by the backend: the copies go
+	# then, far before DISPATCH_ACK_TIMEOUT (10 s)
+	wait_for 10 grep -q "received 10" "$T/fake.log"
+	wait_for 3 eval '[ "$(counter pending)" = 0 ]'
+	assert_equal "$(backend_stat alpha handoff)" 10
+	run -1 grep -c "rehanded" "$T/snitch.log"
 }
 
 @test "a backend that says something not of the protocol: its channel is closed, snitch serves on" {

@@ -35,7 +35,13 @@ backend_busy() {
 	add_backend stuck stuck.localhost
 	start_snitch
 	# Enough clients to fill the channel: the rest wait in its queue.
-	busy_crowd "$T/crowd.out" stuck.localhost 400 4
+	# A long ALPN offer (20 names of 100 bytes) makes each handoff
+	# large, so that the channel's buffer is full (EAGAIN, counted as
+	# queue_full) before the worker's cap on what a backend may hold
+	# unreceived says busy (without a send).
+	local alpn
+	alpn=$(printf 'p%099d,' $(seq 1 20))
+	BUSY_ALPN=${alpn%,} busy_crowd "$T/crowd.out" stuck.localhost 400 4
 	local crowd=$CROWD_PID
 	wait_until log_has "backend=stuck outcome=handoff"
 	# Meanwhile the worker is woken about a thousand times a second.

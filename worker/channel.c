@@ -134,7 +134,12 @@ channel_down_reason(const struct worker *w, int b)
 	    "backend-owner" : "backend-down";
 }
 
-/* channel_watch - set the epoll interest of a channel */
+/*
+ * channel_watch - set the epoll interest of a channel.  One of version 1
+ * is watched for room at all times, edge-triggered: the kernel wakes its
+ * writers each time the backend receives a handoff (unix_write_space),
+ * which is when the worker's copy may go (channel_received).
+ */
 static void
 channel_watch(struct worker *w, int b, int want_out)
 {
@@ -143,6 +148,8 @@ channel_watch(struct worker *w, int b, int want_out)
 
 	/* EPOLLIN: version 2's HELLO and ACKs; EPOLLRDHUP: it is gone. */
 	ev.events = EPOLLIN | EPOLLRDHUP | (want_out ? EPOLLOUT : 0);
+	if (ch->ch_version == 1)
+		ev.events |= EPOLLOUT | EPOLLET;
 	ev.data.u64 = EV_MAKE(EV_CHANNEL, ch->ch_use, b);
 	if (epoll_ctl(w->w_epoll, EPOLL_CTL_MOD, ch->ch_fd, &ev) == -1)
 		log_warn("%s: epoll_ctl", __func__);
@@ -174,16 +181,17 @@ channel_unreceived(int fd)
 	    CHANNEL_HANDOFF_SIZE;
 }
 
-/* channel_sent_on - whether b keeps a copy of a handoff sent on use */
-static int
+/* channel_sent_on - how many copies of handoffs sent on use b keeps */
+static size_t
 channel_sent_on(const struct channel *ch, uint32_t use)
 {
 	const struct conn	*c;
+	size_t			 n = 0;
 
 	TAILQ_FOREACH(c, &ch->ch_sent, cn_link)
 		if (c->cn_channel_use == use)
-			return 1;
-	return 0;
+			n++;
+	return n;
 }
 
 /*
@@ -194,7 +202,7 @@ channel_sent_on(const struct channel *ch, uint32_t use)
 static int
 channel_holds(const struct channel *ch, int fd, uint32_t use)
 {
-	return channel_unreceived(fd) > 0 || channel_sent_on(ch, use);
+	return channel_unreceived(fd) > 0 || channel_sent_on(ch, use) > 0;
 }
 
 /*
@@ -230,7 +238,8 @@ channel_retire(struct worker *w, int b)
 	ch->ch_retired_fd = ch->ch_fd;
 	ch->ch_retired_use = ch->ch_use;
 	ch->ch_retired_version = ch->ch_version;
-	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET |
+	    (ch->ch_version == 1 ? EPOLLOUT : 0);
 	ev.data.u64 = EV_MAKE(EV_RETIRED, ch->ch_use, b);
 	if (epoll_ctl(w->w_epoll, EPOLL_CTL_MOD, ch->ch_fd, &ev) == -1) {
 		log_warn("%s: epoll_ctl", __func__);
@@ -632,7 +641,7 @@ channel_want_out(struct worker *w, int b, int want)
 	struct channel	*ch = &w->w_channels[b];
 
 	want = want && ch->ch_out_helps;
-	if (ch->ch_fd != -1 && ch->ch_want_out != want)
+	if (ch->ch_fd != -1 && ch->ch_want_out != want && ch->ch_version != 1)
 		channel_watch(w, b, want);
 }
 
@@ -657,8 +666,10 @@ channel_version(struct worker *w, int b)
 	struct channel	*ch = &w->w_channels[b];
 
 	if (ch->ch_version == 0 && ch->ch_fd != -1 &&
-	    w->w_now >= ch->ch_hello_by)
+	    w->w_now >= ch->ch_hello_by) {
 		ch->ch_version = 1;
+		channel_watch(w, b, ch->ch_want_out);
+	}
 	return ch->ch_version;
 }
 
@@ -783,6 +794,19 @@ channel_retired_event(struct worker *w, int b, uint32_t use,
 }
 
 /*
+ * channel_v1_unkept - of what fd (version 1, connection use) holds
+ * unreceived, how much the worker has no copy of any more (kept past
+ * DISPATCH_ACK_TIMEOUT): the copies count already
+ */
+static size_t
+channel_v1_unkept(const struct channel *ch, int fd, uint32_t use)
+{
+	size_t	queued = channel_unreceived(fd), kept = channel_sent_on(ch, use);
+
+	return queued > kept ? queued - kept : 0;
+}
+
+/*
  * channel_inflight - how many handoffs b's backend may hold that it has
  * not received (version 1) or acknowledged (version 2), on its
  * connection and the retired one
@@ -791,13 +815,55 @@ size_t
 channel_inflight(struct worker *w, int b)
 {
 	struct channel	*ch = &w->w_channels[b];
-	size_t		 n = ch->ch_nsent;	/* version 2's, both */
+	size_t		 n = ch->ch_nsent;	/* the copies, of both */
 
 	if (ch->ch_fd != -1 && ch->ch_version == 1)
-		n += channel_unreceived(ch->ch_fd);
+		n += channel_v1_unkept(ch, ch->ch_fd, ch->ch_use);
 	if (ch->ch_retired_fd != -1 && ch->ch_retired_version != 2)
-		n += channel_unreceived(ch->ch_retired_fd);
+		n += channel_v1_unkept(ch, ch->ch_retired_fd,
+		    ch->ch_retired_use);
 	return n;
+}
+
+/*
+ * channel_received - of the n handoffs b's backend of version 1 was
+ * sent on its connection of use and had not received, how many it has
+ * surely received since: n less the most that can still wait in that
+ * connection's queue.  0 for a backend of version 2 (it says so).
+ */
+size_t
+channel_received(struct worker *w, int b, uint32_t use, size_t n)
+{
+	struct channel	*ch = &w->w_channels[b];
+	size_t		 queued;
+	char		 byte;
+	int		 fd = -1;
+
+	if (ch->ch_fd != -1 && ch->ch_use == use && ch->ch_version == 1)
+		fd = ch->ch_fd;
+	else if (ch->ch_retired_fd != -1 && ch->ch_retired_use == use &&
+	    ch->ch_retired_version == 1)
+		fd = ch->ch_retired_fd;
+	if (fd == -1)
+		return 0;
+	queued = channel_unreceived(fd);
+	/*
+	 * A backend's end closing discards its queue, unreceived or not:
+	 * the count is only of what it received if its end was still open
+	 * after it was taken (a backend of version 1 sends nothing, so a
+	 * live channel has nothing to peek).
+	 */
+	if (recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
+	    (errno != EAGAIN && errno != EWOULDBLOCK))
+		return 0;
+	return n > queued ? n - queued : 0;
+}
+
+/* channel_kept - how many copies of handoffs sent on use b keeps */
+size_t
+channel_kept(struct worker *w, int b, uint32_t use)
+{
+	return channel_sent_on(&w->w_channels[b], use);
 }
 
 /* channel_tenant_inflight - channel_inflight over tenant t's sockets */

@@ -43,6 +43,8 @@
 					   backend's all the same */
 
 static void	dispatch_to(struct worker *, struct conn *, int, int);
+static void	dispatch_acked(struct worker *, int, uint32_t, uint32_t);
+static void	dispatch_received(struct worker *, int);
 static void	dispatch_orphans(struct worker *, int);
 
 /*
@@ -150,13 +152,14 @@ dispatch_held(struct worker *w, struct conn *c, int b)
 
 /*
  * dispatch_handed - b took c: b is up, whatever outage it had is over.
- * On a channel of version 1 that is final; on one of version 2 the
- * handoff is logged now and the worker keeps its copy until the backend
- * acknowledges it (dispatch_acked), so that it can hand it again if the
- * backend dies first (dispatch_orphans).  Nothing is sent on a new
- * channel before its backend said its version, or had the time to
- * (channel_send is busy until then), so the first handoffs are kept
- * too, and a dying backend's listener takes none.
+ * The handoff is logged now and the worker keeps its copy until the
+ * backend has it for good, so that it can hand it again if the backend
+ * dies first (dispatch_orphans): one of version 2 acknowledges it
+ * (dispatch_acked); of one of version 1 the kernel says it received it
+ * (dispatch_received).  Nothing is sent on a new channel before its
+ * backend said its version, or had the time to (channel_send is busy
+ * until then), so the first handoffs are kept too, and a dying
+ * backend's listener takes none.
  */
 static void
 dispatch_handed(struct worker *w, struct conn *c, int b, int fallback_of)
@@ -164,20 +167,21 @@ dispatch_handed(struct worker *w, struct conn *c, int b, int fallback_of)
 	struct channel	*ch = &w->w_channels[b];
 
 	ch->ch_outage = 0;
-	if (ch->ch_fd == -1 || channel_version(w, b) != 2) {
+	if (ch->ch_fd == -1 || channel_version(w, b) == 0) {
 		outcome_handed(w, c, b, fallback_of);
 		return;
 	}
 	outcome_handed_log(w, c, b, fallback_of);
 	conn_sent(w, c, b, fallback_of, w->w_now + DISPATCH_ACK_TIMEOUT);
+	dispatch_received(w, b);
 }
 
 /*
  * dispatch_full - whether b's backend holds as many handoffs as it may
- * without having acknowledged them, CHANNEL_INFLIGHT_MAX, or b is a
- * tenant's socket and she holds TENANT_INFLIGHT_MAX over all of hers:
- * then it is busy, however much room its channel has.  (A channel's
- * send buffer bounds what a backend of version 1 has not received.)
+ * without having acknowledged (version 2) or received (version 1) them,
+ * CHANNEL_INFLIGHT_MAX, or b is a tenant's socket and she holds
+ * TENANT_INFLIGHT_MAX over all of hers: then it is busy, however much
+ * room its channel has
  */
 static int
 dispatch_full(struct worker *w, int b)
@@ -330,6 +334,29 @@ dispatch_acked(struct worker *w, int b, uint32_t use, uint32_t n)
 }
 
 /*
+ * dispatch_received - what b's backend of version 1 received, on its
+ * connection and on the retired one, is its for good, as if it had
+ * acknowledged it: oldest first, as the queue hands it out
+ */
+static void
+dispatch_received(struct worker *w, int b)
+{
+	struct channel	*ch = &w->w_channels[b];
+	size_t		 n;
+
+	if (TAILQ_EMPTY(&ch->ch_sent))
+		return;
+	if (ch->ch_fd != -1 && ch->ch_version == 1 &&
+	    (n = channel_received(w, b, ch->ch_use,
+	    channel_kept(w, b, ch->ch_use))) > 0)
+		dispatch_acked(w, b, ch->ch_use, (uint32_t)n);
+	if (ch->ch_retired_fd != -1 && ch->ch_retired_version == 1 &&
+	    (n = channel_received(w, b, ch->ch_retired_use,
+	    channel_kept(w, b, ch->ch_retired_use))) > 0)
+		dispatch_acked(w, b, ch->ch_retired_use, (uint32_t)n);
+}
+
+/*
  * dispatch_untouched - whether c, handed on a channel that died
  * unacknowledged, is as the worker handed it: its first bytes unread
  * (as many as before, or more, and still a whole hello), so that the
@@ -416,6 +443,7 @@ dispatch_channel_event(struct worker *w, int b, int retired, uint32_t use,
 		return;
 	if (acked > 0)
 		dispatch_acked(w, b, use, acked);
+	dispatch_received(w, b);
 	dispatch_orphans(w, b);
 	dispatch_flush(w, b);
 }
