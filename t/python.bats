@@ -69,18 +69,40 @@ round_trip() {
 	round_trip
 }
 
-# acked [ARGS...] - five clients to https_server.py ARGS: each counted
-# as handed off at once, nothing pending, nothing handed again
+# hold_client SECONDS - a TLS client for alpha.localhost that completes
+# its handshake, then holds the connection SECONDS, sending nothing; its
+# pid in HOLD_PID
+hold_client() {
+	timeout 20 "$PYTHON" - "$PORT" "$1" <<'EOF' &
+import socket, ssl, sys, time
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+t = ctx.wrap_socket(s, server_hostname="alpha.localhost")
+time.sleep(float(sys.argv[2]))
+EOF
+	HOLD_PID=$!
+	track_pid "$HOLD_PID"
+}
+
+# acked [ARGS...] - https_server.py ARGS acknowledges: a client still
+# connected is no longer pending in snitch (without an ACK it would be
+# for 10 s), five more are counted as handed off, none handed again
 acked() {
 	start_py alpha "$@"
 	start_snitch
+	hold_client 8
+	wait_until eval '[ "$(backend_stat alpha handoff)" = 1 ]'
+	wait_until eval '[ "$(counter pending)" = 0 ]'
+	alive "$HOLD_PID"
 	local i
 	for i in 1 2 3 4 5; do
 		run -0 get_https alpha.localhost
 		assert_line "backend=alpha"
 	done
 	wait_until eval '[ "$(counter pending)" = 0 ]'
-	assert_equal "$(backend_stat alpha handoff)" 5
+	assert_equal "$(backend_stat alpha handoff)" 6
 	run -1 grep -c "rehanded" "$T/snitch.log"
 }
 
