@@ -658,6 +658,11 @@ class Listener:
         return self._ep.fileno()
 
     @property
+    def drained(self):
+        """drained - drain was done and every channel has ended"""
+        return self._draining and not self._channels
+
+    @property
     def channels(self):
         """channels - how many workers' channels are open"""
         return len(self._channels)
@@ -667,8 +672,10 @@ class Listener:
         accept failing for want of fds leaves the channel in the backlog
         and the listener readable, so without a rest the loop would spin
         (sniproxy issue #89).  Channels still get served."""
-        if self._paused_until is None:
+        try:
             self._ep.unregister(self._listen.fileno())
+        except OSError:
+            pass                    # resting already
         self._paused_until = time.monotonic() + ACCEPT_PAUSE
 
     def _resume(self):
@@ -698,7 +705,11 @@ class Listener:
                 return False
             raise
         sock.setblocking(False)     # one channel must not hold the rest
-        if self.peer is not None and not _peer_ok(sock, self.peer):
+        try:
+            refused = self.peer is not None and not _peer_ok(sock, self.peer)
+        except OSError:
+            refused = True
+        if refused:
             sock.close()
             self.refused_channels += 1
             return True
@@ -727,15 +738,32 @@ class Listener:
 
         One poll serves every ready channel once, one message each,
         before the next poll: a busy worker cannot starve the others."""
+        return self._guarded(self._next)
+
+    def _guarded(self, work):
+        """_guarded - work(), with a drain asked meanwhile (by a signal
+        handler) done after it rather than in the middle of it"""
         if self._busy:
             raise RuntimeError("Listener used by two callers at once")
         self._busy = True
         try:
-            return self._next()
+            return work()
         finally:
             self._busy = False
             if self._drain_wanted and not self._draining:
                 self._drain_now()
+
+    def _pause_left(self):
+        """_pause_left - seconds the listener still rests, or None"""
+        if self._paused_until is None:
+            return None
+        return max(0.0, self._paused_until - time.monotonic())
+
+    def tick(self):
+        """tick - take the listener back after a rest (accept_nowait
+        does it too): for a caller that waits on fileno() itself, at
+        least every 100 ms while it rests"""
+        self._guarded(self._resume)
 
     def _next(self):
         """_next - accept_nowait's work"""
@@ -771,7 +799,7 @@ class Listener:
                     self._drop(fd)
                     continue
                 return got
-            if self._draining and not self._channels:
+            if self.drained:
                 raise Drained()
             if polled:
                 self._flush()
@@ -790,7 +818,7 @@ class Listener:
                 return self.accept_nowait()
             except BlockingIOError:
                 pass
-            wait = self._resume()
+            wait = self._pause_left()
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -809,7 +837,7 @@ class Listener:
             ready = loop.create_future()
             loop.add_reader(self.fileno(), ready.set_result, None)
             try:
-                await asyncio.wait_for(ready, self._resume())
+                await asyncio.wait_for(ready, self._pause_left())
             except asyncio.TimeoutError:
                 pass
             finally:
@@ -835,8 +863,10 @@ class Listener:
         """_drain_now - drain's work, outside any accept"""
         self._draining = True
         unlink(self.path, self.bound)
-        if self._paused_until is None:
+        try:
             self._ep.unregister(self._listen.fileno())
+        except OSError:
+            pass                    # resting: not in the set
         self._paused_until = None
         while self._accept_one():
             pass
@@ -899,8 +929,8 @@ class HandoffServer(socketserver.BaseServer):
     def service_actions(self):
         """service_actions - end serve_forever once drained and empty,
         and take the listener back after a rest"""
-        self.listener._resume()
-        if self.listener._draining and not self.listener.channels:
+        self.listener.tick()
+        if self.listener.drained:
             raise Drained()
 
     def serve_forever(self, poll_interval=0.5):

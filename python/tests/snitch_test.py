@@ -12,11 +12,13 @@ counted in /proc/self/fd.  Loopback TCP and a temporary directory only.
 import array
 import errno
 import os
+import resource
 import socket
 import stat
 import struct
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
@@ -470,6 +472,47 @@ def test_listener(tmp):
     a.close()
 
 
+def test_emfile(tmp):
+    """test_emfile - accept failing for want of fds rests the listener
+    (no spin at 100% CPU, sniproxy issue #89), then takes it back"""
+    path = os.path.join(tmp, "m.sock")
+    c, a = tcp_pair()
+    msg = header(c.getsockname(), c.getpeername())
+    lst = snitch.Listener(path)
+    worker = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    worker.connect(path)
+    send(worker, msg, [a.fileno()])
+    limits = resource.getrlimit(resource.RLIMIT_NOFILE)
+    fds = sorted(int(f) for f in os.listdir("/proc/self/fd"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (fds[-1] + 1, limits[1]))
+    filler = []
+    try:
+        while True:                 # every lower number taken too
+            filler.append(os.dup(0))
+    except OSError:
+        pass
+    cpu = time.process_time()
+    try:
+        lst.accept(timeout=0.5)
+        ok(False, "EMFILE: no handoff while no fd is left")
+    except TimeoutError:
+        used = time.process_time() - cpu
+        ok(used < 0.1, "EMFILE: a rest, not a spin (%.3f s of CPU in "
+           "0.5 s)" % used)
+    finally:
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+    sock, _ = lst.accept(timeout=2)
+    ok(sock.getpeername() == c.getsockname(),
+       "EMFILE over: the channel accepted, its handoff received")
+    sock.close()
+    lst.close()
+    worker.close()
+    c.close()
+    a.close()
+
+
 def main():
     """main - every test, then the plan and the results"""
     os.environ.pop(snitch.PEER_ENV, None)
@@ -482,6 +525,7 @@ def main():
         test_names_and_users()
         test_listen(tmp)
         test_listener(tmp)
+        test_emfile(tmp)
     print("1..%d" % len(RESULTS))
     for i, (good, label) in enumerate(RESULTS, 1):
         if label.startswith("# skip"):
