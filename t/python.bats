@@ -86,6 +86,36 @@ EOF
 	track_pid "$HOLD_PID"
 }
 
+@test "python gets a load balancer's TLVs and client: a PROXY v2 header with a unique id in front" {
+	write_config "proxy_protocol = $LISTEN" "proxy_from = 127.0.0.1/32"
+	add_backend alpha alpha.localhost
+	start_py alpha --asyncio
+	start_snitch
+	# a balancer's header (client 127.0.0.5:4242, TLV 0x05), then TLS
+	run -0 timeout 20 "$PYTHON" - "$PORT" <<'EOF'
+import socket, ssl, struct, sys
+port = int(sys.argv[1])
+body = socket.inet_aton("127.0.0.5") + socket.inet_aton("127.0.0.1") + \
+    struct.pack(">HH", 4242, port) + b"\x05" + struct.pack(">H", 6) + b"uid-42"
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(b"\r\n\r\n\0\r\nQUIT\n\x21\x11" + struct.pack(">H", len(body)) + body)
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(s, server_hostname="alpha.localhost")
+t.sendall(b"GET / HTTP/1.1\r\nHost: alpha.localhost\r\n\r\n")
+got = b""
+while chunk := t.recv(4096):
+    got += chunk
+print(got.decode())
+EOF
+	assert_line "server_name=alpha.localhost"
+	assert_line "client=127.0.0.5:4242"
+	assert_line "unique_id=$(hex uid-42)"
+	# the received socket is still the balancer's connection
+	assert_line --regexp "^peer=127\.0\.0\.1:[0-9]+$"
+}
+
 # acked [ARGS...] - https_server.py ARGS acknowledges: a client still
 # connected is no longer pending in snitch (without an ACK it would be
 # for 10 s), five more are counted as handed off, none handed again
