@@ -835,13 +835,14 @@ class Listener:
             except BlockingIOError:
                 pass
             ready = loop.create_future()
-            loop.add_reader(self.fileno(), ready.set_result, None)
+            fd = self.fileno()
+            loop.add_reader(fd, ready.set_result, None)
             try:
                 await asyncio.wait_for(ready, self._pause_left())
             except asyncio.TimeoutError:
                 pass
             finally:
-                loop.remove_reader(self.fileno())
+                loop.remove_reader(fd)
 
     def drain(self):
         """drain - stop taking handoffs, losing none: remove the socket
@@ -1020,9 +1021,13 @@ class SnitchServer:
             await asyncio.gather(*self._conns, return_exceptions=True)
 
     def close(self):
-        """close - stop accepting and close the listener and channels"""
+        """close - stop accepting, then close the listener and channels
+        (once the accept loop has let go of the Listener's descriptor)"""
         self._task.cancel()
-        self.listener.close()
+        if self._task.done():
+            self.listener.close()
+        else:
+            self._task.add_done_callback(lambda _: self.listener.close())
 
     async def wait_closed(self):
         """wait_closed - until the accept loop has ended"""

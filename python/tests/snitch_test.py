@@ -10,6 +10,7 @@ counted in /proc/self/fd.  Loopback TCP and a temporary directory only.
 """
 
 import array
+import asyncio
 import errno
 import os
 import resource
@@ -513,6 +514,46 @@ def test_emfile(tmp):
     a.close()
 
 
+def test_asyncio(tmp):
+    """test_asyncio - start_server: the callback gets streams on the
+    client's socket and the handoff; drain ends serve_forever; close
+    gives back every descriptor"""
+    path = os.path.join(tmp, "as.sock")
+    c, a = tcp_pair()
+    c.settimeout(5)
+    msg = header(c.getsockname(), c.getpeername(), name=b"a.localhost")
+    before = nfds()
+
+    async def client(reader, writer, handoff):
+        writer.write(b"%s %s\n" % (handoff.server_name.encode(),
+                                    str(writer.get_extra_info("peername")[1])
+                                    .encode()))
+        await writer.drain()
+        writer.close()
+
+    async def run():
+        server = await snitch.start_server(client, path)
+        worker = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        worker.connect(path)
+        send(worker, msg, [a.fileno()])
+        got = await asyncio.get_running_loop().run_in_executor(
+            None, c.recv, 64)
+        server.drain()
+        await asyncio.wait_for(server.serve_forever(), 5)
+        server.close()
+        await server.wait_closed()
+        worker.close()
+        return got
+
+    got = asyncio.run(run())
+    ok(got == b"a.localhost %d\n" % c.getsockname()[1],
+       "asyncio: the callback's answer on the client's socket: %r" % got)
+    ok(nfds() == before and not os.path.exists(path),
+       "asyncio: drained and closed, every descriptor given back")
+    c.close()
+    a.close()
+
+
 def main():
     """main - every test, then the plan and the results"""
     os.environ.pop(snitch.PEER_ENV, None)
@@ -526,6 +567,7 @@ def main():
         test_listen(tmp)
         test_listener(tmp)
         test_emfile(tmp)
+        test_asyncio(tmp)
     print("1..%d" % len(RESULTS))
     for i, (good, label) in enumerate(RESULTS, 1):
         if label.startswith("# skip"):
