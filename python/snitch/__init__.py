@@ -945,6 +945,23 @@ class HandoffServer(socketserver.BaseServer):
         """drain - take no new handoff; serve those already sent"""
         self.listener.drain()
 
+    def handle_request(self):
+        """handle_request - one request, waiting at most self.timeout
+        (BaseServer's asks self.socket, which this server has not)"""
+        if not select.select([self], [], [], self.timeout)[0]:
+            self.handle_timeout()
+            return
+        self._handle_request_noblock()
+
+    def finish_request(self, request, client_address):
+        """finish_request - handle one; a forked child (ForkingMixIn)
+        first lets go of the listener and the channels: a child holding
+        them keeps the socket answering, and the workers' channels open,
+        after the parent is gone"""
+        if os.getpid() != self.listener._pid:
+            self.listener.close()
+        super().finish_request(request, client_address)
+
     def shutdown_request(self, request):
         """shutdown_request - end the client's connection (as TCPServer)"""
         try:

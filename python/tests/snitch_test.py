@@ -15,6 +15,7 @@ import errno
 import os
 import resource
 import socket
+import socketserver
 import stat
 import struct
 import sys
@@ -554,6 +555,58 @@ def test_asyncio(tmp):
     a.close()
 
 
+def test_fork(tmp):
+    """test_fork - a forked child's close says nothing on the channels
+    (the parent acknowledges; twice would be more than was sent) and
+    leaves the parent's channel working; HandoffServer with ForkingMixIn
+    serves from a child that holds no channel"""
+    path = os.path.join(tmp, "f.sock")
+    c, a = tcp_pair()
+    msg = header(c.getsockname(), c.getpeername())
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            held = 0
+            for fd, ino in self.server.channel_inos.items():
+                try:
+                    held += os.fstat(fd).st_ino == ino
+                except OSError:
+                    pass
+            self.request.sendall(b"held=%d\n" % held)
+
+    class Forking(socketserver.ForkingMixIn, snitch.HandoffServer):
+        pass
+
+    server = Forking(path, Handler)
+    worker = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    worker.connect(path)
+    try:
+        server.listener.accept(timeout=0.2)
+    except TimeoutError:
+        pass
+    server.channel_inos = {
+        fd: os.fstat(fd).st_ino for fd in
+        list(server.listener._channels) + [server.listener._listen.fileno()]}
+    acks(worker)
+    send(worker, msg, [a.fileno()])
+    server.handle_request()
+    c.settimeout(5)
+    got = c.recv(64)
+    server.collect_children(blocking=True)
+    ok(got == b"held=0\n", "ForkingMixIn: the child holds neither the "
+       "listener nor a channel (%r)" % got)
+    ok(acks(worker) == [1], "only the parent acknowledged")
+    send(worker, msg, [a.fileno()])
+    sock, _ = server.listener.accept(timeout=5)
+    ok(sock.getpeername() == c.getsockname(),
+       "the parent's channel still works after the child's close")
+    sock.close()
+    server.server_close()
+    worker.close()
+    c.close()
+    a.close()
+
+
 def main():
     """main - every test, then the plan and the results"""
     os.environ.pop(snitch.PEER_ENV, None)
@@ -568,6 +621,7 @@ def main():
         test_listener(tmp)
         test_emfile(tmp)
         test_asyncio(tmp)
+        test_fork(tmp)
     print("1..%d" % len(RESULTS))
     for i, (good, label) in enumerate(RESULTS, 1):
         if label.startswith("# skip"):
