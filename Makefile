@@ -116,7 +116,13 @@ $(B)/t/%: $(B)/t/%.o $(CONF_OBJ) $(WORKER_LIB_OBJ) $(B)/libsnitch.a $(B)/libcomm
 # snitch-exec's fairness is pure code too: its test links it
 $(B)/t/fair_test: $(B)/tools/fair.o
 
-tests: all $(UNIT_BIN)
+# the Python module's unit tests (python/tests), as a program t/run runs
+$(B)/t/python_snitch_test: python/tests/snitch_test.py
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec python3 %s "$$@"\n' "$(abspath $<)" >$@
+	chmod 755 $@
+
+tests: all $(UNIT_BIN) $(B)/t/python_snitch_test
 
 # Debian packages: to build, and to run the tests and the demo.
 BUILD_PKGS = gcc make libc6-dev libbsd-dev libinih-dev libssl-dev \

@@ -190,3 +190,31 @@ routes() {
 count_lines() {
 	grep -cE -- "$1" "$2" || true
 }
+
+# take_over NAME LOG CMD... - a handover of backend NAME: start CMD (a new
+# instance that takes $T/NAME.sock over, as nobody when root, its output
+# in LOG), wait until the path is the new one's, SIGTERM the old one
+# (DEMO_PIDS[NAME]) and wait for it to exit (at most 10 s); OLD: the old
+# pid, DEMO_PIDS[NAME]: the new one
+take_over() {
+	local name=$1 log=$2 sock=$T/$1.sock ino
+	shift 2
+	OLD=${DEMO_PIDS[$name]}
+	track_pid "$OLD"	# stopped by teardown if it hangs
+	ino=$(stat -c %i "$sock")
+	start_backend "$sock" "$log" "$@" || return 1
+	DEMO_PIDS[$name]=$BACKEND_PID
+	wait_until eval '[ "$(stat -c %i "$sock")" != "$ino" ]' || return 1
+	kill -TERM "$OLD"
+	wait_for 10 gone "$OLD"
+}
+
+# load_served FILE MIN - `faults_clients.py load` wrote FILE: at least
+# MIN clients, every one served, none failed or reset
+load_served() {
+	run -0 head -n 1 "$1"
+	[[ "$output" =~ ^clients\ ([0-9]+)\ ok\ ([0-9]+)\ failed\ 0\ resets\ 0$ ]] ||
+	    { cat "$1"; false; }
+	[ "${BASH_REMATCH[1]}" -ge "$2" ]
+	assert_equal "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+}
