@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // openFDs - how many descriptors this process has open.
@@ -118,12 +119,36 @@ func rights(groups ...[]int) []byte {
 	return oob
 }
 
-// send - the worker sends payload with oob.
+// send - the worker sends payload with oob, as one record.
 func send(t *testing.T, worker int, payload, oob []byte) {
 	t.Helper()
-	if err := syscall.Sendmsg(worker, payload, oob, nil, 0); err != nil {
+	if err := sendmsg(worker, payload, oob); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sendmsg - sendmsg(2) as is: syscall.Sendmsg sends a byte of its own
+// when the payload is empty and oob is not, and a zero-length record
+// with a descriptor is a case to test.
+func sendmsg(fd int, payload, oob []byte) error {
+	var msg syscall.Msghdr
+	var iov syscall.Iovec
+	if len(payload) > 0 {
+		iov.Base = &payload[0]
+		iov.SetLen(len(payload))
+		msg.Iov = &iov
+		msg.Iovlen = 1
+	}
+	if len(oob) > 0 {
+		msg.Control = &oob[0]
+		msg.SetControllen(len(oob))
+	}
+	_, _, e := syscall.Syscall(syscall.SYS_SENDMSG, uintptr(fd),
+		uintptr(unsafe.Pointer(&msg)), syscall.MSG_NOSIGNAL)
+	if e != 0 {
+		return e
+	}
+	return nil
 }
 
 // ackCount - the count of an ACK message, or -1 when it is not one.
