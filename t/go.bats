@@ -75,6 +75,34 @@ go_curl() {
 	run -1 grep -c "rehanded" "$T/snitch.log"
 }
 
+@test "each handoff is acknowledged while its client is still connected" {
+	start_go
+	start_snitch
+	local -a pids=()
+	local i
+	# three TLS clients that stay connected: only an ACK lets the
+	# worker count them before they end (else it waits 10 s)
+	for i in 1 2 3; do
+		"$PYTHON" -c '
+import socket, ssl, sys, time
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                    server_hostname="alpha.localhost")
+print("connected", flush=True)
+time.sleep(20)
+' "$PORT" >"$T/held$i.out" 2>&1 3>&- &
+		pids+=($!)
+		track_pid "$!"
+	done
+	wait_until eval '[ "$(backend_stat gohttps handoff)" = 3 ]'
+	assert_equal "$(counter pending)" 0
+	alive "${pids[@]}"
+	run -0 cat "$T/held1.out" "$T/held2.out" "$T/held3.out"
+	assert_equal "$(grep -c connected <<<"$output")" 3
+}
+
 @test "a Go backend killed with unreceived handoffs: its next instance serves them (version 2)" {
 	start_go
 	start_snitch
@@ -162,11 +190,14 @@ curl_loop() {
 	local end=$((SECONDS + $1)) j
 	for j in 1 2 3 4; do
 		(
-			local n=0 f=0
+			local n=0 f=0 out
 			while [ "$SECONDS" -lt "$end" ]; do
 				n=$((n + 1))
-				go_curl alpha.localhost 2>&1 | grep -q '^backend=gohttps$' ||
-				    f=$((f + 1))
+				out=$(go_curl alpha.localhost 2>&1)
+				grep -q '^backend=gohttps$' <<<"$out" || {
+					f=$((f + 1))
+					echo "$out" >>"$T/curl-failed$j.log"
+				}
 			done
 			echo "$n $f"
 		) >"$T/loop$j.out" &

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -48,6 +49,38 @@ func answer(name string) http.HandlerFunc {
 			"local=%s\nalpn=%s\nech=%d\nproto=%s\n", name, h.ServerName,
 			h.Client, r.RemoteAddr, h.Local, strings.Join(h.ALPN, ","),
 			ech, r.Proto)
+	}
+}
+
+// openConns counts the server's connections not closed yet.
+type openConns struct {
+	mu sync.Mutex
+	n  int
+}
+
+// track - http.Server.ConnState: count each connection from new to
+// closed (or hijacked).
+func (oc *openConns) track(_ net.Conn, state http.ConnState) {
+	oc.mu.Lock()
+	defer oc.mu.Unlock()
+	switch state {
+	case http.StateNew:
+		oc.n++
+	case http.StateClosed, http.StateHijacked:
+		oc.n--
+	}
+}
+
+// wait - until every connection is closed, or for at most limit.
+func (oc *openConns) wait(limit time.Duration) {
+	for end := time.Now().Add(limit); time.Now().Before(end); {
+		oc.mu.Lock()
+		n := oc.n
+		oc.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -84,8 +117,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	conns := &openConns{}
 	srv := &http.Server{
-		Handler: answer(*name),
+		Handler:   answer(*name),
+		ConnState: conns.track,
 		// tls.Conn gives its inner connection: HandoffOf finds the
 		// handoff through it.
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
@@ -106,7 +141,11 @@ func main() {
 	if !errors.Is(err, snitch.ErrDrained) {
 		log.Fatal(err)
 	}
-	// Every handoff sent to us was accepted: finish the requests.
+	// Every handoff sent to us was accepted: let their clients finish.
+	// Not Shutdown at once: it closes connections it counts as idle,
+	// and a new HTTP/2 connection is idle until its first request
+	// arrives, so a client just handed over would lose its request.
+	conns.wait(10 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
