@@ -207,7 +207,9 @@ curl_loop() {
 	    END { printf "clients %d failed %d\n", n, f }'
 }
 
-@test "three handovers under a stream of curl clients: none fails, the old instances exit" {
+# handovers - three handovers of the https example under curl_loop: no
+# client fails, each old instance drains and exits
+handovers() {
 	start_go
 	start_snitch
 	curl_loop 8 >"$T/load.out" 3>&- &
@@ -234,4 +236,43 @@ curl_loop() {
 	unix_listening "$T/gohttps.sock"
 	run -0 find "$T" -name '.gohttps.sock.*'
 	assert_output ""
+}
+
+@test "three handovers under a stream of curl clients: none fails, the old instances exit" {
+	handovers
+}
+
+@test "the same with handoff version 1, where nothing is handed again: none fails" {
+	export SNITCH_HANDOFF_VERSION=1
+	handovers
+}
+
+@test "handoffs queued in the old instance's channels when it drains are served by it (version 1)" {
+	# version 1: the worker lets go of each socket once sent, so one
+	# the old instance dropped would be lost, not handed again
+	export SNITCH_HANDOFF_VERSION=1
+	start_go
+	start_snitch
+	run -0 go_curl alpha.localhost
+	run -0 go_curl alpha.localhost
+	local old=${DEMO_PIDS[gohttps]} i
+	local -a pids=()
+	track_pid "$old"
+	kill -STOP "$old"
+	for i in 1 2 3 4 5 6; do
+		go_curl alpha.localhost >"$T/client$i.out" 2>&1 &
+		pids+=($!)
+	done
+	wait_until eval '[ "$(grep -c "backend=gohttps outcome=handoff" "$T/snitch.log")" -ge 8 ]'
+	start_go -r
+	kill -TERM "$old"
+	kill -CONT "$old"
+	for i in 1 2 3 4 5 6; do
+		wait "${pids[$((i - 1))]}" || true
+		run -0 cat "$T/client$i.out"
+		assert_line "backend=gohttps"
+	done
+	wait_for 10 gone "$old"
+	[ "$(grep -c "^https: stopped" "$T/go-https.log")" -eq 1 ]
+	run -1 grep -c "outcome=alert" "$T/snitch.log"
 }
