@@ -10,16 +10,13 @@ package main
 
 import (
 	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"snitch"
@@ -85,16 +82,8 @@ func main() {
 		TLSConfig:         &tls.Config{GetCertificate: cs.get},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
-	go func() {
-		<-stop
-		l.Drain()
-	}()
+	// A handover (Drain, then waiting for the clients) is in the
+	// https example; this one is about certificates.
 	log.Printf("listening on %s", *sock)
-	if err := srv.ServeTLS(l, "", ""); !errors.Is(err, snitch.ErrDrained) {
-		log.Fatal(err)
-	}
-	srv.Close()
-	log.Printf("stopped")
+	log.Fatal(srv.ServeTLS(l, "", ""))
 }
