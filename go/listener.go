@@ -48,7 +48,8 @@ type Options struct {
 	// PeerEnv variable's, or anyone when it is unset.
 	PeerUser string
 	// Refused, unless nil, is told of each message or channel refused
-	// (the Listener carries on).  It runs on a channel's goroutine.
+	// (the Listener carries on).  It runs on a channel's goroutine, or
+	// the accepting one: it must not call Close, which waits for them.
 	Refused func(error)
 }
 
