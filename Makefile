@@ -122,7 +122,29 @@ $(B)/t/python_snitch_test: python/tests/snitch_test.py
 	printf '#!/bin/sh\nexec python3 %s "$$@"\n' "$(abspath $<)" >$@
 	chmod 755 $@
 
-tests: all $(UNIT_BIN) $(B)/t/python_snitch_test
+# The Go package (go/): its test binary, run by t/run as build/t/go_test,
+# and its examples, for t/go.bats.  Only `make tests` builds them, and
+# only when a Go toolchain is installed; the C build never needs Go.
+# Offline: the standard library only, the build's own GOPATH and cache.
+GO	?= $(shell command -v go 2>/dev/null)
+GO_ENV	= GOPATH=$(abspath $(B))/go/path GOCACHE=$(abspath $(B))/go/cache \
+	  GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0
+GO_SRC	= go/go.mod $(wildcard go/*.go)
+ifneq ($(GO),)
+GO_BIN	= $(B)/t/go_test $(B)/go/snitch.test $(B)/go/snitch-go-https \
+	  $(B)/go/snitch-go-getcert
+endif
+$(B)/go/snitch.test: $(GO_SRC)
+	@mkdir -p $(@D)
+	cd go && $(GO_ENV) $(GO) test -c -o $(abspath $@) .
+$(B)/go/snitch-go-%: $(GO_SRC) $(wildcard go/examples/*/*.go)
+	@mkdir -p $(@D)
+	cd go && $(GO_ENV) $(GO) build -o $(abspath $@) ./examples/$*
+$(B)/t/go_test: t/go_test.sh
+	@mkdir -p $(@D)
+	cp $< $@ && chmod 755 $@
+
+tests: all $(UNIT_BIN) $(B)/t/python_snitch_test $(GO_BIN)
 
 # Debian packages: to build, and to run the tests and the demo.
 BUILD_PKGS = gcc make libc6-dev libbsd-dev libinih-dev libssl-dev \
@@ -131,7 +153,7 @@ TEST_PKGS  = bats bats-assert bats-support openssl curl python3 procps \
 	     python3-prometheus-client \
 	     util-linux iproute2 gnutls-bin chromium clang \
 	     libclang-rt-14-dev stunnel4 nginx-light pkgconf mandoc systemd \
-	     openssh-server openssh-client \
+	     openssh-server openssh-client golang-go \
 	     haproxy libnginx-mod-stream nftables
 deps:
 	@t/deps.sh $(BUILD_PKGS)

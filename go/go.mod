@@ -1,0 +1,3 @@
+module snitch
+
+go 1.19
