@@ -10,7 +10,10 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 DEFS	= -D_GNU_SOURCE -DSNITCH_VERSION=\"$(VERSION)\"
-ALL_CFLAGS = -std=gnu11 -fPIC $(WARN) $(DEFS) $(CFLAGS) $(SAN_FLAGS) -MMD -MP
+# CPPFLAGS and LDFLAGS are empty for a developer's make; a package build
+# passes its distribution's (debian/rules: dpkg-buildflags, hardening)
+ALL_CFLAGS = -std=gnu11 -fPIC $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -MMD -MP
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 LDLIBS_SSL = -lssl -lcrypto
 
 ifeq ($(SAN),1)
@@ -84,19 +87,19 @@ $(B)/libcommon.a: $(COMMON_OBJ)
 $(B)/libsnitch.a: $(LIBSNITCH_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(B)/libsnitch.so.1: $(LIBSNITCH_OBJ)
-	$(CC) $(SAN_FLAGS) -shared -Wl,-soname,libsnitch.so.1 -o $@ $^
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libsnitch.so.1 -o $@ $^
 	ln -sf libsnitch.so.1 $(B)/libsnitch.so
 
 $(B)/snitch: $(MASTER_OBJ) $(CONF_OBJ) $(B)/libcommon.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ -linih -lbsd
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -linih -lbsd
 # only the worker and snitch-stats link libseccomp: their sandboxes
 # (worker/sandbox.c; stats/sandbox.c with common/confine.c)
 $(B)/snitch-worker: $(WORKER_OBJ) $(B)/libcommon.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd -lseccomp
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lbsd -lseccomp
 $(B)/snitch-stats: $(STATS_OBJ) $(B)/libcommon.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd -lseccomp
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lbsd -lseccomp
 $(B)/snitch-demo: $(B)/tools/demo.o $(B)/common/dumpable.o $(B)/libsnitch.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_SSL)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SSL)
 # the backend programs share service.c and name the common/ objects they
 # use: they log, send alerts and tell a service manager their successor
 SERVICE_OBJ = $(B)/tools/service.o $(B)/common/log.o $(B)/common/logsink.o \
@@ -106,13 +109,13 @@ SERVICE_OBJ = $(B)/tools/service.o $(B)/common/log.o $(B)/common/logsink.o \
 $(B)/snitch-exec: $(B)/tools/exec.o $(B)/tools/fair.o \
 		  $(B)/common/netblock.o $(SERVICE_OBJ) \
 		  $(B)/libsnitch.a
-	$(CC) $(SAN_FLAGS) -o $@ $^
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
 # relay.c also sends PROXY headers: proxyv2.o comes with libsnitch.a
 $(B)/snitch-relay: $(B)/tools/relay.o $(SERVICE_OBJ) $(B)/libsnitch.a
-	$(CC) $(SAN_FLAGS) -o $@ $^
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(B)/t/%: $(B)/t/%.o $(CONF_OBJ) $(WORKER_LIB_OBJ) $(B)/libsnitch.a $(B)/libcommon.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ -linih -lbsd
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -linih -lbsd
 # snitch-exec's fairness is pure code too: its test links it
 $(B)/t/fair_test: $(B)/tools/fair.o
 
