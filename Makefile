@@ -52,7 +52,7 @@ PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-stats $(B)/snitch-demo \
 	  $(B)/snitch-exec $(B)/snitch-relay
 LIBS	= $(B)/libsnitch.a $(B)/libsnitch.so.1
 
-.PHONY: all check run clean deps deps-test tests install uninstall \
+.PHONY: all check run clean deps deps-test tests install uninstall deb \
 	install-systemd uninstall-systemd install-user
 .SECONDARY:
 all: $(PROGS) $(LIBS)
@@ -134,6 +134,24 @@ deps:
 	@t/deps.sh $(BUILD_PKGS)
 deps-test:
 	@t/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
+
+# The Debian packages (debian/): dpkg-buildpackage -us -uc -b on a copy
+# of the files git tracks, as they are in the work tree (uncommitted
+# edits in, untracked files out), in $(B)/deb/src, so that its
+# `debian/rules clean` never removes this tree's build.  The .debs land
+# in $(B)/deb/.  t/deb.bats builds from a fresh clone instead.
+DEB_PKGS = $(BUILD_PKGS) debhelper dh-python dpkg-dev python3 pkgconf git
+deb:
+	@t/deps.sh $(DEB_PKGS)
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { \
+	    echo "make deb copies the files git tracks: run it in a git" \
+	        "checkout, or dpkg-buildpackage -us -uc -b here" >&2; exit 1; }
+	rm -rf $(B)/deb
+	mkdir -p $(B)/deb/src
+	git ls-files -z | tar --null --ignore-failed-read -T - -cf - | \
+	    tar -x -C $(B)/deb/src
+	cd $(B)/deb/src && dpkg-buildpackage -us -uc -b
+	@ls $(B)/deb/*.deb
 
 # Every test twice: as built, and built with ASan+UBSan (any report fails).
 check:
