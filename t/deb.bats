@@ -207,8 +207,14 @@ script() {
 	[ "$DEB_PYTHON" -eq 1 ] || skip "no python/snitch/ in this tree yet"
 	run -0 contents python3-snitch
 	assert_line /usr/lib/python3/dist-packages/snitch/__init__.py
+	if [ -d "$DEB_DIR/src/python/examples" ]; then
+		assert_output --partial /usr/share/doc/python3-snitch/examples/
+	fi
 	run -0 field python3-snitch Depends
 	assert_output --partial python3
+	# compiled on the machine it is installed on, for its python3
+	run -0 script python3-snitch postinst
+	assert_output --partial py3compile
 }
 
 @test "lintian: no error (warnings listed)" {
@@ -281,7 +287,7 @@ host_state() {
 		done
 		echo "wants: $(ls /etc/systemd/system/*.wants 2>/dev/null | grep snitch || echo none)"
 		if [ -d /usr/lib/python3/dist-packages/snitch ]; then
-			cd / && echo "python: $(python3 -c "import snitch; print(snitch.__file__)")"
+			cd / && echo "python: $(/usr/bin/python3 -c "import snitch; print(snitch.__file__)")"
 		fi
 	'
 	echo "$output"
