@@ -225,7 +225,7 @@ script() {
 	    "$DEB_DIR/snitch_${DEB_VERSION}_$DEB_ARCH.changes"
 	local status_=$status
 	if [ -n "$output" ]; then
-		sed 's/^/# /' <<<"$output" >&3
+		printf '# %s\n' "${lines[@]}" >&3
 	fi
 	[ "$status_" -eq 0 ]
 }
@@ -236,6 +236,7 @@ script() {
 # The packages are in /debs inside.  Prints what SCRIPT prints.
 in_root() {
 	mkdir -p "$T/upper" "$T/work" "$T/root"
+	# shellcheck disable=SC2016 # expanded by the inner shell, on purpose
 	unshare -m --propagation private sh -eu -c '
 		T=$1
 		mount -t overlay overlay \
@@ -273,6 +274,7 @@ host_state() {
 	is_root || skip "needs root (mount namespace, chroot)"
 	local before
 	before=$(host_state)
+	# shellcheck disable=SC2016 # runs in the throwaway root
 	run in_root '
 		getent passwd snitch >/dev/null && userdel snitch
 		getent group snitch >/dev/null && groupdel snitch
