@@ -10,7 +10,10 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 DEFS	= -D_GNU_SOURCE -DSNITCH_VERSION=\"$(VERSION)\"
-ALL_CFLAGS = -std=gnu11 -fPIC $(WARN) $(DEFS) $(CFLAGS) $(SAN_FLAGS) -MMD -MP
+# CPPFLAGS and LDFLAGS are empty for a developer's make; a package build
+# passes its distribution's (debian/rules: dpkg-buildflags, hardening)
+ALL_CFLAGS = -std=gnu11 -fPIC $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -MMD -MP
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 LDLIBS_SSL = -lssl -lcrypto
 
 ifeq ($(SAN),1)
@@ -49,7 +52,7 @@ PROGS	= $(B)/snitch $(B)/snitch-worker $(B)/snitch-stats $(B)/snitch-demo \
 	  $(B)/snitch-exec $(B)/snitch-relay
 LIBS	= $(B)/libsnitch.a $(B)/libsnitch.so.1
 
-.PHONY: all check run clean deps deps-test tests install uninstall \
+.PHONY: all check run clean deps deps-test tests install uninstall deb \
 	install-systemd uninstall-systemd install-user
 .SECONDARY:
 all: $(PROGS) $(LIBS)
@@ -84,19 +87,19 @@ $(B)/libcommon.a: $(COMMON_OBJ)
 $(B)/libsnitch.a: $(LIBSNITCH_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(B)/libsnitch.so.1: $(LIBSNITCH_OBJ)
-	$(CC) $(SAN_FLAGS) -shared -Wl,-soname,libsnitch.so.1 -o $@ $^
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libsnitch.so.1 -o $@ $^
 	ln -sf libsnitch.so.1 $(B)/libsnitch.so
 
 $(B)/snitch: $(MASTER_OBJ) $(CONF_OBJ) $(B)/libcommon.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ -linih -lbsd
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -linih -lbsd
 # only the worker and snitch-stats link libseccomp: their sandboxes
 # (worker/sandbox.c; stats/sandbox.c with common/confine.c)
 $(B)/snitch-worker: $(WORKER_OBJ) $(B)/libcommon.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd -lseccomp
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lbsd -lseccomp
 $(B)/snitch-stats: $(STATS_OBJ) $(B)/libcommon.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lbsd -lseccomp
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lbsd -lseccomp
 $(B)/snitch-demo: $(B)/tools/demo.o $(B)/common/dumpable.o $(B)/libsnitch.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_SSL)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SSL)
 # the backend programs share service.c and name the common/ objects they
 # use: they log, send alerts and tell a service manager their successor
 SERVICE_OBJ = $(B)/tools/service.o $(B)/common/log.o $(B)/common/logsink.o \
@@ -106,13 +109,13 @@ SERVICE_OBJ = $(B)/tools/service.o $(B)/common/log.o $(B)/common/logsink.o \
 $(B)/snitch-exec: $(B)/tools/exec.o $(B)/tools/fair.o \
 		  $(B)/common/netblock.o $(SERVICE_OBJ) \
 		  $(B)/libsnitch.a
-	$(CC) $(SAN_FLAGS) -o $@ $^
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
 # relay.c also sends PROXY headers: proxyv2.o comes with libsnitch.a
 $(B)/snitch-relay: $(B)/tools/relay.o $(SERVICE_OBJ) $(B)/libsnitch.a
-	$(CC) $(SAN_FLAGS) -o $@ $^
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(B)/t/%: $(B)/t/%.o $(CONF_OBJ) $(WORKER_LIB_OBJ) $(B)/libsnitch.a $(B)/libcommon.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ -linih -lbsd
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -linih -lbsd
 # snitch-exec's fairness is pure code too: its test links it
 $(B)/t/fair_test: $(B)/tools/fair.o
 
@@ -159,6 +162,24 @@ deps:
 	@t/deps.sh $(BUILD_PKGS)
 deps-test:
 	@t/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
+
+# The Debian packages (debian/): dpkg-buildpackage -us -uc -b on a copy
+# of the files git tracks, as they are in the work tree (uncommitted
+# edits in, untracked files out), in $(B)/deb/src, so that its
+# `debian/rules clean` never removes this tree's build.  The .debs land
+# in $(B)/deb/.  t/deb.bats builds from a fresh clone instead.
+DEB_PKGS = $(BUILD_PKGS) debhelper dh-python dpkg-dev python3 pkgconf git
+deb:
+	@t/deps.sh $(DEB_PKGS)
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { \
+	    echo "make deb copies the files git tracks: run it in a git" \
+	        "checkout, or dpkg-buildpackage -us -uc -b here" >&2; exit 1; }
+	rm -rf $(B)/deb
+	mkdir -p $(B)/deb/src
+	git ls-files -z | tar --null --ignore-failed-read -T - -cf - | \
+	    tar -x -C $(B)/deb/src
+	cd $(B)/deb/src && dpkg-buildpackage -us -uc -b
+	@ls $(B)/deb/*.deb
 
 # Every test twice: as built, and built with ASan+UBSan (any report fails).
 check:
