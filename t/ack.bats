@@ -103,6 +103,33 @@ killed_unreceived() {
 	killed_unreceived stuck 1
 }
 
+@test "a backend that made a socket non-blocking and died unacknowledged: handed again in blocking mode" {
+	local i
+	local -a clients=()
+	start_fake grab2
+	start_snitch
+	# real clients, which finish their handshake with whoever answers
+	for i in 1 2 3; do
+		tls --name alpha.localhost >"$T/client-$i.out" 2>&1 &
+		clients+=("$!")
+	done
+	# received, set non-blocking (the flag is the open file
+	# description's, which the worker's copy shares), never acknowledged
+	wait_until grep -q "grabbed 3" "$T/fake.log"
+	kill -KILL "$FAKE"
+	wait "$FAKE" 2>/dev/null || true
+	rm -f "$T/alpha.sock"
+	# libsnitch promises a socket in blocking mode: the demo's handshake
+	# reads it so, and would fail at once on a non-blocking one
+	start_demo alpha
+	wait "${clients[@]}"
+	for i in 1 2 3; do
+		run -0 cat "$T/client-$i.out"
+		assert_line "backend=alpha"
+	done
+	[ "$(backend_stat alpha rehanded)" -ge 3 ]
+}
+
 @test "a backend of version 1: the worker's copy goes as it receives, not after a timeout" {
 	# receives 5 s after it starts: time enough for snitch to start
 	# and hand it the crowd on a loaded machine

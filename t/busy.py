@@ -12,6 +12,10 @@
   busy.py stuck2 PATH
       stuck, speaking handoff protocol version 2: a HELLO on each channel
       it accepts, then nothing (it never receives, so never acknowledges).
+  busy.py grab2 PATH
+      stuck2, but it receives every handoff, sets its socket non-blocking
+      (as Go's runtime and asyncio do, on the open file description the
+      worker shares) and never acknowledges it; prints "grabbed N".
   busy.py garbage PATH
       send 8 bytes of no protocol on each channel it accepts, then
       receive and keep whatever comes.
@@ -115,6 +119,32 @@ def stuck2(path):
         conn, _ = srv.accept()
         conn.send(HELLO)
         held.append(conn)
+
+
+def grab2(path):
+    """stuck2, but receive every handoff, set its socket non-blocking
+    (as Go's runtime and asyncio do) and never acknowledge it"""
+    srv = listener(path)
+    srv.setblocking(False)
+    channels, held = [], []
+    while True:
+        try:
+            conn, _ = srv.accept()
+            conn.send(HELLO)
+            conn.setblocking(False)
+            channels.append(conn)
+        except BlockingIOError:
+            pass
+        for ch in channels:
+            try:
+                _, fds, _, _ = socket.recv_fds(ch, 512, 4)
+            except (BlockingIOError, ConnectionResetError):
+                continue
+            for fd in fds:
+                os.set_blocking(fd, False)
+                held.append(fd)
+                print(f"grabbed {len(held)}", flush=True)
+        time.sleep(0.01)
 
 
 def pin(paths):
@@ -238,6 +268,8 @@ if __name__ == "__main__":
         turn(sys.argv[2:], True)
     elif sys.argv[1] == "stuck2":
         stuck2(sys.argv[2])
+    elif sys.argv[1] == "grab2":
+        grab2(sys.argv[2])
     elif sys.argv[1] == "pin":
         pin(sys.argv[2:])
     elif sys.argv[1] == "garbage":

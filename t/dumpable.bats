@@ -14,13 +14,16 @@
 
 load lib
 
-GETFD=$SNITCH_ROOT/t/getfd.py
-
 setup() {
 	is_root || skip "needs root: the attacker is another process of user nobody"
 	snitch_setup
 	start_demo alpha
 	SPORT=$(free_port)
+	# from $T: nobody may not reach the tree (a clone in a private
+	# directory)
+	GETFD=$T/getfd.py
+	cp "$SNITCH_ROOT/t/getfd.py" "$GETFD"
+	chmod 0644 "$GETFD"
 }
 
 teardown() {
@@ -98,8 +101,13 @@ start_snitch_stats() {
 	write_config
 	sed -i '/^user = /d' "$T/snitch.ini"
 	add_backend alpha alpha.localhost
+	# snitch with its snitch-worker and snitch-stats beside it (it
+	# execs them from its own directory) in $T, which nobody can reach
+	# whatever the tree's directories are
+	mkdir -m 0755 "$T/bin"
+	cp "$SNITCH" "$BUILD/snitch-worker" "$BUILD/snitch-stats" "$T/bin/"
 	start_snitch_cmd setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    "$SNITCH" -c "$T/snitch.ini"
+	    "$T/bin/snitch" -c "$T/snitch.ini"
 	wait_until has_workers 1
 	worker=$(worker_pids)
 	fd=$(listen_fd "$SNITCH_PID")

@@ -11,10 +11,13 @@
 load lib
 load lib_faults
 
-HTTPS_PY=$SNITCH_ROOT/python/examples/https_server.py
-
 setup() {
 	snitch_setup
+	# the module and the example from $T: the backend runs as nobody,
+	# who may not reach the tree (a clone in a private directory)
+	cp -r "$SNITCH_ROOT/python" "$T/python"
+	chmod -R a+rX "$T/python"
+	HTTPS_PY=$T/python/examples/https_server.py
 	WORKERS=2
 	write_config
 	stats_on

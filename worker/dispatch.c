@@ -401,10 +401,10 @@ dispatch_orphan(struct worker *w, int b)
 
 /*
  * dispatch_orphans - b's channel died with handoffs unacknowledged:
- * each that is untouched is handed again, to b once it is back (held
- * as any client of a restarting backend), else its fallback, else
- * refused; one the backend had begun to read was its, and is counted
- * as handed
+ * each that is untouched is handed again, in blocking mode as first
+ * (wire_blocking), to b once it is back (held as any client of a
+ * restarting backend), else its fallback, else refused; one the backend
+ * had begun to read was its, and is counted as handed
  */
 static void
 dispatch_orphans(struct worker *w, int b)
@@ -420,6 +420,8 @@ dispatch_orphans(struct worker *w, int b)
 			outcome_handed_settle(w, c, b, c->cn_fallback_of);
 			continue;
 		}
+		if (wire_blocking(c) == -1)
+			log_warn("%s: F_SETFL", __func__);
 		c->cn_rehanded = 1;
 		COUNTERS_ADD(ch->ch_counts->cb_rehanded, 1);
 		dispatch_to(w, c, b, c->cn_fallback_of);

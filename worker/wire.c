@@ -23,6 +23,7 @@
  * any socket.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sockios.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -84,6 +85,25 @@ wire_short(struct conn *c)
 	if (c->cn_lowat <= 1 || ioctl(c->cn_fd, SIOCINQ, &queued) == -1)
 		return 0;
 	return queued >= 0 && (size_t)queued < c->cn_lowat;
+}
+
+/*
+ * wire_blocking - c's socket in blocking mode again, as the worker
+ * accepted it and libsnitch promises it: a backend that received it
+ * and died before acknowledging it may have made it non-blocking (Go's
+ * runtime and asyncio do), on the open file description the worker's
+ * copy shares.  0, or -1 with errno.
+ */
+int
+wire_blocking(struct conn *c)
+{
+	int	fl;
+
+	if ((fl = fcntl(c->cn_fd, F_GETFL)) == -1)
+		return -1;
+	if (!(fl & O_NONBLOCK))
+		return 0;
+	return fcntl(c->cn_fd, F_SETFL, fl & ~O_NONBLOCK);
 }
 
 /*

@@ -396,6 +396,7 @@ int	wire_http_head(const struct worker *, const struct conn *);
 int	wire_whole(struct worker *, struct conn *, ssize_t *got);
 int	wire_short(struct conn *);
 int	wire_release(struct conn *);
+int	wire_blocking(struct conn *);
 ssize_t	wire_header(struct worker *, struct conn *);
 
 /* outcome.c: the ways a connection ends, each logged and counted once */
