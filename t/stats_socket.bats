@@ -63,8 +63,12 @@ owner_mode() {
 	before=$(owner_mode "$T/root-only/secret")
 	assert_equal "$before" "0:0 600"
 	stats_config
+	# from $T: nobody may not reach the tree (a clone in a private
+	# directory)
+	cp "$BATS_TEST_DIRNAME/swap_link.py" "$T/swap_link.py"
+	chmod 0644 "$T/swap_link.py"
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    "$PYTHON" "$BATS_TEST_DIRNAME/swap_link.py" "$T" stats.sock \
+	    "$PYTHON" "$T/swap_link.py" "$T" stats.sock \
 	    "$T/root-only/secret" >"$T/swap.log" 2>&1 </dev/null 3>&- &
 	track_pid $!
 	wait_until grep -q ready "$T/swap.log"
