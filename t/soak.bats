@@ -149,8 +149,15 @@ judge() {
 	stats=$(snitch_stats)
 	echo "$stats"
 	stats_add_up "$stats"
-	assert_equal "$(($(awk '$1 == "accepted" { print $2 }' <<<"$stats") - accepted0))" \
-	    "$connections"
+	# A connection the killed worker took from the kernel and died
+	# before counting is in no counter: its client saw a reset.
+	local accepted resets
+	accepted=$(($(awk '$1 == "accepted" { print $2 }' <<<"$stats") - accepted0))
+	resets=$(awk '$1 != "reset" && $3 == "reset" { n += $4 } END { print n + 0 }' \
+	    "$T/soak.out")
+	[ "$accepted" -le "$connections" ] &&
+	    [ "$accepted" -ge $((connections - resets)) ] ||
+	    fail "accepted $accepted of $connections connections ($resets reset)"
 	assert_equal "$(awk '$1 == "generation" { print $2 }' <<<"$stats")" 3
 	assert_equal "$(awk '$1 == "worker_restarts" { print $2 }' <<<"$stats")" 1
 	# a client that failed with no backend to blame was held by the
