@@ -498,6 +498,9 @@ main(int argc, char **argv)
 	exe_fd = main_exe("snitch-worker");
 	/* As root, before the drop: every directory can be looked at. */
 	sockdir_check(cf);
+	/* Before the listeners: once a client can connect, a reload or a
+	 * stop may come, and must not find the default action (death). */
+	main_signals(&during_wait);
 	listen_fds = listen_setup(cf);
 	main_nlisten = cf->cf_nlisten;
 	/* Connected before the drop: the socket may be root's only. */
@@ -531,7 +534,6 @@ main(int argc, char **argv)
 	if ((path = strdup(path)) == NULL)
 		fatal("strdup");
 	proctitle_set("snitch: master");
-	main_signals(&during_wait);
 	if (broker_init() == -1)
 		fatal("broker_init");
 	spawn_init(exe_fd, listen_fds, cf->cf_nlisten, daemonize, verbose);
