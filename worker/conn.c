@@ -59,10 +59,6 @@
 #include "log.h"
 #include "worker.h"
 
-#define CONN_PAUSE_MS	200	/* a paused connection's queue is counted
-				   again after this: 5 times a second, not
-				   on each of a dribbled hello's segments */
-
 static int	conn_events(struct worker *, struct conn *, int);
 
 /* conn_moves[from][to] - the legal moves; FREE is left by conn_start */

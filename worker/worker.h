@@ -93,6 +93,14 @@ union conn_addr {
 	struct sockaddr_in6	sin6;	/* listeners are IPv4 or IPv6 only */
 };
 
+#define CONN_PAUSE_MS	1000	/* a paused connection's queue is counted
+				   again after this (conn.c): once a second,
+				   not on each of a dribbled hello's
+				   segments; only a client that sends its
+				   hello in segments tiny enough to fill its
+				   receive buffer is ever paused, so only it
+				   waits the more */
+
 /* Written by conn.c only, but for the fields marked with another file. */
 struct conn {
 	int			 cn_fd;

@@ -320,8 +320,8 @@ readable(struct worker *w)
 
 /*
  * test_paused - the paused list: no EPOLLIN while paused, due after the
- * pause (200 ms, CONN_PAUSE_MS), paused again at the tail, left on a
- * move or a release
+ * pause (CONN_PAUSE_MS), paused again at the tail, left on a move or a
+ * release
  */
 static void
 test_paused(void)
@@ -329,25 +329,27 @@ test_paused(void)
 	struct worker	*w = setup();
 	struct conn	*a, *b;
 	int		 pa, pb;
+	uint64_t	 half = CONN_PAUSE_MS / 2;
 
+	_Static_assert(CONN_PAUSE_MS * 2 < 5000, "the peek deadline");
 	if ((w->w_epoll = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		abort();
 	a = start_watched(w, &pa);
 	b = start_watched(w, &pb);
 	TAP_OK(conn_pause(w, a) == 0 && a->cn_paused &&
-	    conn_next_deadline(w) == 1000 + 200,
+	    conn_next_deadline(w) == 1000 + CONN_PAUSE_MS,
 	    "paused: its recheck comes before the peek deadline");
 	TAP_OK(write(pa, "x", 1) == 1 && !readable(w),
 	    "paused: a byte that comes is not reported");
-	w->w_now = 1100;
+	w->w_now = 1000 + half;
 	TAP_OK(conn_pause(w, b) == 0 && conn_paused_due(w) == NULL,
 	    "nothing due before the pause is over");
-	w->w_now = 1200;
+	w->w_now = 1000 + CONN_PAUSE_MS;
 	TAP_OK(conn_paused_due(w) == a, "the first paused is due first");
 	TAP_OK(conn_pause(w, a) == 0 && conn_paused_due(w) == NULL &&
-	    conn_next_deadline(w) == 1100 + 200,
-	    "paused again: behind the other, due 200 ms later");
-	w->w_now = 1400;
+	    conn_next_deadline(w) == 1000 + half + CONN_PAUSE_MS,
+	    "paused again: behind the other, due a pause later");
+	w->w_now = 1000 + 2 * CONN_PAUSE_MS;
 	TAP_OK(conn_paused_due(w) == b && conn_unpause(w, b) == 0 &&
 	    !b->cn_paused && conn_paused_due(w) == a,
 	    "unpaused: off the list");
