@@ -423,6 +423,9 @@ fuzz-check: fuzz-build
 #                      plain HTTP routed by Host, SNItch's listen_http
 #                      beside HAProxy, nginx and sniproxy), into
 #                      bench/out/http.md, printed
+#   make bench-dribble the dribbled-hello runs alone (about 2 minutes:
+#                      each switch's CPU per hello sent a byte per
+#                      segment), into bench/out/dribble.md, printed
 #   make bench-route   the route table alone: 1,000,000 names, load time
 #                      and lookups/s, into RESULTS.md's route section
 BENCH_B		= $(B)/bench
@@ -430,7 +433,7 @@ BENCH_BINS	= $(BENCH_B)/bench-backend $(BENCH_B)/bench-load \
 		  $(BENCH_B)/bench-flood $(BENCH_B)/bench-route
 
 # the phases that run alone: make bench-PHASE, BENCH_ONLY=PHASE
-BENCH_PHASES	= proxy ack restart flood http
+BENCH_PHASES	= proxy ack restart flood http dribble
 
 .PHONY: bench $(BENCH_PHASES:%=bench-%) bench-route bench-build
 

@@ -10,9 +10,10 @@
 # reset timeout short misrouted alert held_up up_s held_end opened closed
 # reopened failed settle_s switch_s flood_s; mode none, half or silent),
 # proxy.tsv (as raw.tsv, the test being plain, v1 or v2), http.tsv (as
-# raw.tsv, the test being http).  The run's description comes from the
-# environment; with ONLY=proxy, ONLY=ack, ONLY=restart, ONLY=flood or
-# ONLY=http the input is that phase's file alone and only its section is
+# raw.tsv, the test being http), dribble.tsv (round sys hellos cpu_ns
+# answered seconds).  The run's description comes from the
+# environment; with ONLY=proxy, ONLY=ack, ONLY=restart, ONLY=flood,
+# ONLY=http or ONLY=dribble the input is that phase's file alone and only its section is
 # written, with its targets.
 # The relay runs are raw.tsv rows of tests relay-down and relay-up, their
 # system "relay" being SNItch with snitch-relay.
@@ -249,6 +250,19 @@ FILENAME ~ /flood.tsv$/ {
 	key = $2 SUBSEP $3
 	for (i = 4; i <= 23; i++)
 		fl[i, key] = $i
+	next
+}
+FILENAME ~ /dribble.tsv$/ {
+	# round sys hellos cpu_ns seconds outcomes (word:count,...)
+	if ($3 > 0)
+		add("dr_ms" SUBSEP $2, $4 / $3 / 1e6)
+	add("dr_s" SUBSEP $2, $5)
+	n = split($6, parts, ",")
+	for (i = 1; i <= n; i++)
+		if (split(parts[i], wc, ":") == 2)
+			dr_seen[$2, wc[1]] += wc[2]
+	if ($1 > dribble_rounds)
+		dribble_rounds = $1
 	next
 }
 FILENAME ~ /idle.tsv$/ {
@@ -706,6 +720,48 @@ function http_section(    n, sys, i, s, r, v) {
 	}
 	printf "\nSNItch's counters at the end of the HTTP runs (`snitch -s`):\n\n```\n%s\n```\n", ENVIRON["HTTP_SNITCH_STATS"]
 }
+# dribble_section - the dribble phase's table
+function dribble_section(    n, sys, i, s) {
+	n = split("snitch haproxy nginx sniproxy", sys, " ")
+	printf "## A dribbled hello (the largest, a byte per segment)\n\n"
+	printf "Measured by `%s` (bench/run.sh, dribble_phase: the last phase of make bench, the only one of\n", ENVIRON["COMMAND"]
+	printf "make bench-dribble), on a fresh set of processes configured as in the main phases. %s runs\n", dribble_rounds == 1 ? "One round" : "Each of " dribble_rounds " rounds"
+	printf "%d clients at once against each system, in a new order each round, each sending the largest hello\n", ENVIRON["DRIBBLE_N"]
+	printf "SNItch takes, 16,384 bytes of message in 2,048 records of 8 (26,624 bytes), a byte per send\n"
+	printf "with TCP_NODELAY and 200 us between sends (`t/hostile.py --pad-to 16384 --record-size 8 --write\n"
+	printf "bytes --delay 0.0002`): the attack of a client that makes the switch look at its hello again and\n"
+	printf "again. CPU: milliseconds on a CPU of all the switch's processes and threads (schedstat) over the\n"
+	printf "run, per hello (median over rounds), the processes' baseline over the run included. What the\n"
+	printf "clients saw, all rounds: \"data\", backend a's 64-byte reply (bench-backend answers the first record\n"
+	printf "it reads); \"reset\" or \"closed\" before any reply. bench-backend closes with the rest of the\n"
+	printf "hello unread, which resets the connection, so a routed client may see the reset before the reply:\n"
+	printf "SNItch's counters below say how many it handed on. The phase took %d s.\n\n", ENVIRON["DRIBBLE_ELAPSED"]
+	printf "| system | CPU ms per hello | seconds per run | clients saw |\n|---|---:|---:|---|\n"
+	for (i = 1; i <= n; i++) {
+		s = sys[i]
+		printf "| %s | %s | %s | %s |\n", s, dr_fmt(median("dr_ms" SUBSEP s)),
+		    median("dr_s" SUBSEP s), dr_outcomes(s)
+	}
+	printf "\nSNItch's counters at the end of the dribble runs (`snitch -s`):\n\n```\n%s\n```\n", ENVIRON["DRIBBLE_SNITCH_STATS"]
+}
+# dr_outcomes - what system s's dribbling clients saw, "word N, ..."
+function dr_outcomes(s,    w, n, i, out) {
+	n = split("data reset closed timeout server-hello alert error", w, " ")
+	out = ""
+	for (i = 1; i <= n; i++)
+		if (dr_seen[s, w[i]] > 0)
+			out = out (out == "" ? "" : ", ") w[i] " " dr_seen[s, w[i]]
+	return out == "" ? "-" : out
+}
+# dr_fmt - milliseconds, "-" when none
+function dr_fmt(v) {
+	return v == "" ? "-" : sprintf("%.2f", v)
+}
+# dribble_targets - the dribble phase's row of the targets table
+function dribble_targets(    v) {
+	v = median("dr_ms" SUBSEP "snitch")
+	printf "| the largest hello dribbled a byte per segment: switch CPU < 1 ms | %s ms | %s |\n", dr_fmt(v), verdict(v != "" && v < 1)
+}
 # targets_head - the targets table's heading and first lines
 function targets_head() {
 	printf "\n## Targets\n\n| target | measured | |\n|---|---|---|\n"
@@ -746,6 +802,13 @@ END {
 		flood_section()
 		targets_head()
 		flood_targets()
+		exit
+	}
+	if (ENVIRON["ONLY"] == "dribble") {
+		only_head("dribbled hello")
+		dribble_section()
+		targets_head()
+		dribble_targets()
 		exit
 	}
 	nsys = split("direct snitch haproxy nginx sniproxy", sysname, " ")
@@ -960,6 +1023,9 @@ END {
 	printf "\n"
 	http_section()
 
+	printf "\n"
+	dribble_section()
+
 	printf "\n## Errors\n\nConnections that failed (connect, reset, timeout, short or misrouted reply, alert), all runs\n"
 	printf "but the PROXY input, acknowledgement, restart, flood and HTTP runs (above, in their own tables):\n\n"
 	printf "| system | runs | errors |\n|---|---:|---:|\n"
@@ -994,4 +1060,5 @@ END {
 	ack_targets()
 	restart_targets()
 	flood_targets()
+	dribble_targets()
 }

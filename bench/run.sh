@@ -130,6 +130,18 @@
 # runs this phase alone (make bench-http) and writes its table to
 # bench/out/http.md.
 #
+# The dribble runs (dribble_phase) come last, on a fresh set of
+# processes configured as in the main phases: DRIBBLE_N clients at once
+# against each switch, each sending the largest hello SNItch takes
+# (2,048 records of 8 bytes, 26,624 bytes) a byte per send, 200 us
+# apart, with t/hostile.py; the CPU of all the switch's processes and
+# threads over the run (schedstat, in ns: clock ticks are too coarse
+# for a few ms) and how many got the backend's answer go to
+# dribble.tsv.  Each run takes some 10 s (the hellos' own pace), so the
+# phase about 2 minutes with its defaults (3 rounds of 4 hellos).
+# BENCH_ONLY=dribble runs it alone (make bench-dribble) and writes its
+# table to bench/out/dribble.md.
+#
 # Run as root (SNItch then runs its workers as nobody, sniproxy too).
 # Everything listens on 127.0.0.1 only, and everything started here is
 # stopped on exit.  BENCH_ROUNDS, BENCH_SECONDS and BENCH_IDLE override
@@ -145,7 +157,9 @@
 # BENCH_PROXY_SECONDS its measurements' seconds (3), BENCH_PROXY_VERSIONS
 # which header versions it sends ("2"; "1 2" for both);
 # BENCH_HTTP_ROUNDS the HTTP routing phase's rounds (3),
-# BENCH_HTTP_SECONDS its measurements' seconds (4).
+# BENCH_HTTP_SECONDS its measurements' seconds (4); BENCH_DRIBBLE_ROUNDS
+# the dribble phase's rounds (3), BENCH_DRIBBLE_HELLOS its clients at
+# once (4).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -226,6 +240,13 @@ HTTP_SYSTEMS=(direct snitch haproxy nginx sniproxy)
 HTTP_CONC=20
 # 1 while the HTTP phase's switches are configured and started
 HTTP=0
+# The dribble runs: DRIBBLE_N clients at once, each sending the largest
+# hello SNItch takes (16384 bytes of message in 2,048 records of 8) a
+# byte per send, 200 us apart (t/hostile.py), to each system of
+# DRIBBLE_SYSTEMS; the switch's CPU per hello, from schedstat
+DRIBBLE_ROUNDS=${BENCH_DRIBBLE_ROUNDS:-3}
+DRIBBLE_N=${BENCH_DRIBBLE_HELLOS:-4}
+DRIBBLE_SYSTEMS=(snitch haproxy nginx sniproxy)
 
 declare -A PID=() PORT=() SOCKET=()
 STARTED=()
@@ -729,6 +750,19 @@ sys_pids() {
 		descendants "${PID[backend_v1b]}" ;;
 	*) descendants "${PID[$1]}" ;;
 	esac
+}
+
+# cpu_ns PID... - nanoseconds on a CPU of every thread of each, summed
+# (schedstat: finer than the clock ticks of /proc/PID/stat)
+cpu_ns() {
+	local pid f sum=0 ns rest
+	for pid in "$@"; do
+		for f in /proc/"$pid"/task/*/schedstat; do
+			read -r ns rest <"$f" 2>/dev/null || continue
+			sum=$((sum + ns))
+		done
+	done
+	echo "$sum"
 }
 
 # cpu_ticks PID... - utime + stime, summed (clock ticks)
@@ -1382,6 +1416,58 @@ flood_phase() {
 	FLOOD_ELAPSED=$(($(date +%s) - t0))
 }
 
+# dribble_run ROUND SYS - DRIBBLE_N dribbled hellos to SYS at once; one
+# row of dribble.tsv: round sys hellos cpu_ns seconds outcomes, cpu_ns
+# the switch's over the whole run, outcomes what the clients saw
+# (hostile.py's first word: "data" when backend a's reply came back,
+# "reset", "closed", "timeout"), as word:count,...
+dribble_run() {
+	local round=$1 sys=$2 k ns0 ns1 t0 outcomes
+	local -a pids jobs=()
+	mapfile -t pids < <(sys_pids "$sys")
+	ns0=$(cpu_ns "${pids[@]}")
+	t0=$(now_us)
+	for ((k = 0; k < DRIBBLE_N; k++)); do
+		python3 "$ROOT/t/hostile.py" --port "${PORT[$sys]}" \
+		    --timeout 120 --name a.bench.test --pad-to 16384 \
+		    --record-size 8 --write bytes --delay 0.0002 \
+		    >"$T/dribble-$k.out" 2>&1 &
+		jobs+=("$!")
+	done
+	for k in "${jobs[@]}"; do
+		wait "$k" || true
+	done
+	ns1=$(cpu_ns "${pids[@]}")
+	outcomes=$(for ((k = 0; k < DRIBBLE_N; k++)); do
+		awk 'NR == 1 { print $1 }' "$T/dribble-$k.out"
+	done | sort | uniq -c | awk '{ printf "%s%s:%s", (NR > 1 ? "," : ""), $2, $1 }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$sys" "$DRIBBLE_N" \
+	    $((ns1 - ns0)) \
+	    "$(awk -v us=$(($(now_us) - t0)) 'BEGIN { printf "%.1f", us / 1e6 }')" \
+	    "${outcomes:--}" >>"$OUT/dribble.tsv"
+}
+
+# dribble_phase - the dribble runs, DRIBBLE_ROUNDS rounds, the systems
+# in a new order each round, on a fresh set of processes
+dribble_phase() {
+	local round sys t0
+	local -a order
+	t0=$(date +%s)
+	: >"$OUT/dribble.tsv"
+	stop_all
+	RESTART=0
+	start_switches
+	for ((round = 1; round <= DRIBBLE_ROUNDS; round++)); do
+		mapfile -t order < <(rotate "$round" "${DRIBBLE_SYSTEMS[@]}")
+		for sys in "${order[@]}"; do
+			alive "${PID[$sys]}" || die "$sys exited"
+			dribble_run "$round" "$sys"
+		done
+	done
+	DRIBBLE_SNITCH_STATS=$(snitch_stats snitch)
+	DRIBBLE_ELAPSED=$(($(date +%s) - t0))
+}
+
 # rotate N [SYS...] - the systems given (default SYSTEMS) rotated by N,
 # one a line
 rotate() {
@@ -1509,8 +1595,8 @@ main() {
 		command -v "$sys" >/dev/null || die "$sys missing: bench/setup.sh"
 	done
 	case $ONLY in
-	'' | proxy | ack | restart | flood | http) ;;
-	*) die "BENCH_ONLY: proxy, ack, restart, flood or http, or unset for every phase" ;;
+	'' | proxy | ack | restart | flood | http | dribble) ;;
+	*) die "BENCH_ONLY: proxy, ack, restart, flood, http or dribble, or unset for every phase" ;;
 	esac
 	start_s=$(date +%s)
 	LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -1541,6 +1627,7 @@ main() {
 	if wanted restart; then restart_phase; fi
 	if wanted flood; then flood_phase; fi
 	if wanted http; then http_phase; fi
+	if wanted dribble; then dribble_phase; fi
 	ELAPSED=$(($(date +%s) - start_s))
 	VERSIONS=$(versions)
 	MACHINE=$(machine)
@@ -1557,7 +1644,8 @@ main() {
 	    FLOOD_ELAPSED FLOOD_MAXCONN FLOOD_PEER_NOFILE NCPU \
 	    PROXY_ROUNDS PROXY_SECS PROXY_CONC PROXY_ELAPSED PROXY_TOLD \
 	    PROXY_SNITCH_STATS HTTP_ROUNDS HTTP_SECS HTTP_CONC HTTP_ELAPSED \
-	    HTTP_SNITCH_STATS
+	    HTTP_SNITCH_STATS DRIBBLE_ROUNDS DRIBBLE_N DRIBBLE_ELAPSED \
+	    DRIBBLE_SNITCH_STATS
 	export PROXY_VERSIONS_LIST="${PROXY_VERSIONS[*]}"
 	export RESTART_SYSTEMS_LIST="${RESTART_SYSTEMS[*]}"
 	if [ -n "$ONLY" ]; then
