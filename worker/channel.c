@@ -826,25 +826,37 @@ channel_inflight(struct worker *w, int b)
 }
 
 /*
- * channel_received - of the n handoffs b's backend of version 1 was
- * sent on its connection of use and had not received, how many it has
- * surely received since: n less the most that can still wait in that
- * connection's queue.  0 for a backend of version 2 (it says so).
+ * channel_v1_fd - the descriptor of ch's connection of use, current or
+ * retired, when its backend speaks version 1; else -1
+ */
+static int
+channel_v1_fd(const struct channel *ch, uint32_t use)
+{
+	if (ch->ch_fd != -1 && ch->ch_use == use && ch->ch_version == 1)
+		return ch->ch_fd;
+	if (ch->ch_retired_fd != -1 && ch->ch_retired_use == use &&
+	    ch->ch_retired_version == 1)
+		return ch->ch_retired_fd;
+	return -1;
+}
+
+/*
+ * channel_received - of the handoffs b's backend of version 1 was sent
+ * on its connection of use and had not received (the copies the worker
+ * keeps), how many it has surely received since: those less the most
+ * that can still wait in that connection's queue.  0 for a backend of
+ * version 2 (it says so), and for a connection closed.
  */
 size_t
-channel_received(struct worker *w, int b, uint32_t use, size_t n)
+channel_received(struct worker *w, int b, uint32_t use)
 {
 	struct channel	*ch = &w->w_channels[b];
-	size_t		 queued;
+	size_t		 n, queued;
 	char		 byte;
-	int		 fd = -1;
+	int		 fd;
 
-	if (ch->ch_fd != -1 && ch->ch_use == use && ch->ch_version == 1)
-		fd = ch->ch_fd;
-	else if (ch->ch_retired_fd != -1 && ch->ch_retired_use == use &&
-	    ch->ch_retired_version == 1)
-		fd = ch->ch_retired_fd;
-	if (fd == -1)
+	if ((fd = channel_v1_fd(ch, use)) == -1 ||
+	    (n = channel_sent_on(ch, use)) == 0)
 		return 0;
 	queued = channel_unreceived(fd);
 	/*
@@ -857,13 +869,6 @@ channel_received(struct worker *w, int b, uint32_t use, size_t n)
 	    (errno != EAGAIN && errno != EWOULDBLOCK))
 		return 0;
 	return n > queued ? n - queued : 0;
-}
-
-/* channel_kept - how many copies of handoffs sent on use b keeps */
-size_t
-channel_kept(struct worker *w, int b, uint32_t use)
-{
-	return channel_sent_on(&w->w_channels[b], use);
 }
 
 /* channel_tenant_inflight - channel_inflight over tenant t's sockets */

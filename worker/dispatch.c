@@ -346,13 +346,9 @@ dispatch_received(struct worker *w, int b)
 
 	if (TAILQ_EMPTY(&ch->ch_sent))
 		return;
-	if (ch->ch_fd != -1 && ch->ch_version == 1 &&
-	    (n = channel_received(w, b, ch->ch_use,
-	    channel_kept(w, b, ch->ch_use))) > 0)
+	if ((n = channel_received(w, b, ch->ch_use)) > 0)
 		dispatch_acked(w, b, ch->ch_use, (uint32_t)n);
-	if (ch->ch_retired_fd != -1 && ch->ch_retired_version == 1 &&
-	    (n = channel_received(w, b, ch->ch_retired_use,
-	    channel_kept(w, b, ch->ch_retired_use))) > 0)
+	if ((n = channel_received(w, b, ch->ch_retired_use)) > 0)
 		dispatch_acked(w, b, ch->ch_retired_use, (uint32_t)n);
 }
 

@@ -474,8 +474,7 @@ int	channel_event(struct worker *, int channel, uint32_t use,
 int	channel_retired_event(struct worker *, int channel, uint32_t use,
 	    uint32_t events, uint32_t *acked);
 size_t	channel_inflight(struct worker *, int channel);
-size_t	channel_received(struct worker *, int channel, uint32_t use, size_t n);
-size_t	channel_kept(struct worker *, int channel, uint32_t use);
+size_t	channel_received(struct worker *, int channel, uint32_t use);
 size_t	channel_tenant_inflight(struct worker *, int tenant);
 int	channel_settled(struct worker *, int channel);
 void	channel_drop(struct worker *, int channel, uint32_t use,
