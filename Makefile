@@ -122,7 +122,7 @@ $(B)/t/fair_test: $(B)/tools/fair.o
 # the Python module's unit tests (python/tests), as a program t/run runs
 $(B)/t/python_snitch_test: python/tests/snitch_test.py
 	@mkdir -p $(@D)
-	printf '#!/bin/sh\nexec python3 %s "$$@"\n' "$(abspath $<)" >$@
+	printf '#!/bin/sh\n# the interpreter of the bats suites (t/lib.bash)\n: "$${PYTHON:=$$(command -v /usr/bin/python3 || command -v python3)}"\nexec "$$PYTHON" %s "$$@"\n' "$(abspath $<)" >$@
 	chmod 755 $@
 
 # The Go package (go/): its test binary, run by t/run as build/t/go_test,
@@ -134,8 +134,12 @@ GO_ENV	= GOPATH=$(abspath $(B))/go/path GOCACHE=$(abspath $(B))/go/cache \
 	  GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0
 GO_SRC	= go/go.mod $(wildcard go/*.go)
 ifneq ($(GO),)
-GO_BIN	= $(B)/t/go_test $(B)/go/snitch.test $(B)/go/snitch-go-https \
-	  $(B)/go/snitch-go-getcert
+GO_BIN	= $(B)/go/snitch-go-https $(B)/go/snitch-go-getcert
+# The package's own tests are the same binary on the sanitizer pass (no
+# sanitizer applies to Go): built and run on the first pass only.
+ifneq ($(SAN),1)
+GO_BIN	+= $(B)/t/go_test $(B)/go/snitch.test
+endif
 endif
 $(B)/go/snitch.test: $(GO_SRC)
 	@mkdir -p $(@D)
