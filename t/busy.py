@@ -121,18 +121,18 @@ def stuck2(path):
         held.append(conn)
 
 
-def grab2(path):
-    """stuck2, but receive every handoff, set its socket non-blocking
-    (as Go's runtime and asyncio do) and never acknowledge it"""
+def greet_and_hold(path, greeting, take):
+    """Channels on path, each sent greeting first, whose handoffs are
+    received and given to take(fd), never acknowledged"""
     srv = listener(path)
     srv.setblocking(False)
-    channels, held = [], []
+    channels = []
     while True:
         try:
-            conn, _ = srv.accept()
-            conn.send(HELLO)
-            conn.setblocking(False)
-            channels.append(conn)
+            ch = srv.accept()[0]
+            ch.send(greeting)
+            ch.setblocking(False)
+            channels.append(ch)
         except BlockingIOError:
             pass
         for ch in channels:
@@ -141,10 +141,20 @@ def grab2(path):
             except (BlockingIOError, ConnectionResetError):
                 continue
             for fd in fds:
-                os.set_blocking(fd, False)
-                held.append(fd)
-                print(f"grabbed {len(held)}", flush=True)
+                take(fd)
         time.sleep(0.01)
+
+
+def grab2(path):
+    """stuck2, but receive every handoff, set its socket non-blocking
+    (as Go's runtime and asyncio do) and never acknowledge it"""
+    held = []
+
+    def take(fd):
+        os.set_blocking(fd, False)
+        held.append(fd)
+        print(f"grabbed {len(held)}", flush=True)
+    greet_and_hold(path, HELLO, take)
 
 
 def pin(paths):
@@ -167,24 +177,8 @@ def pin(paths):
 
 
 def garbage(path):
-    srv = listener(path)
-    srv.setblocking(False)
-    held, channels = [], []
-    while True:
-        try:
-            ch = srv.accept()[0]
-            ch.send(b"NOTSNCH!")
-            ch.setblocking(False)
-            channels.append(ch)
-        except BlockingIOError:
-            pass
-        for ch in channels:
-            try:
-                _, fds, _, _ = socket.recv_fds(ch, 512, 4)
-                held.extend(fds)
-            except (BlockingIOError, ConnectionResetError):
-                pass
-        time.sleep(0.01)
+    held = []
+    greet_and_hold(path, b"NOTSNCH!", held.append)
 
 
 def slow(path, seconds):

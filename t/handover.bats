@@ -10,12 +10,7 @@ load lib
 load lib_faults
 
 setup() {
-	snitch_setup
-	WORKERS=2
-	write_config
-	stats_on
-	set_key handoff_timeout 3s
-	add_backend alpha alpha.localhost
+	handover_setup
 }
 
 teardown() {

@@ -191,6 +191,18 @@ count_lines() {
 	grep -cE -- "$1" "$2" || true
 }
 
+# handover_setup - snitch_setup and the config of the handover suites
+# (handover.bats, python.bats): two workers, the stats socket, 3 s for a
+# backend to take a handoff, backend alpha for alpha.localhost
+handover_setup() {
+	snitch_setup
+	WORKERS=2
+	write_config
+	stats_on
+	set_key handoff_timeout 3s
+	add_backend alpha alpha.localhost
+}
+
 # take_over NAME LOG CMD... - a handover of backend NAME: start CMD (a new
 # instance that takes $T/NAME.sock over, as nobody when root, its output
 # in LOG), wait until the path is the new one's, SIGTERM the old one

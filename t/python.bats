@@ -12,17 +12,12 @@ load lib
 load lib_faults
 
 setup() {
-	snitch_setup
+	handover_setup
 	# the module and the example from $T: the backend runs as nobody,
 	# who may not reach the tree (a clone in a private directory)
 	cp -r "$SNITCH_ROOT/python" "$T/python"
 	chmod -R a+rX "$T/python"
 	HTTPS_PY=$T/python/examples/https_server.py
-	WORKERS=2
-	write_config
-	stats_on
-	set_key handoff_timeout 3s
-	add_backend alpha alpha.localhost
 }
 
 teardown() {
