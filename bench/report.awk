@@ -308,7 +308,7 @@ function restart_cell(s, sig,    f, c) {
 function restart_section(    n, sys, s, i, sig, k) {
 	n = split(ENVIRON["RESTART_SYSTEMS_LIST"], sys, " ")
 	printf "## Backend restart (failed clients of N)\n\n"
-	printf "Measured by `%s` (bench/run.sh, restart_phase: the last phase of make bench, the only\n", ENVIRON["COMMAND"]
+	printf "Measured by `%s` (bench/run.sh, restart_phase: a phase of make bench, the only\n", ENVIRON["COMMAND"]
 	printf "one of make bench-restart), on a fresh set of the same processes: for each system,\n"
 	printf "`bench-load -c %d -d %d -w 0 -o 5000` (a closed loop; N is every client it started) while the\n", ENVIRON["RESTART_CONC"], ENVIRON["RESTART_SECS"]
 	printf "backend of a.bench.test is restarted %d times, every %.1f s from the load's start: SIGKILL, or\n", ENVIRON["RESTART_COUNT"], ENVIRON["RESTART_EVERY_MS"] / 1000
@@ -325,7 +325,7 @@ function restart_section(    n, sys, s, i, sig, k) {
 	printf "worker keeps its copy of a socket until then and hands it again if the backend dies first).\n"
 	printf "\"snitch, version-1 backend\": a second SNItch, same build and config, on its own port, whose two\n"
 	printf "backends are the same bench-backend program started with SNITCH_HANDOFF_VERSION=1 in its\n"
-	printf "environment (version 1: no HELLO, no ACK; the worker hands and forgets); in its runs, its own\n"
+	printf "environment (version 1: no HELLO, no ACK; the worker keeps its copy until the kernel says the\nbackend received it); in its runs, its own\n"
 	printf "a.bench.test backend is the one restarted. sniproxy: the config of the other phases (it has no\n"
 	printf "retry). direct: bench-load connects to the backends themselves. A failed client is a refused or\n"
 	printf "reset connect, a reset, a timeout (5 s), a short or empty reply, an alert, or another backend's\n"
@@ -497,7 +497,7 @@ function flood_section(    n, sys, i, s, m, nm, modes, mlabel, key, k, other) {
 	mlabel["silent"] = sprintf("%d silent", ENVIRON["FLOOD_N"])
 	flood_setup()
 	printf "## Flood (real clients while a flood is held)\n\n"
-	printf "Measured by `%s` (bench/run.sh, flood_phase: the last phase of make bench, the only one\n", ENVIRON["COMMAND"]
+	printf "Measured by `%s` (bench/run.sh, flood_phase: a phase of make bench, the only one\n", ENVIRON["COMMAND"]
 	printf "of make bench-flood), on a fresh set of processes: the two bench-backends and the four switches,\n"
 	printf "SNItch with its default configuration (below). For each system in turn,\n"
 	printf "`bench-load -c %d -k x25519 -d %d -w %s -o %d` (a closed loop from 64 sources,\n", ENVIRON["FLOOD_CONC"], ENVIRON["FLOOD_SECS"], ENVIRON["WARM"], ENVIRON["FLOOD_TIMEOUT_MS"]
@@ -677,7 +677,7 @@ function http_how(s) {
 function http_section(    n, sys, i, s, r, v) {
 	n = split("direct snitch haproxy nginx sniproxy", sys, " ")
 	printf "## HTTP routing (plain HTTP by Host)\n\n"
-	printf "Measured by `%s` (bench/run.sh, http_phase: the last phase of make bench, the only one\n", ENVIRON["COMMAND"]
+	printf "Measured by `%s` (bench/run.sh, http_phase: a phase of make bench, the only one\n", ENVIRON["COMMAND"]
 	printf "of make bench-http), on a fresh set of processes: the two bench-backends with -h (they read a\n"
 	printf "request head to its blank line and answer `HTTP/1.1 200 OK` with Content-Length, Connection:\n"
 	printf "close and a 64-byte body of their letter, then close; TCP for direct and the proxies, libsnitch\n"
