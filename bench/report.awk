@@ -11,10 +11,10 @@
 # reopened failed settle_s switch_s flood_s; mode none, half or silent),
 # proxy.tsv (as raw.tsv, the test being plain, v1 or v2), http.tsv (as
 # raw.tsv, the test being http), dribble.tsv (round sys hellos cpu_ns
-# answered seconds).  The run's description comes from the
-# environment; with ONLY=proxy, ONLY=ack, ONLY=restart, ONLY=flood,
-# ONLY=http or ONLY=dribble the input is that phase's file alone and only its section is
-# written, with its targets.
+# seconds outcomes, the outcomes as word:count,...).  The run's
+# description comes from the environment; with ONLY=proxy, ONLY=ack,
+# ONLY=restart, ONLY=flood, ONLY=http or ONLY=dribble the input is that
+# phase's file alone and only its section is written, with its targets.
 # The relay runs are raw.tsv rows of tests relay-down and relay-up, their
 # system "relay" being SNItch with snitch-relay.
 # Medians are over rounds; memory is the largest over rounds.  Run after

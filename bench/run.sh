@@ -136,8 +136,8 @@
 # (2,048 records of 8 bytes, 26,624 bytes) a byte per send, 200 us
 # apart, with t/hostile.py; the CPU of all the switch's processes and
 # threads over the run (schedstat, in ns: clock ticks are too coarse
-# for a few ms) and how many got the backend's answer go to
-# dribble.tsv.  Each run takes some 10 s (the hellos' own pace), so the
+# for a few ms) and what the clients saw go to dribble.tsv, and SNItch's
+# counters to the report.  Each run takes some 10 s (the hellos' own pace), so the
 # phase about 2 minutes with its defaults (3 rounds of 4 hellos).
 # BENCH_ONLY=dribble runs it alone (make bench-dribble) and writes its
 # table to bench/out/dribble.md.
