@@ -26,14 +26,30 @@
  *	4       4     id of the request
  *	8       4     errno of socket(2) or connect(2), or 0: then the
  *	              connected channel is the one SCM_RIGHTS descriptor
+ *
+ * A penalty, worker to master, CHANREQ_PENALTY_LEN bytes, no answer: the
+ * worker saw source_penalty_stalls connections of a netblock stall
+ * (worker/penalty.c), and the master is to drop its SYNs for
+ * source_penalty (master/penalty.c).  It names one netblock of the
+ * worker's own size, so that a worker a client took over can shut out
+ * no more than its own clients' netblocks, one at a time:
+ *
+ *	offset  size  value
+ *	0       4     'S' 'N' 'P' 'N'                   (magic)
+ *	4       1     4 or 6: the family
+ *	5       1     the prefix: the generation's netblock size for it
+ *	6       16    the address, masked to the prefix (IPv4: 4 bytes,
+ *	              then zeros)
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "chanreq.h"
 
 static const uint8_t chanreq_ask_magic[4] = { 'S', 'N', 'R', 'Q' };
 static const uint8_t chanreq_answer_magic[4] = { 'S', 'N', 'R', 'A' };
+static const uint8_t chanreq_penalty_magic[4] = { 'S', 'N', 'P', 'N' };
 
 /* chanreq_put32 - n, big-endian, at out */
 static void
@@ -124,6 +140,56 @@ chanreq_answer_decode(const uint8_t *msg, size_t len,
 	can->can_errno = (int)error;
 	return 0;
 bad:
+	errno = EBADMSG;
+	return -1;
+}
+
+/* chanreq_penalty_encode - the penalty of nb, from netblock_of */
+void
+chanreq_penalty_encode(uint8_t out[CHANREQ_PENALTY_LEN],
+    const struct netblock *nb)
+{
+	memcpy(out, chanreq_penalty_magic, sizeof(chanreq_penalty_magic));
+	out[4] = nb->nb_family == AF_INET6 ? 6 : 4;
+	out[5] = nb->nb_prefix;
+	memcpy(out + 6, nb->nb_addr, sizeof(nb->nb_addr));
+}
+
+/*
+ * chanreq_penalty_decode - a penalty, exactly, of a netblock of wc's
+ * size for its family; 0, or -1 (EBADMSG)
+ */
+int
+chanreq_penalty_decode(const uint8_t *msg, size_t len, const struct wconf *wc,
+    struct netblock *nb)
+{
+	struct sockaddr_in6	sin6;
+	struct sockaddr_in	sin;
+	struct netblock		masked;
+
+	memset(nb, 0, sizeof(*nb));
+	if (len != CHANREQ_PENALTY_LEN || memcmp(msg, chanreq_penalty_magic,
+	    sizeof(chanreq_penalty_magic)) != 0 || (msg[4] != 4 &&
+	    msg[4] != 6))
+		goto bad;
+	nb->nb_family = msg[4] == 6 ? AF_INET6 : AF_INET;
+	nb->nb_prefix = msg[5];
+	memcpy(nb->nb_addr, msg + 6, sizeof(nb->nb_addr));
+	/* Exactly what netblock_of makes of that address with wc's sizes */
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	sin.sin_family = AF_INET;
+	memcpy(&sin.sin_addr, nb->nb_addr, 4);
+	sin6.sin6_family = AF_INET6;
+	memcpy(&sin6.sin6_addr, nb->nb_addr, 16);
+	netblock_of(nb->nb_family == AF_INET ? (struct sockaddr *)&sin :
+	    (struct sockaddr *)&sin6, wc->wc_netblock_ipv4,
+	    wc->wc_netblock_ipv6, &masked);
+	if (!netblock_equal(nb, &masked))
+		goto bad;
+	return 0;
+bad:
+	memset(nb, 0, sizeof(*nb));
 	errno = EBADMSG;
 	return -1;
 }

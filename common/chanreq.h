@@ -11,10 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netblock.h"
 #include "wconf.h"
 
 #define CHANREQ_ASK_LEN		(10 + WCONF_PATH_MAX)	/* every request */
 #define CHANREQ_ANSWER_LEN	12			/* every answer */
+#define CHANREQ_PENALTY_LEN	22			/* every penalty */
 
 struct chanreq_ask {
 	uint32_t	ca_id;		/* the worker's, echoed in the answer */
@@ -35,6 +37,10 @@ void	chanreq_answer_encode(uint8_t out[CHANREQ_ANSWER_LEN], uint32_t id,
 	    int error);
 int	chanreq_answer_decode(const uint8_t *msg, size_t len,
 	    struct chanreq_answer *);
+void	chanreq_penalty_encode(uint8_t out[CHANREQ_PENALTY_LEN],
+	    const struct netblock *);
+int	chanreq_penalty_decode(const uint8_t *msg, size_t len,
+	    const struct wconf *, struct netblock *);
 int	chanreq_allowed(const struct wconf *, const char *path);
 
 #endif

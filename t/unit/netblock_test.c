@@ -8,6 +8,7 @@
 
 #include "netblock.h"
 #include "tap.h"
+#include "text_sockaddr.h"
 
 struct block_case {
 	const char	*bc_addr;
@@ -32,20 +33,6 @@ static const struct block_case block_cases[] = {
 	{ "::ffff:192.0.2.77", 32, 64, "192.0.2.77/32" },
 };
 
-/* block_sockaddr - text to a sockaddr of either family */
-static void
-block_sockaddr(const char *text, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, text, &sin->sin_addr) == 1)
-		sin->sin_family = AF_INET;
-	else if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1)
-		sin6->sin6_family = AF_INET6;
-}
-
 /* block_of - the netblock of text */
 static struct netblock
 block_of(const char *text, unsigned v4, unsigned v6)
@@ -53,7 +40,7 @@ block_of(const char *text, unsigned v4, unsigned v6)
 	struct sockaddr_storage	ss;
 	struct netblock		nb;
 
-	block_sockaddr(text, &ss);
+	text_sockaddr(text, &ss);
 	netblock_of((struct sockaddr *)&ss, v4, v6, &nb);
 	return nb;
 }
@@ -99,12 +86,12 @@ test_parse(void)
 		    "parse '%s'", parse_rows[i].text);
 	}
 	(void)netblock_parse("192.0.2.0/24", &nb);
-	block_sockaddr("192.0.2.200", &ss);
+	text_sockaddr("192.0.2.200", &ss);
 	TAP_OK(netblock_contains(&nb, (struct sockaddr *)&ss), "in its /24");
-	block_sockaddr("::ffff:192.0.2.7", &ss);
+	text_sockaddr("::ffff:192.0.2.7", &ss);
 	TAP_OK(netblock_contains(&nb, (struct sockaddr *)&ss),
 	    "a mapped address is in the IPv4 block");
-	block_sockaddr("192.0.3.1", &ss);
+	text_sockaddr("192.0.3.1", &ss);
 	TAP_OK(!netblock_contains(&nb, (struct sockaddr *)&ss), "not in it");
 	(void)netblock_parse("::/0", &nb);
 	TAP_OK(!netblock_contains(&nb, (struct sockaddr *)&ss),
