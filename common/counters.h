@@ -94,6 +94,7 @@ struct counters_worker {
 	uint64_t		cw_hello_bytes_sum;
 	uint64_t		cw_hello_examined; /* bytes the parser examined */
 	uint64_t		cw_log_dropped;	/* log lines: destination full */
+	uint64_t		cw_penalties;	/* netblocks reported */
 	struct counters_backend	cw_backends[];
 };
 

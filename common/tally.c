@@ -104,6 +104,7 @@ tally_add(struct tally *ty, const struct counters_worker *cw,
 	w->cw_hello_bytes_sum += COUNTERS_GET(cw->cw_hello_bytes_sum);
 	w->cw_hello_examined += COUNTERS_GET(cw->cw_hello_examined);
 	w->cw_log_dropped += COUNTERS_GET(cw->cw_log_dropped);
+	w->cw_penalties += COUNTERS_GET(cw->cw_penalties);
 	for (i = 0; i < nbackends; i++) {
 		if ((cb = tally_backend(ty, backends[i].wb_name)) == NULL)
 			rc = -1;

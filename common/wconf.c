@@ -68,6 +68,8 @@ static const struct wconf_unsigned {
 	{ "pressure_peek_ms", offsetof(struct wconf, wc_pressure_peek_ms), 1 },
 	{ "pressure_first_byte_ms",
 	    offsetof(struct wconf, wc_pressure_first_byte_ms), 1 },
+	{ "penalty_ms", offsetof(struct wconf, wc_penalty_ms), 0 },
+	{ "penalty_stalls", offsetof(struct wconf, wc_penalty_stalls), 1 },
 };
 #define WCONF_NUNSIGNEDS	(sizeof(wconf_unsigneds) / sizeof(wconf_unsigneds[0]))
 
@@ -95,6 +97,8 @@ wconf_init(struct wconf *wc)
 	wc->wc_pressure_threshold = 50;
 	wc->wc_pressure_peek_ms = 1000;
 	wc->wc_pressure_first_byte_ms = 500;
+	wc->wc_penalty_ms = 30000;
+	wc->wc_penalty_stalls = 32;
 	wc->wc_default = -1;
 	wc->wc_log_level = LOG_LEVEL_INFO;
 	wc->wc_access_log = LOG_ACCESS_DEFAULT;

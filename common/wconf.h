@@ -77,6 +77,8 @@ struct wconf {
 	unsigned		 wc_pressure_threshold; /* % of max_pending */
 	unsigned		 wc_pressure_peek_ms;
 	unsigned		 wc_pressure_first_byte_ms;
+	unsigned		 wc_penalty_ms;	/* source_penalty; 0: off */
+	unsigned		 wc_penalty_stalls;
 	int			 wc_default;	/* backend index, or -1 */
 	int			 wc_log_level;	/* LOG_LEVEL_* */
 	int			 wc_access_log;	/* enum log_access */

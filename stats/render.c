@@ -126,6 +126,8 @@ render_summary(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	    (double)sum->ty_w.cw_hello_bytes_sum);
 	fprintf(f, "hello_bytes_examined %llu\n",
 	    (unsigned long long)sum->ty_w.cw_hello_examined);
+	fprintf(f, "source_penalties %llu\n",
+	    (unsigned long long)sum->ty_w.cw_penalties);
 }
 
 /* render_family - the HELP and TYPE lines of a metric */
@@ -293,4 +295,9 @@ render_metrics(FILE *f, const struct tally *sum, const struct snapshot *sn)
 	    "walked once, and each whole hello's message parsed once.");
 	fprintf(f, "snitch_hello_bytes_examined_total %llu\n",
 	    (unsigned long long)w->cw_hello_examined);
+	render_family(f, "snitch_source_penalties_total", "counter",
+	    "Netblocks the workers asked the master to penalize: "
+	    "source_penalty_stalls of their connections stalled at once.");
+	fprintf(f, "snitch_source_penalties_total %llu\n",
+	    (unsigned long long)w->cw_penalties);
 }

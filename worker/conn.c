@@ -491,7 +491,7 @@ conn_paused_due(struct worker *w)
  * conn_pressed - whether the table is full enough for the shorter
  * deadlines (pressure_threshold percent of max_pending in use)
  */
-static int
+int
 conn_pressed(const struct worker *w)
 {
 	return w->w_pending * 100 >= w->w_nconns *

@@ -75,6 +75,8 @@ evict(struct worker *w, struct conn *c, const char *why)
 		    w->w_conf.wc_netblock_ipv6, &proxy);
 	netblock_text(c->cn_state == CONN_PROXY ? &proxy : source_block(w, c),
 	    w->w_evict_last, sizeof(w->w_evict_last));
+	if (c->cn_state == CONN_PEEK)
+		penalty_stall(w, c);
 	outcome_log(w, c, NULL, -1, OUTCOME_EVICTED, 0, detail);
 	outcome_close(w, c);
 	w->w_evict_unlogged++;

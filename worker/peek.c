@@ -203,6 +203,9 @@ peek_event(struct worker *w, struct conn *c, uint32_t events)
 static void
 peek_timeout(struct worker *w, struct conn *c)
 {
+	/* A slow client is no stall; one that the pressure cut short is */
+	if (conn_pressed(w))
+		penalty_stall(w, c);
 	if (c->cn_route == CONN_ROUTE_HTTP && c->cn_peeked > 0) {
 		outcome_http_timeout(w, c);
 		return;

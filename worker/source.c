@@ -25,6 +25,8 @@
 #include "log.h"
 #include "worker.h"
 
+#define SOURCE_DRAIN_MS	1000	/* a stall forgotten, per netblock */
+
 /* source_head - the hash chain's head for nb */
 static uint32_t *
 source_head(struct worker *w, const struct netblock *nb)
@@ -91,6 +93,8 @@ source_find(struct worker *w, const struct netblock *nb)
 		log_panic("%s: no free entry of %zu", __func__, w->w_nconns);
 	s->sr_block = *nb;
 	s->sr_count = 0;
+	s->sr_stalls = 0;
+	s->sr_drained = w->w_now;
 	TAILQ_INIT(&s->sr_conns);
 	s->sr_next = *head;
 	*head = (uint32_t)(s - w->w_sources) + 1;
@@ -181,6 +185,26 @@ source_busiest(struct worker *w)
 
 	return w->w_source_top == 0 || s == NULL ? NULL :
 	    TAILQ_FIRST(&s->sr_conns);
+}
+
+/*
+ * source_stall - one more of c's netblock stalled (penalty.c): its
+ * stalls drain at one per SOURCE_DRAIN_MS; 1 when limit of them are
+ * outstanding (the count starts again from 0), else 0
+ */
+int
+source_stall(struct worker *w, const struct conn *c, uint32_t limit)
+{
+	struct source	*s = &w->w_sources[c->cn_source];
+	uint64_t	 drained = (w->w_now - s->sr_drained) / SOURCE_DRAIN_MS;
+
+	s->sr_stalls = drained >= s->sr_stalls ? 0 :
+	    s->sr_stalls - (uint32_t)drained;
+	s->sr_drained += drained * SOURCE_DRAIN_MS;
+	if (++s->sr_stalls < limit)
+		return 0;
+	s->sr_stalls = 0;
+	return 1;
 }
 
 /* source_block - c's netblock, for a log line */

@@ -164,6 +164,8 @@ TAILQ_HEAD(conn_list, conn);
 struct source {
 	struct netblock		 sr_block;
 	uint32_t		 sr_count;	/* connections peeking */
+	uint32_t		 sr_stalls;	/* penalty.c's, draining */
+	uint64_t		 sr_drained;	/* ms: stalls drained to then */
 	uint32_t		 sr_next;	/* hash chain: index + 1, 0 ends */
 	struct conn_list	 sr_conns;	/* oldest first */
 	TAILQ_ENTRY(source)	 sr_link;	/* its count's bucket, or free */
@@ -341,6 +343,7 @@ struct worker {
 int	conn_init(struct worker *, size_t slots);
 void	conn_free_all(struct worker *);
 int	conn_has_room(const struct worker *);
+int	conn_pressed(const struct worker *);
 struct conn *conn_start(struct worker *, int listener, int fd,
 	    const union conn_addr *);
 void	conn_proxied(struct worker *, struct conn *, const struct proxyin *);
@@ -365,6 +368,8 @@ uint64_t conn_next_deadline(const struct worker *);
 const union conn_addr *conn_local(struct worker *, struct conn *);
 
 /* source.c: a leaf; the peeking connections by netblock */
+void	penalty_stall(struct worker *, struct conn *);
+
 int	source_init(struct worker *);
 void	source_free(struct worker *);
 void	source_add(struct worker *, struct conn *);
@@ -372,6 +377,7 @@ uint32_t source_count(const struct worker *, const struct conn *);
 void	source_remove(struct worker *, struct conn *);
 struct conn *source_oldest(struct worker *, const struct conn *);
 struct conn *source_busiest(struct worker *);
+int	source_stall(struct worker *, const struct conn *, uint32_t limit);
 const struct netblock *source_block(const struct worker *,
 	    const struct conn *);
 
