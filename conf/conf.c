@@ -390,9 +390,9 @@ conf_key_duration(struct conf_parse *cp, const struct conf_key *k,
 	return 1;
 }
 
-/* conf_key_defer_accept - off (0), or a duration */
+/* conf_key_duration_off - off (0), or a duration */
 static int
-conf_key_defer_accept(struct conf_parse *cp, const struct conf_key *k,
+conf_key_duration_off(struct conf_parse *cp, const struct conf_key *k,
     const char *value)
 {
 	if (strcmp(value, "off") != 0)
@@ -1026,7 +1026,7 @@ conf_carry_chroot(struct conf *cf, const struct conf *running)
  * reload either CONF_RELOADS (the new generation of workers applies it)
  * or the function that carries the running value forward because only
  * a restart can change it (conf_restart_diff).  The generic parsers
- * (conf_key_number, _duration, _defer_accept) store at the target, a
+ * (conf_key_number, _duration, _duration_off) store at the target, a
  * field of struct conf, and conf_key_number checks min..max.  The
  * man page describes every row (t/man.bats checks it, and that the
  * restart-only ones say "Changing it needs a restart").
@@ -1070,9 +1070,14 @@ static const struct conf_key conf_keys[] = {
 	{ SECTION_SNITCH, "pressure_first_byte_timeout", conf_key_duration,
 	    CONF_ONCE, CONF_RELOADS,
 	    CONF_AT(cf_wconf.wc_pressure_first_byte_ms), 0, 0 },
+	{ SECTION_SNITCH, "source_penalty", conf_key_duration_off, CONF_ONCE,
+	    CONF_RELOADS, CONF_AT(cf_wconf.wc_penalty_ms), 0, 0 },
+	{ SECTION_SNITCH, "source_penalty_stalls", conf_key_number, CONF_ONCE,
+	    CONF_RELOADS, CONF_AT(cf_wconf.wc_penalty_stalls), 1,
+	    CONF_PENDING_MAX },
 	{ SECTION_SNITCH, "stats", conf_key_stats, CONF_ONCE,
 	    conf_carry_stats, 0, 0, 0 },
-	{ SECTION_SNITCH, "defer_accept", conf_key_defer_accept, CONF_ONCE,
+	{ SECTION_SNITCH, "defer_accept", conf_key_duration_off, CONF_ONCE,
 	    conf_carry_defer_accept, CONF_AT(cf_defer_accept_ms), 0, 0 },
 	{ SECTION_SNITCH, "access_log", conf_key_access_log, CONF_ONCE,
 	    conf_carry_access_log, 0, 0, 0 },

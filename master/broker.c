@@ -44,6 +44,7 @@
 #include "chanreq.h"
 #include "clock.h"
 #include "log.h"
+#include "penalty.h"
 
 #define BROKER_BATCH		16	/* requests of a worker per wake-up */
 #define BROKER_EVENTS		64
@@ -246,6 +247,26 @@ broker_answer(struct broker_peer *bp, uint32_t id, int fd, int error)
 }
 
 /*
+ * broker_penalty - bp's worker saw a netblock's connections stall: the
+ * kernel drops its SYNs for its generation's source_penalty
+ */
+static void
+broker_penalty(struct broker_peer *bp, const uint8_t *msg, size_t len)
+{
+	struct netblock	nb;
+
+	if (chanreq_penalty_decode(msg, len, bp->bp_wconf, &nb) == -1) {
+		broker_bad(bp, "a penalty that is not one");
+		return;
+	}
+	if (bp->bp_wconf->wc_penalty_ms == 0) {
+		broker_bad(bp, "a penalty while source_penalty is off");
+		return;
+	}
+	penalty_add(&nb, bp->bp_wconf->wc_penalty_ms, clock_ms());
+}
+
+/*
  * broker_request - one request of bp's worker, len bytes at msg (or
  * more than it may be): answer it, or ignore it if it is not one
  */
@@ -256,6 +277,10 @@ broker_request(struct broker_peer *bp, const uint8_t *msg, size_t len,
 	struct chanreq_ask	ca;
 	int			fd, error = 0;
 
+	if (!truncated && len == CHANREQ_PENALTY_LEN) {
+		broker_penalty(bp, msg, len);
+		return;
+	}
 	if (truncated || chanreq_ask_decode(msg, len, &ca) == -1) {
 		broker_bad(bp, "a channel request that is not one");
 		return;

@@ -41,6 +41,7 @@
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "penalty.h"
 #include "privdrop.h"
 #include "sockdir.h"
 #include "proctitle.h"
@@ -414,8 +415,10 @@ main_loop(struct conf *cf, const char *path, int *listen_fds,
 		wait_ms = stop_deadline ? (int)(stop_deadline - now) :
 		    spawn_due(now);
 		/* Last: it pushes what everything above changed. */
-		if (stop_deadline == 0)
+		if (stop_deadline == 0) {
+			wait_ms = main_soonest(wait_ms, penalty_due(now));
 			wait_ms = main_soonest(wait_ms, stats_due(now));
+		}
 		tsp = NULL;
 		if (wait_ms >= 0) {
 			ts.tv_sec = wait_ms / 1000;
@@ -430,6 +433,9 @@ main_loop(struct conf *cf, const char *path, int *listen_fds,
 			fatal("ppoll");
 		if (pfd.revents & POLLIN)
 			broker_serve();
+		/* Listeners closed: the penalties do not matter any more. */
+		if (stop_deadline == 0)
+			penalty_apply(cf, listen_fds, main_nlisten, clock_ms());
 	}
 }
 
@@ -513,6 +519,9 @@ main(int argc, char **argv)
 	/* Workers chroot themselves, at every start: see privdrop.c. */
 	if (cf->cf_wconf.wc_chroot != NULL)
 		privdrop_chroot();
+	/* The listeners' SYN filter (penalty.c) may need CAP_NET_ADMIN. */
+	if (cf->cf_wconf.wc_penalty_ms > 0)
+		privdrop_net_admin_keep();
 	privdrop(cf->cf_user);
 	if (cf->cf_access_path != NULL &&
 	    (access_fd = main_access_open(cf->cf_access_path)) == -1) {

@@ -18,6 +18,14 @@
  * the exec, and the worker drops it, with everything else, once it has
  * chrooted.  Capabilities are set with common/caps.c: no libcap.
  *
+ * CAP_NET_ADMIN is kept too, permitted only (never inheritable, so no
+ * child ever gets it), when source_penalty is on and the kernel lets no
+ * unprivileged process attach a socket filter (some do, some do not:
+ * checked after the drop by attaching one to a fresh socket; when that
+ * works, it is let go).  master/penalty.c raises it to effective around
+ * the setsockopt that gives the listeners their filter
+ * (privdrop_net_admin), and lowers it at once.
+ *
  * Before the switch, as root, it warns when `user` is a shared account:
  * nobody (uid 65534), or a uid that already runs a process that is not
  * SNItch's (found in /proc).  Another process of the same uid may
@@ -41,6 +49,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <linux/filter.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -52,17 +62,18 @@
 #define PRIVDROP_NOBODY	65534	/* nobody on Linux: overflowuid */
 
 static int	privdrop_keep_chroot;
+static int	privdrop_keep_net_admin;
 
 /* SNItch's own programs, as /proc/PID/status names them */
 static const char *const privdrop_ours[] = {
 	"snitch", "snitch-worker", "snitch-stats",
 };
 
-/* privdrop_caps - set permitted and inheritable to keep, effective empty */
+/* privdrop_caps - permitted and inheritable as given, effective empty */
 static int
-privdrop_caps(uint64_t keep)
+privdrop_caps(uint64_t permitted, uint64_t inheritable)
 {
-	struct caps	cs = { keep, 0, keep };
+	struct caps	cs = { permitted, 0, inheritable };
 
 	return caps_set(&cs);
 }
@@ -95,24 +106,84 @@ privdrop_chroot(void)
 }
 
 /*
- * privdrop_capabilities - after the switch: keep CAP_SYS_CHROOT when
- * asked, and nothing else, whether started as root or not
+ * privdrop_net_admin_keep - before privdrop: source penalties are on, so
+ * keep CAP_NET_ADMIN through the drop if we have it (privdrop_filters
+ * lets it go after, when the kernel does not ask for it)
+ */
+void
+privdrop_net_admin_keep(void)
+{
+	if (!(privdrop_permitted() & (1ULL << CAP_NET_ADMIN)))
+		return;
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_KEEPCAPS");
+	privdrop_keep_net_admin = 1;
+}
+
+/*
+ * privdrop_capabilities - after the switch: keep CAP_SYS_CHROOT and
+ * CAP_NET_ADMIN when asked, and nothing else, whether started as root
+ * or not
  */
 static void
 privdrop_capabilities(void)
 {
-	uint64_t	keep = 0;
+	uint64_t	keep = 0, inherit = 0;
 
 	if (privdrop_keep_chroot)
-		keep = 1ULL << CAP_SYS_CHROOT;
+		keep = inherit = 1ULL << CAP_SYS_CHROOT;
+	if (privdrop_keep_net_admin)
+		keep |= 1ULL << CAP_NET_ADMIN;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
 		fatal("PR_CAP_AMBIENT_CLEAR_ALL");
-	if (privdrop_caps(keep) == -1)
+	if (privdrop_caps(keep, inherit) == -1)
 		fatal("capset");
 	if (privdrop_permitted() != keep)
 		fatalx("capabilities were not dropped");
-	if (privdrop_keep_chroot && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == -1)
+	if ((privdrop_keep_chroot || privdrop_keep_net_admin) &&
+	    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == -1)
 		fatal("PR_SET_KEEPCAPS");
+}
+
+/*
+ * privdrop_filters - after the drop, holding CAP_NET_ADMIN: whether the
+ * kernel lets us attach a socket filter without it; if so, let it go
+ */
+static void
+privdrop_filters(void)
+{
+	struct sock_filter	pass = BPF_STMT(BPF_RET | BPF_K, 0xffffffffu);
+	struct sock_fprog	fp = { 1, &pass };
+	int			fd, ok;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	ok = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+	    sizeof(fp)) == 0;
+	close(fd);
+	if (!ok)
+		return;
+	privdrop_keep_net_admin = 0;
+	if (privdrop_caps(privdrop_permitted() & ~(1ULL << CAP_NET_ADMIN),
+	    privdrop_keep_chroot ? 1ULL << CAP_SYS_CHROOT : 0) == -1)
+		fatal("capset");
+}
+
+/*
+ * privdrop_net_admin - CAP_NET_ADMIN effective (on) or not, if it was
+ * kept; 0, or -1 (errno) when capset failed
+ */
+int
+privdrop_net_admin(int on)
+{
+	struct caps	cs;
+
+	if (!privdrop_keep_net_admin)
+		return 0;
+	if (caps_get(&cs) == -1)
+		return -1;
+	cs.cs_effective = on ? 1ULL << CAP_NET_ADMIN : 0;
+	return caps_set(&cs);
 }
 
 /* privdrop_lookup - the passwd entry of user, read as ids.c reads it */
@@ -251,6 +322,8 @@ privdrop(const char *user)
 	if (dumpable_set(0) == -1)
 		fatal("PR_SET_DUMPABLE");
 	privdrop_capabilities();
+	if (privdrop_keep_net_admin)
+		privdrop_filters();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");
 }

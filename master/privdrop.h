@@ -5,6 +5,8 @@
 #define PRIVDROP_H
 
 void	privdrop_chroot(void);
+void	privdrop_net_admin_keep(void);
+int	privdrop_net_admin(int on);
 void	privdrop(const char *user);
 
 #endif

@@ -29,8 +29,6 @@
 load lib
 load lib_faults
 
-FLOOD_PY=$SNITCH_ROOT/t/flood.py
-
 setup() {
 	snitch_setup
 	WORKERS=1
@@ -40,9 +38,6 @@ setup() {
 
 # NO_PRESSURE - config lines that keep deadlines from tightening, for the
 # tests of eviction alone: evictions, not timeouts, must empty the table
-NO_PRESSURE=("pressure_threshold = 100" "pressure_peek_timeout = 25s"
-    "pressure_first_byte_timeout = 20s")
-
 # flooded_config LINE... - the config of start_flooded, not started
 flooded_config() {
 	write_config "defer_accept = off" "$@"
@@ -69,19 +64,6 @@ start_counted() {
 # flood NAME COUNT SOURCES [ARGS...] - t/flood.py in the background (held
 # up to 60 s; tracked), its output in $T/flood-NAME.out and its tallies in
 # $T/flood-NAME.status; returns once all COUNT are connected
-flood() {
-	local name=$1 count=$2 sources=$3
-	shift 3
-	"$PYTHON" "$FLOOD_PY" --port "$PORT" --count "$count" \
-	    --sources "$sources" --hold 60 --ready "$T/flood-$name.ready" \
-	    --status "$T/flood-$name.status" "$@" \
-	    </dev/null >"$T/flood-$name.out" 2>&1 3>&- &
-	track_pid "$!"
-	wait_for 20 test -f "$T/flood-$name.ready" || {
-		cat "$T/flood-$name.out"
-		return 1
-	}
-}
 
 # flood_has NAME TEXT - the tallies of flood NAME are TEXT
 # ("open=N eof=N reset=N data=N still=N")

@@ -230,3 +230,26 @@ load_served() {
 	[ "${BASH_REMATCH[1]}" -ge "$2" ]
 	assert_equal "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
 }
+
+# NO_PRESSURE - config lines that keep a flood test's table below
+# pressure: its deadlines stay peek_timeout's
+NO_PRESSURE=("pressure_threshold = 100" "pressure_peek_timeout = 25s"
+    "pressure_first_byte_timeout = 20s")
+
+# flood NAME COUNT SOURCES [ARGS...] - t/flood.py holds COUNT stalled
+# connections to $PORT from SOURCES (FIRST-LAST) in the background, with
+# ARGS (--mode silent, --host ::1); back once all are connected. Its
+# tallies in $T/flood-NAME.status
+flood() {
+	local name=$1 count=$2 sources=$3
+	shift 3
+	"$PYTHON" "$SNITCH_ROOT/t/flood.py" --port "$PORT" --count "$count" \
+	    --sources "$sources" --hold 60 --ready "$T/flood-$name.ready" \
+	    --status "$T/flood-$name.status" "$@" \
+	    </dev/null >"$T/flood-$name.out" 2>&1 3>&- &
+	track_pid "$!"
+	wait_for 20 test -f "$T/flood-$name.ready" || {
+		cat "$T/flood-$name.out"
+		return 1
+	}
+}

@@ -185,6 +185,7 @@ assert_routed_some() {
 	assert_line --regexp "^peek_seconds count $(metric snitch_peek_duration_seconds_count) sum [0-9.]+ <=0.001 [0-9]+ .* <=2.5 $(metric snitch_peek_duration_seconds_count) .* \\+Inf [0-9]+\$"
 	assert_line --regexp "^hello_bytes count 5 sum $((5 * HELLO_BYTES)) <=256 0 <=512 0 <=768 5 .* \\+Inf 5\$"
 	assert_line "hello_bytes_examined $(metric snitch_hello_bytes_examined_total)"
+	assert_line "source_penalties $(metric snitch_source_penalties_total)"
 	stats_add_up "$output"
 }
 

@@ -131,7 +131,7 @@ chroot_line() {
 
 # chroot_config - snitch.ini with chroot = $CHROOT and backend alpha in it
 chroot_config() {
-	write_config "chroot = $CHROOT"
+	write_config "chroot = $CHROOT" "$@"
 	printf '\n[backend alpha]\nsocket = /sock/alpha.sock\nnames = %s\n' \
 	    alpha.localhost >>"$T/snitch.ini"
 }
@@ -319,7 +319,8 @@ chroot_config() {
 	is_root || skip "needs root"
 	make_chroot
 	start_chroot_demo alpha
-	chroot_config
+	# source_penalty may keep CAP_NET_ADMIN: the next test's
+	chroot_config "source_penalty = off"
 	start_snitch
 	wait_until has_workers 2
 	# CAP_SYS_CHROOT is capability 18: 0x40000
@@ -329,13 +330,47 @@ chroot_config() {
 	status_is "$SNITCH_PID" CapAmb 0000000000000000
 	status_is "$SNITCH_PID" NoNewPrivs 1
 	stop_snitch
-	write_config
+	write_config "source_penalty = off"
 	printf '\n[backend alpha]\nsocket = %s\nnames = alpha.localhost\n' \
 	    "$CHROOT/sock/alpha.sock" >>"$T/snitch.ini"
 	start_snitch
 	wait_until has_workers 2
 	no_caps "$SNITCH_PID"
 	[ "$(readlink "/proc/$(worker_pids | head -n 1)/root")" = / ]
+	run -0 get_https alpha.localhost
+	assert_line "backend=alpha"
+}
+
+# filters_unprivileged - whether this kernel lets a process with no
+# capability attach a socket filter (some ask for CAP_NET_ADMIN)
+filters_unprivileged() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    --inh-caps=-all --bounding-set=-all "$PYTHON" -c '
+import ctypes, socket, struct
+prog = ctypes.create_string_buffer(struct.pack("HBBI", 0x06, 0, 0, 0xffffffff))
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, 26, struct.pack("HL", 1, ctypes.addressof(prog)))
+' 2>/dev/null
+}
+
+@test "source_penalty: the master keeps CAP_NET_ADMIN, permitted only, when the kernel asks for it to filter SYNs; workers get nothing" {
+	is_root || skip "needs root"
+	local pid expect=0000000000001000
+	! filters_unprivileged || expect=0000000000000000
+	start_demo alpha
+	write_config "source_penalty = 30s"
+	add_backend alpha alpha.localhost
+	start_snitch
+	wait_until has_workers 2
+	# CAP_NET_ADMIN is capability 12: 0x1000
+	status_is "$SNITCH_PID" CapPrm "$expect"
+	status_is "$SNITCH_PID" CapInh 0000000000000000
+	status_is "$SNITCH_PID" CapEff 0000000000000000
+	status_is "$SNITCH_PID" CapAmb 0000000000000000
+	status_is "$SNITCH_PID" NoNewPrivs 1
+	for pid in $(worker_pids); do
+		no_caps "$pid"
+	done
 	run -0 get_https alpha.localhost
 	assert_line "backend=alpha"
 }
