@@ -503,7 +503,8 @@ function flood_section(    n, sys, i, s, m, nm, modes, mlabel, key, k, other) {
 	printf "`bench-load -c %d -k x25519 -d %d -w %s -o %d` (a closed loop from 64 sources,\n", ENVIRON["FLOOD_CONC"], ENVIRON["FLOOD_SECS"], ENVIRON["WARM"], ENVIRON["FLOOD_TIMEOUT_MS"]
 	printf "127.0.1.1-64): with no flood, then while %d half-hellos are held, then while %d silent\n", ENVIRON["FLOOD_N"], ENVIRON["FLOOD_N"]
 	printf "connections are held. A flood is %d bench-flood processes (bench/flood.c), %d connections\n", ENVIRON["FLOOD_PROCS"], ENVIRON["FLOOD_N"] / ENVIRON["FLOOD_PROCS"]
-	printf "each, each from its own 254 loopback sources (127.0.2.1-254, 127.0.3.1-254, ...: %d in all). A\n", 254 * ENVIRON["FLOOD_PROCS"]
+	printf "each, each from its own 254 loopback sources (127.0.2.1-254, 127.0.3.1-254, ...: %d in all; the\n", 254 * ENVIRON["FLOOD_PROCS"]
+	printf "silent flood from as many others, from 127.0.%d.1 on, so that it meets no penalty the first earned). A\n", 2 + ENVIRON["FLOOD_PROCS"]
 	printf "half-hello is the first 40 bytes of a ClientHello whose record header claims 512 bytes; a\n"
 	printf "silent connection sends nothing. Each process opens at most %d a second, 1,000 connects in\n", ENVIRON["FLOOD_RATE"]
 	printf "flight, gives up on a connect after 3 s (counted as failed, and tried again), and opens again any\n"

@@ -205,8 +205,11 @@ RESTART_SYSTEMS=(direct snitch snitch-v1 haproxy nginx sniproxy)
 RESTART=0
 # The flood runs: FLOOD_N connections held by FLOOD_PROCS bench-flood
 # processes (a process holds at most its descriptor limit), each with
-# its own 254 sources, 127.0.2.1-254, 127.0.3.1-254, ...: none of them
-# bench-load's (127.0.1.1-64), all on loopback.  Each opens at most
+# its own 254 sources, 127.0.2.1-254, 127.0.3.1-254, ... for the
+# half-hellos, and the next /24s on for the silent flood (a source
+# SNItch penalized in the first flood must not meet the second one
+# penalized already): none of them bench-load's (127.0.1.1-64), all on
+# loopback.  Each opens at most
 # FLOOD_RATE a second; the flood is up when all are connected, or no
 # more have been for 2 s, or after FLOOD_WAIT s.  The clients:
 # bench-load at c=FLOOD_CONC for FLOOD_SECS, a client not served within
@@ -1234,10 +1237,12 @@ ack_phase() {
 
 # flood_start MODE - FLOOD_PROCS bench-flood processes against the
 # system under test (FLOOD_SYS), FLOOD_N connections between them, each
-# its own /24 of sources from 127.0.2.0/24 on; their pids in FLOODERS,
+# its own /24 of sources from 127.0.2.0/24 on (half), or from the /24
+# after the half flood's last (silent); their pids in FLOODERS,
 # their output in $T/flood-K.out
 flood_start() {
-	local mode=$1 k n
+	local mode=$1 k n first=2
+	[ "$mode" = half ] || first=$((2 + FLOOD_PROCS))
 	FLOODERS=()
 	for ((k = 0; k < FLOOD_PROCS; k++)); do
 		n=$((FLOOD_N / FLOOD_PROCS))
@@ -1245,7 +1250,7 @@ flood_start() {
 		: >"$T/flood-$k.out"
 		# shellcheck disable=SC2046
 		"$BIN/bench-flood" $(target "$FLOOD_SYS") -n "$n" -m "$mode" \
-		    -s "127.0.$((2 + k)).1" -S 254 -r "$FLOOD_RATE" \
+		    -s "127.0.$((first + k)).1" -S 254 -r "$FLOOD_RATE" \
 		    -w "$FLOOD_WAIT" -d 120 </dev/null >"$T/flood-$k.out" \
 		    2>"$T/flood-$k.err" &
 		FLOODERS+=("$!")
