@@ -18,8 +18,11 @@
  * filter).  The filter is built and attached at most once per pass of
  * the master's loop, however many reports that pass read.  What the
  * table or the kernel's instruction limit cannot hold is counted and
- * logged, and left unpenalized: the workers' eviction still holds.  The
- * log gets at most one line per PENALTY_LOG_MS about new penalties.
+ * logged, and left unpenalized: the workers' eviction still holds.  A
+ * filter the kernel refuses (EPERM without CAP_NET_ADMIN where it asks
+ * for it, ENOMEM past net.core.optmem_max) leaves the old one in place
+ * until the next change.  The log gets at most one line of each kind
+ * per PENALTY_LOG_MS.
  */
 #include <errno.h>
 #include <string.h>
@@ -44,6 +47,8 @@ static int		penalty_dirty;	/* the filter is not the table's */
 static size_t		penalty_attached; /* netblocks in the filter */
 static uint64_t		penalty_new;	/* since the last line */
 static uint64_t		penalty_refused; /* table full, since then */
+static int		penalty_error;	/* the last attach's errno, to log */
+static size_t		penalty_unfit;	/* left out of it, to log */
 static char		penalty_last[NETBLOCK_TEXT_MAX];
 static uint64_t		penalty_log_at;
 
@@ -86,12 +91,19 @@ penalty_expire(uint64_t now, int off)
 	}
 }
 
+/* penalty_to_log - whether penalty_log has something to say */
+static int
+penalty_to_log(void)
+{
+	return penalty_new > 0 || penalty_refused > 0 || penalty_unfit > 0 ||
+	    penalty_error != 0;
+}
+
 /* penalty_log - say what was penalized since the last line, if due */
 static void
 penalty_log(const struct conf *cf, uint64_t now)
 {
-	if ((penalty_new == 0 && penalty_refused == 0) ||
-	    now < penalty_log_at)
+	if (!penalty_to_log() || now < penalty_log_at)
 		return;
 	if (penalty_new > 0)
 		log_warnx("penalized %llu more netblocks for %u s, the last "
@@ -103,7 +115,18 @@ penalty_log(const struct conf *cf, uint64_t now)
 		log_warnx("penalty table full (%d netblocks): %llu more "
 		    "not penalized", PENALTY_MAX,
 		    (unsigned long long)penalty_refused);
+	if (penalty_unfit > 0)
+		log_warnx("%zu penalized netblocks do not fit the kernel's "
+		    "filter: not penalized", penalty_unfit);
+	if (penalty_error != 0)
+		log_warnx("cannot give the listeners the SYN filter of %zu "
+		    "netblocks: %s%s", penalty_n, strerror(penalty_error),
+		    penalty_error == ENOMEM ? " (raise net.core.optmem_max)" :
+		    penalty_error == EPERM ? " (this kernel asks for "
+		    "CAP_NET_ADMIN, which snitch was not started with)" : "");
 	penalty_new = penalty_refused = 0;
+	penalty_unfit = 0;
+	penalty_error = 0;
 	penalty_log_at = now + PENALTY_LOG_MS;
 }
 
@@ -133,10 +156,7 @@ penalty_attach(const struct conf *cf, const int *fds, size_t n)
 
 	for (i = 0; i < penalty_n; i++)
 		nbs[i] = penalty_table[i].pn_block;
-	out = synfilter_build(nbs, penalty_n, prog, &len);
-	if (out > 0)
-		log_warnx("%zu penalized netblocks do not fit the kernel's "
-		    "filter: not penalized", out);
+	penalty_unfit = out = synfilter_build(nbs, penalty_n, prog, &len);
 	fp.len = (unsigned short)len;
 	fp.filter = prog;
 	if (privdrop_net_admin(1) == -1)
@@ -144,13 +164,14 @@ penalty_attach(const struct conf *cf, const int *fds, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!penalty_filtered(cf, fds[i]))
 			continue;
+		/* A failure keeps the old filter: logged by penalty_log */
 		if (penalty_n == 0) {
 			if (setsockopt(fds[i], SOL_SOCKET, SO_DETACH_FILTER,
 			    &none, sizeof(none)) == -1 && errno != ENOENT)
-				log_warn("%s: SO_DETACH_FILTER", __func__);
+				penalty_error = errno;
 		} else if (setsockopt(fds[i], SOL_SOCKET, SO_ATTACH_FILTER,
 		    &fp, sizeof(fp)) == -1)
-			log_warn("%s: SO_ATTACH_FILTER", __func__);
+			penalty_error = errno;
 	}
 	if (privdrop_net_admin(0) == -1)
 		fatal("%s: capset: CAP_NET_ADMIN stays effective", __func__);
@@ -168,11 +189,11 @@ void
 penalty_apply(const struct conf *cf, const int *fds, size_t n, uint64_t now)
 {
 	penalty_expire(now, cf->cf_wconf.wc_penalty_ms == 0);
+	if (penalty_dirty) {
+		penalty_dirty = 0;
+		penalty_attach(cf, fds, n);
+	}
 	penalty_log(cf, now);
-	if (!penalty_dirty)
-		return;
-	penalty_dirty = 0;
-	penalty_attach(cf, fds, n);
 }
 
 /* penalty_due - ms until a penalty ends or a line is due; -1: never */
@@ -182,7 +203,7 @@ penalty_due(uint64_t now)
 	uint64_t	soonest = UINT64_MAX;
 	size_t		i;
 
-	if (penalty_new > 0 || penalty_refused > 0)
+	if (penalty_to_log())
 		soonest = penalty_log_at;
 	for (i = 0; i < penalty_n; i++)
 		if (penalty_table[i].pn_until < soonest)
