@@ -479,7 +479,7 @@ function flood_setup(    n, i, lines, f) {
 # flood_knob - what a system was given to hold the flood
 function flood_knob(s) {
 	if (s == "snitch")
-		return "nothing: its config has listen, user, workers, stats and the backends, every other key (max_pending, peek_timeout, defer_accept...) at its default"
+		return "nothing: its config has listen, user, workers, stats and the backends, every other key (max_pending, peek_timeout, defer_accept, source_penalty...) at its default"
 	if (s == "haproxy")
 		return sprintf("global maxconn %d (no strict-limits)", ENVIRON["FLOOD_MAXCONN"])
 	if (s == "nginx")
@@ -536,7 +536,10 @@ function flood_section(    n, sys, i, s, m, nm, modes, mlabel, key, k, other) {
 	printf "then, to the flood's end: connections the switch closed, connects that replaced one, connects\n"
 	printf "that failed (refused, reset, or no answer in 3 s); the clients' failures by kind; CPU seconds,\n"
 	printf "while the clients ran (%.1f s), of the switch's processes and of the flood's (the machine's %d\n", ENVIRON["FLOOD_SECS"] + ENVIRON["WARM"], ENVIRON["NCPU"]
-	printf "CPUs are shared by both, the clients and the backends); the time the switch took to settle.\n\n"
+	printf "CPUs are shared by both, the clients and the backends); the time the switch took to settle.\n"
+	printf "SNItch's failed connects are the flood's SYNs that its source penalty dropped (source_penalty,\n"
+	printf "on by default: a netblock whose connections keep stalling is shut out in the kernel for 30 s),\n"
+	printf "so the flood cannot open again what SNItch closes.\n\n"
 	printf "| system | flood | connected | seconds to connect | closed by the switch | reopened | failed connects | clients: timeout / refused / reset / other | switch CPU s | flood CPU s | settle s |\n"
 	printf "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|\n"
 	for (i = 1; i <= n; i++)
