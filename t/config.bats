@@ -258,6 +258,8 @@ source_netblock_ipv6 = 48
 pressure_threshold = 75
 pressure_peek_timeout = 2s
 pressure_first_byte_timeout = 250ms
+source_penalty = 5m
+source_penalty_stalls = 64
 [backend a]
 socket = $T/a.sock
 names = a.localhost
@@ -275,6 +277,8 @@ max_pending_per_source = 1
 source_netblock_ipv4 = 1
 source_netblock_ipv6 = 128
 pressure_threshold = 100
+source_penalty = off
+source_penalty_stalls = 1
 [backend a]
 socket = $T/a.sock
 names = a.localhost
@@ -288,6 +292,8 @@ user = nobody
 source_netblock_ipv4 = 32
 source_netblock_ipv6 = 1
 pressure_threshold = 1
+source_penalty = 60m
+source_penalty_stalls = 1000000
 [backend a]
 socket = $T/a.sock
 names = a.localhost
@@ -307,7 +313,11 @@ EOF
 	    "pressure_peek_timeout = 10 fortnights" \
 	    "pressure_peek_timeout = -1s" \
 	    "pressure_first_byte_timeout = 10 fortnights" \
-	    "pressure_first_byte_timeout = -1s"; do
+	    "pressure_first_byte_timeout = -1s" \
+	    "source_penalty = 0" "source_penalty = on" \
+	    "source_penalty = 61m" "source_penalty = -1s" \
+	    "source_penalty_stalls = 0" "source_penalty_stalls = 1000001" \
+	    "source_penalty_stalls = some"; do
 		echo "row: $row"
 		check <<EOF
 [snitch]
