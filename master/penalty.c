@@ -162,10 +162,9 @@ penalty_attach(const struct conf *cf, const int *fds, size_t n)
 	if (privdrop_net_admin(1) == -1)
 		log_warn("%s: capset", __func__);
 	for (i = 0; i < n; i++) {
-		if (!penalty_filtered(cf, fds[i]))
-			continue;
-		/* A failure keeps the old filter: logged by penalty_log */
-		if (penalty_n == 0) {
+		/* A failure keeps the old filter: logged by penalty_log.  A
+		 * listener a reload made a PROXY one loses its filter. */
+		if (penalty_n == 0 || !penalty_filtered(cf, fds[i])) {
 			if (setsockopt(fds[i], SOL_SOCKET, SO_DETACH_FILTER,
 			    &none, sizeof(none)) == -1 && errno != ENOENT)
 				penalty_error = errno;
