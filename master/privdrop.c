@@ -156,8 +156,12 @@ privdrop_filters(void)
 	struct sock_fprog	fp = { 1, &pass };
 	int			fd, ok;
 
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket");
+	/* A TCP socket: some kernels let anyone filter a Unix one. */
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 &&
+	    (fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("%s: socket: keeping CAP_NET_ADMIN", __func__);
+		return;
+	}
 	ok = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
 	    sizeof(fp)) == 0;
 	close(fd);
