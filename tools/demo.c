@@ -37,6 +37,7 @@
 #define DEMO_REQUEST_MAX	8192	/* request line and headers */
 #define DEMO_IO_TIMEOUT		10	/* seconds per read, write */
 #define DEMO_ERR_MAX		512	/* around an OpenSSL reason */
+#define DEMO_TICK_MS		250	/* longest wait before a stop is seen */
 /* the ALPN list escaped (4 bytes per byte at worst), and the rest */
 #define DEMO_BODY_MAX		(4 * SNITCH_ALPN_MAX + 4096)
 
@@ -122,6 +123,32 @@ demo_on_signal(int signo)
 {
 	(void)signo;
 	demo_stop = 1;
+}
+
+/* demo_on_tick - SIGALRM: nothing; it only interrupts snitch_next's poll */
+static void
+demo_on_tick(int signo)
+{
+	(void)signo;
+}
+
+/*
+ * demo_tick - a SIGALRM every DEMO_TICK_MS.  A stop signal that comes
+ * between demo_loop's test of demo_stop and libsnitch's poll would wait
+ * for the next connection, which after a handover never comes; the tick
+ * makes the poll return EINTR, so the stop is seen within a tick.  A
+ * forked child has no timer (fork does not inherit it).
+ */
+static void
+demo_tick(void)
+{
+	struct itimerval	it;
+
+	it.it_interval.tv_sec = 0;
+	it.it_interval.tv_usec = DEMO_TICK_MS * 1000;
+	it.it_value = it.it_interval;
+	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+		demo_log("setitimer: %s", strerror(errno));
 }
 
 /* demo_alpn_select - choose http/1.1 when the client offers it, else none */
@@ -449,11 +476,7 @@ demo_loop(struct snitch_server *srv, SSL_CTX *ctx)
 	int			draining = 0;
 
 	for (;;) {
-		/*
-		 * A signal between this test and poll is only seen at the
-		 * next connection: the window is a few instructions wide,
-		 * and closing it would need a sigmask in libsnitch's API.
-		 */
+		/* A signal just after this test waits for demo_tick's */
 		if (demo_stop && !draining) {
 			demo_log("stopping: draining the channels");
 			(void)snitch_drain(srv);
@@ -554,6 +577,8 @@ main(int argc, char *argv[])
 	sa.sa_flags = 0;
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = demo_on_tick;
+	(void)sigaction(SIGALRM, &sa, NULL);
 
 	if ((ctx = demo_tls_context(cert, key)) == NULL) {
 		demo_log("%s, %s: %s", cert, key,
@@ -566,6 +591,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	demo_log("listening on %s", sock);
+	demo_tick();
 	if (demo_loop(srv, ctx) < 0) {
 		snitch_close(srv);
 		SSL_CTX_free(ctx);
